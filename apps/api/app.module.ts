@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ConfigModule } from '../../libs/config';
+import {
+  AuditModule,
+  DatabaseModule,
+  EnvironmentModule,
+  IdentityModule,
+  OpsModule,
+  PolicyModule,
+  PromotionModule,
+} from '../../libs/core';
+import { BearerStrategy } from './auth/bearer.strategy';
+import { GlobalAuthGuard } from './auth/global-auth.guard';
+import { AuditController } from './controllers/audit.controller';
+import { EnvironmentsController } from './controllers/environments.controller';
+import { HealthController } from './controllers/health.controller';
+import { IdentityController } from './controllers/identity.controller';
+import { PromotionsController } from './controllers/promotions.controller';
+import { ProblemFilter } from './http/problem.filter';
+
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    PassportModule,
+    AuditModule,
+    IdentityModule,
+    EnvironmentModule,
+    PolicyModule,
+    PromotionModule,
+    OpsModule,
+  ],
+  controllers: [
+    HealthController,
+    PromotionsController,
+    EnvironmentsController,
+    IdentityController,
+    AuditController,
+  ],
+  providers: [
+    BearerStrategy,
+    { provide: APP_GUARD, useClass: GlobalAuthGuard },
+    { provide: APP_FILTER, useClass: ProblemFilter },
+  ],
+})
+export class ApiModule {}

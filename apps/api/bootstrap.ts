@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { type AirlockConfig } from '../../libs/config';
+import { IdentityService, type JsonLogger, MetricsService } from '../../libs/core';
+import { ApiModule } from './app.module';
+import { validationPipe } from './http/validation';
+import { buildOpenApi } from './openapi';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the API application (not yet listening): shared by main.ts and the OpenAPI export. */
+export async function createApi(config: AirlockConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.API_BODY_LIMIT_BYTES,
+    logger: false,
+    // A caller's X-Request-Id is kept when it is sane, so logs correlate across systems.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
+    logger,
+    bufferLogs: true,
+  });
+  app.useGlobalPipes(validationPipe);
+  app.enableShutdownHooks();
+
+  const metrics = app.get(MetricsService);
+  metrics.enableApiGauges();
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
+    logger.pino.info({
+      msg: 'request',
+      requestId: req.id,
+      method: req.method,
+      route,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    });
+    done();
+  });
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    void reply.header('x-request-id', req.id);
+    done(null, payload);
+  });
+
+  const doc = buildOpenApi(app);
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  await app.get(IdentityService).bootstrap();
+  return app;
+}

@@ -1,0 +1,115 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  type Caller,
+  CreateEnvironmentDto,
+  CreatePolicyVersionDto,
+  DomainError,
+  EnvironmentService,
+  EnvironmentView,
+  ErrorCode,
+  hasRole,
+  PolicyService,
+  PolicyVersionView,
+  Role,
+} from '../../../libs/core';
+import { CurrentCaller, Roles } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { NamePipe, PageQuery } from './common';
+
+const ANY_ROLE = [Role.Requester, Role.Approver, Role.Admin, Role.Auditor];
+const versionPipe = new ParseIntPipe({
+  exceptionFactory: () =>
+    new DomainError(ErrorCode.ValidationFailed, 'version: must be an integer', {
+      errors: [{ field: 'version', message: 'must be an integer' }],
+    }),
+});
+
+function requireEnvironmentAdmin(caller: Caller, environment: string): void {
+  if (!hasRole(caller, Role.Admin, environment)) {
+    throw new DomainError(ErrorCode.Forbidden, `this needs the admin role for ${environment}`, {
+      environment,
+    });
+  }
+}
+
+@ApiTags('environments')
+@ApiBearerAuth()
+@Controller('v1/environments')
+export class EnvironmentsController {
+  constructor(
+    private readonly environments: EnvironmentService,
+    private readonly policies: PolicyService,
+  ) {}
+
+  @Post()
+  @Roles([Role.Admin], 'global')
+  @ApiCreatedResponse({ type: EnvironmentView })
+  @ApiProblems(400, 403, 409, 413, 415)
+  create(@Body() dto: CreateEnvironmentDto, @CurrentCaller() caller: Caller): Promise<EnvironmentView> {
+    return this.environments.create(dto, caller);
+  }
+
+  @Get()
+  @Roles(ANY_ROLE)
+  @ApiProblems(400, 403)
+  list(@Query() q: PageQuery): Promise<{ items: EnvironmentView[]; nextCursor: string | null }> {
+    return this.environments.list(q.cursor, q.limit ?? 50);
+  }
+
+  @Get(':name')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: EnvironmentView })
+  @ApiProblems(400, 403, 404)
+  get(@Param('name', NamePipe) name: string): Promise<EnvironmentView> {
+    return this.environments.get(name);
+  }
+
+  @Post(':name/policies')
+  @Roles([Role.Admin])
+  @ApiCreatedResponse({ type: PolicyVersionView })
+  @ApiProblems(400, 403, 404, 413, 415, 422)
+  addPolicy(
+    @Param('name', NamePipe) name: string,
+    @Body() dto: CreatePolicyVersionDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PolicyVersionView> {
+    requireEnvironmentAdmin(caller, name);
+    return this.policies.addVersion(name, dto, caller);
+  }
+
+  @Get(':name/policies')
+  @Roles(ANY_ROLE)
+  @ApiProblems(400, 403, 404)
+  listPolicies(
+    @Param('name', NamePipe) name: string,
+    @Query() q: PageQuery,
+  ): Promise<{ items: PolicyVersionView[]; nextCursor: string | null }> {
+    return this.policies.list(name, q.cursor, q.limit ?? 50);
+  }
+
+  @Get(':name/policies/:version')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: PolicyVersionView })
+  @ApiProblems(400, 403, 404)
+  getPolicy(
+    @Param('name', NamePipe) name: string,
+    @Param('version', versionPipe) version: number,
+  ): Promise<PolicyVersionView> {
+    return this.policies.get(name, version);
+  }
+
+  @Post(':name/policies/:version/activate')
+  @HttpCode(200)
+  @Roles([Role.Admin])
+  @ApiOkResponse({ type: PolicyVersionView })
+  @ApiProblems(400, 403, 404, 409)
+  activate(
+    @Param('name', NamePipe) name: string,
+    @Param('version', versionPipe) version: number,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PolicyVersionView> {
+    requireEnvironmentAdmin(caller, name);
+    return this.policies.activate(name, version, caller);
+  }
+}

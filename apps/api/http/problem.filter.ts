@@ -1,0 +1,98 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuditRepository, type Caller, DomainError } from '../../../libs/core';
+import { problem, type Problem, STATUS_OF } from './problem';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const ANONYMOUS = { kind: 'human' as const, issuer: 'anonymous', subject: 'anonymous' };
+
+/** Errors Fastify raises before a handler runs (parsing, body size, media type). */
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_body',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_body',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'malformed_body',
+};
+
+/**
+ * Turns every error into application/problem+json. Domain errors keep their code; anything
+ * unexpected is logged with a correlation id and answered as a bare 500. Refused mutating requests
+ * become audit events (never with the token or body).
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  constructor(private readonly audit: AuditRepository) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest & { user?: Caller }>();
+    const reply = http.getResponse<FastifyReply>();
+    const body = this.toProblem(exception, req);
+    if (body.status >= 500) {
+      this.logger.error({
+        msg: 'unhandled error',
+        requestId: req.id,
+        error: exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception),
+        stack: exception instanceof Error ? exception.stack : undefined,
+      });
+    } else if (MUTATING.has(req.method)) {
+      await this.recordRefusal(req, body);
+    }
+    if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    await reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+  }
+
+  private toProblem(e: unknown, req: FastifyRequest): Problem {
+    const base = { instance: req.url.split('?')[0], requestId: String(req.id) };
+    if (e instanceof DomainError) {
+      const errors = (e.details?.errors as Problem['errors']) ?? undefined;
+      const details = { ...(e.details ?? {}) };
+      delete details.errors;
+      return problem(STATUS_OF[e.code], e.code, e.message, {
+        ...base,
+        ...(errors ? { errors } : {}),
+        details,
+      });
+    }
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`;
+      const detail = status === 404 ? `no route ${req.method} ${base.instance}` : e.message;
+      return problem(status, code, detail, base);
+    }
+    const f = e as FastifyLikeError;
+    if (typeof f?.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
+      const code = (f.code && FASTIFY_CODES[f.code]) ?? 'bad_request';
+      return problem(f.statusCode, code, f.message ?? 'bad request', base);
+    }
+    return problem(
+      500,
+      'internal_error',
+      `an unexpected error occurred; quote request id ${String(req.id)}`,
+      base,
+    );
+  }
+
+  private async recordRefusal(req: FastifyRequest & { user?: Caller }, p: Problem): Promise<void> {
+    try {
+      await this.audit.record({
+        actor: req.user?.actor ?? ANONYMOUS,
+        action: 'request.refused',
+        subjectType: 'route',
+        subjectId: `${req.method} ${req.routeOptions?.url ?? 'unknown'}`,
+        details: { status: p.status, code: p.code, path: p.instance, requestId: p.requestId },
+      });
+    } catch (err) {
+      this.logger.warn({ msg: 'could not record refused request', requestId: req.id, error: String(err) });
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureSigningKey } from './keys';
+import { builtScript, freePort, httpOk, jsonLine, type ServiceProcess, spawnService } from './processes';
+
+export interface Issuers {
+  /** Issues CI workload tokens (client `ci-app`, `ci-other`). */
+  ci: string;
+  /** The people's IdP (clients `alice`, `bob`, …). */
+  people: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two development issuers: one plays GitHub Actions, the other the organisation's IdP. Airlock
+ * trusts each issuer for one kind of caller, as it would in production.
+ */
+export async function startIssuers(
+  dataDir: string,
+  ports: { ci?: number; people?: number } = {},
+): Promise<Issuers> {
+  mkdirSync(dataDir, { recursive: true });
+  const start = async (name: string, port: number): Promise<{ issuer: string; proc: ServiceProcess }> => {
+    let issuer = '';
+    const proc = await spawnService({
+      name,
+      script: builtScript('apps/dev-oidc/main.js'),
+      args: ['--port', String(port), '--keys', join(dataDir, `${name}-jwks.json`)],
+      env: {},
+      logFile: join(dataDir, `${name}.log`),
+      ready: async (child) => {
+        issuer = (await jsonLine<{ event: string; issuer: string }>(child, 'listening')).issuer;
+      },
+    });
+    return { issuer, proc };
+  };
+  const [ci, people] = await Promise.all([
+    start('dev-ci-oidc', ports.ci ?? (await freePort())),
+    start('dev-people-oidc', ports.people ?? (await freePort())),
+  ]);
+  return {
+    ci: ci.issuer,
+    people: people.issuer,
+    stop: async () => {
+      await Promise.all([ci.proc.stop(), people.proc.stop()]);
+    },
+  };
+}
+
+/**
+ * The development identities: CI workloads of the `acme` organisation may request; release
+ * managers approve; platform admins administer; auditors read the trail.
+ */
+export function developmentBootstrap(issuers: Pick<Issuers, 'ci' | 'people'>): unknown {
+  return {
+    trustedIssuers: [
+      { issuer: issuers.ci, kind: 'ci', audience: 'airlock' },
+      { issuer: issuers.people, kind: 'human', audience: 'airlock', groupsClaim: 'groups' },
+    ],
+    roleBindings: [
+      { role: 'requester', issuer: issuers.ci, repositoryPattern: 'acme/*' },
+      { role: 'approver', issuer: issuers.people, group: 'release-managers' },
+      { role: 'admin', issuer: issuers.people, group: 'platform-admins' },
+      { role: 'auditor', issuer: issuers.people, group: 'auditors' },
+    ],
+  };
+}
+
+export interface StackOptions {
+  dataDir: string;
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  bootstrap: unknown;
+  mode: 'development' | 'test';
+  apiPort?: number;
+  env?: Record<string, string>;
+}
+
+/** API and worker processes of one Airlock deployment, for development, tests and benchmarks. */
+export class AirlockStack {
+  api: ServiceProcess | undefined;
+  worker: ServiceProcess | undefined;
+  apiUrl = '';
+  private readonly env: Record<string, string>;
+
+  constructor(private readonly o: StackOptions) {
+    mkdirSync(o.dataDir, { recursive: true });
+    const keyFile = join(o.dataDir, 'airlock-signing-key.pem');
+    ensureSigningKey(keyFile);
+    const bootstrapFile = join(o.dataDir, 'bootstrap.json');
+    writeFileSync(bootstrapFile, JSON.stringify(o.bootstrap, null, 2));
+    this.env = {
+      AIRLOCK_MODE: o.mode,
+      DATABASE_URL: o.databaseUrl,
+      REDIS_URL: o.redisUrl,
+      REDIS_PREFIX: o.redisPrefix,
+      AIRLOCK_SIGNING_KEY_FILE: keyFile,
+      AUDIT_CHECKPOINT_FILE: join(o.dataDir, 'audit-checkpoints.jsonl'),
+      AIRLOCK_BOOTSTRAP_FILE: bootstrapFile,
+      AUTH_ALLOW_INSECURE_ISSUERS: 'true',
+      LOG_LEVEL: 'info',
+      ...o.env,
+    };
+  }
+
+  async start(): Promise<this> {
+    await this.startApi();
+    await this.startWorker();
+    return this;
+  }
+
+  async startApi(): Promise<void> {
+    const port = this.o.apiPort ?? (await freePort());
+    this.apiUrl = `http://127.0.0.1:${port}`;
+    this.api = await spawnService({
+      name: 'airlock-api',
+      script: builtScript('apps/api/main.js'),
+      env: { ...this.env, API_PORT: String(port), API_HOST: '127.0.0.1' },
+      logFile: join(this.o.dataDir, 'api.log'),
+      ready: (child) => httpOk(`${this.apiUrl}/readyz`, child),
+    });
+  }
+
+  async startWorker(extraEnv: Record<string, string> = {}): Promise<void> {
+    this.worker = await spawnService({
+      name: 'airlock-worker',
+      script: builtScript('apps/worker/main.js'),
+      env: { ...this.env, ...extraEnv },
+      logFile: join(this.o.dataDir, 'worker.log'),
+      ready: (child) =>
+        new Promise<void>((resolveReady) => {
+          const onData = (chunk: Buffer): void => {
+            if (chunk.toString('utf8').includes('worker started')) {
+              child.stdout?.off('data', onData);
+              resolveReady();
+            }
+          };
+          child.stdout?.on('data', onData);
+        }),
+    });
+  }
+
+  async stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.worker?.stop(signal);
+    this.worker = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.worker?.stop(), this.api?.stop()]);
+  }
+}

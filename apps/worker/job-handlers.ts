@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { CheckStageService } from '../../libs/core';
+import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
+
+/** What a handler learns about the attempt it runs in. */
+export interface AttemptInfo {
+  lastAttempt: boolean;
+}
+
+type Handlers = { [N in JobName]: (job: JobOf<N>, attempt: AttemptInfo) => Promise<void> };
+
+/**
+ * One handler per job name, checked at boot: a job with no handler, or a handler for no job,
+ * stops the worker before it takes any job.
+ */
+@Injectable()
+export class JobHandlers {
+  private readonly handlers: Handlers;
+
+  constructor(private readonly checkStage: CheckStageService) {
+    this.handlers = {
+      [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
+    };
+    const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
+    const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
+    if (missing.length || extra.length) {
+      throw new Error(
+        `job handlers do not match job names: missing ${missing.join(',')} extra ${extra.join(',')}`,
+      );
+    }
+  }
+
+  dispatch(job: JobItem, attempt: AttemptInfo): Promise<void> {
+    const handler = this.handlers[job.name];
+    return handler(job, attempt);
+  }
+
+  private handleRunChecks(job: JobOf<JobName.RunChecks>, attempt: AttemptInfo): Promise<void> {
+    return this.checkStage.run(job.data.promotionId, attempt.lastAttempt);
+  }
+}

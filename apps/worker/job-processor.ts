@@ -1,0 +1,94 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type Job, Worker } from 'bullmq';
+import { type Redis } from 'ioredis';
+import { hostname } from 'node:os';
+import { AirlockConfig } from '../../libs/config';
+import { AuditService, MetricsService } from '../../libs/core';
+import { AIRLOCK_QUEUE, createRedis, isJobName, type JobItem } from '../../libs/jobs';
+import { JobHandlers } from './job-handlers';
+
+/**
+ * The BullMQ consumer. Jobs whose worker died are detected as stalled and run again elsewhere;
+ * handlers are idempotent, so a rerun finishes the work exactly once.
+ */
+@Injectable()
+export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobProcessor.name);
+  private worker: Worker | undefined;
+  private connection: Redis | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly instance = `${hostname()}-${process.pid}`;
+
+  constructor(
+    private readonly handlers: JobHandlers,
+    private readonly config: AirlockConfig,
+    private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.connection = createRedis(this.config, 'worker');
+    this.worker = new Worker(AIRLOCK_QUEUE, (job: Job) => this.process(job), {
+      connection: this.connection,
+      prefix: this.config.REDIS_PREFIX,
+      concurrency: this.config.WORKER_CONCURRENCY,
+      lockDuration: this.config.WORKER_LOCK_DURATION_MS,
+      stalledInterval: Math.max(1000, Math.floor(this.config.WORKER_LOCK_DURATION_MS / 2)),
+      maxStalledCount: 10,
+    });
+    this.worker.on('failed', (job, err) =>
+      this.logger.warn({
+        msg: 'job attempt failed',
+        job: job?.name,
+        jobId: job?.id,
+        attempt: job?.attemptsMade,
+        error: err.message,
+      }),
+    );
+    this.worker.on('error', (err) => this.logger.error({ msg: 'worker error', error: err.message }));
+    this.timers.push(
+      setInterval(() => void this.metrics.publish(this.instance).catch(() => undefined), 5000),
+    );
+    if (this.config.AUDIT_CHECKPOINT_INTERVAL_SECONDS > 0) {
+      this.timers.push(
+        setInterval(
+          () =>
+            void this.audit
+              .checkpoint()
+              .catch((e: unknown) => this.logger.warn({ msg: 'checkpoint failed', error: String(e) })),
+          this.config.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
+        ),
+      );
+    }
+    this.timers.forEach((t) => t.unref());
+    this.logger.log({
+      msg: 'worker started',
+      queue: AIRLOCK_QUEUE,
+      concurrency: this.config.WORKER_CONCURRENCY,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.timers.forEach((t) => clearInterval(t));
+    await this.worker?.close();
+    this.connection?.disconnect();
+  }
+
+  private async process(job: Job): Promise<void> {
+    if (!isJobName(job.name)) throw new Error(`unknown job ${job.name}`);
+    const started = process.hrtime.bigint();
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    let outcome = 'completed';
+    try {
+      const item = { name: job.name, data: job.data as unknown } as JobItem;
+      await this.handlers.dispatch(item, { lastAttempt });
+    } catch (e) {
+      outcome = 'failed';
+      throw e;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.jobDuration.observe({ job: job.name, outcome }, seconds);
+      this.logger.log({ msg: 'job', job: job.name, jobId: job.id, outcome, ms: Math.round(seconds * 1000) });
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../../libs/config';
+import { AuditModule, CheckModule, DatabaseModule, OpsModule, OutboxModule } from '../../libs/core';
+import { JobHandlers } from './job-handlers';
+import { JobProcessor } from './job-processor';
+
+/** The worker: an application context with no HTTP server, consuming the queue. */
+@Module({
+  imports: [ConfigModule, DatabaseModule, AuditModule, OutboxModule, CheckModule, OpsModule],
+  providers: [JobHandlers, JobProcessor],
+})
+export class WorkerModule {}

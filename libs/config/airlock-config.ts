@@ -1,0 +1,187 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+export enum RuntimeMode {
+  Development = 'development',
+  Test = 'test',
+  Production = 'production',
+}
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+/**
+ * Every setting Airlock reads from its environment. Validated once at boot by `loadConfig`;
+ * nothing else in the codebase reads `process.env`. Names are the environment variable names.
+ */
+export class AirlockConfig {
+  @IsEnum(RuntimeMode)
+  AIRLOCK_MODE: RuntimeMode = RuntimeMode.Production;
+
+  /** Postgres connection used by the API and worker (insert/select on the audit table only). */
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  /** Connection for migrations; defaults to DATABASE_URL. Needs to own the schema. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_MIGRATION_URL must be a postgres:// URL' })
+  DATABASE_MIGRATION_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL!: string;
+
+  /** BullMQ key prefix: lets several deployments (or test runs) share one Redis. */
+  @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
+  REDIS_PREFIX = 'airlock';
+
+  @IsString()
+  API_HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  API_PORT = 8080;
+
+  /** Largest accepted request body in bytes; bigger bodies get 413 before parsing. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  API_BODY_LIMIT_BYTES = 64 * 1024;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** JSON file with trusted issuers and role bindings applied at first start (when none exist). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  AIRLOCK_BOOTSTRAP_FILE?: string;
+
+  /** PEM (PKCS#8) EC P-256 private key: signs audit checkpoints and promotion attestations. */
+  @IsString()
+  @MinLength(1)
+  AIRLOCK_SIGNING_KEY_FILE!: string;
+
+  /** Append-only JSON-lines file that receives signed audit checkpoints, outside the database. */
+  @IsString()
+  @MinLength(1)
+  AUDIT_CHECKPOINT_FILE!: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS = 300;
+
+  /** Allowed clock skew when checking a token's exp/nbf/iat. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  AUTH_CLOCK_SKEW_SECONDS = 30;
+
+  /** Accept trusted issuers over plain http (development and tests only). */
+  @Transform(toBool)
+  @IsBoolean()
+  AUTH_ALLOW_INSECURE_ISSUERS = false;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONCURRENCY = 4;
+
+  /** How long a worker holds a job before others may take it over as stalled. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WORKER_LOCK_DURATION_MS = 30_000;
+
+  get databaseMigrationUrl(): string {
+    return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a plain map of variables; throws a ConfigError naming every bad or missing one. */
+export function loadConfig(env: Record<string, string | undefined>): AirlockConfig {
+  const known = Object.keys(new ConfigShape());
+  const picked = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''),
+  );
+  const config = plainToInstance(AirlockConfig, picked, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: false, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => {
+        const shown =
+          e.property.includes('URL') || e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`;
+        return `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}${shown}`;
+      }),
+    );
+  }
+  if (config.AIRLOCK_MODE === RuntimeMode.Production && config.AUTH_ALLOW_INSECURE_ISSUERS) {
+    throw new ConfigError(['AUTH_ALLOW_INSECURE_ISSUERS: must not be true in production mode']);
+  }
+  return config;
+}
+
+/** A config with every property present, to list the names loadConfig looks at. */
+class ConfigShape extends AirlockConfig {
+  constructor() {
+    super();
+    this.DATABASE_URL = '';
+    this.REDIS_URL = '';
+    this.AIRLOCK_SIGNING_KEY_FILE = '';
+    this.AUDIT_CHECKPOINT_FILE = '';
+    this.DATABASE_MIGRATION_URL = '';
+    this.AIRLOCK_BOOTSTRAP_FILE = '';
+  }
+}
+
+let loaded: AirlockConfig | undefined;
+
+/** The process's configuration, read from process.env on first use and validated once. */
+export function processConfig(): AirlockConfig {
+  // eslint-disable-next-line no-restricted-properties -- the one place that reads the environment
+  loaded ??= loadConfig(process.env);
+  return loaded;
+}
+
+/** Only the database settings, for the migration CLI, which needs nothing else. */
+export function databaseConfig(): { migrationUrl: string } {
+  // eslint-disable-next-line no-restricted-properties -- the migration CLI's entry into the environment
+  const env = process.env;
+  const url = env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL;
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError(['DATABASE_URL: must be a postgres:// URL (or set DATABASE_MIGRATION_URL)']);
+  }
+  return { migrationUrl: url };
+}

@@ -1,0 +1,2 @@
+export * from './airlock-config';
+export * from './config.module';

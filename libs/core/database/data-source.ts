@@ -1,0 +1,23 @@
+import { type DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
+import { AirlockNamingStrategy } from './naming-strategy';
+import { MIGRATIONS } from '../../../migrations';
+
+/** The one DataSource definition, shared by the API, the worker, the migration CLI and the tests. */
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    namingStrategy: new AirlockNamingStrategy(),
+    synchronize: false,
+    // gen_random_uuid() is built into Postgres 13+; no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    logging: false,
+    extra: { max: poolSize, application_name: 'airlock' },
+  };
+}

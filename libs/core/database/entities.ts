@@ -1,0 +1,26 @@
+import { ApprovalEntity } from '../approval/approval.entity';
+import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
+import { CheckEntity } from '../check/check.entity';
+import { EnvironmentEntity } from '../environment/environment.entity';
+import { RoleBindingEntity } from '../identity/role-binding.entity';
+import { TrustedIssuerEntity } from '../identity/trusted-issuer.entity';
+import { OutboxEntity } from '../outbox/outbox.entity';
+import { PolicyVersionEntity } from '../policy/policy-version.entity';
+import { IdempotencyKeyEntity } from '../promotion/idempotency-key.entity';
+import { PromotionStatusChangeEntity } from '../promotion/promotion-status-change.entity';
+import { PromotionEntity } from '../promotion/promotion.entity';
+
+export const ENTITIES = [
+  EnvironmentEntity,
+  PolicyVersionEntity,
+  PromotionEntity,
+  PromotionStatusChangeEntity,
+  IdempotencyKeyEntity,
+  CheckEntity,
+  ApprovalEntity,
+  OutboxEntity,
+  AuditPendingEntity,
+  AuditEventEntity,
+  TrustedIssuerEntity,
+  RoleBindingEntity,
+];

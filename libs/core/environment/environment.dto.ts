@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+  Validate,
+  type ValidatorConstraintInterface,
+  ValidatorConstraint,
+} from 'class-validator';
+import { isValidRepositoryPattern } from '../../domain';
+
+const REGISTRY_HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$/;
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+@ValidatorConstraint({ name: 'repositoryPattern' })
+class RepositoryPatternConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && isValidRepositoryPattern(value);
+  }
+  defaultMessage(): string {
+    return 'each repository pattern must be lowercase path components, `*` (one component) or `**` (any depth)';
+  }
+}
+
+export class SourceRuleDto {
+  @ApiProperty({ example: 'registry.staging.example.com' })
+  @IsString()
+  @Matches(REGISTRY_HOST, { message: 'registry must be a host name with an optional port' })
+  registry!: string;
+
+  @ApiProperty({ example: ['team/*'], type: [String] })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @Validate(RepositoryPatternConstraint, { each: true })
+  repositories!: string[];
+}
+
+export class TargetMappingDto {
+  @ApiProperty({ example: 'registry.prod.example.com' })
+  @IsString()
+  @Matches(REGISTRY_HOST, { message: 'registry must be a host name with an optional port' })
+  registry!: string;
+
+  @ApiProperty({
+    example: 'prod/{repository}',
+    description: '`{repository}` is replaced by the source repository',
+  })
+  @IsString()
+  @Matches(/^([a-z0-9._/-]|\{repository\}){1,255}$/, {
+    message: 'repository must be lowercase path characters, optionally with {repository}',
+  })
+  repository!: string;
+}
+
+export class CreateEnvironmentDto {
+  @ApiProperty({ example: 'production' })
+  @IsString()
+  @Matches(ENVIRONMENT_NAME, {
+    message: 'name must be lowercase letters, digits and dashes, starting with a letter',
+  })
+  name!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @ApiProperty({ type: [SourceRuleDto] })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => SourceRuleDto)
+  sources!: SourceRuleDto[];
+
+  @ApiProperty({ type: TargetMappingDto })
+  @ValidateNested()
+  @Type(() => TargetMappingDto)
+  target!: TargetMappingDto;
+}
+
+export class EnvironmentView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ type: [SourceRuleDto] }) sources!: SourceRuleDto[];
+  @ApiProperty({ type: TargetMappingDto }) target!: TargetMappingDto;
+  @ApiPropertyOptional({ nullable: true, type: Number }) activePolicyVersion!: number | null;
+  @ApiProperty() createdAt!: string;
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { EnvironmentEntity } from './environment.entity';
+
+export interface EnvironmentWithPolicy extends EnvironmentEntity {
+  activePolicyVersion: number | null;
+}
+
+@Injectable()
+export class EnvironmentRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async insert(
+    e: Pick<EnvironmentEntity, 'name' | 'description' | 'sources' | 'target'>,
+    m: EntityManager,
+  ): Promise<EnvironmentEntity> {
+    const repo = m.getRepository(EnvironmentEntity);
+    return repo.save(repo.create({ ...e, activePolicyVersionId: null }));
+  }
+
+  findByName(name: string, m: EntityManager = this.db.manager): Promise<EnvironmentEntity | null> {
+    return m.getRepository(EnvironmentEntity).findOneBy({ name });
+  }
+
+  findById(id: string): Promise<EnvironmentEntity | null> {
+    return this.db.getRepository(EnvironmentEntity).findOneBy({ id });
+  }
+
+  async activePolicyVersions(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; version: number }> = await this.db.query(
+      `SELECT e.id, pv.version FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
+       WHERE e.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.version]));
+  }
+
+  list(afterName: string | undefined, limit: number): Promise<EnvironmentEntity[]> {
+    const q = this.db.getRepository(EnvironmentEntity).createQueryBuilder('e');
+    if (afterName) q.where('e.name > :after', { after: afterName });
+    return q.orderBy('e.name', 'ASC').limit(limit).getMany();
+  }
+
+  async setActivePolicy(environmentId: string, policyVersionId: string, m: EntityManager): Promise<void> {
+    await m.query('UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1', [
+      environmentId,
+      policyVersionId,
+    ]);
+  }
+}

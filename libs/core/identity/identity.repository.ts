@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { RoleBindingEntity } from './role-binding.entity';
+import { TrustedIssuerEntity } from './trusted-issuer.entity';
+
+@Injectable()
+export class IdentityRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  get manager(): EntityManager {
+    return this.db.manager;
+  }
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  issuers(): Promise<TrustedIssuerEntity[]> {
+    return this.db.getRepository(TrustedIssuerEntity).find({ order: { issuer: 'ASC' } });
+  }
+
+  bindings(): Promise<RoleBindingEntity[]> {
+    return this.db.getRepository(RoleBindingEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async insertIssuer(
+    e: Omit<TrustedIssuerEntity, 'id' | 'createdAt'>,
+    m: EntityManager,
+  ): Promise<TrustedIssuerEntity> {
+    const repo = m.getRepository(TrustedIssuerEntity);
+    return repo.save(repo.create(e));
+  }
+
+  async insertBinding(
+    e: Omit<RoleBindingEntity, 'id' | 'createdAt'>,
+    m: EntityManager,
+  ): Promise<RoleBindingEntity> {
+    const repo = m.getRepository(RoleBindingEntity);
+    return repo.save(repo.create(e));
+  }
+
+  async deleteIssuer(id: string, m: EntityManager): Promise<TrustedIssuerEntity | null> {
+    const found = await m.getRepository(TrustedIssuerEntity).findOneBy({ id });
+    if (found) await m.getRepository(TrustedIssuerEntity).delete({ id });
+    return found;
+  }
+
+  async deleteBinding(id: string, m: EntityManager): Promise<RoleBindingEntity | null> {
+    const found = await m.getRepository(RoleBindingEntity).findOneBy({ id });
+    if (found) await m.getRepository(RoleBindingEntity).delete({ id });
+    return found;
+  }
+
+  /** Bumped on every change, so other processes drop their caches (see IdentityService). */
+  async notifyChanged(m: EntityManager): Promise<void> {
+    await m.query(`SELECT pg_notify('identity_changed', '')`);
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AirlockConfig } from '../../config';
+import { DomainError, ErrorCode } from '../../domain';
+import { type CiClaimsSnapshot } from '../promotion/promotion.entity';
+import { type Caller, makeCaller } from './caller';
+import { IdentityService } from './identity.service';
+import { JwksClient } from './jwks.client';
+import { CallerKind } from './trusted-issuer.entity';
+
+/** Asymmetric algorithms only: `none` and HMAC (a shared secret) are never accepted. */
+export const ALLOWED_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+];
+const CACHE_MAX = 10_000;
+const CACHE_MS = 60_000;
+
+/** The CI claims kept with a promotion: GitHub Actions names first, GitLab's as fallbacks. */
+function ciClaims(p: JWTPayload): CiClaimsSnapshot {
+  const s = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k]) : undefined);
+  const snapshot: CiClaimsSnapshot = {
+    repository: s('repository') ?? s('project_path'),
+    ref: s('ref'),
+    sha: s('sha'),
+    workflow: s('workflow') ?? s('job_workflow_ref') ?? s('ci_config_ref_uri'),
+    actor: s('actor') ?? s('user_login'),
+    repositoryOwner: s('repository_owner') ?? s('namespace_path'),
+    runId: s('run_id') ?? s('pipeline_id'),
+    eventName: s('event_name') ?? s('pipeline_source'),
+  };
+  return Object.fromEntries(Object.entries(snapshot).filter(([, v]) => v !== undefined));
+}
+
+const refuse = (reason: string): DomainError =>
+  new DomainError(ErrorCode.Unauthenticated, `the bearer token was refused: ${reason}`, { reason });
+
+/**
+ * Verifies bearer tokens from trusted issuers and turns them into Callers. Verified tokens are
+ * remembered (by hash) for at most a minute and never past their expiry.
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly cache = new Map<string, { until: number; caller: Caller }>();
+
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly jwks: JwksClient,
+    private readonly config: AirlockConfig,
+  ) {}
+
+  async verify(token: string): Promise<Caller> {
+    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.until > Date.now()) return hit.caller;
+
+    let unverified: JWTPayload;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (!header.alg || !ALLOWED_ALGORITHMS.includes(header.alg))
+        return Promise.reject(refuse('algorithm not allowed'));
+      unverified = decodeJwt(token);
+    } catch {
+      throw refuse('not a JWT');
+    }
+    const issuer =
+      typeof unverified.iss === 'string' ? await this.identity.trustedIssuer(unverified.iss) : undefined;
+    if (!issuer) throw refuse('issuer not trusted');
+
+    let payload: JWTPayload;
+    try {
+      const keys = await this.jwks.keysFor(issuer.issuer);
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ALLOWED_ALGORITHMS,
+        clockTolerance: this.config.AUTH_CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp', 'iat', 'sub'],
+      }));
+    } catch (e) {
+      throw refuse(this.describe(e));
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if ((payload.iat ?? 0) > now + this.config.AUTH_CLOCK_SKEW_SECONDS) throw refuse('issued in the future');
+    if (typeof payload.aud !== 'string' && !(Array.isArray(payload.aud) && payload.aud.length === 1)) {
+      throw refuse('a token for several audiences is not accepted');
+    }
+    const subject = payload.sub as string;
+    const isCi = issuer.kind === CallerKind.Ci;
+    if (isCi && typeof payload.jti !== 'string') throw refuse('CI tokens must carry a jti');
+
+    const groupsClaim = payload[issuer.groupsClaim];
+    const groups =
+      !isCi && Array.isArray(groupsClaim)
+        ? groupsClaim.filter((g): g is string => typeof g === 'string')
+        : [];
+    const claims = isCi ? ciClaims(payload) : {};
+    const grants = await this.identity.grantsFor({
+      issuer: issuer.issuer,
+      subject,
+      groups,
+      repository: typeof claims.repository === 'string' ? claims.repository : undefined,
+    });
+    const caller = makeCaller(
+      { kind: isCi ? 'ci' : 'human', issuer: issuer.issuer, subject },
+      { groups, claims, tokenJti: isCi ? (payload.jti as string) : null, grants },
+    );
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(cacheKey, {
+      until: Math.min(Date.now() + CACHE_MS, (payload.exp as number) * 1000),
+      caller,
+    });
+    return caller;
+  }
+
+  /** Drops remembered tokens, e.g. after bindings change. */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  private describe(e: unknown): string {
+    if (e instanceof joseErrors.JWTExpired) return 'expired';
+    if (e instanceof joseErrors.JWTClaimValidationFailed)
+      return `claim ${e.claim} ${e.reason === 'check_failed' ? 'is not acceptable' : 'is missing'}`;
+    if (e instanceof joseErrors.JWKSNoMatchingKey) return 'signed by an unknown key';
+    if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
+    if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+    if (e instanceof joseErrors.JWTInvalid || e instanceof joseErrors.JWSInvalid) return 'malformed token';
+    return 'could not be verified';
+  }
+}

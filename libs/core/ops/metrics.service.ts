@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
+import { type DataSource } from 'typeorm';
+import { AirlockConfig } from '../../config';
+import { JobQueue } from '../../jobs';
+
+const WORKER_METRICS_TTL_SECONDS = 30;
+
+/**
+ * Prometheus metrics. The API serves them; workers (which have no HTTP server) publish theirs to
+ * Redis and the API aggregates them into its answer.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'airlock_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'airlock_job_duration_seconds',
+    help: 'Worker job durations by job name and outcome',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queue: JobQueue,
+    private readonly config: AirlockConfig,
+  ) {}
+
+  /** API only: the gauges that read Postgres and Redis at scrape time. */
+  enableApiGauges(): void {
+    collectDefaultMetrics({ register: this.registry, prefix: 'airlock_api_' });
+    const db = this.db;
+    const queue = this.queue;
+    new Gauge({
+      name: 'airlock_promotions',
+      help: 'Promotions by status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows: Array<{ status: string; n: string }> = await db.query(
+          'SELECT status, count(*) AS n FROM promotion GROUP BY status',
+        );
+        this.reset();
+        for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      },
+    });
+    new Gauge({
+      name: 'airlock_queue_jobs',
+      help: 'Jobs in the queue by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await queue.counts();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
+
+  /** Worker: publishes its metrics for the API to aggregate. */
+  async publish(instance: string): Promise<void> {
+    const json = await this.registry.getMetricsAsJSON();
+    await this.queue.connection.set(
+      this.key(instance),
+      JSON.stringify(json),
+      'EX',
+      WORKER_METRICS_TTL_SECONDS,
+    );
+  }
+
+  /** API: its own metrics plus every live worker's, in Prometheus text format. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    const keys = await this.scanWorkerKeys();
+    const published = keys.length ? await this.queue.connection.mget(...keys) : [];
+    const workers = published
+      .filter((v): v is string => v !== null)
+      .map((v) => JSON.parse(v) as MetricObjectWithValues<MetricValue<string>>[]);
+    const own = await this.registry.getMetricsAsJSON();
+    const merged = AggregatorRegistry.aggregate([own, ...workers]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+
+  private key(instance: string): string {
+    return `${this.config.REDIS_PREFIX}:metrics:worker:${instance}`;
+  }
+
+  private async scanWorkerKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.queue.connection.scan(cursor, 'MATCH', this.key('*'), 'COUNT', 100);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return keys;
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource } from 'typeorm';
+import { isJobName, type JobItem, JobQueue } from '../../jobs';
+import { PgListener } from '../database/pg-listener';
+
+const BATCH = 200;
+const POLL_MS = 1000;
+
+/**
+ * Moves committed outbox rows into BullMQ. Rows are deleted in the same transaction that enqueued
+ * them, after the enqueue succeeded: a crash in between re-enqueues with the same job id, which
+ * BullMQ ignores, so every committed row becomes exactly one job.
+ */
+@Injectable()
+export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelayService.name);
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queue: JobQueue,
+    private readonly listener: PgListener,
+  ) {}
+
+  onModuleInit(): void {
+    this.listener.on('outbox', () => this.relaySoon());
+    this.timer = setInterval(() => this.relaySoon(), POLL_MS);
+    this.timer.unref();
+    this.relaySoon();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  relaySoon(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          while (!this.stopped && (await this.relayBatch()) === BATCH);
+        } while (this.again && !this.stopped);
+      } catch (e) {
+        this.logger.warn({ msg: 'outbox relay failed; will retry', error: String(e) });
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  /** Relays one batch; returns how many rows it moved. */
+  async relayBatch(): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const rows: Array<{ id: string; job_name: string; job_id: string; payload: Record<string, unknown> }> =
+        await m.query(
+          `SELECT id, job_name, job_id, payload FROM outbox ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        );
+      if (rows.length === 0) return 0;
+      const jobs: Array<JobItem & { jobId: string }> = [];
+      for (const r of rows) {
+        if (!isJobName(r.job_name)) {
+          this.logger.error({ msg: 'outbox row names no known job; dropped', id: r.id, job: r.job_name });
+          continue;
+        }
+        jobs.push({ name: r.job_name, data: r.payload, jobId: r.job_id } as JobItem & { jobId: string });
+      }
+      await this.queue.addBulk(jobs);
+      await m.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource } from 'typeorm';
+import {
+  canonicalHash,
+  DomainError,
+  ErrorCode,
+  notFound,
+  type PolicyDocument,
+  policyDocumentProblems,
+} from '../../domain';
+import { AuditRepository } from '../audit/audit.repository';
+import { decodeCursor, type Page, toPage } from '../common/cursor';
+import { EnvironmentEntity } from '../environment/environment.entity';
+import { actorKey } from '../identity/actor';
+import { type Caller } from '../identity/caller';
+import { type CreatePolicyVersionDto, type PolicyVersionView } from './policy.dto';
+import { type PolicyVersionEntity } from './policy-version.entity';
+import { PolicyRepository } from './policy.repository';
+
+/**
+ * Policy versions: immutable once stored, numbered per environment, hashed over their canonical
+ * form. Activating one takes a second admin (four eyes), like any promotion.
+ */
+@Injectable()
+export class PolicyService {
+  private readonly versionsById = new Map<string, PolicyVersionEntity>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: PolicyRepository,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async addVersion(
+    environment: string,
+    dto: CreatePolicyVersionDto,
+    caller: Caller,
+  ): Promise<PolicyVersionView> {
+    const problems = policyDocumentProblems(dto.document);
+    if (problems.length > 0) {
+      throw new DomainError(
+        ErrorCode.InvalidPolicy,
+        `the policy document is invalid: ${problems.join('; ')}`,
+        {
+          problems,
+        },
+      );
+    }
+    const document = dto.document as unknown as PolicyDocument;
+    const created = await this.db.transaction(async (m) => {
+      const env = await this.lockEnvironment(environment, m);
+      const version = await this.repo.insertNext(
+        {
+          environmentId: env.id,
+          document,
+          sha256: canonicalHash(document),
+          comment: dto.comment ?? '',
+          createdBy: caller.actor,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          actor: caller.actor,
+          action: 'policy.version_added',
+          subjectType: 'environment',
+          subjectId: environment,
+          details: { version: version.version, sha256: version.sha256 },
+        },
+        m,
+      );
+      return version;
+    });
+    return this.view(created, environment, null);
+  }
+
+  async activate(environment: string, version: number, caller: Caller): Promise<PolicyVersionView> {
+    const activated = await this.db.transaction(async (m) => {
+      const env = await this.lockEnvironment(environment, m);
+      const v = await this.repo.find(env.id, version, m);
+      if (!v) throw notFound('policy version', `${environment}/${version}`);
+      if (actorKey(v.createdBy) === caller.key) {
+        throw new DomainError(
+          ErrorCode.FourEyesRequired,
+          'a policy version must be activated by an admin other than the one who added it',
+          { createdBy: actorKey(v.createdBy) },
+        );
+      }
+      if (env.activePolicyVersionId === v.id) {
+        throw new DomainError(ErrorCode.Conflict, `version ${version} is already active`, { version });
+      }
+      await this.repo.markActivated(v.id, caller.actor, m);
+      await m.query(
+        'UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1',
+        [env.id, v.id],
+      );
+      await this.audit.record(
+        {
+          actor: caller.actor,
+          action: 'policy.activated',
+          subjectType: 'environment',
+          subjectId: environment,
+          details: { version, sha256: v.sha256, previousPolicyVersionId: env.activePolicyVersionId },
+        },
+        m,
+      );
+      return (await this.repo.find(env.id, version, m)) ?? v;
+    });
+    return this.view(activated, environment, activated.id);
+  }
+
+  async get(environment: string, version: number): Promise<PolicyVersionView> {
+    const env = await this.envByName(environment);
+    const v = await this.repo.find(env.id, version);
+    if (!v) throw notFound('policy version', `${environment}/${version}`);
+    return this.view(v, environment, env.activePolicyVersionId);
+  }
+
+  async list(
+    environment: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Page<PolicyVersionView>> {
+    const env = await this.envByName(environment);
+    const before = decodeCursor(cursor, ['version'] as const);
+    const beforeVersion = before ? Number(before.version) : undefined;
+    if (beforeVersion !== undefined && !Number.isInteger(beforeVersion)) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'cursor: not a cursor this API issued', {
+        field: 'cursor',
+      });
+    }
+    const rows = await this.repo.list(env.id, beforeVersion, limit + 1);
+    return toPage(
+      rows,
+      limit,
+      (r) => this.view(r, environment, env.activePolicyVersionId),
+      (r) => ({ version: String(r.version) }),
+    );
+  }
+
+  /** Policy versions never change, so they are cached for good once read. */
+  async byId(id: string): Promise<PolicyVersionEntity> {
+    const hit = this.versionsById.get(id);
+    if (hit) return hit;
+    const v = await this.repo.findById(id);
+    if (!v) throw notFound('policy version', id);
+    this.versionsById.set(id, v);
+    return v;
+  }
+
+  private async envByName(name: string): Promise<EnvironmentEntity> {
+    const env = await this.db.getRepository(EnvironmentEntity).findOneBy({ name });
+    if (!env) throw notFound('environment', name);
+    return env;
+  }
+
+  /** Serialises version numbering and activation per environment. */
+  private async lockEnvironment(
+    name: string,
+    m: import('typeorm').EntityManager,
+  ): Promise<EnvironmentEntity> {
+    const env = await m
+      .getRepository(EnvironmentEntity)
+      .createQueryBuilder('e')
+      .setLock('pessimistic_write')
+      .where('e.name = :name', { name })
+      .getOne();
+    if (!env) throw notFound('environment', name);
+    return env;
+  }
+
+  private view(v: PolicyVersionEntity, environment: string, activeId: string | null): PolicyVersionView {
+    return {
+      id: v.id,
+      environment,
+      version: v.version,
+      document: v.document,
+      sha256: v.sha256,
+      comment: v.comment,
+      createdBy: actorKey(v.createdBy),
+      createdAt: v.createdAt.toISOString(),
+      active: v.id === activeId,
+      activatedBy: v.activatedBy ? actorKey(v.activatedBy) : null,
+      activatedAt: v.activatedAt ? v.activatedAt.toISOString() : null,
+    };
+  }
+}

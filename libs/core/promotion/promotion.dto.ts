@@ -1,0 +1,156 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsEnum,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { DIGEST, PromotionStatus } from '../../domain';
+import { ENVIRONMENT_NAME } from '../environment/environment.dto';
+
+@ValidatorConstraint({ name: 'metadata' })
+class MetadataConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const entries = Object.entries(value);
+    return (
+      entries.length <= 32 &&
+      entries.every(([k, v]) => /^[A-Za-z0-9._/-]{1,64}$/.test(k) && typeof v === 'string' && v.length <= 512)
+    );
+  }
+  defaultMessage(): string {
+    return 'metadata must be an object of at most 32 string values (keys: letters, digits, . _ / -; values ≤ 512 chars)';
+  }
+}
+
+export class CreatePromotionDto {
+  @ApiProperty({ example: 'registry.staging.example.com/team/app@sha256:' + 'a'.repeat(64) })
+  @IsString()
+  @MaxLength(512)
+  artifact!: string;
+
+  @ApiProperty({ example: 'production' })
+  @IsString()
+  @Matches(ENVIRONMENT_NAME, { message: 'environment must be an environment name' })
+  environment!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsObject()
+  @Validate(MetadataConstraint)
+  metadata?: Record<string, string>;
+}
+
+export class CancelPromotionDto {
+  @ApiPropertyOptional({ description: 'Why it is cancelled' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class ListPromotionsQuery {
+  @ApiPropertyOptional({ enum: PromotionStatus })
+  @IsOptional()
+  @IsEnum(PromotionStatus)
+  status?: PromotionStatus;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ENVIRONMENT_NAME, { message: 'environment must be an environment name' })
+  environment?: string;
+
+  @ApiPropertyOptional({ description: 'Requester identity, as shown in `requester` (subject@issuer)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  requester?: string;
+
+  @ApiPropertyOptional({ example: 'sha256:' + 'a'.repeat(64) })
+  @IsOptional()
+  @Matches(DIGEST, { message: 'digest must be sha256: followed by 64 lowercase hex characters' })
+  digest?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(600)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+export class StatusChangeView {
+  @ApiPropertyOptional({ enum: PromotionStatus, nullable: true }) from!: PromotionStatus | null;
+  @ApiProperty({ enum: PromotionStatus }) to!: PromotionStatus;
+  @ApiProperty() actor!: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty() at!: string;
+}
+
+export class CheckView {
+  @ApiProperty() kind!: string;
+  @ApiProperty({ enum: ['pass', 'fail', 'error'] }) status!: string;
+  @ApiProperty() summary!: string;
+  @ApiProperty({ type: 'array', items: { type: 'object' } }) findings!: unknown[];
+  @ApiProperty() attempts!: number;
+  @ApiProperty() finishedAt!: string;
+}
+
+export class ApprovalView {
+  @ApiProperty({ enum: ['approve', 'reject'] }) decision!: string;
+  @ApiProperty() approver!: string;
+  @ApiProperty() comment!: string;
+  @ApiProperty() digest!: string;
+  @ApiProperty() policySha256!: string;
+  @ApiProperty() at!: string;
+}
+
+export class PromotionView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: PromotionStatus }) status!: PromotionStatus;
+  @ApiProperty() artifact!: string;
+  @ApiProperty() sourceRegistry!: string;
+  @ApiProperty() sourceRepository!: string;
+  @ApiProperty() digest!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) tag!: string | null;
+  @ApiProperty() environment!: string;
+  @ApiProperty() target!: string;
+  @ApiProperty() policyVersion!: number;
+  @ApiProperty() policySha256!: string;
+  @ApiProperty() requester!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) claims!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<
+    string,
+    string
+  >;
+  @ApiProperty({ type: [String] }) reasons!: string[];
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class PromotionDetailView extends PromotionView {
+  @ApiProperty({ type: [CheckView] }) checks!: CheckView[];
+  @ApiProperty({ type: [ApprovalView] }) approvals!: ApprovalView[];
+  @ApiProperty({ type: [StatusChangeView] }) history!: StatusChangeView[];
+}
+
+export class PromotionPage {
+  @ApiProperty({ type: [PromotionView] }) items!: PromotionView[];
+  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor!: string | null;
+}

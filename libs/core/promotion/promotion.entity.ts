@@ -1,0 +1,123 @@
+import {
+  Column,
+  JoinColumn,
+  ManyToOne,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  UpdateDateColumn,
+  Generated,
+} from 'typeorm';
+import { PromotionStatus } from '../../domain';
+import type { Actor } from '../identity/actor';
+
+import { EnvironmentEntity } from '../environment/environment.entity';
+import { PolicyVersionEntity } from '../policy/policy-version.entity';
+/** Claims of the CI token that requested a promotion, kept as evidence and for separation of duties. */
+export interface CiClaimsSnapshot {
+  repository?: string;
+  ref?: string;
+  sha?: string;
+  workflow?: string;
+  actor?: string;
+  [claim: string]: unknown;
+}
+
+/**
+ * One request to promote one artifact, pinned by digest, into one environment under the policy
+ * version that was active when it was received. Its status only changes through
+ * PromotionStateMachine.
+ */
+@Entity('promotion')
+@Index('ix_promotion_environment_seq', ['environmentId', 'seq'])
+@Index('ix_promotion_status_seq', ['status', 'seq'])
+@Index('ix_promotion_requester_seq', ['requesterKey', 'seq'])
+@Index('ix_promotion_digest_seq', ['digest', 'seq'])
+@Index('uq_promotion_token', ['tokenIssuer', 'tokenJti'], { unique: true, where: 'token_jti IS NOT NULL' })
+export class PromotionEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Insertion order: the stable key behind cursor pagination. */
+  @Column('bigint')
+  @Generated('increment')
+  @Index('uq_promotion_seq', { unique: true })
+  seq!: string;
+
+  @Column('uuid')
+  environmentId!: string;
+
+  @ManyToOne(() => EnvironmentEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'environment_id', foreignKeyConstraintName: 'fk_promotion_environment' })
+  environment?: EnvironmentEntity;
+
+  @Column('uuid')
+  policyVersionId!: string;
+
+  @ManyToOne(() => PolicyVersionEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'policy_version_id', foreignKeyConstraintName: 'fk_promotion_policy_version' })
+  policyVersion?: PolicyVersionEntity;
+
+  @Column('char', { length: 64 })
+  policySha256!: string;
+
+  @Column('text')
+  sourceRegistry!: string;
+
+  @Column('text')
+  sourceRepository!: string;
+
+  @Column('text')
+  digest!: string;
+
+  /** The tag the caller named at intake, if any; kept for the record only. */
+  @Column('text', { nullable: true })
+  tag!: string | null;
+
+  @Column('text')
+  targetRegistry!: string;
+
+  @Column('text')
+  targetRepository!: string;
+
+  @Column('enum', { enum: PromotionStatus, enumName: 'promotion_status' })
+  status!: PromotionStatus;
+
+  @Column('jsonb')
+  requester!: Actor;
+
+  /** actorKey(requester), indexed for filters and idempotency scope. */
+  @Column('text')
+  requesterKey!: string;
+
+  @Column('jsonb', { default: {} })
+  claims!: CiClaimsSnapshot;
+
+  @Column('jsonb', { default: {} })
+  metadata!: Record<string, string>;
+
+  @Column('text', { nullable: true })
+  tokenIssuer!: string | null;
+
+  /** The CI token's jti: one token creates at most one promotion. */
+  @Column('text', { nullable: true })
+  tokenJti!: string | null;
+
+  @Column('text', { nullable: true })
+  idempotencyKey!: string | null;
+
+  /** sha256 of the canonical request body, to tell a retry from a different request. */
+  @Column('char', { length: 64 })
+  requestHash!: string;
+
+  /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
+  @Column('jsonb', { default: [] })
+  reasons!: string[];
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,232 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource } from 'typeorm';
+import { PromotionStatus } from '../../domain';
+import { JOB_STARTED_BY } from '../../jobs';
+import { ApprovalEntity } from '../approval/approval.entity';
+import { CheckEntity } from '../check/check.entity';
+import { PromotionEntity } from './promotion.entity';
+import { PromotionStatusChangeEntity } from './promotion-status-change.entity';
+
+export interface NewPromotion {
+  id: string;
+  environmentId: string;
+  sourceRegistry: string;
+  sourceRepository: string;
+  digest: string;
+  tag: string | null;
+  targetRegistry: string;
+  targetRepository: string;
+  requester: PromotionEntity['requester'];
+  requesterKey: string;
+  claims: PromotionEntity['claims'];
+  metadata: Record<string, string>;
+  tokenIssuer: string | null;
+  tokenJti: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+}
+
+export interface CreatedPromotion {
+  policySha256: string;
+  policyVersion: number;
+  createdAt: Date;
+}
+
+export interface PromotionFilter {
+  status?: PromotionStatus;
+  environmentId?: string;
+  requesterKey?: string;
+  digest?: string;
+  /** Keyset cursor: rows with a smaller seq (newest first). */
+  beforeSeq?: string;
+  limit: number;
+}
+
+export interface PromotionDetail {
+  promotion: PromotionEntity;
+  environmentName: string;
+  policyVersion: number;
+  checks: CheckEntity[];
+  approvals: ApprovalEntity[];
+  history: PromotionStatusChangeEntity[];
+}
+
+export type ClaimResult =
+  { claimed: true } | { claimed: false; requestHash: string; promotionId: string | null; ageSeconds: number };
+
+/** An idempotency claim older than this belongs to a request that died; it may be taken over. */
+const STALE_CLAIM_SECONDS = 60;
+
+@Injectable()
+export class PromotionRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Claims an Idempotency-Key for this caller, or tells who holds it. One statement, autocommit. */
+  async claimIdempotencyKey(requesterKey: string, key: string, requestHash: string): Promise<ClaimResult> {
+    // A claim committed by a concurrent request after this statement's snapshot is seen by the
+    // conflict check but not by the read; asking again then sees it.
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.tryClaim(requesterKey, key, requestHash);
+      if (result || attempt >= 5)
+        return result ?? { claimed: false, requestHash, promotionId: null, ageSeconds: 0 };
+    }
+  }
+
+  private async tryClaim(
+    requesterKey: string,
+    key: string,
+    requestHash: string,
+  ): Promise<ClaimResult | undefined> {
+    const rows: Array<{ claimed: boolean; request_hash: string; promotion_id: string | null; age: number }> =
+      await this.db.query(
+        `WITH ins AS (
+           INSERT INTO idempotency_key (requester_key, key, request_hash) VALUES ($1, $2, $3)
+           ON CONFLICT (requester_key, key) DO UPDATE SET created_at = now(), request_hash = EXCLUDED.request_hash
+             WHERE idempotency_key.promotion_id IS NULL
+               AND idempotency_key.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+           RETURNING true AS claimed
+         )
+         SELECT claimed, NULL AS request_hash, NULL AS promotion_id, 0 AS age FROM ins
+         UNION ALL
+         SELECT false, request_hash, promotion_id, extract(epoch FROM now() - created_at)::float8
+         FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+        [requesterKey, key, requestHash],
+      );
+    const row = rows[0];
+    if (!row) return undefined;
+    if (row.claimed) return { claimed: true };
+    return {
+      claimed: false,
+      requestHash: row.request_hash,
+      promotionId: row.promotion_id,
+      ageSeconds: row.age,
+    };
+  }
+
+  async releaseIdempotencyKey(requesterKey: string, key: string): Promise<void> {
+    await this.db.query(
+      'DELETE FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND promotion_id IS NULL',
+      [requesterKey, key],
+    );
+  }
+
+  /**
+   * Inserts the promotion as `received` with its first history row, audit event, check-stage job
+   * and idempotency completion, in one statement. The policy version pinned is the one active on
+   * the environment at this instant. Returns false when the environment has no active policy.
+   */
+  async create(p: NewPromotion): Promise<CreatedPromotion | null> {
+    const job = JOB_STARTED_BY[PromotionStatus.Received] ?? null;
+    const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
+      await this.db.query(
+        `WITH env AS (
+         SELECT e.id, pv.id AS policy_version_id, pv.sha256, pv.version
+         FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
+         WHERE e.id = $2
+       ), p AS (
+         INSERT INTO promotion (id, environment_id, policy_version_id, policy_sha256, source_registry,
+           source_repository, digest, tag, target_registry, target_repository, status, requester,
+           requester_key, claims, metadata, token_issuer, token_jti, idempotency_key, request_hash)
+         SELECT $1, env.id, env.policy_version_id, env.sha256, $3, $4, $5, $6, $7, $8, 'received',
+           $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16
+         FROM env
+         RETURNING id, policy_version_id, policy_sha256, created_at
+       ), hist AS (
+         INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
+         SELECT id, NULL, 'received', $9::jsonb, 'requested' FROM p
+         RETURNING id, promotion_id
+       ), aud AS (
+         INSERT INTO audit_pending (actor, action, subject_type, subject_id, details)
+         SELECT $9::jsonb, 'promotion.requested', 'promotion', p.id::text,
+           jsonb_build_object('artifact', $3 || '/' || $4 || '@' || $5, 'environmentId', $2::text,
+             'policyVersionId', p.policy_version_id, 'policySha256', p.policy_sha256, 'claims', $11::jsonb)
+         FROM p
+       ), job AS (
+         INSERT INTO outbox (job_name, job_id, payload)
+         SELECT $17::text, replace($17::text, '.', '-') || '-' || hist.promotion_id || '-' || hist.id,
+           jsonb_build_object('promotionId', hist.promotion_id)
+         FROM hist WHERE $17::text IS NOT NULL
+       ), idem AS (
+         UPDATE idempotency_key SET promotion_id = p.id FROM p
+         WHERE $15::text IS NOT NULL AND requester_key = $10 AND key = $15
+       )
+       SELECT p.policy_sha256, p.created_at, env.version AS policy_version FROM p, env`,
+        [
+          p.id,
+          p.environmentId,
+          p.sourceRegistry,
+          p.sourceRepository,
+          p.digest,
+          p.tag,
+          p.targetRegistry,
+          p.targetRepository,
+          JSON.stringify(p.requester),
+          p.requesterKey,
+          JSON.stringify(p.claims),
+          JSON.stringify(p.metadata),
+          p.tokenIssuer,
+          p.tokenJti,
+          p.idempotencyKey,
+          p.requestHash,
+          job,
+        ],
+      );
+    if (rows.length !== 1) return null;
+    return {
+      policySha256: rows[0].policy_sha256,
+      policyVersion: rows[0].policy_version,
+      createdAt: rows[0].created_at,
+    };
+  }
+
+  findById(id: string): Promise<PromotionEntity | null> {
+    return this.db.getRepository(PromotionEntity).findOneBy({ id });
+  }
+
+  async detail(id: string): Promise<PromotionDetail | null> {
+    const rows: Array<{ environment_name: string; policy_version: number }> = await this.db.query(
+      `SELECT e.name AS environment_name, pv.version AS policy_version
+       FROM promotion p JOIN environment e ON e.id = p.environment_id
+       JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
+      [id],
+    );
+    const promotion = rows.length ? await this.findById(id) : null;
+    if (!promotion) return null;
+    const m = this.db.manager;
+    const [checks, approvals, history] = await Promise.all([
+      m.getRepository(CheckEntity).find({ where: { promotionId: id }, order: { kind: 'ASC' } }),
+      m.getRepository(ApprovalEntity).find({ where: { promotionId: id }, order: { createdAt: 'ASC' } }),
+      m.getRepository(PromotionStatusChangeEntity).find({ where: { promotionId: id }, order: { id: 'ASC' } }),
+    ]);
+    return {
+      promotion,
+      environmentName: rows[0].environment_name,
+      policyVersion: rows[0].policy_version,
+      checks,
+      approvals,
+      history,
+    };
+  }
+
+  async policyVersionNumbers(ids: string[]): Promise<Map<string, number>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows: Array<{ id: string; version: number }> = await this.db.query(
+      'SELECT id, version FROM policy_version WHERE id = ANY($1::uuid[])',
+      [unique],
+    );
+    return new Map(rows.map((r) => [r.id, r.version]));
+  }
+
+  /** Newest first, by the insertion sequence, so paging neither skips nor repeats rows. */
+  list(f: PromotionFilter): Promise<PromotionEntity[]> {
+    const q = this.db.getRepository(PromotionEntity).createQueryBuilder('p');
+    if (f.status) q.andWhere('p.status = :status', { status: f.status });
+    if (f.environmentId) q.andWhere('p.environment_id = :env', { env: f.environmentId });
+    if (f.requesterKey) q.andWhere('p.requester_key = :req', { req: f.requesterKey });
+    if (f.digest) q.andWhere('p.digest = :digest', { digest: f.digest });
+    if (f.beforeSeq) q.andWhere('p.seq < :seq', { seq: f.beforeSeq });
+    return q.orderBy('p.seq', 'DESC').limit(f.limit).getMany();
+  }
+}

@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  CANCELLABLE_STATUSES,
+  canonicalHash,
+  DomainError,
+  ErrorCode,
+  formatArtifactReference,
+  isSourceAllowed,
+  notFound,
+  parseArtifactReference,
+  PromotionStatus,
+  targetRepositoryFor,
+} from '../../domain';
+import { decodeCursor, type Page, toPage } from '../common/cursor';
+import { EnvironmentService } from '../environment/environment.service';
+import { actorKey } from '../identity/actor';
+import { type Caller, hasRole } from '../identity/caller';
+import { Role } from '../identity/role-binding.entity';
+import {
+  type CreatePromotionDto,
+  type ListPromotionsQuery,
+  type PromotionDetailView,
+  type PromotionView,
+} from './promotion.dto';
+import { type PromotionEntity } from './promotion.entity';
+import { PromotionRepository } from './promotion.repository';
+import { PromotionStateMachine } from './promotion-state-machine';
+
+export interface RequestResult {
+  promotion: PromotionView | PromotionDetailView;
+  /** False when an Idempotency-Key replay returned the promotion created earlier. */
+  created: boolean;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class PromotionService {
+  private readonly envNames = new Map<string, string>();
+
+  constructor(
+    private readonly repo: PromotionRepository,
+    private readonly environments: EnvironmentService,
+    private readonly stateMachine: PromotionStateMachine,
+  ) {}
+
+  async request(dto: CreatePromotionDto, caller: Caller, idempotencyKey?: string): Promise<RequestResult> {
+    const artifact = parseArtifactReference(dto.artifact);
+    const env = await this.environments.byNameCached(dto.environment);
+    if (!hasRole(caller, Role.Requester, env.name)) {
+      throw new DomainError(ErrorCode.Forbidden, `you may not request promotions into ${env.name}`, {
+        environment: env.name,
+      });
+    }
+    if (!isSourceAllowed(env.sources, artifact)) {
+      throw new DomainError(
+        ErrorCode.SourceNotAllowed,
+        `${artifact.registry}/${artifact.repository} is not an allowed source for ${env.name}`,
+        { environment: env.name, registry: artifact.registry, repository: artifact.repository },
+      );
+    }
+    const metadata = dto.metadata ?? {};
+    const requestHash = canonicalHash({ artifact: dto.artifact, environment: dto.environment, metadata });
+
+    if (idempotencyKey !== undefined) {
+      const claim = await this.repo.claimIdempotencyKey(caller.key, idempotencyKey, requestHash);
+      if (!claim.claimed) {
+        if (claim.requestHash !== requestHash) {
+          throw new DomainError(
+            ErrorCode.IdempotencyKeyReused,
+            'this Idempotency-Key was used with a different request body',
+            { idempotencyKey },
+          );
+        }
+        if (claim.promotionId === null) {
+          throw new DomainError(
+            ErrorCode.IdempotencyKeyInProgress,
+            'a request with this Idempotency-Key is still being handled; retry shortly',
+            { idempotencyKey },
+          );
+        }
+        return { promotion: await this.get(claim.promotionId), created: false };
+      }
+    }
+
+    const id = randomUUID();
+    const targetRepository = targetRepositoryFor(env.target, artifact.repository);
+    const record = {
+      id,
+      environmentId: env.id,
+      sourceRegistry: artifact.registry,
+      sourceRepository: artifact.repository,
+      digest: artifact.digest,
+      tag: null,
+      targetRegistry: env.target.registry,
+      targetRepository,
+      requester: caller.actor,
+      requesterKey: caller.key,
+      claims: caller.claims,
+      metadata,
+      tokenIssuer: caller.tokenJti ? caller.actor.issuer : null,
+      tokenJti: caller.tokenJti,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+    };
+    let created;
+    try {
+      created = await this.repo.create(record);
+    } catch (e) {
+      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      if ((e as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new DomainError(
+          ErrorCode.TokenReplayed,
+          'this CI token has already been used to request a promotion',
+          {},
+        );
+      }
+      throw e;
+    }
+    if (!created) {
+      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      throw new DomainError(ErrorCode.NoActivePolicy, `environment ${env.name} has no active policy`, {
+        environment: env.name,
+      });
+    }
+    const at = created.createdAt.toISOString();
+    return {
+      created: true,
+      promotion: {
+        id,
+        status: PromotionStatus.Received,
+        artifact: formatArtifactReference(artifact),
+        sourceRegistry: artifact.registry,
+        sourceRepository: artifact.repository,
+        digest: artifact.digest,
+        tag: null,
+        environment: env.name,
+        target: `${env.target.registry}/${targetRepository}@${artifact.digest}`,
+        policyVersion: created.policyVersion,
+        policySha256: created.policySha256,
+        requester: caller.key,
+        claims: caller.claims,
+        metadata,
+        reasons: [],
+        createdAt: at,
+        updatedAt: at,
+      },
+    };
+  }
+
+  async get(id: string): Promise<PromotionDetailView> {
+    const d = await this.repo.detail(id);
+    if (!d) throw notFound('promotion', id);
+    return {
+      ...this.view(d.promotion, d.environmentName, d.policyVersion),
+      checks: d.checks.map((c) => ({
+        kind: c.kind,
+        status: c.status,
+        summary: c.summary,
+        findings: c.findings,
+        attempts: c.attempts,
+        finishedAt: c.finishedAt.toISOString(),
+      })),
+      approvals: d.approvals.map((a) => ({
+        decision: a.decision,
+        approver: a.approverKey,
+        comment: a.comment,
+        digest: a.digest,
+        policySha256: a.policySha256,
+        at: a.createdAt.toISOString(),
+      })),
+      history: d.history.map((h) => ({
+        from: h.fromStatus,
+        to: h.toStatus,
+        actor: actorKey(h.actor),
+        reason: h.reason,
+        at: h.at.toISOString(),
+      })),
+    };
+  }
+
+  async list(q: ListPromotionsQuery): Promise<Page<PromotionView>> {
+    const limit = q.limit ?? 50;
+    const cursor = decodeCursor(q.cursor, ['seq'] as const);
+    if (cursor && !/^\d{1,19}$/.test(cursor.seq)) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'cursor: not a cursor this API issued', {
+        field: 'cursor',
+      });
+    }
+    let environmentId: string | undefined;
+    if (q.environment) {
+      try {
+        environmentId = (await this.environments.byNameCached(q.environment)).id;
+      } catch {
+        return { items: [], nextCursor: null };
+      }
+    }
+    const rows = await this.repo.list({
+      status: q.status,
+      environmentId,
+      requesterKey: q.requester,
+      digest: q.digest,
+      beforeSeq: cursor?.seq,
+      limit: limit + 1,
+    });
+    const [names, versions] = await Promise.all([
+      this.environmentNames(rows),
+      this.repo.policyVersionNumbers(rows.map((r) => r.policyVersionId)),
+    ]);
+    return toPage(
+      rows,
+      limit,
+      (r) => this.view(r, names.get(r.environmentId) ?? '', versions.get(r.policyVersionId) ?? 0),
+      (r) => ({ seq: r.seq }),
+    );
+  }
+
+  async cancel(id: string, caller: Caller, reason: string | undefined): Promise<PromotionDetailView> {
+    const p = await this.repo.findById(id);
+    if (!p) throw notFound('promotion', id);
+    const env = await this.environments.byNameCached(await this.environmentName(p.environmentId));
+    if (p.requesterKey !== caller.key && !hasRole(caller, Role.Admin, env.name)) {
+      throw new DomainError(ErrorCode.Forbidden, 'only the requester or an admin may cancel a promotion', {});
+    }
+    if (!CANCELLABLE_STATUSES.includes(p.status)) {
+      throw new DomainError(ErrorCode.Conflict, `a ${p.status} promotion cannot be cancelled`, {
+        status: p.status,
+      });
+    }
+    await this.stateMachine.transition({
+      promotionId: id,
+      from: p.status,
+      to: PromotionStatus.Cancelled,
+      actor: caller.actor,
+      reason: reason ?? 'cancelled',
+      reasons: [`cancelled by ${caller.key}${reason ? `: ${reason}` : ''}`],
+    });
+    return this.get(id);
+  }
+
+  private view(p: PromotionEntity, environment: string, policyVersion: number): PromotionView {
+    return {
+      id: p.id,
+      status: p.status,
+      artifact: `${p.sourceRegistry}/${p.sourceRepository}@${p.digest}`,
+      sourceRegistry: p.sourceRegistry,
+      sourceRepository: p.sourceRepository,
+      digest: p.digest,
+      tag: p.tag,
+      environment,
+      target: `${p.targetRegistry}/${p.targetRepository}@${p.digest}`,
+      policyVersion,
+      policySha256: p.policySha256,
+      requester: p.requesterKey,
+      claims: p.claims,
+      metadata: p.metadata,
+      reasons: p.reasons,
+      createdAt: p.createdAt.toISOString(),
+      updatedAt: p.updatedAt.toISOString(),
+    };
+  }
+
+  private async environmentName(id: string): Promise<string> {
+    const known = this.envNames.get(id);
+    if (known) return known;
+    const env = await this.environments.byIdName(id);
+    this.envNames.set(id, env);
+    return env;
+  }
+
+  private async environmentNames(rows: PromotionEntity[]): Promise<Map<string, string>> {
+    const ids = [...new Set(rows.map((r) => r.environmentId))];
+    return new Map(await Promise.all(ids.map(async (id) => [id, await this.environmentName(id)] as const)));
+  }
+}

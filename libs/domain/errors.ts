@@ -1,0 +1,35 @@
+/**
+ * Domain errors carry a stable code. Services throw them; the API's exception filter maps each code
+ * to an HTTP status and an application/problem+json body. Nothing here knows about HTTP.
+ */
+export enum ErrorCode {
+  ValidationFailed = 'validation_failed',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  InvalidTransition = 'invalid_transition',
+  IdempotencyKeyReused = 'idempotency_key_reused',
+  IdempotencyKeyInProgress = 'idempotency_key_in_progress',
+  TokenReplayed = 'token_replayed',
+  SourceNotAllowed = 'source_not_allowed',
+  NoActivePolicy = 'no_active_policy',
+  InvalidPolicy = 'invalid_policy',
+  FourEyesRequired = 'four_eyes_required',
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  PayloadTooLarge = 'payload_too_large',
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Machine-readable details safe to show the caller. */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string, id: string): DomainError =>
+  new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`, { [what]: id });

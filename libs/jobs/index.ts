@@ -1,0 +1,4 @@
+export * from './job.types';
+export * from './job-queue';
+export * from './jobs.module';
+export * from './redis-connection';

@@ -1,0 +1,46 @@
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Airlock's own ECDSA P-256 key: signs audit checkpoints now and promotion attestations later.
+ * Loaded once from a PEM file; the private key never leaves this object.
+ */
+export class SigningKey {
+  readonly publicKeyPem: string;
+  /** sha256 of the DER public key, hex: names the key in what it signs. */
+  readonly keyId: string;
+
+  private constructor(private readonly privateKey: KeyObject) {
+    const publicKey = createPublicKey(privateKey);
+    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.keyId = createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+  }
+
+  static fromPem(pem: string): SigningKey {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new Error('the signing key must be an EC P-256 private key');
+    }
+    return new SigningKey(key);
+  }
+
+  static fromFile(path: string): SigningKey {
+    return SigningKey.fromPem(readFileSync(path, 'utf8'));
+  }
+
+  /** ECDSA P-256 over SHA-256, DER-encoded (the form cosign uses). */
+  sign(data: Buffer): Buffer {
+    return sign('sha256', data, this.privateKey);
+  }
+}
+
+/** Verifies a DER ECDSA signature against a PEM public key (used by verifiers, offline too). */
+export function verifyWithPublicKey(publicKeyPem: string, data: Buffer, signature: Buffer): boolean {
+  try {
+    return verify('sha256', data, createPublicKey(publicKeyPem), signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Starts Airlock for development: installs what is missing, starts Postgres and Redis when no URLs
+# are given and they are not running, migrates, then runs the two development OIDC issuers, the API
+# and the worker in the foreground (Ctrl-C stops them).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_node
+ensure_packages
+cd "$ROOT"
+log "building"
+npm run --silent build
+[ -n "${DATABASE_URL:-}" ] || ensure_postgres
+[ -n "${REDIS_URL:-}" ] || ensure_redis
+exec node dist/apps/devstack/main.js

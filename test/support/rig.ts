@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import { AirlockStack, developmentBootstrap } from '../../apps/devstack/stack';
+import { getToken } from './oidc';
+import { testEnv } from './test-env';
+
+/** Test clients of the development issuers, by the role their bindings give them. */
+export const CLIENTS = {
+  requester: { issuer: 'ci', client: 'ci-app' },
+  otherRepo: { issuer: 'ci', client: 'ci-other' },
+  approver: { issuer: 'people', client: 'alice' },
+  approver2: { issuer: 'people', client: 'bob' },
+  admin: { issuer: 'people', client: 'erin' },
+  admin2: { issuer: 'people', client: 'frank' },
+  auditor: { issuer: 'people', client: 'grace' },
+  noRole: { issuer: 'people', client: 'dave' },
+} as const;
+export type ClientName = keyof typeof CLIENTS;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface CallOptions {
+  as?: ClientName | null;
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One Airlock deployment for a test file: its own API and worker processes and Redis prefix,
+ * against the run's database and issuers (see global-setup.ts).
+ */
+export class Rig {
+  readonly db: Pool;
+  readonly redis: Redis;
+  readonly prefix = `airlock-test-${randomBytes(4).toString('hex')}`;
+  readonly issuers = {
+    ci: process.env.AIRLOCK_TEST_CI_ISSUER as string,
+    people: process.env.AIRLOCK_TEST_PEOPLE_ISSUER as string,
+  };
+  stack: AirlockStack;
+
+  constructor(env: Record<string, string> = {}) {
+    const databaseUrl = process.env.AIRLOCK_TEST_DATABASE_URL;
+    if (!databaseUrl) throw new Error('run e2e tests through jest (global setup prepares the database)');
+    this.db = new Pool({ connectionString: databaseUrl, max: 4 });
+    this.redis = new Redis(testEnv().redisUrl, { lazyConnect: false });
+    this.stack = new AirlockStack({
+      dataDir: join(process.env.AIRLOCK_TEST_DATA_DIR as string, this.prefix),
+      databaseUrl,
+      redisUrl: testEnv().redisUrl,
+      redisPrefix: this.prefix,
+      bootstrap: developmentBootstrap(this.issuers),
+      mode: 'test',
+      env: { AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0', WORKER_LOCK_DURATION_MS: '2000', ...env },
+    });
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<Rig> {
+    const rig = new Rig(env);
+    await rig.stack.start();
+    return rig;
+  }
+
+  private readonly tokens = new Map<string, string>();
+
+  /** A real token from the development issuer (fetched over HTTP; a fresh one each call when fresh). */
+  async token(name: ClientName, opts: { fresh?: boolean; resource?: string } = {}): Promise<string> {
+    const c = CLIENTS[name];
+    const cached = this.tokens.get(name);
+    if (cached && !opts.fresh && !opts.resource) return cached;
+    const token = await getToken(this.issuers[c.issuer], c.client, { resource: opts.resource });
+    if (!opts.fresh && !opts.resource) this.tokens.set(name, token);
+    return token;
+  }
+
+  async call<T = any>(method: string, path: string, o: CallOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    const token = o.token ?? (o.as ? await this.token(o.as) : undefined);
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = o.rawBody;
+    if (o.body !== undefined) body = JSON.stringify(o.body);
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${this.stack.apiUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  async sql<T = any>(query: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query(query, params)).rows as T[];
+  }
+
+  /** Creates an environment with an active policy (added by one admin, activated by another). */
+  async environment(
+    name: string,
+    policy: Record<string, unknown> = { approvals: { required: 0 } },
+    sources = [{ registry: 'registry.staging.example.com', repositories: ['acme/*', 'team/**'] }],
+  ): Promise<void> {
+    const env = await this.call('POST', '/v1/environments', {
+      as: 'admin',
+      body: {
+        name,
+        sources,
+        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
+      },
+    });
+    if (env.status !== 201) throw new Error(`environment: ${env.status} ${JSON.stringify(env.body)}`);
+    const v = await this.call('POST', `/v1/environments/${name}/policies`, {
+      as: 'admin',
+      body: { document: policy },
+    });
+    if (v.status !== 201) throw new Error(`policy: ${v.status} ${JSON.stringify(v.body)}`);
+    const a = await this.call('POST', `/v1/environments/${name}/policies/${v.body.version}/activate`, {
+      as: 'admin2',
+    });
+    if (a.status !== 200) throw new Error(`activate: ${a.status} ${JSON.stringify(a.body)}`);
+  }
+
+  /** Waits until a promotion reaches one of the statuses (polling the API). */
+  async waitForStatus(id: string, statuses: string[], timeoutMs = 15_000): Promise<any> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.call('GET', `/v1/promotions/${id}`, { as: 'auditor' });
+      if (statuses.includes(res.body?.status)) return res.body;
+      if (Date.now() > until)
+        throw new Error(`promotion ${id} is ${res.body?.status}, not ${statuses.join('/')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+    const keys = await this.redis.keys(`${this.prefix}:*`);
+    if (keys.length) await this.redis.del(...keys);
+    this.redis.disconnect();
+    await this.db.end();
+  }
+}
+
+export const digest = (seed: string | number): string =>
+  `sha256:${createHash('sha256').update(String(seed)).digest('hex')}`;
+export const artifact = (repo = 'acme/app', seed: string | number = 1): string =>
+  `registry.staging.example.com/${repo}@${digest(seed)}`;
