@@ -114,7 +114,6 @@ export class InitialSchema1795305861432 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "policy_version" DROP CONSTRAINT "fk_policy_version_environment"`);
     await queryRunner.query(`DROP INDEX "public"."ix_promotion_status_change_promotion_id"`);
     await queryRunner.query(`DROP TABLE "promotion_status_change"`);
-    await queryRunner.query(`DROP TYPE "public"."promotion_status"`);
     await queryRunner.query(`DROP TABLE "idempotency_key"`);
     await queryRunner.query(`DROP INDEX "public"."uq_outbox_job_id"`);
     await queryRunner.query(`DROP TABLE "outbox"`);
@@ -141,6 +140,7 @@ export class InitialSchema1795305861432 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "public"."uq_promotion_token"`);
     await queryRunner.query(`DROP INDEX "public"."uq_promotion_seq"`);
     await queryRunner.query(`DROP TABLE "promotion"`);
+    await queryRunner.query(`DROP TYPE "public"."promotion_status"`);
     await queryRunner.query(`DROP INDEX "public"."uq_policy_version_environment_version"`);
     await queryRunner.query(`DROP TABLE "policy_version"`);
     await queryRunner.query(`DROP INDEX "public"."uq_environment_name"`);

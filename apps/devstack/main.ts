@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   await stack.start();
 
   const token = (issuer: string, client: string): string =>
-    `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d resource=airlock ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\1/'`;
+    `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d resource=airlock ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
   console.log(`
 Airlock is running.
   API        ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json, browsable: ${stack.apiUrl}/docs)

@@ -110,7 +110,8 @@ export class AirlockStack {
     return this;
   }
 
-  async startApi(): Promise<void> {
+  /** `readyPath` /healthz starts an API whose dependencies are down (it stays unready). */
+  async startApi(readyPath = '/readyz'): Promise<void> {
     const port = this.o.apiPort ?? (await freePort());
     this.apiUrl = `http://127.0.0.1:${port}`;
     this.api = await spawnService({
@@ -118,7 +119,7 @@ export class AirlockStack {
       script: builtScript('apps/api/main.js'),
       env: { ...this.env, API_PORT: String(port), API_HOST: '127.0.0.1' },
       logFile: join(this.o.dataDir, 'api.log'),
-      ready: (child) => httpOk(`${this.apiUrl}/readyz`, child),
+      ready: (child) => httpOk(`${this.apiUrl}${readyPath}`, child),
     });
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, type PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   type Caller,
@@ -18,12 +18,19 @@ import { ApiProblems } from '../http/api-problems.decorator';
 import { NamePipe, PageQuery } from './common';
 
 const ANY_ROLE = [Role.Requester, Role.Approver, Role.Admin, Role.Auditor];
-const versionPipe = new ParseIntPipe({
-  exceptionFactory: () =>
-    new DomainError(ErrorCode.ValidationFailed, 'version: must be an integer', {
-      errors: [{ field: 'version', message: 'must be an integer' }],
-    }),
-});
+/** Policy version numbers in paths: positive integers that fit the database's int column. */
+class VersionPipe implements PipeTransform<string, number> {
+  transform(value: string): number {
+    const n = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n > 2_147_483_647) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'version: must be a positive integer', {
+        errors: [{ field: 'version', message: 'must be a positive integer' }],
+      });
+    }
+    return n;
+  }
+}
+const versionPipe = new VersionPipe();
 
 function requireEnvironmentAdmin(caller: Caller, environment: string): void {
   if (!hasRole(caller, Role.Admin, environment)) {

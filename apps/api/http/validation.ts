@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../../../libs/core';
 
 function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; message: string }> {
@@ -12,8 +12,60 @@ function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string;
   });
 }
 
-/** Validates bodies and queries; unknown fields are refused; every bad field is named. */
-export const validationPipe = new ValidationPipe({
+/** The first path whose string holds a NUL character (Postgres text cannot store one). */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nulPath(v, path ? `${path}.${k}` : k, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Names of Object.prototype members (`constructor`, `toString`, …). class-validator's whitelist looks
+ * field names up in a plain object, so these pass as if declared: they are refused here instead.
+ */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The first path whose key is a prototype member name. */
+function prototypeKeyPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const here = path ? `${path}.${k}` : k;
+    if (PROTOTYPE_KEYS.has(k)) return here;
+    const found = prototypeKeyPath(v, here, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Validates bodies, queries and path parameters; unknown fields are refused; every bad field is named. */
+class AirlockValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const nul = nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+    if (nul) {
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        `invalid request: ${nul}: must not contain NUL characters`,
+        {
+          errors: [{ field: nul, message: 'must not contain NUL characters' }],
+        },
+      );
+    }
+    const reserved =
+      metadata.type === 'body' || metadata.type === 'query' ? prototypeKeyPath(value, '') : undefined;
+    if (reserved) {
+      throw new DomainError(ErrorCode.ValidationFailed, `invalid request: ${reserved}: unknown field`, {
+        errors: [{ field: reserved, message: `unknown field ${reserved}` }],
+      });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+export const validationPipe = new AirlockValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   forbidUnknownValues: true,

@@ -27,7 +27,7 @@ export function decodeCursor<K extends string>(
   }
   if (typeof parsed !== 'object' || parsed === null) return bad();
   const obj = parsed as Record<string, unknown>;
-  for (const f of fields) if (typeof obj[f] !== 'string' || (obj[f]).length > 256) bad();
+  for (const f of fields) if (typeof obj[f] !== 'string' || obj[f].length > 256) bad();
   return obj as Record<K, string>;
 }
 

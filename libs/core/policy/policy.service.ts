@@ -125,7 +125,10 @@ export class PolicyService {
     const env = await this.envByName(environment);
     const before = decodeCursor(cursor, ['version'] as const);
     const beforeVersion = before ? Number(before.version) : undefined;
-    if (beforeVersion !== undefined && !Number.isInteger(beforeVersion)) {
+    if (
+      beforeVersion !== undefined &&
+      !(Number.isInteger(beforeVersion) && beforeVersion > 0 && beforeVersion < 2 ** 31)
+    ) {
       throw new DomainError(ErrorCode.ValidationFailed, 'cursor: not a cursor this API issued', {
         field: 'cursor',
       });

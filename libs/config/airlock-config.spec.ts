@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig, RuntimeMode } from './airlock-config';
+
+const valid = {
+  DATABASE_URL: 'postgres://u@localhost/airlock',
+  REDIS_URL: 'redis://localhost:6379',
+  AIRLOCK_SIGNING_KEY_FILE: '/keys/airlock.pem',
+  AUDIT_CHECKPOINT_FILE: '/var/lib/airlock/checkpoints.jsonl',
+};
+
+describe(loadConfig.name, () => {
+  it('applies defaults and converts numbers', () => {
+    const c = loadConfig({ ...valid, API_PORT: '9090' });
+    expect(c.API_PORT).toBe(9090);
+    expect(c.REDIS_PREFIX).toBe('airlock');
+    expect(c.AIRLOCK_MODE).toBe(RuntimeMode.Production);
+    expect(c.databaseMigrationUrl).toBe(valid.DATABASE_URL);
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: undefined }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+    ['REDIS_URL', { REDIS_URL: undefined }],
+    ['API_PORT', { API_PORT: 'eighty' }],
+    ['API_PORT', { API_PORT: '70000' }],
+    ['AIRLOCK_MODE', { AIRLOCK_MODE: 'staging' }],
+    ['AUTH_ALLOW_INSECURE_ISSUERS', { AUTH_ALLOW_INSECURE_ISSUERS: 'yes' }],
+    ['AIRLOCK_SIGNING_KEY_FILE', { AIRLOCK_SIGNING_KEY_FILE: undefined }],
+  ])('names %s when it is missing or malformed', (name, override) => {
+    expect(() => loadConfig({ ...valid, ...override })).toThrow(ConfigError);
+    try {
+      loadConfig({ ...valid, ...override });
+    } catch (e) {
+      expect((e as ConfigError).message).toContain(name);
+    }
+  });
+
+  it('never echoes a URL that may hold a password', () => {
+    try {
+      loadConfig({ ...valid, DATABASE_URL: 'mysql://user:hunter2@db' });
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('refuses insecure issuers in production', () => {
+    expect(() => loadConfig({ ...valid, AUTH_ALLOW_INSECURE_ISSUERS: 'true' })).toThrow(/production/);
+    expect(
+      loadConfig({ ...valid, AUTH_ALLOW_INSECURE_ISSUERS: 'true', AIRLOCK_MODE: 'test' })
+        .AUTH_ALLOW_INSECURE_ISSUERS,
+    ).toBe(true);
+  });
+});
