@@ -72,3 +72,16 @@ ensure_redis() {
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return; sleep 0.2; done
   log "Redis did not become ready"; exit 1
 }
+
+# Debian packages the test suite drives: docker-compose validates docker-compose.yml without an
+# engine. Installed only when missing (needs root and apt).
+ensure_test_packages() {
+  local missing=()
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "missing ${missing[*]}: install them (apt-get install ${missing[*]})"; exit 1
+  fi
+  log "installing ${missing[*]} from Debian's packages"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}

@@ -6,5 +6,6 @@ ensure_node
 ensure_packages
 ensure_postgres
 ensure_redis
+ensure_test_packages
 cd "$ROOT"
 npm test -- "$@"
