@@ -21,13 +21,17 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { maxDepth: 10 }],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through libs/config (validated once at boot).' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through libs/config (validated once at boot).',
+        },
       ],
     },
   },
   {
-    // Programs that are not Airlock itself: dev tooling, tests and benchmarks set up environments.
-    files: ['apps/devstack/**', 'apps/dev-oidc/main.ts', 'test/**', 'bench/**'],
+    // Programs that are not the Airlock server: the CLI, dev tooling, tests and benchmarks.
+    files: ['apps/devstack/**', 'apps/dev-oidc/main.ts', 'apps/cli/**', 'test/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

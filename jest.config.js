@@ -13,7 +13,18 @@ const swc = [
   },
 ];
 // ESM-only packages are compiled to CommonJS for jest's module system.
-const esm = ['jose', 'openid-client', 'oauth4webapi', 'canonicalize'];
+const esm = [
+  'jose',
+  'openid-client',
+  'oauth4webapi',
+  'canonicalize',
+  // make-fetch-happen's proxy agents, loaded by @sigstore/sign (test/support/sigstore.ts).
+  'agent-base',
+  'proxy-agent-negotiate',
+  'http-proxy-agent',
+  'https-proxy-agent',
+  'socks-proxy-agent',
+];
 const transformIgnorePatterns = [`/node_modules/(?!(${esm.join('|')})/)`];
 
 module.exports = {

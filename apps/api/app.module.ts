@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ConfigModule } from '../../libs/config';
 import {
+  ApprovalModule,
   AuditModule,
   DatabaseModule,
   EnvironmentModule,
@@ -13,6 +14,7 @@ import {
 } from '../../libs/core';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GlobalAuthGuard } from './auth/global-auth.guard';
+import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
@@ -31,10 +33,12 @@ import { ProblemFilter } from './http/problem.filter';
     PolicyModule,
     PromotionModule,
     OpsModule,
+    ApprovalModule,
   ],
   controllers: [
     HealthController,
     PromotionsController,
+    ApprovalsController,
     EnvironmentsController,
     IdentityController,
     AuditController,

@@ -15,6 +15,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function createApi(config: AirlockConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.API_BODY_LIMIT_BYTES,
+    // Long path parameters reach our validation (a clear 400) instead of Fastify's bare 414.
+    maxParamLength: 16_384,
     logger: false,
     // A caller's X-Request-Id is kept when it is sane, so logs correlate across systems.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
@@ -22,9 +24,11 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+  // bodyParser off: Nest would add a form parser; Fastify's own JSON parser (with bodyLimit) stays.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     logger,
     bufferLogs: true,
+    bodyParser: false,
   });
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
@@ -32,6 +36,10 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
   const metrics = app.get(MetricsService);
   metrics.enableApiGauges();
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: any other body type is refused with 415 before it reaches a handler.
+  for (const type of ['text/plain']) {
+    if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
+  }
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

@@ -49,7 +49,7 @@ export async function startIssuers(
 
 /**
  * The development identities: CI workloads of the `acme` organisation may request; release
- * managers approve; platform admins administer; auditors read the trail.
+ * managers approve; platform admins administer; auditors read the trail; frank may break glass.
  */
 export function developmentBootstrap(issuers: Pick<Issuers, 'ci' | 'people'>): unknown {
   return {
@@ -62,6 +62,7 @@ export function developmentBootstrap(issuers: Pick<Issuers, 'ci' | 'people'>): u
       { role: 'approver', issuer: issuers.people, group: 'release-managers' },
       { role: 'admin', issuer: issuers.people, group: 'platform-admins' },
       { role: 'auditor', issuer: issuers.people, group: 'auditors' },
+      { role: 'break_glass', issuer: issuers.people, subject: 'frank' },
     ],
   };
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CheckStageService } from '../../libs/core';
+import { ApprovalService, CheckStageService } from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** What a handler learns about the attempt it runs in. */
@@ -17,9 +17,13 @@ type Handlers = { [N in JobName]: (job: JobOf<N>, attempt: AttemptInfo) => Promi
 export class JobHandlers {
   private readonly handlers: Handlers;
 
-  constructor(private readonly checkStage: CheckStageService) {
+  constructor(
+    private readonly checkStage: CheckStageService,
+    private readonly approvals: ApprovalService,
+  ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
+      [JobName.SweepPending]: () => this.handleSweepPending(),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -31,8 +35,14 @@ export class JobHandlers {
   }
 
   dispatch(job: JobItem, attempt: AttemptInfo): Promise<void> {
-    const handler = this.handlers[job.name];
+    // Names and handlers correspond one to one (checked above); TypeScript cannot follow that
+    // correlation through an indexed access, hence the widening.
+    const handler = this.handlers[job.name] as (j: JobItem, a: AttemptInfo) => Promise<void>;
     return handler(job, attempt);
+  }
+
+  private async handleSweepPending(): Promise<void> {
+    await this.approvals.expireOverdue();
   }
 
   private handleRunChecks(job: JobOf<JobName.RunChecks>, attempt: AttemptInfo): Promise<void> {

@@ -4,7 +4,7 @@ import { type Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
-import { AIRLOCK_QUEUE, createRedis, isJobName, type JobItem } from '../../libs/jobs';
+import { AIRLOCK_QUEUE, createRedis, isJobName, type JobItem, JobName, JobQueue } from '../../libs/jobs';
 import { JobHandlers } from './job-handlers';
 
 /**
@@ -24,6 +24,7 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly config: AirlockConfig,
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
+    private readonly queue: JobQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -36,6 +37,16 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
       stalledInterval: Math.max(1000, Math.floor(this.config.WORKER_LOCK_DURATION_MS / 2)),
       maxStalledCount: 10,
     });
+    // The pending-timeout sweep is a BullMQ job scheduler: one schedule however many workers run.
+    void this.queue.queue
+      .upsertJobScheduler(
+        JobName.SweepPending,
+        { every: this.config.WORKER_SWEEP_INTERVAL_MS },
+        { name: JobName.SweepPending, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+      )
+      .catch((e: unknown) =>
+        this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) }),
+      );
     this.worker.on('failed', (job, err) =>
       this.logger.warn({
         msg: 'job attempt failed',

@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../libs/config';
-import { AuditModule, CheckModule, DatabaseModule, OpsModule, OutboxModule } from '../../libs/core';
+import {
+  ApprovalModule,
+  AuditModule,
+  CheckModule,
+  DatabaseModule,
+  OpsModule,
+  OutboxModule,
+} from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
 
 /** The worker: an application context with no HTTP server, consuming the queue. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, AuditModule, OutboxModule, CheckModule, OpsModule],
+  imports: [ConfigModule, DatabaseModule, AuditModule, OutboxModule, CheckModule, OpsModule, ApprovalModule],
   providers: [JobHandlers, JobProcessor],
 })
 export class WorkerModule {}

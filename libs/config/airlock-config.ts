@@ -118,6 +118,20 @@ export class AirlockConfig {
   @Min(1000)
   WORKER_LOCK_DURATION_MS = 30_000;
 
+  /** How often the worker looks for requests past their pending timeout. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  WORKER_SWEEP_INTERVAL_MS = 30_000;
+
+  /**
+   * Test mode only: a file holding a number of milliseconds to add to the clock, so tests can move
+   * time forward (approval expiry, pending timeouts) without sleeping.
+   */
+  @IsOptional()
+  @IsString()
+  AIRLOCK_TEST_CLOCK_FILE?: string;
+
   get databaseMigrationUrl(): string {
     return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
   }
@@ -150,6 +164,9 @@ export function loadConfig(env: Record<string, string | undefined>): AirlockConf
   if (config.AIRLOCK_MODE === RuntimeMode.Production && config.AUTH_ALLOW_INSECURE_ISSUERS) {
     throw new ConfigError(['AUTH_ALLOW_INSECURE_ISSUERS: must not be true in production mode']);
   }
+  if (config.AIRLOCK_MODE !== RuntimeMode.Test && config.AIRLOCK_TEST_CLOCK_FILE) {
+    throw new ConfigError(['AIRLOCK_TEST_CLOCK_FILE: only allowed in test mode']);
+  }
   return config;
 }
 
@@ -163,6 +180,7 @@ class ConfigShape extends AirlockConfig {
     this.AUDIT_CHECKPOINT_FILE = '';
     this.DATABASE_MIGRATION_URL = '';
     this.AIRLOCK_BOOTSTRAP_FILE = '';
+    this.AIRLOCK_TEST_CLOCK_FILE = '';
   }
 }
 

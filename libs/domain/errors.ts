@@ -17,6 +17,15 @@ export enum ErrorCode {
   Unauthenticated = 'unauthenticated',
   Forbidden = 'forbidden',
   PayloadTooLarge = 'payload_too_large',
+  // Approval refusals (the values of ApprovalRefusal):
+  SelfApproval = 'self_approval',
+  CommitAuthor = 'commit_author',
+  NotApprover = 'not_approver',
+  NotInRuleGroups = 'not_in_rule_groups',
+  AlreadyDecided = 'already_decided',
+  NotAwaitingApproval = 'not_awaiting_approval',
+  StaleReview = 'stale_review',
+  CommentRequired = 'comment_required',
 }
 
 export class DomainError extends Error {

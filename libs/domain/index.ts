@@ -9,3 +9,5 @@ export * from './audit-chain';
 export * from './audit-checkpoint';
 export * from './audit-verification';
 export * from './policy-schema';
+export * from './duration';
+export * from './approval-rules';

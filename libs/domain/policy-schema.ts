@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject } from 'ajv';
+import { DURATION } from './duration';
 import { type PolicyDocument } from './policy';
 
 /**
@@ -14,15 +15,55 @@ export const POLICY_SCHEMA = {
     approvals: {
       type: 'object',
       additionalProperties: false,
-      required: ['required'],
+      description: 'Give either `required` (one rule, any approver) or `rules`.',
+      oneOf: [{ required: ['required'] }, { required: ['rules'] }],
       properties: {
         required: { type: 'integer', minimum: 0, maximum: 20, description: 'Distinct approvers needed' },
+        rules: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 10,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'required'],
+            properties: {
+              name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+              required: { type: 'integer', minimum: 1, maximum: 20 },
+              groups: {
+                type: 'array',
+                maxItems: 20,
+                items: { type: 'string', minLength: 1, maxLength: 256 },
+                description: 'An approver must belong to one of these groups',
+              },
+            },
+          },
+        },
+        expiresAfter: {
+          type: 'string',
+          pattern: DURATION.source,
+          description: 'e.g. 24h: older approvals stop counting',
+        },
+        pendingTimeout: {
+          type: 'string',
+          pattern: DURATION.source,
+          description: 'e.g. 72h: undecided requests expire',
+        },
+        separationOfDuties: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            requesterCannotApprove: { type: 'boolean', default: true },
+            authorCannotApprove: { type: 'boolean', default: true },
+          },
+        },
       },
     },
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// strictRequired off: the oneOf branches name properties declared on the parent object.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
 
 const describe = (e: ErrorObject): string => {
@@ -35,7 +76,14 @@ const describe = (e: ErrorObject): string => {
 
 /** Returns every problem with the document; an empty list means it is a valid policy. */
 export function policyDocumentProblems(document: unknown): string[] {
-  return validate(document) ? [] : (validate.errors ?? []).map(describe);
+  if (validate(document)) {
+    const rules = document.approvals.rules ?? [];
+    const names = rules.map((r) => r.name);
+    return names
+      .filter((n, i) => names.indexOf(n) !== i)
+      .map((n) => `/approvals/rules: duplicate rule name "${n}"`);
+  }
+  return (validate.errors ?? []).map(describe);
 }
 
 export function isPolicyDocument(document: unknown): document is PolicyDocument {

@@ -1,13 +1,13 @@
+import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
+
 /**
  * A policy document says what a promotion into an environment needs. Versions are immutable once
  * stored; decisions record the sha256 of the canonical document they were made under.
  * Sections grow with the checks: approvals now; signatures, attestations and scans later.
  */
 export interface PolicyDocument {
-  approvals: {
-    /** Distinct approving identities needed; 0 promotes without human sign-off. */
-    required: number;
-  };
+  /** Who must sign off, how many, for how long it counts, and separation of duties. */
+  approvals: ApprovalsSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */
@@ -38,11 +38,9 @@ export function evaluateChecks(policy: PolicyDocument, checks: readonly CheckOut
   if (blocking.length > 0) {
     return { decision: 'rejected', reasons: blocking.map((c) => `${c.kind}: ${c.summary}`) };
   }
-  if (policy.approvals.required > 0) {
-    return {
-      decision: 'awaiting_approval',
-      reasons: [`${policy.approvals.required} approval(s) required`],
-    };
+  const needed = approvalsNeeded(policy.approvals);
+  if (needed > 0) {
+    return { decision: 'awaiting_approval', reasons: [`${needed} approval(s) required`] };
   }
   return { decision: 'approved', reasons: ['no approvals required'] };
 }

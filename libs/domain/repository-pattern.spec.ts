@@ -16,12 +16,21 @@ describe('repository patterns', () => {
     expect(matchesRepositoryPattern(pattern, repo)).toBe(expected);
   });
 
-  it.each(['', 'Team/app', 'team/(a|b)', 'team/a*', '/team', 'team/', 'a'.repeat(300), 'team/.*'])(
-    'refuses the pattern %p',
-    (pattern) => {
-      expect(isValidRepositoryPattern(pattern)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    'Team/app',
+    'team/(a|b)',
+    'team/a*',
+    '/team',
+    'team/',
+    'a'.repeat(300),
+    'team/.*',
+    '../**',
+    'team/../x',
+    '.',
+  ])('refuses the pattern %p', (pattern) => {
+    expect(isValidRepositoryPattern(pattern)).toBe(false);
+  });
 
   it('treats a dot as a literal, never as a regex wildcard', () => {
     expect(matchesRepositoryPattern('team/.app', 'team/xapp')).toBe(false);

@@ -6,7 +6,10 @@
 const PATTERN = /^(?:[a-z0-9._-]+|\*|\*\*)(?:\/(?:[a-z0-9._-]+|\*|\*\*))*$/;
 
 export function isValidRepositoryPattern(pattern: string): boolean {
-  return pattern.length <= 255 && PATTERN.test(pattern);
+  // `.` and `..` are path tricks, never repository names.
+  return (
+    pattern.length <= 255 && PATTERN.test(pattern) && pattern.split('/').every((c) => c !== '.' && c !== '..')
+  );
 }
 
 export function compileRepositoryPattern(pattern: string): RegExp {

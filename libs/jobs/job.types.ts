@@ -6,6 +6,8 @@ export const AIRLOCK_QUEUE = 'airlock';
 export enum JobName {
   /** Run the check stage for a promotion, then evaluate its pinned policy. */
   RunChecks = 'promotion.run-checks',
+  /** Periodic: expire requests that waited past their policy's pending timeout. */
+  SweepPending = 'approvals.sweep-pending',
 }
 
 /**
@@ -14,6 +16,7 @@ export enum JobName {
  */
 export interface JobPayloads {
   [JobName.RunChecks]: { promotionId: string };
+  [JobName.SweepPending]: Record<string, never>;
 }
 
 export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];

@@ -16,6 +16,8 @@ export const CLIENTS = {
   admin2: { issuer: 'people', client: 'frank' },
   auditor: { issuer: 'people', client: 'grace' },
   noRole: { issuer: 'people', client: 'dave' },
+  /** carol: the human actor behind ci-app's runs (the CI claims' `actor`). */
+  author: { issuer: 'people', client: 'carol' },
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 
@@ -33,6 +35,11 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+export interface RigOptions {
+  /** Default: the run's shared database (AIRLOCK_TEST_DATABASE_URL). */
+  databaseUrl?: string;
+}
+
 /**
  * One Airlock deployment for a test file: its own API and worker processes and Redis prefix,
  * against the run's database and issuers (see global-setup.ts).
@@ -47,8 +54,12 @@ export class Rig {
   };
   stack: AirlockStack;
 
-  constructor(env: Record<string, string> = {}) {
-    const databaseUrl = process.env.AIRLOCK_TEST_DATABASE_URL;
+  /**
+   * `options.databaseUrl`: a database of the test file's own (migrated) instead of the run's shared
+   * one, for tests that break the audit chain on purpose; `db` and both processes then use it.
+   */
+  constructor(env: Record<string, string> = {}, options: RigOptions = {}) {
+    const databaseUrl = options.databaseUrl ?? process.env.AIRLOCK_TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('run e2e tests through jest (global setup prepares the database)');
     this.db = new Pool({ connectionString: databaseUrl, max: 4 });
     this.redis = new Redis(testEnv().redisUrl, { lazyConnect: false });
@@ -63,9 +74,15 @@ export class Rig {
     });
   }
 
-  static async start(env: Record<string, string> = {}): Promise<Rig> {
-    const rig = new Rig(env);
-    await rig.stack.start();
+  static async start(env: Record<string, string> = {}, options: RigOptions = {}): Promise<Rig> {
+    const rig = new Rig(env, options);
+    try {
+      await rig.stack.start();
+    } catch (e) {
+      // Close what the constructor opened, or jest waits forever on the pool and Redis.
+      await rig.stop().catch(() => undefined);
+      throw e;
+    }
     return rig;
   }
 

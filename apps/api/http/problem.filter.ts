@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { AuditRepository, type Caller, DomainError } from '../../../libs/core';
+import { AuditRepository, type Caller, DomainError, ErrorCode } from '../../../libs/core';
 import { problem, type Problem, STATUS_OF } from './problem';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -20,6 +20,18 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_body',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'malformed_body',
 };
+
+/**
+ * Postgres data exceptions that only a value from the request can cause (a number out of the
+ * column's range, a NUL character in text or JSON): the request is bad, not the server.
+ */
+const PG_BAD_VALUE = new Set(['22003', '22P02', '22021', '22P05']);
+
+function postgresCode(e: unknown): string | undefined {
+  const driver = (e as { driverError?: { code?: unknown } } | undefined)?.driverError;
+  const code = driver?.code ?? (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
 
 /**
  * Turns every error into application/problem+json. Domain errors keep their code; anything
@@ -54,9 +66,15 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(e: unknown, req: FastifyRequest): Problem {
     const base = { instance: req.url.split('?')[0], requestId: String(req.id) };
     if (e instanceof DomainError) {
-      const errors = (e.details?.errors as Problem['errors']) ?? undefined;
+      let errors = (e.details?.errors as Problem['errors']) ?? undefined;
       const details = { ...(e.details ?? {}) };
       delete details.errors;
+      // Every validation problem names its field in `errors`, also when the thrower only said `field`.
+      if (!errors && e.code === ErrorCode.ValidationFailed && typeof details.field === 'string') {
+        const field = details.field;
+        const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
+        errors = [{ field, message }];
+      }
       return problem(STATUS_OF[e.code], e.code, e.message, {
         ...base,
         ...(errors ? { errors } : {}),
@@ -65,7 +83,12 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (e instanceof HttpException) {
       const status = e.getStatus();
-      const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`;
+      // Fastify's own errors (body parsing, size, media type) arrive wrapped, with the original as cause.
+      const cause = e.cause as FastifyLikeError | undefined;
+      const fastifyCode = cause?.code ? FASTIFY_CODES[cause.code] : undefined;
+      const code =
+        fastifyCode ??
+        (status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`);
       const detail = status === 404 ? `no route ${req.method} ${base.instance}` : e.message;
       return problem(status, code, detail, base);
     }
@@ -73,6 +96,17 @@ export class ProblemFilter implements ExceptionFilter {
     if (typeof f?.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
       const code = (f.code && FASTIFY_CODES[f.code]) ?? 'bad_request';
       return problem(f.statusCode, code, f.message ?? 'bad request', base);
+    }
+    const pg = postgresCode(e);
+    if (pg && PG_BAD_VALUE.has(pg)) {
+      // A value no validator caught: a client error, but worth a rule where it came in.
+      this.logger.warn({ msg: 'database refused a request value', requestId: req.id, sqlstate: pg });
+      return problem(
+        400,
+        'validation_failed',
+        'a value in the request is out of range or contains characters that cannot be stored (such as NUL)',
+        { ...base, errors: [{ field: 'request', message: 'value out of range or not representable' }] },
+      );
     }
     return problem(
       500,

@@ -16,6 +16,14 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.SourceNotAllowed]: 422,
   [ErrorCode.NoActivePolicy]: 422,
   [ErrorCode.InvalidPolicy]: 422,
+  [ErrorCode.SelfApproval]: 403,
+  [ErrorCode.CommitAuthor]: 403,
+  [ErrorCode.NotApprover]: 403,
+  [ErrorCode.NotInRuleGroups]: 403,
+  [ErrorCode.AlreadyDecided]: 409,
+  [ErrorCode.NotAwaitingApproval]: 409,
+  [ErrorCode.StaleReview]: 409,
+  [ErrorCode.CommentRequired]: 400,
 };
 
 /** RFC 9457 problem details, with Airlock's stable `code` and the request id. */

@@ -38,6 +38,14 @@ export class ApprovalEntity {
   @Column('text')
   approverKey!: string;
 
+  /** The person behind the identity (identity links resolved): separation of duties counts people. */
+  @Column('text')
+  person!: string;
+
+  /** The approver's groups when deciding, for the rules that name groups. */
+  @Column('jsonb', { default: [] })
+  groups!: string[];
+
   @Column('text', { default: '' })
   comment!: string;
 

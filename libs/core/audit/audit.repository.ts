@@ -69,15 +69,19 @@ export class AuditRepository {
   async sealBatch(): Promise<number> {
     return this.db.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK]);
-      const moved: Array<{
-        id: string;
-        occurred_at: Date;
-        actor: Actor;
-        action: string;
-        subject_type: string;
-        subject_id: string;
-        details: Record<string, unknown>;
-      }> = await m.query(
+      // TypeORM answers a bare DELETE with [rows, rowCount], not with the rows.
+      const [moved]: [
+        Array<{
+          id: string;
+          occurred_at: Date;
+          actor: Actor;
+          action: string;
+          subject_type: string;
+          subject_id: string;
+          details: Record<string, unknown>;
+        }>,
+        number,
+      ] = await m.query(
         `DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT ${SEAL_BATCH})
          RETURNING id, occurred_at, actor, action, subject_type, subject_id, details`,
       );

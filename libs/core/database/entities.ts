@@ -1,4 +1,6 @@
 import { ApprovalEntity } from '../approval/approval.entity';
+import { BreakGlassReviewEntity } from '../approval/break-glass-review.entity';
+import { IdentityLinkEntity } from '../identity/identity-link.entity';
 import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
 import { CheckEntity } from '../check/check.entity';
 import { EnvironmentEntity } from '../environment/environment.entity';
@@ -23,4 +25,6 @@ export const ENTITIES = [
   AuditEventEntity,
   TrustedIssuerEntity,
   RoleBindingEntity,
+  IdentityLinkEntity,
+  BreakGlassReviewEntity,
 ];

@@ -3,6 +3,9 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -72,6 +75,8 @@ export class CreateEnvironmentDto {
   description?: string;
 
   @ApiProperty({ type: [SourceRuleDto] })
+  @IsDefined()
+  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
   @ValidateNested({ each: true })
@@ -79,6 +84,8 @@ export class CreateEnvironmentDto {
   sources!: SourceRuleDto[];
 
   @ApiProperty({ type: TargetMappingDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => TargetMappingDto)
   target!: TargetMappingDto;

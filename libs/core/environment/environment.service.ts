@@ -15,6 +15,7 @@ const CACHE_MS = 5000;
 export class EnvironmentService {
   /** Environments read on every promotion request; a short cache keeps that off the database. */
   private readonly cache = new Map<string, { at: number; env: EnvironmentEntity }>();
+  private readonly names = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -70,9 +71,13 @@ export class EnvironmentService {
     return env;
   }
 
+  /** Environment names never change, so the mapping is cached for good. */
   async byIdName(id: string): Promise<string> {
+    const known = this.names.get(id);
+    if (known) return known;
     const env = await this.repo.findById(id);
     if (!env) throw notFound('environment', id);
+    this.names.set(id, env.name);
     return env.name;
   }
 

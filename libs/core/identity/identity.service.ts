@@ -42,6 +42,7 @@ export class IdentityService implements OnModuleInit {
   private readonly logger = new Logger(IdentityService.name);
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
+  private changes = 0;
 
   constructor(
     private readonly repo: IdentityRepository,
@@ -51,9 +52,21 @@ export class IdentityService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.listener.on('identity_changed', () => {
-      this.snapshot = undefined;
-    });
+    this.listener.on('identity_changed', () => this.invalidate());
+  }
+
+  /**
+   * Changes whenever issuers or bindings may have changed, here or (NOTIFY) in another process:
+   * whoever keeps what it derived from them (TokenVerifier's callers) must drop it then.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  private invalidate(): void {
+    this.changes += 1;
+    this.snapshot = undefined;
+    this.loading = undefined;
   }
 
   /** Applies the bootstrap file when no issuer is trusted yet: the first admin's way in. */
@@ -99,7 +112,7 @@ export class IdentityService implements OnModuleInit {
       await this.repo.notifyChanged(m);
       this.logger.log({ msg: 'applied bootstrap identities', file: path });
     });
-    this.snapshot = undefined;
+    this.invalidate();
   }
 
   async trustedIssuer(issuer: string): Promise<TrustedIssuerEntity | undefined> {
@@ -164,7 +177,7 @@ export class IdentityService implements OnModuleInit {
       await this.repo.notifyChanged(m);
       return row;
     });
-    this.snapshot = undefined;
+    this.invalidate();
     return this.issuerView(created);
   }
 
@@ -183,7 +196,7 @@ export class IdentityService implements OnModuleInit {
       );
       await this.repo.notifyChanged(m);
     });
-    this.snapshot = undefined;
+    this.invalidate();
   }
 
   async listBindings(): Promise<RoleBindingView[]> {
@@ -213,7 +226,7 @@ export class IdentityService implements OnModuleInit {
       await this.repo.notifyChanged(m);
       return row;
     });
-    this.snapshot = undefined;
+    this.invalidate();
     return this.bindingView(created);
   }
 
@@ -233,7 +246,7 @@ export class IdentityService implements OnModuleInit {
       );
       await this.repo.notifyChanged(m);
     });
-    this.snapshot = undefined;
+    this.invalidate();
   }
 
   private bindingFields(b: CreateRoleBindingDto, actor: Actor): Omit<RoleBindingEntity, 'id' | 'createdAt'> {
@@ -250,16 +263,20 @@ export class IdentityService implements OnModuleInit {
 
   private async current(): Promise<Snapshot> {
     if (this.snapshot && Date.now() - this.snapshot.at < REFRESH_MS) return this.snapshot;
-    this.loading ??= (async () => {
-      try {
-        const [issuers, bindings] = await Promise.all([this.repo.issuers(), this.repo.bindings()]);
-        this.snapshot = { at: Date.now(), issuers: new Map(issuers.map((i) => [i.issuer, i])), bindings };
-        return this.snapshot;
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    if (this.loading) return this.loading;
+    const loading = this.load(this.changes).finally(() => {
+      if (this.loading === loading) this.loading = undefined;
+    });
+    this.loading = loading;
+    return loading;
+  }
+
+  private async load(generation: number): Promise<Snapshot> {
+    const [issuers, bindings] = await Promise.all([this.repo.issuers(), this.repo.bindings()]);
+    const snapshot = { at: Date.now(), issuers: new Map(issuers.map((i) => [i.issuer, i])), bindings };
+    // A change that arrived while this was read may be missing from it: not kept for later callers.
+    if (generation === this.changes) this.snapshot = snapshot;
+    return snapshot;
   }
 
   private issuerView(i: TrustedIssuerEntity): TrustedIssuerView {

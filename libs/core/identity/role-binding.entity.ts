@@ -6,6 +6,8 @@ export enum Role {
   Approver = 'approver',
   Admin = 'admin',
   Auditor = 'auditor',
+  /** May promote without the approvals in an emergency, with a reason and a follow-up review. */
+  BreakGlass = 'break_glass',
 }
 
 /**

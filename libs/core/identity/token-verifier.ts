@@ -27,7 +27,7 @@ const CACHE_MS = 60_000;
 
 /** The CI claims kept with a promotion: GitHub Actions names first, GitLab's as fallbacks. */
 function ciClaims(p: JWTPayload): CiClaimsSnapshot {
-  const s = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k]) : undefined);
+  const s = (k: string): string | undefined => (typeof p[k] === 'string' ? p[k] : undefined);
   const snapshot: CiClaimsSnapshot = {
     repository: s('repository') ?? s('project_path'),
     ref: s('ref'),
@@ -46,11 +46,12 @@ const refuse = (reason: string): DomainError =>
 
 /**
  * Verifies bearer tokens from trusted issuers and turns them into Callers. Verified tokens are
- * remembered (by hash) for at most a minute and never past their expiry.
+ * remembered (by hash) for at most a minute, never past their expiry, and never past a change of
+ * trusted issuers or role bindings in any process.
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly cache = new Map<string, { until: number; caller: Caller }>();
+  private readonly cache = new Map<string, { until: number; generation: number; caller: Caller }>();
 
   constructor(
     private readonly identity: IdentityService,
@@ -61,7 +62,9 @@ export class TokenVerifier {
   async verify(token: string): Promise<Caller> {
     const cacheKey = createHash('sha256').update(token).digest('base64url');
     const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > Date.now()) return hit.caller;
+    // Roles come from bindings: a remembered caller is stale once any process changed them.
+    const generation = this.identity.generation;
+    if (hit && hit.until > Date.now() && hit.generation === generation) return hit.caller;
 
     let unverified: JWTPayload;
     try {
@@ -117,6 +120,7 @@ export class TokenVerifier {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(cacheKey, {
       until: Math.min(Date.now() + CACHE_MS, (payload.exp as number) * 1000),
+      generation,
       caller,
     });
     return caller;

@@ -38,8 +38,7 @@ export class JsonLogger implements LoggerService {
     rest: unknown[],
   ): void {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
-    if (message !== null && typeof message === 'object')
-      this.pino[level]({ context, ...(message) });
+    if (message !== null && typeof message === 'object') this.pino[level]({ context, ...message });
     else this.pino[level]({ context }, String(message));
   }
 

@@ -34,11 +34,10 @@ export interface RequestResult {
 }
 
 const UNIQUE_VIOLATION = '23505';
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 @Injectable()
 export class PromotionService {
-  private readonly envNames = new Map<string, string>();
-
   constructor(
     private readonly repo: PromotionRepository,
     private readonly environments: EnvironmentService,
@@ -149,6 +148,13 @@ export class PromotionService {
     };
   }
 
+  /** The stored row, for services that decide on it (approvals). */
+  async entity(id: string): Promise<PromotionEntity> {
+    const p = await this.repo.findById(id);
+    if (!p) throw notFound('promotion', id);
+    return p;
+  }
+
   async get(id: string): Promise<PromotionDetailView> {
     const d = await this.repo.detail(id);
     if (!d) throw notFound('promotion', id);
@@ -183,7 +189,8 @@ export class PromotionService {
   async list(q: ListPromotionsQuery): Promise<Page<PromotionView>> {
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, ['seq'] as const);
-    if (cursor && !/^\d{1,19}$/.test(cursor.seq)) {
+    // seq is a bigint column: a larger number would fail in Postgres rather than here.
+    if (cursor && (!/^\d{1,19}$/.test(cursor.seq) || BigInt(cursor.seq) > MAX_BIGINT)) {
       throw new DomainError(ErrorCode.ValidationFailed, 'cursor: not a cursor this API issued', {
         field: 'cursor',
       });
@@ -261,12 +268,8 @@ export class PromotionService {
     };
   }
 
-  private async environmentName(id: string): Promise<string> {
-    const known = this.envNames.get(id);
-    if (known) return known;
-    const env = await this.environments.byIdName(id);
-    this.envNames.set(id, env);
-    return env;
+  private environmentName(id: string): Promise<string> {
+    return this.environments.byIdName(id);
   }
 
   private async environmentNames(rows: PromotionEntity[]): Promise<Map<string, string>> {

@@ -1,0 +1,144 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import {
+  ApprovalService,
+  BreakGlassDto,
+  BreakGlassReviewView,
+  type Caller,
+  DecideDto,
+  DecisionView,
+  DomainError,
+  ErrorCode,
+  IdentityLinkService,
+  LinkIdentityDto,
+  PendingApprovalView,
+  Role,
+  SignOffDto,
+} from '../../../libs/core';
+import { CurrentCaller, Roles } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { uuidPipe } from './promotions.controller';
+
+class PendingQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+class ReviewsQuery {
+  @ApiPropertyOptional({ enum: ['open', 'all'], default: 'open' })
+  @IsOptional()
+  @IsIn(['open', 'all'])
+  status?: 'open' | 'all';
+}
+
+@ApiTags('approvals')
+@ApiBearerAuth()
+@Controller('v1')
+export class ApprovalsController {
+  constructor(
+    private readonly approvals: ApprovalService,
+    private readonly links: IdentityLinkService,
+  ) {}
+
+  /** Approve or reject. Refusals carry a stable code: self_approval, commit_author, not_approver, … */
+  // No route-level role: the service refuses with not_approver, a code the caller can act on.
+  @Post('promotions/:id/approvals')
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: DecisionView })
+  @ApiProblems(400, 403, 404, 409, 413, 415)
+  decide(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: DecideDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<DecisionView> {
+    return this.approvals.decide(id, dto, caller);
+  }
+
+  @Get('approvals/pending')
+  @Roles([Role.Approver])
+  @ApiOkResponse({ type: [PendingApprovalView] })
+  @ApiProblems(400, 403)
+  async pending(
+    @Query() q: PendingQuery,
+    @CurrentCaller() caller: Caller,
+  ): Promise<{ items: PendingApprovalView[] }> {
+    return { items: await this.approvals.pending(caller, q.limit ?? 50) };
+  }
+
+  @Post('promotions/:id/break-glass')
+  @HttpCode(201)
+  @Roles([Role.BreakGlass])
+  @ApiCreatedResponse({
+    type: BreakGlassReviewView,
+    description: 'The promotion is approved; the review is open',
+  })
+  @ApiProblems(400, 403, 404, 409, 413, 415)
+  breakGlass(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: BreakGlassDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<BreakGlassReviewView> {
+    return this.approvals.breakGlass(id, dto.reason, caller);
+  }
+
+  @Get('break-glass-reviews')
+  @Roles([Role.Approver, Role.Admin, Role.Auditor, Role.BreakGlass])
+  @ApiOkResponse({ type: [BreakGlassReviewView] })
+  @ApiProblems(400, 403)
+  async reviews(@Query() q: ReviewsQuery): Promise<{ items: BreakGlassReviewView[] }> {
+    return { items: await this.approvals.reviews((q.status ?? 'open') === 'open') };
+  }
+
+  @Post('break-glass-reviews/:id/sign-off')
+  @HttpCode(200)
+  @Roles([Role.Approver, Role.Admin])
+  @ApiOkResponse({ type: BreakGlassReviewView })
+  @ApiProblems(400, 403, 404, 409, 413, 415)
+  signOff(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: SignOffDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<BreakGlassReviewView> {
+    return this.approvals.signOff(id, dto.comment, caller);
+  }
+
+  @Get('identity-links')
+  @Roles([Role.Admin, Role.Auditor], 'global')
+  @ApiProblems(403)
+  async listLinks(): Promise<{ items: unknown[] }> {
+    return { items: await this.links.list() };
+  }
+
+  @Post('identity-links')
+  @Roles([Role.Admin], 'global')
+  @ApiProblems(400, 403, 409, 413, 415)
+  link(@Body() dto: LinkIdentityDto, @CurrentCaller() caller: Caller): Promise<unknown> {
+    return this.links.link(dto.identity, dto.person, caller.actor);
+  }
+
+  @Delete('identity-links/:identity')
+  @HttpCode(204)
+  @Roles([Role.Admin], 'global')
+  @ApiProblems(400, 403, 404)
+  async unlink(@Param('identity') identity: string, @CurrentCaller() caller: Caller): Promise<void> {
+    if (!/^[\x21-\x7e]{1,600}$/.test(identity)) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'identity: must be printable ASCII without spaces', {
+        errors: [{ field: 'identity', message: 'must be printable ASCII without spaces' }],
+      });
+    }
+    await this.links.unlink(identity, caller.actor);
+  }
+}

@@ -1,0 +1,128 @@
+// Reading the files of offline audit verification: the export (JSON lines, streamed) and the signed
+// checkpoints with the public key that signed them.
+import { createPublicKey } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { type ChainLink } from '../../libs/domain/audit-chain';
+import { type AuditCheckpoint } from '../../libs/domain/audit-checkpoint';
+import { UsageError } from './args';
+
+/** A line of the export that is not a chain link: the export cannot be trusted past it. */
+export class ExportLineError extends Error {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`line ${line} of the export is not an audit chain link: ${reason}`);
+    this.name = 'ExportLineError';
+  }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the shape only; whether the link holds is verifyAuditChain's job. */
+export function parseChainLink(text: string, line: number): ChainLink {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ExportLineError(line, 'not JSON');
+  }
+  if (!isObject(value)) throw new ExportLineError(line, 'not a JSON object');
+  if (!isString(value.seq) || !/^\d{1,19}$/.test(value.seq)) throw new ExportLineError(line, 'bad seq');
+  for (const k of ['occurredAt', 'action', 'subjectType', 'subjectId', 'prevHash', 'hash'] as const) {
+    if (!isString(value[k])) throw new ExportLineError(line, `${k} is missing or not a string`);
+  }
+  const actor = value.actor;
+  if (!isObject(actor) || !isString(actor.kind) || !isString(actor.issuer) || !isString(actor.subject)) {
+    throw new ExportLineError(line, 'actor is not {kind, issuer, subject}');
+  }
+  if (!isObject(value.details)) throw new ExportLineError(line, 'details is not an object');
+  return value as unknown as ChainLink;
+}
+
+/**
+ * The export's links one by one, read line by line: a chain of any length verifies in constant
+ * memory. Opens the file first, so a missing file is a usage error rather than a broken chain.
+ */
+export async function openExport(path: string): Promise<AsyncIterable<ChainLink>> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const file = handle;
+  return (async function* links(): AsyncGenerator<ChainLink> {
+    try {
+      let n = 0;
+      for await (const text of file.readLines({ encoding: 'utf8' })) {
+        n += 1;
+        if (text.trim() === '') continue;
+        yield parseChainLink(text, n);
+      }
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  })();
+}
+
+function parseCheckpoint(value: unknown, where: string): AuditCheckpoint {
+  if (
+    !isObject(value) ||
+    !['seq', 'hash', 'issuedAt', 'keyId', 'signature'].every((k) => isString(value[k]))
+  ) {
+    throw new UsageError(`${where}: not a checkpoint ({seq, hash, issuedAt, keyId, signature})`);
+  }
+  return value as unknown as AuditCheckpoint;
+}
+
+/**
+ * Checkpoints as `airlock audit checkpoints --out` writes them and the server keeps them: one JSON
+ * object per line. The whole GET /v1/audit/checkpoints response ({publicKey, items}) is accepted
+ * too, but its publicKey is not used: the key must come from --public-key, held independently.
+ */
+export async function readCheckpoints(path: string): Promise<AuditCheckpoint[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    const whole: unknown = JSON.parse(text);
+    if (isObject(whole) && Array.isArray(whole.items)) {
+      return whole.items.map((c, i) => parseCheckpoint(c, `${path} item ${i}`));
+    }
+  } catch {
+    // not a single JSON document: JSON lines
+  }
+  const checkpoints: AuditCheckpoint[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new UsageError(`${path} line ${i + 1}: not JSON`);
+    }
+    checkpoints.push(parseCheckpoint(value, `${path} line ${i + 1}`));
+  });
+  return checkpoints;
+}
+
+export async function readPublicKey(path: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    createPublicKey(pem);
+  } catch {
+    throw new UsageError(`${path} is not a PEM public key`);
+  }
+  return pem;
+}

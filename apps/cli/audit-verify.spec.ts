@@ -1,0 +1,133 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chainHash, type ChainLink, GENESIS_HASH } from '../../libs/domain/audit-chain';
+import { type AuditCheckpoint, checkpointPayload } from '../../libs/domain/audit-checkpoint';
+import { run } from './cli';
+
+// Offline `airlock audit verify --file …`: no server, real files, the shared verifier.
+
+function chain(n: number, tamperAt?: number): ChainLink[] {
+  const links: ChainLink[] = [];
+  let prev = GENESIS_HASH;
+  for (let i = 1; i <= n; i++) {
+    const event = {
+      seq: String(i),
+      occurredAt: `2026-01-01T00:00:0${i % 10}.000Z`,
+      actor: { kind: 'human', issuer: 'https://people', subject: 'erin' },
+      action: 'promotion.requested',
+      subjectType: 'promotion',
+      subjectId: `p${i}`,
+      details: { n: i, ...(i === tamperAt ? { rewritten: true } : {}) },
+    };
+    const hash = chainHash(event, prev);
+    links.push({ ...event, prevHash: prev, hash });
+    prev = hash;
+  }
+  return links;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'airlock-cli-audit-'));
+const write = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const jsonl = (rows: unknown[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keyPath = write('key.pem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+function checkpoint(link: ChainLink): AuditCheckpoint {
+  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-02T00:00:00.000Z', keyId: 'k1' };
+  return {
+    ...unsigned,
+    signature: sign('sha256', checkpointPayload(unsigned), privateKey).toString('base64'),
+  };
+}
+
+async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run({
+    argv: ['audit', 'verify', ...args],
+    env: {},
+    stdout: { write: (s: string | Uint8Array) => (stdout += String(s)) },
+    stderr: { write: (s: string | Uint8Array) => (stderr += String(s)) },
+    fetch: () => Promise.reject(new Error('offline verification must not call the server')),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('airlock audit verify --file (offline)', () => {
+  const good = chain(5);
+  const exportPath = write('export.jsonl', jsonl(good));
+  const checkpointsPath = write('checkpoints.jsonl', jsonl([checkpoint(good[2]), checkpoint(good[4])]));
+
+  it('exits 0 for an intact chain and matching checkpoints, without a token or server', async () => {
+    const r = await verify(['--file', exportPath, '--checkpoints', checkpointsPath, '--public-key', keyPath]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('OK');
+    expect(r.stdout).toContain(`seq 5 hash ${good[4].hash}`);
+    expect(r.stdout).toContain('2 matched');
+  });
+
+  it('exits 6 naming the seq of an edited line', async () => {
+    const edited = good.map((l) => (l.seq === '3' ? { ...l, details: { n: 999 } } : l));
+    const r = await verify(['--file', write('edited.jsonl', jsonl(edited)), '--json']);
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBrokenLink: { seq: '3', problem: 'hash_mismatch' },
+    });
+  });
+
+  it('exits 6 for history rewritten and re-chained, caught by a signed checkpoint', async () => {
+    const rewritten = write('rewritten.jsonl', jsonl(chain(5, 2)));
+    const r = await verify(['--file', rewritten, '--checkpoints', checkpointsPath, '--public-key', keyPath]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toContain('checkpoint problem: seq 3: checkpoint mismatch');
+  });
+
+  it('exits 6 for a line that is not a link, and for checkpoints past the end', async () => {
+    const garbled = await verify(['--file', write('garbled.jsonl', `${JSON.stringify(good[0])}\n{oops\n`)]);
+    expect(garbled.code).toBe(6);
+    expect(garbled.stderr).toContain('line 2 of the export is not an audit chain link: not JSON');
+    const truncated = write('truncated.jsonl', jsonl(good.slice(0, 3)));
+    const r = await verify(['--file', truncated, '--checkpoints', checkpointsPath, '--public-key', keyPath]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toContain('checkpoint beyond head');
+  });
+
+  it('exits 6 for a checkpoint signed by another key', async () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const otherKey = write('other.pem', other.export({ type: 'spki', format: 'pem' }).toString());
+    const r = await verify([
+      '--file',
+      exportPath,
+      '--checkpoints',
+      checkpointsPath,
+      '--public-key',
+      otherKey,
+    ]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toContain('checkpoint signature invalid');
+  });
+
+  it('exits 1 when verification cannot run', async () => {
+    expect((await verify(['--file', join(dir, 'missing.jsonl')])).stderr).toContain('ENOENT');
+    expect((await verify(['--file', exportPath, '--checkpoints', checkpointsPath])).code).toBe(1);
+    const notKey = write('not-a-key.pem', 'hello');
+    const r = await verify(['--file', exportPath, '--checkpoints', checkpointsPath, '--public-key', notKey]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not a PEM public key');
+  });
+
+  it('accepts the checkpoints route response as the checkpoints file', async () => {
+    const whole = write('whole.json', JSON.stringify({ publicKey: 'ignored', items: [checkpoint(good[4])] }));
+    const r = await verify(['--file', exportPath, '--checkpoints', whole, '--public-key', keyPath]);
+    expect(r.code).toBe(0);
+  });
+});

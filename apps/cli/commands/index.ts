@@ -1,0 +1,39 @@
+import { type CommandSpec } from '../command';
+import { approve, reject } from './approvals';
+import { auditCheckpoints, auditExport, auditVerify } from './audit';
+import {
+  environmentsGet,
+  environmentsList,
+  policiesActivate,
+  policiesAdd,
+  policiesGet,
+  policiesList,
+} from './environments';
+import { promote } from './promote';
+import { cancel, promotionsGet, promotionsList } from './promotions';
+import { whoami } from './whoami';
+
+/** Every command, in the order `airlock --help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  promote,
+  promotionsGet,
+  promotionsList,
+  cancel,
+  approve,
+  reject,
+  whoami,
+  auditVerify,
+  auditExport,
+  auditCheckpoints,
+  environmentsList,
+  environmentsGet,
+  policiesAdd,
+  policiesActivate,
+  policiesList,
+  policiesGet,
+];
+
+/** Groups: the first word of two-word commands. */
+export const GROUPS: ReadonlySet<string> = new Set(
+  COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]),
+);

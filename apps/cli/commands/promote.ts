@@ -1,0 +1,132 @@
+import { PromotionStatus } from '../../../libs/domain/promotion-status';
+import { ApiError, ConnectionError } from '../api-client';
+import { type PromotionDetailView } from '../api-types';
+import { parseDuration, parseMetadata, UsageError, stringOption } from '../args';
+import { type CommandContext, type CommandSpec } from '../command';
+import { checksSettled, ExitCode, exitCodeForStatus, WAIT_SETTLED } from '../exit-codes';
+import { formatPromotion } from '../format';
+import { waitForPromotion } from '../wait';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const DEFAULT_TIMEOUT = '30m';
+
+function nextStep(p: PromotionDetailView): string | undefined {
+  switch (p.status) {
+    case PromotionStatus.AwaitingApproval:
+      return `waiting for approvers: airlock approve ${p.id} --comment "…"`;
+    case PromotionStatus.Received:
+    case PromotionStatus.Checking:
+    case PromotionStatus.Approved:
+    case PromotionStatus.Promoting:
+      return `follow it with: airlock promotions get ${p.id}`;
+    case PromotionStatus.Promoted:
+    case PromotionStatus.Rejected:
+    case PromotionStatus.Expired:
+    case PromotionStatus.Cancelled:
+    case PromotionStatus.Failed:
+      return undefined;
+  }
+}
+
+export const promote: CommandSpec = {
+  name: 'promote',
+  summary: 'request a promotion of an artifact into an environment',
+  usage: '<registry/repository@sha256:…> --env <name> [options]',
+  positionals: ['artifact'],
+  options: {
+    env: { type: 'string' },
+    metadata: { type: 'string', multiple: true },
+    'idempotency-key': { type: 'string' },
+    wait: { type: 'boolean' },
+    detach: { type: 'boolean' },
+    timeout: { type: 'string' },
+  },
+  optionHelp: [
+    ['--env <name>', 'the environment to promote into (required)'],
+    ['--metadata <key=value>', 'attach metadata (repeatable)'],
+    ['--idempotency-key <key>', 'makes re-running the same request return the same promotion'],
+    ['--wait', 'wait for the outcome (see below), not only for the checks'],
+    ['--detach', 'return as soon as the request is accepted, without waiting for the checks'],
+    ['--timeout <duration>', `how long to wait, e.g. 90s, 30m, 1h (default ${DEFAULT_TIMEOUT})`],
+  ],
+  details: [
+    'Without --wait, promote waits for the automatic checks only, then exits: 0 when the request is',
+    'awaiting approval (or already approved), 2 when a check rejected it. With --wait it keeps',
+    'polling until the outcome: 0 promoted (today: approved, as the promoter is not there yet),',
+    '2 rejected, 3 expired or cancelled, 4 failed, 5 timeout. Any error: 1.',
+    '',
+    'Every request carries an Idempotency-Key (--idempotency-key, or one generated per run), so',
+    'retries after a dropped connection never create a second promotion.',
+  ],
+  async run(ctx, { values, positionals }) {
+    const environment = stringOption(values, 'env');
+    if (!environment) throw new UsageError('--env is required');
+    const wait = values.wait === true;
+    const detach = values.detach === true;
+    if (wait && detach) throw new UsageError('give --wait or --detach, not both');
+    const timeoutMs = parseDuration(stringOption(values, 'timeout') ?? DEFAULT_TIMEOUT);
+    const metadata = parseMetadata((values.metadata as string[] | undefined) ?? []);
+    const key = stringOption(values, 'idempotency-key') ?? `airlock-cli-${ctx.randomId()}`;
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new UsageError('--idempotency-key: must be 1–255 printable ASCII characters without spaces');
+    }
+
+    const api = ctx.api();
+    const created = await api.post<PromotionDetailView>(
+      '/v1/promotions',
+      { artifact: positionals[0], environment, ...(metadata ? { metadata } : {}) },
+      { headers: { 'idempotency-key': key }, retry: true },
+    );
+    const first = created.body;
+    if (!ctx.json) {
+      ctx.out.note(
+        `${created.status === 201 ? 'requested' : 'already requested (same Idempotency-Key)'}: promotion ${first.id}`,
+      );
+    }
+
+    let final = first;
+    let timedOut = false;
+    if (!detach) {
+      try {
+        ({ promotion: final, timedOut } = await waitForPromotion(first, {
+          fetch: () => fetchPromotion(ctx, first.id),
+          settled: wait ? (s) => WAIT_SETTLED.has(s) : checksSettled,
+          timeoutMs,
+          sleep: (ms) => ctx.sleep(ms),
+          now: () => ctx.now(),
+          onStatus: (s) => {
+            if (!ctx.json) ctx.out.note(`status: ${s}`);
+          },
+        }));
+      } catch (e) {
+        // The request exists; say which one, so that nobody re-requests blindly.
+        if (e instanceof ApiError || e instanceof ConnectionError) {
+          ctx.out.error(e, ctx.json);
+          ctx.out.note(
+            `promotion ${first.id} was requested; check it with: airlock promotions get ${first.id}`,
+          );
+          return ExitCode.Error;
+        }
+        throw e;
+      }
+    }
+
+    if (ctx.json) ctx.out.json(final);
+    else {
+      ctx.out.lines(formatPromotion(final));
+      const hint = nextStep(final);
+      if (hint && !timedOut) ctx.out.note(hint);
+    }
+    if (timedOut) {
+      ctx.out.note(
+        `timed out after ${stringOption(values, 'timeout') ?? DEFAULT_TIMEOUT}: still ${final.status}`,
+      );
+      return ExitCode.Timeout;
+    }
+    return exitCodeForStatus(final.status);
+  },
+};
+
+export async function fetchPromotion(ctx: CommandContext, id: string): Promise<PromotionDetailView> {
+  return ctx.api().get<PromotionDetailView>(`/v1/promotions/${encodeURIComponent(id)}`);
+}

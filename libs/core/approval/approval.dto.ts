@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEnum, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { DIGEST } from '../../domain';
+import { PromotionView } from '../promotion/promotion.dto';
+import { ApprovalDecision } from './approval.entity';
+
+export class DecideDto {
+  @ApiProperty({ enum: ApprovalDecision })
+  @IsEnum(ApprovalDecision)
+  decision!: ApprovalDecision;
+
+  @ApiPropertyOptional({ description: 'Required for a reject' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  comment?: string;
+
+  @ApiProperty({ description: 'The digest you reviewed; refused if the request now names another' })
+  @Matches(DIGEST, { message: 'digest must be sha256: followed by 64 lowercase hex characters' })
+  digest!: string;
+
+  @ApiPropertyOptional({ description: 'The policy hash you reviewed under, if you want it checked too' })
+  @IsOptional()
+  @Matches(/^[a-f0-9]{64}$/, { message: 'policySha256 must be 64 lowercase hex characters' })
+  policySha256?: string;
+}
+
+export class BreakGlassDto {
+  @ApiProperty({ description: 'Why this cannot wait for the approvals (kept in the audit trail)' })
+  @IsString()
+  @MinLength(10, { message: 'reason must say why, in at least 10 characters' })
+  @MaxLength(4000)
+  reason!: string;
+}
+
+export class SignOffDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  comment!: string;
+}
+
+export class LinkIdentityDto {
+  @ApiProperty({ description: 'An identity key (subject@issuer) or handle:<name> as CI claims name people' })
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,600}$/, { message: 'identity must be printable ASCII without spaces' })
+  identity!: string;
+
+  @ApiProperty({ description: 'The person this identity belongs to' })
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,256}$/, { message: 'person must be printable ASCII without spaces' })
+  person!: string;
+}
+
+export class TallyView {
+  @ApiProperty() satisfied!: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } })
+  assignment!: Record<string, string[]>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) missing!: Record<
+    string,
+    number
+  >;
+  @ApiProperty({ type: [String], description: 'People whose approval is older than the policy allows' })
+  expired!: string[];
+}
+
+export class DecisionView {
+  @ApiProperty({ enum: ApprovalDecision }) decision!: ApprovalDecision;
+  @ApiProperty() status!: string;
+  @ApiProperty({ type: TallyView }) tally!: TallyView;
+}
+
+export class PendingApprovalView extends PromotionView {
+  @ApiProperty({ type: TallyView }) tally!: TallyView;
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description: 'Check results: kind, status, summary',
+  })
+  evidence!: Array<{ kind: string; status: string; summary: string }>;
+}
+
+export class BreakGlassReviewView {
+  @ApiProperty() id!: string;
+  @ApiProperty() promotionId!: string;
+  @ApiProperty() openedBy!: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty() openedAt!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) signedOffBy!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) signedOffAt!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) signOffComment!: string | null;
+}

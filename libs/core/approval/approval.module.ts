@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { Clock } from '../common/clock';
+import { EnvironmentModule } from '../environment/environment.module';
+import { IdentityModule } from '../identity/identity.module';
+import { PolicyModule } from '../policy/policy.module';
+import { PromotionModule } from '../promotion/promotion.module';
+import { ApprovalRepository } from './approval.repository';
+import { ApprovalService } from './approval.service';
+
+@Module({
+  imports: [AuditModule, EnvironmentModule, IdentityModule, PolicyModule, PromotionModule],
+  providers: [ApprovalRepository, ApprovalService, Clock],
+  exports: [ApprovalService],
+})
+export class ApprovalModule {}

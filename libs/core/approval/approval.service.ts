@@ -1,0 +1,407 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import {
+  ApprovalRefusal,
+  type ApprovalRequirements,
+  approvalRequirements,
+  type Decider,
+  DomainError,
+  ErrorCode,
+  notFound,
+  PromotionStatus,
+  refusalFor,
+  type RequestParties,
+  type Tally,
+  tallyApprovals,
+} from '../../domain';
+import { AuditRepository } from '../audit/audit.repository';
+import { Clock } from '../common/clock';
+import { EnvironmentService } from '../environment/environment.service';
+import { type Actor, actorKey, SYSTEM_ACTOR } from '../identity/actor';
+import { type Caller, hasRole } from '../identity/caller';
+import { IdentityLinkService } from '../identity/identity-link.service';
+import { Role } from '../identity/role-binding.entity';
+import { PolicyService } from '../policy/policy.service';
+import { type PromotionEntity } from '../promotion/promotion.entity';
+import { PromotionService } from '../promotion/promotion.service';
+import { PromotionStateMachine } from '../promotion/promotion-state-machine';
+import {
+  type BreakGlassReviewView,
+  type DecideDto,
+  type DecisionView,
+  type PendingApprovalView,
+} from './approval.dto';
+import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
+import { ApprovalRepository } from './approval.repository';
+import { type BreakGlassReviewEntity } from './break-glass-review.entity';
+
+const refuse = (code: ApprovalRefusal, message: string, details: Record<string, unknown> = {}): DomainError =>
+  new DomainError(code as unknown as ErrorCode, message, { refusal: code, ...details });
+
+const MESSAGES: Record<ApprovalRefusal, string> = {
+  [ApprovalRefusal.SelfApproval]: 'you requested this promotion; someone else must decide it',
+  [ApprovalRefusal.CommitAuthor]:
+    'you are the author or actor of the change being promoted; someone else must decide it',
+  [ApprovalRefusal.NotApprover]: 'you do not hold the approver role for this environment',
+  [ApprovalRefusal.NotInRuleGroups]: 'you are in none of the groups the policy asks approvers to come from',
+  [ApprovalRefusal.AlreadyDecided]: 'you have already decided on this promotion',
+  [ApprovalRefusal.NotAwaitingApproval]: 'this promotion is not awaiting approval',
+  [ApprovalRefusal.StaleReview]:
+    'the promotion changed since you reviewed it (digest or policy); review it again',
+  [ApprovalRefusal.CommentRequired]: 'a reject needs a comment saying why',
+};
+
+/**
+ * Approvals with separation of duties, expiry and break-glass. Every decision locks the promotion
+ * row, so concurrent decisions are counted one at a time and the request is approved exactly once.
+ */
+@Injectable()
+export class ApprovalService {
+  private readonly logger = new Logger(ApprovalService.name);
+
+  constructor(
+    private readonly repo: ApprovalRepository,
+    private readonly policies: PolicyService,
+    private readonly environments: EnvironmentService,
+    private readonly links: IdentityLinkService,
+    private readonly promotions: PromotionService,
+    private readonly stateMachine: PromotionStateMachine,
+    private readonly audit: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
+    try {
+      return await this.decideOnce(promotionId, dto, caller);
+    } catch (e) {
+      if (e instanceof DomainError && (Object.values(ApprovalRefusal) as string[]).includes(e.code)) {
+        // A refused decision is part of the record too (the transaction that tried it rolled back).
+        await this.audit.record({
+          actor: caller.actor,
+          action: 'approval.refused',
+          subjectType: 'promotion',
+          subjectId: promotionId,
+          details: { decision: dto.decision, refusal: e.code },
+        });
+      }
+      throw e;
+    }
+  }
+
+  private async decideOnce(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
+    // Everything that does not change during a promotion's life is read before the transaction,
+    // so the transaction holds one connection and the row lock, and nothing else.
+    const before = await this.promotions.entity(promotionId);
+    const environment = await this.environments.byIdName(before.environmentId);
+    const req = await this.requirements(before);
+    const parties = await this.parties(before);
+    const who = { ...(await this.decider(caller)), isApprover: hasRole(caller, Role.Approver, environment) };
+    return this.repo.transaction(async (m) => {
+      const p = await this.repo.lockPromotion(promotionId, m);
+      if (!p) throw notFound('promotion', promotionId);
+      if (
+        dto.digest !== p.digest ||
+        (dto.policySha256 !== undefined && dto.policySha256 !== p.policySha256)
+      ) {
+        throw refuse(ApprovalRefusal.StaleReview, MESSAGES[ApprovalRefusal.StaleReview], {
+          digest: p.digest,
+          policySha256: p.policySha256,
+        });
+      }
+      if (p.status !== PromotionStatus.AwaitingApproval) {
+        throw refuse(
+          ApprovalRefusal.NotAwaitingApproval,
+          `${MESSAGES[ApprovalRefusal.NotAwaitingApproval]} (it is ${p.status})`,
+          { status: p.status },
+        );
+      }
+      const refusal = refusalFor(who, parties, req, dto.decision);
+      if (refusal) throw refuse(refusal, MESSAGES[refusal]);
+      if (dto.decision === ApprovalDecision.Reject && !dto.comment?.trim()) {
+        throw refuse(ApprovalRefusal.CommentRequired, MESSAGES[ApprovalRefusal.CommentRequired]);
+      }
+      const now = this.clock.now();
+      const earlier = (await this.repo.decisions(p.id, m)).filter((d) => this.counts(d, p));
+      const mine = earlier.filter((d) => d.person === who.person);
+      const stillValid = mine.filter((d) => !this.isExpired(d, req, now));
+      if (stillValid.length > 0)
+        throw refuse(ApprovalRefusal.AlreadyDecided, MESSAGES[ApprovalRefusal.AlreadyDecided]);
+
+      const approval = await this.repo.insert(
+        {
+          promotionId: p.id,
+          decision: dto.decision,
+          approver: caller.actor,
+          approverKey: caller.key,
+          person: who.person,
+          groups: [...caller.groups],
+          comment: dto.comment ?? '',
+          digest: p.digest,
+          policySha256: p.policySha256,
+          // The rules' clock, so expiry is judged on one time line.
+          createdAt: new Date(now),
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          actor: caller.actor,
+          action: `approval.${dto.decision}`,
+          subjectType: 'promotion',
+          subjectId: p.id,
+          details: {
+            person: who.person,
+            comment: approval.comment,
+            digest: p.digest,
+            policySha256: p.policySha256,
+          },
+        },
+        m,
+      );
+
+      const approvals = [...earlier, approval].filter((d) => d.decision === ApprovalDecision.Approve);
+      const tally = this.tally(approvals, req, now);
+      let status: PromotionStatus = p.status;
+      if (dto.decision === ApprovalDecision.Reject) {
+        status = PromotionStatus.Rejected;
+        await this.move(m, p.id, status, caller.actor, `rejected by ${caller.key}`, [
+          `rejected by ${caller.key}: ${approval.comment}`,
+        ]);
+      } else if (tally.satisfied) {
+        status = PromotionStatus.Approved;
+        const by = Object.values(tally.assignment).flat();
+        await this.move(m, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
+          `approved by ${by.join(', ')}`,
+        ]);
+      }
+      return { decision: dto.decision, status, tally };
+    });
+  }
+
+  /** What the caller may decide now, newest first, with the evidence and current tally. */
+  async pending(caller: Caller, limit: number): Promise<PendingApprovalView[]> {
+    const envIds = caller.grants.some((g) => g.role === Role.Approver && g.environment === null)
+      ? null
+      : await Promise.all(
+          caller.grants
+            .filter((g) => g.role === Role.Approver && g.environment !== null)
+            .map(async (g) => (await this.environments.byNameCached(g.environment as string)).id),
+        ).catch(() => []);
+    if (envIds !== null && envIds.length === 0) return [];
+    const decider = await this.decider(caller);
+    const now = this.clock.now();
+    const out: PendingApprovalView[] = [];
+    for (const p of await this.repo.awaiting(envIds, Math.min(limit * 4, 400))) {
+      const environment = await this.environments.byIdName(p.environmentId);
+      const req = await this.requirements(p);
+      const who = { ...decider, isApprover: hasRole(caller, Role.Approver, environment) };
+      if (refusalFor(who, await this.parties(p), req, 'approve')) continue;
+      const decisions = (await this.repo.decisions(p.id)).filter((d) => this.counts(d, p));
+      if (decisions.some((d) => d.person === who.person && !this.isExpired(d, req, now))) continue;
+      const detail = await this.promotions.get(p.id);
+      const { checks, approvals: _a, history: _h, ...view } = detail;
+      out.push({
+        ...view,
+        tally: this.tally(
+          decisions.filter((d) => d.decision === ApprovalDecision.Approve),
+          req,
+          now,
+        ),
+        evidence: checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Promotes without approvals in an emergency: loud audit event and a review that stays open. */
+  async breakGlass(promotionId: string, reason: string, caller: Caller): Promise<BreakGlassReviewView> {
+    const decider = await this.decider(caller);
+    const environment = await this.environments.byIdName(
+      (await this.promotions.entity(promotionId)).environmentId,
+    );
+    const review = await this.repo.transaction(async (m) => {
+      const p = await this.repo.lockPromotion(promotionId, m);
+      if (!p) throw notFound('promotion', promotionId);
+      if (!hasRole(caller, Role.BreakGlass, environment)) {
+        throw new DomainError(
+          ErrorCode.Forbidden,
+          `break-glass needs the break_glass role for ${environment}`,
+          {
+            environment,
+          },
+        );
+      }
+      // Only from awaiting_approval: the checks have run and passed; only the sign-offs are skipped.
+      if (p.status !== PromotionStatus.AwaitingApproval) {
+        throw refuse(
+          ApprovalRefusal.NotAwaitingApproval,
+          `break-glass skips approvals only; this promotion is ${p.status}`,
+          {
+            status: p.status,
+          },
+        );
+      }
+      await this.move(
+        m,
+        p.id,
+        PromotionStatus.Approved,
+        caller.actor,
+        `BREAK-GLASS by ${caller.key}: ${reason}`,
+        [`break-glass by ${caller.key}: ${reason}`],
+      );
+      const opened = await this.repo.insertReview(
+        { promotionId: p.id, openedBy: caller.actor, openedByPerson: decider.person, reason },
+        m,
+      );
+      await this.audit.record(
+        {
+          actor: caller.actor,
+          action: 'promotion.break_glass',
+          subjectType: 'promotion',
+          subjectId: p.id,
+          details: { severity: 'critical', reason, environment, digest: p.digest, reviewId: opened.id },
+        },
+        m,
+      );
+      return opened;
+    });
+    this.logger.error({
+      msg: 'BREAK-GLASS promotion: approvals skipped',
+      promotionId,
+      by: caller.key,
+      reason,
+    });
+    return this.reviewView(review);
+  }
+
+  async reviews(openOnly: boolean): Promise<BreakGlassReviewView[]> {
+    return (await this.repo.reviews(openOnly)).map((r) => this.reviewView(r));
+  }
+
+  async signOff(reviewId: string, comment: string, caller: Caller): Promise<BreakGlassReviewView> {
+    const decider = await this.decider(caller);
+    await this.repo.transaction(async (m) => {
+      const r = await this.repo.lockReview(reviewId, m);
+      if (!r) throw notFound('break-glass review', reviewId);
+      if (r.signedOffAt) throw new DomainError(ErrorCode.Conflict, 'this review is already signed off', {});
+      if (r.openedByPerson === decider.person || decider.aliases.includes(r.openedByPerson)) {
+        throw refuse(
+          ApprovalRefusal.SelfApproval,
+          'the person who broke the glass cannot sign off the review',
+        );
+      }
+      await this.repo.signOff(r.id, caller.actor, comment, m);
+      await this.audit.record(
+        {
+          actor: caller.actor,
+          action: 'break_glass.signed_off',
+          subjectType: 'promotion',
+          subjectId: r.promotionId,
+          details: { reviewId: r.id, comment },
+        },
+        m,
+      );
+    });
+    const after = (await this.repo.reviews(false)).find((r) => r.id === reviewId);
+    if (!after) throw notFound('break-glass review', reviewId);
+    return this.reviewView(after);
+  }
+
+  /** Moves requests that waited past their policy's pending timeout to `expired`. */
+  async expireOverdue(): Promise<number> {
+    const now = this.clock.now();
+    let expired = 0;
+    for (const p of await this.repo.awaiting(null, 1000)) {
+      const req = await this.requirements(p);
+      if (req.pendingTimeoutSeconds === null || !p.awaitingSince) continue;
+      if (now - p.awaitingSince.getTime() < req.pendingTimeoutSeconds * 1000) continue;
+      try {
+        await this.stateMachine.transition({
+          promotionId: p.id,
+          from: PromotionStatus.AwaitingApproval,
+          to: PromotionStatus.Expired,
+          actor: SYSTEM_ACTOR,
+          reason: `nobody decided within ${req.pendingTimeoutSeconds} s`,
+          reasons: [`expired: not decided within the policy's pending timeout`],
+        });
+        expired += 1;
+      } catch (e) {
+        if (!(e instanceof DomainError && e.code === ErrorCode.Conflict)) throw e;
+      }
+    }
+    return expired;
+  }
+
+  private async move(
+    m: EntityManager,
+    id: string,
+    to: PromotionStatus,
+    actor: Actor,
+    reason: string,
+    reasons: string[],
+  ): Promise<void> {
+    await this.stateMachine.transition(
+      { promotionId: id, from: PromotionStatus.AwaitingApproval, to, actor, reason, reasons },
+      m,
+    );
+  }
+
+  private async requirements(p: PromotionEntity): Promise<ApprovalRequirements> {
+    return approvalRequirements((await this.policies.byId(p.policyVersionId)).document.approvals);
+  }
+
+  /** An approval counts only for the digest and policy hash it was given on. */
+  private counts(d: ApprovalEntity, p: PromotionEntity): boolean {
+    return d.digest === p.digest && d.policySha256 === p.policySha256;
+  }
+
+  private isExpired(d: ApprovalEntity, req: ApprovalRequirements, now: number): boolean {
+    return (
+      d.decision === ApprovalDecision.Approve &&
+      req.expiresAfterSeconds !== null &&
+      now - d.createdAt.getTime() > req.expiresAfterSeconds * 1000
+    );
+  }
+
+  private tally(approvals: ApprovalEntity[], req: ApprovalRequirements, now: number): Tally {
+    return tallyApprovals(
+      approvals.map((a) => ({ person: a.person, groups: a.groups, at: a.createdAt.getTime() })),
+      req,
+      now,
+    );
+  }
+
+  /**
+   * The person deciding and the names they go by. A person's own subject doubles as their handle,
+   * which is how CI claims (`actor`) name them unless an admin linked another handle.
+   */
+  private async decider(caller: Caller): Promise<Omit<Decider, 'isApprover'>> {
+    const person = await this.links.personOf(caller.key);
+    const handle = `handle:${caller.actor.subject}`;
+    const aliases = [person, caller.key];
+    if ((await this.links.personOf(handle)) === handle) aliases.push(handle);
+    return { person, aliases, groups: caller.groups };
+  }
+
+  private async parties(p: PromotionEntity): Promise<RequestParties> {
+    const handles = [p.claims.actor].filter((h): h is string => typeof h === 'string' && h.length > 0);
+    return {
+      requesterPerson: await this.links.personOf(p.requesterKey),
+      authorPersons: await Promise.all(handles.map((h) => this.links.personOf(`handle:${h}`))),
+    };
+  }
+
+  private reviewView(r: BreakGlassReviewEntity): BreakGlassReviewView {
+    return {
+      id: r.id,
+      promotionId: r.promotionId,
+      openedBy: actorKey(r.openedBy),
+      reason: r.reason,
+      openedAt: r.openedAt.toISOString(),
+      signedOffBy: r.signedOffBy ? actorKey(r.signedOffBy) : null,
+      signedOffAt: r.signedOffAt ? r.signedOffAt.toISOString() : null,
+      signOffComment: r.signOffComment,
+    };
+  }
+}

@@ -1,0 +1,270 @@
+// Who may call what: every route the API serves, and for each kind of caller the HTTP status a
+// valid request gets. test/e2e/authorization-matrix.e2e-spec.ts drives every cell against a running
+// API and fails on any difference, and on any served route this table does not list.
+//
+// Callers (tokens from the development issuers, bindings from apps/devstack/stack.ts):
+//   none       no Authorization header
+//   noRole     a trusted person with no role binding (dave)
+//   requester  a CI workload of acme/* (ci-app)
+//   approver   release-managers (alice)
+//   admin      platform-admins (erin)
+//   auditor    auditors (grace)
+// An allowed cell holds the success status of a valid request; refused cells hold 401 (no or bad
+// token) or 403 (authenticated, but not allowed: the role is missing, or the approval rules say no).
+
+export const CALLERS = ['none', 'noRole', 'requester', 'approver', 'admin', 'auditor'] as const;
+export type Caller = (typeof CALLERS)[number];
+export type Expectations = Readonly<Record<Caller, number>>;
+
+export interface RouteAuthorization {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** As Nest registers it (`:param`), e.g. `/v1/promotions/:id`. */
+  path: string;
+  /** Listed in /openapi.json; false for the few public routes the document leaves out. */
+  inOpenApi: boolean;
+  expect: Expectations;
+}
+
+export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
+  // Public: no token needed, and a token changes nothing.
+  {
+    method: 'GET',
+    path: '/healthz',
+    inOpenApi: true,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/readyz',
+    inOpenApi: true,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    inOpenApi: false,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    inOpenApi: false,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.yaml',
+    inOpenApi: false,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    inOpenApi: false,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+
+  // Promotions: CI requests; everyone with a role reads; the requester or an admin cancels.
+  {
+    method: 'POST',
+    path: '/v1/promotions',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 201, approver: 403, admin: 403, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/promotions',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/promotions/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/promotions/:id/cancel',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 403, admin: 200, auditor: 403 },
+  },
+
+  // Approvals: approvers decide (the service refuses everyone else: not_approver, self_approval);
+  // break-glass needs its own role, which none of these callers holds; approvers and admins sign
+  // off the follow-up review.
+  {
+    method: 'POST',
+    path: '/v1/promotions/:id/approvals',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 201, admin: 403, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/approvals/pending',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 403, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/promotions/:id/break-glass',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 403, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/break-glass-reviews',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/break-glass-reviews/:id/sign-off',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+
+  // Environments and policies: admins change them (policy activation by a second admin); everyone
+  // with a role reads.
+  {
+    method: 'POST',
+    path: '/v1/environments',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/policies',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/policies',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/policies/:version',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/policies/:version/activate',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+
+  // Identity: anyone with a valid token may ask who they are; admins manage issuers, bindings and
+  // identity links (one person's several identities); auditors read them.
+  {
+    method: 'GET',
+    path: '/v1/whoami',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/trusted-issuers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/trusted-issuers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/trusted-issuers/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/role-bindings',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/role-bindings',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/role-bindings/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+  },
+
+  {
+    method: 'GET',
+    path: '/v1/identity-links',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/identity-links',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/identity-links/:identity',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+  },
+
+  // Audit: auditors and admins read, verify, export and sign checkpoints.
+  {
+    method: 'GET',
+    path: '/v1/audit',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit/verify',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit/export',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit/checkpoints',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/audit/checkpoints',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 201 },
+  },
+];
+
+/** `GET /v1/promotions/:id`: how routes are named in the matrix, the tests and their messages. */
+export const routeKey = (r: Pick<RouteAuthorization, 'method' | 'path'>): string => `${r.method} ${r.path}`;

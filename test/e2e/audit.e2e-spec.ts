@@ -1,0 +1,750 @@
+// The audit trail: every state transition, admin change and refused mutating request is an event
+// in one linear hash chain that the database refuses to change; the API verifies it, reports the
+// first broken link or the first signed checkpoint a rewritten history no longer matches, and
+// exports it for offline verification. Nothing secret ends up in it or in the logs.
+//
+// This file breaks the chain on purpose, so it runs on a database of its own (the run's shared one
+// stays intact for every other file) and repairs each break before the next test.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type PoolClient } from 'pg';
+import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
+import {
+  type AuditCheckpoint,
+  type ChainLink,
+  chainHash,
+  GENESIS_HASH,
+  verifyAuditChain,
+} from '../../libs/domain';
+import { CLIENTS, artifact, Rig } from '../support/rig';
+import { testEnv } from '../support/test-env';
+
+const hex = (): string => randomBytes(4).toString('hex');
+/** The lock AuditRepository.sealBatch takes: holding it keeps the sealer away while we tamper. */
+const SEAL_LOCK = 0x41_75_64_69_74;
+
+interface Row {
+  seq: string;
+  occurred_at: Date;
+  actor: { kind: string; issuer: string; subject: string };
+  actor_key: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+const linkOf = (r: Row): ChainLink => ({
+  seq: r.seq,
+  occurredAt: r.occurred_at.toISOString(),
+  actor: r.actor,
+  action: r.action,
+  subjectType: r.subject_type,
+  subjectId: r.subject_id,
+  details: r.details,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+describe('audit trail', () => {
+  const dbName = `airlock_test_audit_${hex()}`;
+  const adminUrl = testEnv().adminDatabaseUrl;
+  let rig: Rig;
+  /** Every bearer token this file sent, to make sure none is written anywhere. */
+  const tokensUsed = new Set<string>();
+
+  beforeAll(async () => {
+    const url = await ensureDatabase(adminUrl, dbName);
+    await runMigrations(url);
+    rig = await Rig.start({}, { databaseUrl: url });
+  });
+
+  afterAll(async () => {
+    await rig?.stop();
+    if (!process.env.AIRLOCK_TEST_KEEP) await dropDatabase(adminUrl, dbName);
+  });
+
+  /** rig.call, remembering the token it used. */
+  async function call(
+    method: string,
+    path: string,
+    o: { as?: keyof typeof CLIENTS; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
+    const token = o.token ?? (o.as ? await rig.token(o.as) : undefined);
+    if (token) tokensUsed.add(token);
+    return rig.call(method, path, { token, body: o.body, headers: o.headers });
+  }
+
+  async function freshRequesterToken(): Promise<string> {
+    const token = await rig.token('requester', { fresh: true });
+    tokensUsed.add(token);
+    return token;
+  }
+
+  const envBody = (name: string): unknown => ({
+    name,
+    sources: [{ registry: 'registry.staging.example.com', repositories: ['acme/*'] }],
+    target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
+  });
+
+  /** All sealed links, in order (GET /v1/audit seals what is pending first). */
+  async function sealedRows(): Promise<Row[]> {
+    const sealed = await call('GET', '/v1/audit?limit=1', { as: 'auditor' });
+    expect(sealed.status).toBe(200);
+    return rig.sql<Row>('SELECT * FROM audit_event ORDER BY seq');
+  }
+
+  async function verify(): Promise<any> {
+    const res = await call('GET', '/v1/audit/verify', { as: 'auditor' });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  async function eventOfRequest(requestId: string): Promise<Row> {
+    await sealedRows();
+    const rows = await rig.sql<Row>(`SELECT * FROM audit_event WHERE details->>'requestId' = $1`, [
+      requestId,
+    ]);
+    expect(rows).toHaveLength(1);
+    return rows[0];
+  }
+
+  /** Runs `work` as the superuser with the append-only trigger off, holding the sealer's lock. */
+  async function behindTheAppsBack(work: (c: PoolClient) => Promise<void>): Promise<void> {
+    const c = await rig.db.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK]);
+      await c.query('ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update');
+      await work(c);
+      await c.query('ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update');
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK');
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async function putBack(rows: Row[]): Promise<void> {
+    await behindTheAppsBack(async (c) => {
+      for (const r of rows) {
+        await c.query('DELETE FROM audit_event WHERE seq = $1', [r.seq]);
+        await c.query(
+          `INSERT INTO audit_event (seq, occurred_at, actor, actor_key, action, subject_type, subject_id, details, prev_hash, hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            r.seq,
+            r.occurred_at,
+            JSON.stringify(r.actor),
+            r.actor_key,
+            r.action,
+            r.subject_type,
+            r.subject_id,
+            JSON.stringify(r.details),
+            r.prev_hash,
+            r.hash,
+          ],
+        );
+      }
+    });
+  }
+
+  /** A few environments: events of our own, after every checkpoint made so far. */
+  async function freshEvents(n: number): Promise<Row[]> {
+    const names = Array.from({ length: n }, () => `fresh-${hex()}`);
+    for (const name of names)
+      expect((await call('POST', '/v1/environments', { as: 'admin', body: envBody(name) })).status).toBe(201);
+    const rows = await sealedRows();
+    return names.map(
+      (name) => rows.find((r) => r.action === 'environment.created' && r.subject_id === name) as Row,
+    );
+  }
+
+  describe('the database guards the chain', () => {
+    it('gives the application role only INSERT and SELECT on audit_event', async () => {
+      const [p] = await rig.sql(
+        `SELECT has_table_privilege('airlock_app', 'audit_event', 'INSERT') AS insert,
+                has_table_privilege('airlock_app', 'audit_event', 'SELECT') AS select,
+                has_table_privilege('airlock_app', 'audit_event', 'UPDATE') AS update,
+                has_table_privilege('airlock_app', 'audit_event', 'DELETE') AS delete,
+                has_table_privilege('airlock_app', 'audit_event', 'TRUNCATE') AS truncate`,
+      );
+      expect(p).toEqual({ insert: true, select: true, update: false, delete: false, truncate: false });
+
+      // As that role, the privilege check refuses before any trigger is asked.
+      const c = await rig.db.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query('SET LOCAL ROLE airlock_app');
+        await expect(c.query('UPDATE audit_event SET action = action')).rejects.toThrow(/permission denied/);
+      } finally {
+        await c.query('ROLLBACK');
+        c.release();
+      }
+    });
+
+    it('refuses UPDATE, DELETE and TRUNCATE even from the superuser', async () => {
+      await sealedRows(); // bootstrap events at least
+      const before = await rig.sql<Row>('SELECT * FROM audit_event ORDER BY seq');
+      expect(before.length).toBeGreaterThan(0);
+      await expect(rig.sql(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(
+        /audit_event is append-only: UPDATE refused/,
+      );
+      await expect(rig.sql('DELETE FROM audit_event WHERE seq = 1')).rejects.toThrow(
+        /audit_event is append-only: DELETE refused/,
+      );
+      await expect(rig.sql('TRUNCATE audit_event')).rejects.toThrow(
+        /audit_event is append-only: TRUNCATE refused/,
+      );
+      const after = await rig.sql<Row>(`SELECT * FROM audit_event WHERE seq <= $1 ORDER BY seq`, [
+        before[before.length - 1].seq,
+      ]);
+      expect(after).toEqual(before);
+    });
+  });
+
+  describe('what is recorded', () => {
+    it('records admin changes and every promotion transition', async () => {
+      const env = `audit-${hex()}`;
+      await rig.environment(env, { approvals: { required: 1 } });
+      const created = await call('POST', '/v1/promotions', {
+        token: await freshRequesterToken(),
+        body: { artifact: artifact('acme/app', `audit-${hex()}`), environment: env },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      await rig.waitForStatus(id, ['awaiting_approval']);
+      const cancelled = await call('POST', `/v1/promotions/${id}/cancel`, {
+        as: 'admin',
+        body: { reason: 'not today' },
+      });
+      expect(cancelled.status).toBe(200);
+
+      const binding = await call('POST', '/v1/role-bindings', {
+        as: 'admin',
+        body: { role: 'approver', issuer: rig.issuers.people, subject: 'carol', environment: env },
+      });
+      expect(binding.status).toBe(201);
+      expect((await call('DELETE', `/v1/role-bindings/${binding.body.id}`, { as: 'admin' })).status).toBe(
+        204,
+      );
+      const issuer = await call('POST', '/v1/trusted-issuers', {
+        as: 'admin',
+        body: { issuer: `https://ci-${hex()}.example.com`, kind: 'ci', audience: 'airlock' },
+      });
+      expect(issuer.status).toBe(201);
+      expect((await call('DELETE', `/v1/trusted-issuers/${issuer.body.id}`, { as: 'admin' })).status).toBe(
+        204,
+      );
+
+      const rows = await sealedRows();
+      const erin = { kind: 'human', issuer: rig.issuers.people, subject: 'erin' };
+      const frank = { kind: 'human', issuer: rig.issuers.people, subject: 'frank' };
+      const of = (subjectType: string, subjectId: string): Array<Pick<Row, 'action' | 'actor'>> =>
+        rows
+          .filter((r) => r.subject_type === subjectType && r.subject_id === subjectId)
+          .map((r) => ({ action: r.action, actor: r.actor }));
+
+      expect(of('environment', env)).toEqual([
+        { action: 'environment.created', actor: erin },
+        { action: 'policy.version_added', actor: erin },
+        { action: 'policy.activated', actor: frank },
+      ]);
+      const ci = { kind: 'ci', issuer: rig.issuers.ci, subject: 'repo:acme/app:ref:refs/heads/main' };
+      const worker = { kind: 'system', issuer: 'airlock', subject: 'worker' };
+      expect(of('promotion', id)).toEqual([
+        { action: 'promotion.requested', actor: ci },
+        { action: 'promotion.checking', actor: worker },
+        { action: 'promotion.awaiting_approval', actor: worker },
+        { action: 'promotion.cancelled', actor: erin },
+      ]);
+      // One event per history entry, saying the same thing.
+      const detail = await call('GET', `/v1/promotions/${id}`, { as: 'auditor' });
+      const transitions = rows.filter((r) => r.subject_id === id && r.action !== 'promotion.requested');
+      expect(transitions.map((r) => [r.details.from, r.details.to])).toEqual(
+        detail.body.history.slice(1).map((h: any) => [h.from, h.to]),
+      );
+      expect(transitions.at(-1)?.details.reason).toBe('not today');
+
+      // With nothing to wait for, the worker takes it straight to approved: also on record.
+      const open = `audit-open-${hex()}`;
+      await rig.environment(open);
+      const quick = await call('POST', '/v1/promotions', {
+        token: await freshRequesterToken(),
+        body: { artifact: artifact('acme/app', `audit-${hex()}`), environment: open },
+      });
+      expect(quick.status).toBe(201);
+      await rig.waitForStatus(quick.body.id, ['approved']);
+      const quickRows = (await sealedRows()).filter((r) => r.subject_id === quick.body.id);
+      expect(quickRows.map((r) => [r.action, r.details.from, r.details.to])).toEqual([
+        ['promotion.requested', undefined, undefined],
+        ['promotion.checking', 'received', 'checking'],
+        ['promotion.approved', 'checking', 'approved'],
+      ]);
+
+      expect(of('role_binding', binding.body.id)).toEqual([
+        { action: 'identity.role_bound', actor: erin },
+        { action: 'identity.role_unbound', actor: erin },
+      ]);
+      expect(of('trusted_issuer', issuer.body.issuer)).toEqual([
+        { action: 'identity.issuer_trusted', actor: erin },
+        { action: 'identity.issuer_removed', actor: erin },
+      ]);
+    });
+
+    it('records every refused mutating request, with who asked and why', async () => {
+      const env = `refused-${hex()}`;
+      expect((await call('POST', '/v1/environments', { as: 'admin', body: envBody(env) })).status).toBe(201);
+      const alice = { kind: 'human', issuer: rig.issuers.people, subject: 'alice' };
+      const erin = { kind: 'human', issuer: rig.issuers.people, subject: 'erin' };
+      const anonymous = { kind: 'human', issuer: 'anonymous', subject: 'anonymous' };
+      const cases: Array<[string, Promise<{ status: number; body: any }>, number, string, object, string]> = [
+        [
+          'no token',
+          call('POST', '/v1/environments', { body: envBody(`x-${hex()}`) }),
+          401,
+          'unauthenticated',
+          anonymous,
+          'POST /v1/environments',
+        ],
+        [
+          'a bad token',
+          call('POST', '/v1/environments', { token: 'not-a-jwt', body: envBody(`x-${hex()}`) }),
+          401,
+          'unauthenticated',
+          anonymous,
+          'POST /v1/environments',
+        ],
+        [
+          'a missing role',
+          call('POST', '/v1/environments', { as: 'approver', body: envBody(`x-${hex()}`) }),
+          403,
+          'forbidden',
+          alice,
+          'POST /v1/environments',
+        ],
+        [
+          'an unknown field',
+          call('POST', '/v1/environments', {
+            as: 'admin',
+            body: { ...(envBody(`x-${hex()}`) as object), owner: 'me' },
+          }),
+          400,
+          'validation_failed',
+          erin,
+          'POST /v1/environments',
+        ],
+        [
+          'a duplicate',
+          call('POST', '/v1/environments', { as: 'admin', body: envBody(env) }),
+          409,
+          'conflict',
+          erin,
+          'POST /v1/environments',
+        ],
+        [
+          'an unknown binding',
+          call('DELETE', '/v1/role-bindings/00000000-0000-4000-8000-000000000000', { as: 'admin' }),
+          404,
+          'not_found',
+          erin,
+          'DELETE /v1/role-bindings/:id',
+        ],
+        [
+          'four eyes',
+          (async () => {
+            const v = await call('POST', `/v1/environments/${env}/policies`, {
+              as: 'admin',
+              body: { document: { approvals: { required: 0 } } },
+            });
+            return call('POST', `/v1/environments/${env}/policies/${v.body.version}/activate`, {
+              as: 'admin',
+            });
+          })(),
+          403,
+          'four_eyes_required',
+          erin,
+          'POST /v1/environments/:name/policies/:version/activate',
+        ],
+      ];
+      for (const [name, pending, status, code, actor, route] of cases) {
+        const res = await pending;
+        expect({ name, status: res.status, code: res.body.code }).toEqual({ name, status, code });
+        const event = await eventOfRequest(res.body.requestId);
+        expect({
+          name,
+          action: event.action,
+          actor: event.actor,
+          subject: `${event.subject_type} ${event.subject_id}`,
+        }).toEqual({
+          name,
+          action: 'request.refused',
+          actor,
+          subject: `route ${route}`,
+        });
+        expect(event.details).toMatchObject({ status, code });
+      }
+      // A refused read is not an event (reads are not recorded at all).
+      const read = await call('GET', '/v1/audit', { as: 'approver' });
+      expect(read.status).toBe(403);
+      await sealedRows();
+      expect(
+        await rig.sql(`SELECT 1 FROM audit_event WHERE details->>'requestId' = $1`, [read.body.requestId]),
+      ).toEqual([]);
+    });
+  });
+
+  describe('reading the trail', () => {
+    it('filters by action, actor and subject and pages with a cursor', async () => {
+      const names = Array.from({ length: 7 }, (_, i) => `page-${i}-${hex()}`);
+      for (const name of names) await call('POST', '/v1/environments', { as: 'admin', body: envBody(name) });
+      const all = await sealedRows();
+      const created = all.filter((r) => r.action === 'environment.created');
+
+      const seen: any[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const q: string = `/v1/audit?action=environment.created&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page = await call('GET', q, { as: 'auditor' });
+        expect(page.status).toBe(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.body.items);
+        cursor = page.body.nextCursor;
+        pages += 1;
+      } while (cursor && pages < 100);
+      expect(seen.map((e) => e.seq)).toEqual(created.map((r) => r.seq));
+      expect(seen.every((e) => e.action === 'environment.created')).toBe(true);
+      expect(pages).toBe(Math.ceil(created.length / 3));
+
+      const erinKey = `erin@${rig.issuers.people}`;
+      const byActor = await call('GET', `/v1/audit?actor=${encodeURIComponent(erinKey)}&limit=500`, {
+        as: 'admin',
+      });
+      expect(byActor.body.items.map((e: any) => e.seq)).toEqual(
+        all
+          .filter((r) => r.actor_key === erinKey)
+          .map((r) => r.seq)
+          .slice(0, 500),
+      );
+      const bySubject = await call('GET', `/v1/audit?subjectType=environment&subjectId=${names[3]}`, {
+        as: 'auditor',
+      });
+      expect(bySubject.body.items).toHaveLength(1);
+      expect(bySubject.body.items[0]).toMatchObject({
+        action: 'environment.created',
+        subjectType: 'environment',
+        subjectId: names[3],
+        actor: { subject: 'erin' },
+      });
+      // Items are chain links: their hashes are those of the table.
+      const row = all.find((r) => r.seq === bySubject.body.items[0].seq) as Row;
+      expect(bySubject.body.items[0]).toEqual(JSON.parse(JSON.stringify(linkOf(row))));
+      const none = await call(
+        'GET',
+        `/v1/audit?action=environment.created&subjectId=${names[3]}&actor=nobody`,
+        { as: 'auditor' },
+      );
+      expect(none.body).toEqual({ items: [], nextCursor: null });
+
+      for (const bad of [
+        'cursor=not-a-cursor',
+        'action=DROP%20TABLE',
+        'limit=0',
+        'limit=501',
+        'subjectType=A',
+        'colour=red',
+      ]) {
+        const res = await call('GET', `/v1/audit?${bad}`, { as: 'auditor' });
+        expect({ bad, status: res.status, code: res.body.code }).toEqual({
+          bad,
+          status: 400,
+          code: 'validation_failed',
+        });
+      }
+    });
+  });
+
+  describe('one linear chain', () => {
+    it('stays linear with 50 concurrent writers in two processes', async () => {
+      const names = Array.from({ length: 50 }, (_, i) => `burst-${i}-${hex()}`);
+      const promotionEnv = `burst-${hex()}`;
+      await rig.environment(promotionEnv, { approvals: { required: 1 } });
+      const results = await Promise.all([
+        ...names.map((name) => call('POST', '/v1/environments', { as: 'admin', body: envBody(name) })),
+        // Refusals are written outside any transaction of the app's, on their own.
+        ...names
+          .slice(0, 25)
+          .map(() => call('POST', '/v1/environments', { as: 'auditor', body: envBody(`no-${hex()}`) })),
+        // And the worker seals too: promotions move there while the API writes.
+        ...[1, 2, 3].map(async () =>
+          call('POST', '/v1/promotions', {
+            token: await freshRequesterToken(),
+            body: { artifact: artifact('acme/app', `burst-${hex()}`), environment: promotionEnv },
+          }),
+        ),
+      ]);
+      expect(results.slice(0, 50).map((r) => r.status)).toEqual(names.map(() => 201));
+      expect(results.slice(50, 75).map((r) => r.status)).toEqual(names.slice(0, 25).map(() => 403));
+      expect(results.slice(75).map((r) => r.status)).toEqual([201, 201, 201]);
+      for (const r of results.slice(75)) await rig.waitForStatus(r.body.id, ['awaiting_approval']);
+
+      const rows = await sealedRows();
+      expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => String(i + 1)));
+      rows.forEach((r, i) => {
+        expect(r.prev_hash).toBe(i === 0 ? GENESIS_HASH : rows[i - 1].hash);
+        expect(r.hash).toBe(chainHash(linkOf(r), r.prev_hash));
+      });
+      for (const name of names) {
+        expect(rows.filter((r) => r.action === 'environment.created' && r.subject_id === name)).toHaveLength(
+          1,
+        );
+      }
+      expect(await rig.sql('SELECT 1 FROM audit_pending')).toEqual([]);
+      const report = await verify();
+      expect(report).toMatchObject({ ok: true, firstBrokenLink: null, firstCheckpointMismatch: null });
+      expect(report.checked).toBeGreaterThanOrEqual(rows.length);
+    });
+
+    it('verifies a clean chain and reports its head', async () => {
+      const rows = await sealedRows();
+      const report = await verify();
+      expect(report).toEqual({
+        ok: true,
+        checked: Number(report.head.seq),
+        head: { seq: report.head.seq, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        firstBrokenLink: null,
+        checkpointsChecked: expect.any(Number),
+        firstCheckpointMismatch: null,
+      });
+      expect(Number(report.head.seq)).toBeGreaterThanOrEqual(rows.length);
+      const [head] = await rig.sql<Row>('SELECT * FROM audit_event WHERE seq = $1', [report.head.seq]);
+      expect(head.hash).toBe(report.head.hash);
+
+      // A signed checkpoint of the head is then checked by every later verification.
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      expect(cp.status).toBe(201);
+      expect(cp.body).toMatchObject({
+        seq: expect.any(String),
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      const after = await verify();
+      expect(after.ok).toBe(true);
+      expect(after.checkpointsChecked).toBe(report.checkpointsChecked + 1);
+    });
+
+    it('exports NDJSON that verifies offline with the same function', async () => {
+      await freshEvents(2);
+      await call('POST', '/v1/audit/checkpoints', { as: 'admin' });
+      const exported = await fetch(`${rig.stack.apiUrl}/v1/audit/export`, {
+        headers: { authorization: `Bearer ${await rig.token('auditor')}` },
+      });
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      const text = await exported.text();
+      expect(text.endsWith('\n')).toBe(true);
+      const links = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ChainLink);
+      const cps = await call('GET', '/v1/audit/checkpoints', { as: 'auditor' });
+      const checkpoints = cps.body.items as AuditCheckpoint[];
+      expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+
+      const offline = await verifyAuditChain(links, checkpoints, cps.body.publicKey);
+      const online = await verify();
+      expect(offline).toMatchObject({ ok: true, firstBrokenLink: null, firstCheckpointMismatch: null });
+      expect(offline.head).toEqual({ seq: links.at(-1)?.seq, hash: links.at(-1)?.hash });
+      expect(offline.checkpointsChecked).toBe(checkpoints.length);
+      expect(Number(online.head.seq)).toBeGreaterThanOrEqual(Number(offline.head.seq));
+
+      // Offline verification catches an edited export, and a checkpoint signed by someone else.
+      const edited = links.map((l) =>
+        l.seq === '3' ? { ...l, details: { ...l.details, injected: true } } : l,
+      );
+      expect((await verifyAuditChain(edited, checkpoints, cps.body.publicKey)).firstBrokenLink).toMatchObject(
+        {
+          seq: '3',
+          problem: 'hash_mismatch',
+        },
+      );
+      const forged = { ...checkpoints[0], signature: Buffer.from('forged').toString('base64') };
+      expect((await verifyAuditChain(links, [forged], cps.body.publicKey)).firstCheckpointMismatch).toEqual({
+        seq: forged.seq,
+        problem: 'checkpoint_signature_invalid',
+      });
+    });
+  });
+
+  describe('tampering behind the application', () => {
+    it('finds a changed row at exactly its seq', async () => {
+      const [target] = await freshEvents(3);
+      await behindTheAppsBack(async (c) => {
+        await c.query(`UPDATE audit_event SET details = details || '{"sources":[]}' WHERE seq = $1`, [
+          target.seq,
+        ]);
+      });
+      expect(await verify()).toMatchObject({
+        ok: false,
+        firstBrokenLink: { seq: target.seq, problem: 'hash_mismatch', found: target.hash },
+        head: { seq: String(Number(target.seq) - 1) },
+      });
+      await putBack([target]);
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('finds a changed actor even when the row hash is left alone', async () => {
+      const [target] = await freshEvents(2);
+      await behindTheAppsBack(async (c) => {
+        await c.query(
+          `UPDATE audit_event SET actor = jsonb_set(actor, '{subject}', '"frank"') WHERE seq = $1`,
+          [target.seq],
+        );
+      });
+      expect((await verify()).firstBrokenLink).toMatchObject({ seq: target.seq, problem: 'hash_mismatch' });
+      await putBack([target]);
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('finds a deleted row at exactly its seq', async () => {
+      const [, target] = await freshEvents(3);
+      await behindTheAppsBack(async (c) => {
+        await c.query('DELETE FROM audit_event WHERE seq = $1', [target.seq]);
+      });
+      expect(await verify()).toMatchObject({
+        ok: false,
+        firstBrokenLink: {
+          seq: target.seq,
+          problem: 'sequence_gap',
+          expected: target.seq,
+          found: String(Number(target.seq) + 1),
+        },
+      });
+      await putBack([target]);
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('reports a history edited and fully re-chained against the last signed checkpoint', async () => {
+      const fresh = await freshEvents(3);
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      expect(cp.status).toBe(201);
+      const target = fresh[1];
+      let original: Row[] = [];
+      let newHead = '';
+      await behindTheAppsBack(async (c) => {
+        // Rewrite one event, then recompute every later hash so that each link holds again.
+        const { rows } = await c.query<Row>('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq', [
+          target.seq,
+        ]);
+        original = rows;
+        let prev = rows[0].prev_hash;
+        for (const r of rows) {
+          const details = r.seq === target.seq ? { ...r.details, description: 'rewritten' } : r.details;
+          const hash = chainHash(linkOf({ ...r, details }), prev);
+          await c.query('UPDATE audit_event SET details = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [
+            r.seq,
+            JSON.stringify(details),
+            prev,
+            hash,
+          ]);
+          prev = hash;
+        }
+        newHead = prev;
+      });
+
+      const report = await verify();
+      expect(report.firstBrokenLink).toBeNull(); // every link holds
+      expect(report).toMatchObject({
+        ok: false,
+        firstCheckpointMismatch: {
+          seq: cp.body.seq,
+          problem: 'checkpoint_mismatch',
+          expected: cp.body.hash,
+          found: newHead,
+        },
+      });
+      await putBack(original);
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('reports events cut from the end after a checkpoint', async () => {
+      const fresh = await freshEvents(2);
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      expect(Number(cp.body.seq)).toBeGreaterThanOrEqual(Number(fresh[1].seq));
+      let cut: Row[] = [];
+      await behindTheAppsBack(async (c) => {
+        cut = (await c.query<Row>('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq', [fresh[0].seq]))
+          .rows;
+        await c.query('DELETE FROM audit_event WHERE seq >= $1', [fresh[0].seq]);
+      });
+      expect(await verify()).toMatchObject({
+        ok: false,
+        firstBrokenLink: null,
+        head: { seq: String(Number(fresh[0].seq) - 1) },
+        firstCheckpointMismatch: { seq: cp.body.seq, problem: 'checkpoint_beyond_head' },
+      });
+      await putBack(cut);
+      expect((await verify()).ok).toBe(true);
+    });
+  });
+
+  describe('secrets', () => {
+    it('writes no token, secret or Authorization value to the logs or the audit trail', async () => {
+      // Refused tokens are the likeliest to be logged "for debugging": send some first.
+      const real = await rig.token('admin', { fresh: true });
+      const [h, , s] = real.split('.');
+      const tampered = `${h}.${Buffer.from('{"sub":"erin"}').toString('base64url')}.${s}`;
+      for (const token of [real, tampered, 'not-a-jwt-0123456789abcdef', `${real}x`]) {
+        await call('POST', '/v1/environments', { token, body: envBody(`secret-${hex()}`) });
+        await call('GET', '/v1/whoami', { token });
+      }
+      await call('POST', '/v1/environments', {
+        headers: { authorization: 'Basic ZXJpbjplcmluLXNlY3JldA==' },
+        body: envBody(`secret-${hex()}`),
+      });
+      await call('POST', '/v1/audit/checkpoints', { as: 'admin' }); // seals, and lets the worker log a bit
+      await new Promise((r) => setTimeout(r, 300)); // log lines are written asynchronously
+
+      const dir = join(process.env.AIRLOCK_TEST_DATA_DIR as string, rig.prefix);
+      const logs = ['api.log', 'worker.log'].map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+      expect(logs).toMatch(/"msg":"request"/); // the logs are there and do log requests
+      const events = (await rig.sql('SELECT row_to_json(a)::text AS j FROM audit_event a'))
+        .concat(await rig.sql('SELECT row_to_json(p)::text AS j FROM audit_pending p'))
+        .map((r: any) => r.j as string)
+        .join('\n');
+      expect(events.length).toBeGreaterThan(0);
+
+      // The tokens rig.environment() and rig.waitForStatus() used, too.
+      for (const name of Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)
+        tokensUsed.add(await rig.token(name));
+      const secrets = [
+        ...Object.values(CLIENTS).map((c) => `${c.client}-secret`),
+        'ZXJpbjplcmluLXNlY3JldA==',
+      ];
+      const forbidden: string[] = [];
+      for (const token of tokensUsed) forbidden.push(token, token.split('.')[2] ?? token);
+      forbidden.push(tampered, 'not-a-jwt-0123456789abcdef', ...secrets, 'Bearer ');
+      for (const [where, text] of [
+        ['logs', logs],
+        ['audit', events],
+      ] as const) {
+        const found = forbidden.filter((f) => f && text.includes(f));
+        expect({ where, found }).toEqual({ where, found: [] });
+        expect({ where, jwtHeader: /eyJhbGciOi|eyJ0eXAiOi|eyJraWQiOi/.test(text) }).toEqual({
+          where,
+          jwtHeader: false,
+        });
+        expect({ where, authorization: /"authorization"\s*:/i.test(text) }).toEqual({
+          where,
+          authorization: false,
+        });
+      }
+      expect(tokensUsed.size).toBeGreaterThan(5);
+    });
+  });
+});

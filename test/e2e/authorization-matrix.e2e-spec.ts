@@ -1,0 +1,306 @@
+// Drives every cell of test/authorization-matrix.ts against a running API: each route, called with
+// a valid request by every kind of caller, must answer exactly the status the table says. Routes
+// the server serves but the table does not list fail the run, so a new route cannot ship without
+// someone deciding who may call it.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AUTHORIZATION_MATRIX,
+  type Caller,
+  CALLERS,
+  type RouteAuthorization,
+  routeKey,
+} from '../authorization-matrix';
+import { artifact, Rig } from '../support/rig';
+
+/** One request: where it goes, what it carries; built fresh for every cell that may change state. */
+interface Call {
+  path: string;
+  body?: unknown;
+  /** Overrides the caller's usual token (a CI token that has not requested a promotion yet). */
+  token?: string;
+  /** Sees the answer (to clean up what it created). */
+  after?: (res: { status: number; body: any }) => void;
+}
+type Fixture = (caller: Caller) => Promise<Call>;
+
+const hex = (): string => randomBytes(4).toString('hex');
+/** A 403 says why: a missing role, or an approval rule (the approvals route has no role of its own). */
+const FORBIDDEN_CODES = ['forbidden', 'not_approver', 'self_approval', 'commit_author'];
+
+describe('authorization matrix', () => {
+  let rig: Rig;
+  const env = `authz-${hex()}`;
+  let promotionId = '';
+  /** Trusted issuers and role bindings made as fixtures; whatever survives the test is removed. */
+  const madeIssuers: string[] = [];
+  const madeBindings: string[] = [];
+  const madeLinks: string[] = [];
+
+  beforeAll(async () => {
+    rig = await Rig.start();
+    // One approval required: promotions wait in awaiting_approval, where they may be cancelled.
+    await rig.environment(env, { approvals: { required: 1 } });
+    promotionId = (await newPromotion()).id;
+    // Someone outside the six callers may break the glass, so that there are reviews to sign off.
+    const bg = await rig.call('POST', '/v1/role-bindings', {
+      as: 'admin',
+      body: { role: 'break_glass', issuer: rig.issuers.people, subject: 'bob' },
+    });
+    if (bg.status !== 201) throw new Error(`break-glass binding: ${bg.status} ${JSON.stringify(bg.body)}`);
+    madeBindings.push(bg.body.id);
+  });
+
+  afterAll(async () => {
+    if (rig) {
+      for (const id of madeIssuers) await rig.call('DELETE', `/v1/trusted-issuers/${id}`, { as: 'admin' });
+      for (const id of madeBindings) await rig.call('DELETE', `/v1/role-bindings/${id}`, { as: 'admin' });
+      for (const identity of madeLinks) {
+        await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`, { as: 'admin' });
+      }
+    }
+    await rig?.stop();
+  });
+
+  /** A promotion awaiting approval: cancellable, decidable, breakable. */
+  async function newPromotion(): Promise<{ id: string; digest: string }> {
+    const res = await rig.call('POST', '/v1/promotions', {
+      token: await rig.token('requester', { fresh: true }),
+      body: { artifact: artifact('acme/app', `authz-${hex()}`), environment: env },
+    });
+    if (res.status !== 201) throw new Error(`promotion: ${res.status} ${JSON.stringify(res.body)}`);
+    await rig.waitForStatus(res.body.id, ['awaiting_approval']);
+    return { id: res.body.id, digest: res.body.digest };
+  }
+
+  /** An open break-glass review (bob broke the glass; anyone else may sign it off). */
+  async function newReview(): Promise<string> {
+    const { id } = await newPromotion();
+    const res = await rig.call('POST', `/v1/promotions/${id}/break-glass`, {
+      as: 'approver2',
+      body: { reason: 'authorization matrix: a review to sign off' },
+    });
+    if (res.status !== 201) throw new Error(`break-glass: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  }
+
+  async function newLink(): Promise<string> {
+    const identity = `handle:authz-${hex()}`;
+    const res = await rig.call('POST', '/v1/identity-links', {
+      as: 'admin',
+      body: { identity, person: `person-${hex()}` },
+    });
+    if (res.status !== 201) throw new Error(`identity link: ${res.status} ${JSON.stringify(res.body)}`);
+    madeLinks.push(identity);
+    return identity;
+  }
+
+  async function newIssuer(): Promise<string> {
+    const res = await rig.call('POST', '/v1/trusted-issuers', {
+      as: 'admin',
+      body: { issuer: `https://issuer-${hex()}.example.com`, kind: 'human', audience: 'airlock' },
+    });
+    if (res.status !== 201) throw new Error(`issuer: ${res.status} ${JSON.stringify(res.body)}`);
+    madeIssuers.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  async function newBinding(): Promise<string> {
+    const res = await rig.call('POST', '/v1/role-bindings', {
+      as: 'admin',
+      body: bindingBody(),
+    });
+    if (res.status !== 201) throw new Error(`binding: ${res.status} ${JSON.stringify(res.body)}`);
+    madeBindings.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  /** A binding nobody can use: its issuer is not trusted. */
+  const bindingBody = (): unknown => ({
+    role: 'auditor',
+    issuer: `https://nowhere-${hex()}.example.com`,
+    subject: 'nobody',
+  });
+
+  /** A policy version added by the second admin, so that `admin` may activate it (four eyes). */
+  async function newPolicyVersion(): Promise<number> {
+    const res = await rig.call('POST', `/v1/environments/${env}/policies`, {
+      as: 'admin2',
+      body: { document: { approvals: { required: 1 } } },
+    });
+    if (res.status !== 201) throw new Error(`policy: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.version as number;
+  }
+
+  const read =
+    (path: () => string): Fixture =>
+    async () => ({ path: path() });
+
+  /** A valid request for every route of the table (keyed like routeKey()). */
+  const FIXTURES: Record<string, Fixture> = {
+    'GET /healthz': read(() => '/healthz'),
+    'GET /readyz': read(() => '/readyz'),
+    'GET /metrics': read(() => '/metrics'),
+    'GET /openapi.json': read(() => '/openapi.json'),
+    'GET /openapi.yaml': read(() => '/openapi.yaml'),
+    'GET /docs': read(() => '/docs'),
+
+    'POST /v1/promotions': async (caller) => ({
+      path: '/v1/promotions',
+      body: { artifact: artifact('acme/app', `authz-${hex()}`), environment: env },
+      // Each CI token may request one promotion: a fresh one for every attempt.
+      token: caller === 'requester' ? await rig.token('requester', { fresh: true }) : undefined,
+    }),
+    'GET /v1/promotions': read(() => `/v1/promotions?environment=${env}`),
+    'GET /v1/promotions/:id': read(() => `/v1/promotions/${promotionId}`),
+    'POST /v1/promotions/:id/cancel': async () => ({
+      path: `/v1/promotions/${(await newPromotion()).id}/cancel`,
+      body: { reason: 'authorization matrix' },
+    }),
+
+    'POST /v1/promotions/:id/approvals': async () => {
+      const { id, digest } = await newPromotion();
+      return { path: `/v1/promotions/${id}/approvals`, body: { decision: 'approve', digest } };
+    },
+    'GET /v1/approvals/pending': read(() => '/v1/approvals/pending'),
+    'POST /v1/promotions/:id/break-glass': async () => ({
+      path: `/v1/promotions/${(await newPromotion()).id}/break-glass`,
+      body: { reason: 'authorization matrix: production is down' },
+    }),
+    'GET /v1/break-glass-reviews': read(() => '/v1/break-glass-reviews'),
+    'POST /v1/break-glass-reviews/:id/sign-off': async () => ({
+      path: `/v1/break-glass-reviews/${await newReview()}/sign-off`,
+      body: { comment: 'looked at it afterwards' },
+    }),
+
+    'POST /v1/environments': async () => ({
+      path: '/v1/environments',
+      body: {
+        name: `authz-${hex()}`,
+        sources: [{ registry: 'registry.staging.example.com', repositories: ['acme/*'] }],
+        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
+      },
+    }),
+    'GET /v1/environments': read(() => '/v1/environments'),
+    'GET /v1/environments/:name': read(() => `/v1/environments/${env}`),
+    'POST /v1/environments/:name/policies': async () => ({
+      path: `/v1/environments/${env}/policies`,
+      body: { document: { approvals: { required: 1 } }, comment: 'authorization matrix' },
+    }),
+    'GET /v1/environments/:name/policies': read(() => `/v1/environments/${env}/policies`),
+    'GET /v1/environments/:name/policies/:version': read(() => `/v1/environments/${env}/policies/1`),
+    'POST /v1/environments/:name/policies/:version/activate': async () => ({
+      path: `/v1/environments/${env}/policies/${await newPolicyVersion()}/activate`,
+    }),
+
+    'GET /v1/whoami': read(() => '/v1/whoami'),
+    'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),
+    'POST /v1/trusted-issuers': async () => ({
+      path: '/v1/trusted-issuers',
+      body: { issuer: `https://issuer-${hex()}.example.com`, kind: 'human', audience: 'airlock' },
+      after: (res) => void (res.status === 201 && madeIssuers.push(res.body.id)),
+    }),
+    'DELETE /v1/trusted-issuers/:id': async () => ({ path: `/v1/trusted-issuers/${await newIssuer()}` }),
+    'GET /v1/role-bindings': read(() => '/v1/role-bindings'),
+    'POST /v1/role-bindings': async () => ({
+      path: '/v1/role-bindings',
+      body: bindingBody(),
+      after: (res) => void (res.status === 201 && madeBindings.push(res.body.id)),
+    }),
+    'DELETE /v1/role-bindings/:id': async () => ({ path: `/v1/role-bindings/${await newBinding()}` }),
+    'GET /v1/identity-links': read(() => '/v1/identity-links'),
+    'POST /v1/identity-links': async () => {
+      const identity = `handle:authz-${hex()}`;
+      return {
+        path: '/v1/identity-links',
+        body: { identity, person: `person-${hex()}` },
+        after: (res) => void (res.status === 201 && madeLinks.push(identity)),
+      };
+    },
+    'DELETE /v1/identity-links/:identity': async () => ({
+      path: `/v1/identity-links/${encodeURIComponent(await newLink())}`,
+    }),
+
+    'GET /v1/audit': read(() => '/v1/audit?limit=5'),
+    'GET /v1/audit/verify': read(() => '/v1/audit/verify'),
+    'GET /v1/audit/export': read(() => '/v1/audit/export'),
+    'GET /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
+    'POST /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
+  };
+
+  /** Every route the server maps: the OpenAPI document plus Nest's route log (hidden routes too). */
+  async function servedRoutes(): Promise<{ openApi: Set<string>; nest: Set<string> }> {
+    const doc = await rig.call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    const openApi = new Set<string>();
+    for (const [path, operations] of Object.entries(doc.body.paths as Record<string, object>)) {
+      for (const method of Object.keys(operations)) {
+        if (['parameters', 'summary', 'description', 'servers'].includes(method)) continue;
+        openApi.add(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
+      }
+    }
+    const log = readFileSync(
+      join(process.env.AIRLOCK_TEST_DATA_DIR as string, rig.prefix, 'api.log'),
+      'utf8',
+    );
+    const nest = new Set<string>();
+    for (const m of log.matchAll(/Mapped \{([^,}]+), ([A-Z]+)\} route/g)) nest.add(`${m[2]} ${m[1]}`);
+    return { openApi, nest };
+  }
+
+  it('lists every route the server serves, and only those', async () => {
+    const { openApi, nest } = await servedRoutes();
+    expect(nest.size).toBeGreaterThan(0); // the route log is there to compare with
+    const listed = new Map(AUTHORIZATION_MATRIX.map((r) => [routeKey(r), r]));
+    expect(listed.size).toBe(AUTHORIZATION_MATRIX.length); // no route listed twice
+
+    const unlisted = [...new Set([...openApi, ...nest])].filter((k) => !listed.has(k)).sort();
+    expect(unlisted).toEqual([]);
+    // The table says which routes the document shows: a route documented or hidden by mistake fails.
+    const documented = AUTHORIZATION_MATRIX.filter((r) => r.inOpenApi)
+      .map(routeKey)
+      .sort();
+    expect([...openApi].sort()).toEqual(documented);
+    // And every listed route has a request to drive it with.
+    expect(AUTHORIZATION_MATRIX.map(routeKey).filter((k) => !FIXTURES[k])).toEqual([]);
+  });
+
+  it('has one fixture per listed route (no stale fixtures)', () => {
+    const listed = new Set(AUTHORIZATION_MATRIX.map(routeKey));
+    expect(Object.keys(FIXTURES).filter((k) => !listed.has(k))).toEqual([]);
+  });
+
+  describe.each(AUTHORIZATION_MATRIX.map((r) => [routeKey(r), r] as const))('%s', (key, route) => {
+    it('answers every caller as the table says', async () => {
+      const mismatches: string[] = [];
+      for (const caller of CALLERS) {
+        const problem = await drive(route, caller);
+        if (problem) mismatches.push(`${key} as ${caller}: ${problem}`);
+      }
+      expect(mismatches).toEqual([]);
+    });
+  });
+
+  /** Calls one cell; returns what was wrong with the answer, or undefined. */
+  async function drive(route: RouteAuthorization, caller: Caller): Promise<string | undefined> {
+    const want = route.expect[caller];
+    const call = await FIXTURES[routeKey(route)](caller);
+    const token = caller === 'none' ? undefined : (call.token ?? (await rig.token(caller)));
+    const res = await rig.call(route.method, call.path, { token, body: call.body });
+    call.after?.(res);
+    if (res.status !== want) {
+      return `expected ${want}, got ${res.status} ${typeof res.body === 'string' ? res.body.slice(0, 200) : JSON.stringify(res.body)}`;
+    }
+    if (want >= 400) {
+      const type = res.headers.get('content-type') ?? '';
+      if (!type.startsWith('application/problem+json')) return `refusal is ${type}, not problem+json`;
+      const codes = want === 401 ? ['unauthenticated'] : FORBIDDEN_CODES;
+      if (res.body?.status !== want || !codes.includes(res.body?.code))
+        return `refusal body ${JSON.stringify(res.body)} is not a ${codes.join('/')} problem`;
+      if (want === 401 && res.headers.get('www-authenticate') !== 'Bearer')
+        return 'a 401 without WWW-Authenticate: Bearer';
+    }
+    return undefined;
+  }
+});
