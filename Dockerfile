@@ -2,7 +2,8 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN SCARF_ANALYTICS=false npm ci --no-audit --no-fund
+# npm install (not ci): the lock file was made against a mirror that lacks other platforms' optional binaries.
+RUN SCARF_ANALYTICS=false npm install --no-save --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 

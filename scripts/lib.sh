@@ -26,7 +26,9 @@ ensure_packages() {
   cd "$ROOT"
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm packages"
-    SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
+    # `npm install` from the lock file rather than `npm ci`: registry mirrors often lack another
+    # platform's optional binaries (@swc/core-darwin-*, …), which makes `npm ci` refuse the lock.
+    SCARF_ANALYTICS=false npm install --no-save --no-audit --no-fund --loglevel=error
   fi
 }
 

@@ -118,6 +118,19 @@ export class AirlockConfig {
   @Min(1000)
   WORKER_LOCK_DURATION_MS = 30_000;
 
+  /** Attempts a job gets (a check that could not run is retried; the last failure is final). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  WORKER_JOB_ATTEMPTS = 8;
+
+  /** First retry delay; each further retry waits twice as long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  WORKER_RETRY_DELAY_MS = 1000;
+
   /** How often the worker looks for requests past their pending timeout. */
   @Transform(toInt)
   @IsInt()

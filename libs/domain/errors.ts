@@ -17,6 +17,10 @@ export enum ErrorCode {
   Unauthenticated = 'unauthenticated',
   Forbidden = 'forbidden',
   PayloadTooLarge = 'payload_too_large',
+  /** A tag named at intake does not exist in the source registry. */
+  TagNotFound = 'tag_not_found',
+  /** The source registry could not be reached or refused us; retry later. */
+  RegistryUnavailable = 'registry_unavailable',
   // Approval refusals (the values of ApprovalRefusal):
   SelfApproval = 'self_approval',
   CommitAuthor = 'commit_author',

@@ -1,5 +1,11 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { DURATION } from './duration';
+import {
+  ATTESTATIONS_SECTION_SCHEMA,
+  attestationsSectionProblems,
+  SIGNATURES_SECTION_SCHEMA,
+  signaturesSectionProblems,
+} from './trust-policy';
 import { type PolicyDocument } from './policy';
 
 /**
@@ -59,6 +65,8 @@ export const POLICY_SCHEMA = {
         },
       },
     },
+    signatures: SIGNATURES_SECTION_SCHEMA,
+    attestations: ATTESTATIONS_SECTION_SCHEMA,
   },
 } as const;
 
@@ -79,9 +87,19 @@ export function policyDocumentProblems(document: unknown): string[] {
   if (validate(document)) {
     const rules = document.approvals.rules ?? [];
     const names = rules.map((r) => r.name);
-    return names
-      .filter((n, i) => names.indexOf(n) !== i)
-      .map((n) => `/approvals/rules: duplicate rule name "${n}"`);
+    return [
+      ...names
+        .filter((n, i) => names.indexOf(n) !== i)
+        .map((n) => `/approvals/rules: duplicate rule name "${n}"`),
+      ...(document.attestations && !document.signatures
+        ? ['/attestations: attestations need a signatures section naming who may sign them']
+        : []),
+      // Beyond the schema: patterns anchored and linear-time, keys parseable, names unique.
+      ...[
+        ...(document.signatures ? signaturesSectionProblems(document.signatures, '/signatures') : []),
+        ...(document.attestations ? attestationsSectionProblems(document.attestations, '/attestations') : []),
+      ].map((p) => `${p.path}: ${p.message} (${p.code})`),
+    ];
   }
   return (validate.errors ?? []).map(describe);
 }

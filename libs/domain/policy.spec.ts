@@ -43,7 +43,15 @@ describe(policyDocumentProblems.name, () => {
     [{ approvals: { required: -1 } }, />= 0/],
     [{ approvals: { required: 1.5 } }, /integer/],
     [{ approvals: { required: 1, extra: true } }, /unknown field "extra"/],
-    [{ approvals: { required: 1 }, signatures: {} }, /unknown field "signatures"/],
+    [{ approvals: { required: 1 }, signatures: {} }, /signatures: must have required property 'keys'/],
+    [{ approvals: { required: 1 }, scans: {} }, /unknown field "scans"/],
+    [
+      {
+        approvals: { required: 1 },
+        signatures: { identities: [{ issuer: 'https://i', subjectRegExp: '.*' }] },
+      },
+      /unanchored_pattern/,
+    ],
     [[], /object/],
     ['x', /object/],
   ])('refuses %j', (doc, message) => {

@@ -1,4 +1,5 @@
 import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
+import { type AttestationsSection, type SignaturesSection } from './trust-policy';
 
 /**
  * A policy document says what a promotion into an environment needs. Versions are immutable once
@@ -8,6 +9,10 @@ import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
 export interface PolicyDocument {
   /** Who must sign off, how many, for how long it counts, and separation of duties. */
   approvals: ApprovalsSection;
+  /** Signers whose signatures on the image count, and how many are needed. */
+  signatures?: SignaturesSection;
+  /** What attested provenance and SBOMs must say (signed by the signers above). */
+  attestations?: AttestationsSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */

@@ -23,8 +23,8 @@ export class JobQueue implements OnApplicationShutdown {
       connection: this.connection,
       prefix: config.REDIS_PREFIX,
       defaultJobOptions: {
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 1000 },
+        attempts: config.WORKER_JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: config.WORKER_RETRY_DELAY_MS },
         removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
         removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
       },

@@ -16,6 +16,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.SourceNotAllowed]: 422,
   [ErrorCode.NoActivePolicy]: 422,
   [ErrorCode.InvalidPolicy]: 422,
+  [ErrorCode.TagNotFound]: 422,
+  [ErrorCode.RegistryUnavailable]: 503,
   [ErrorCode.SelfApproval]: 403,
   [ErrorCode.CommitAuthor]: 403,
   [ErrorCode.NotApprover]: 403,

@@ -1,9 +1,16 @@
-import { type CheckStatus, type PolicyDocument } from '../../domain';
+import { type CheckStatus, type PolicyDocument, type SourceRule } from '../../domain';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 
 export interface CheckContext {
   promotion: PromotionEntity;
   policy: PolicyDocument;
+  /** The environment's source rules: how to reach the promotion's source registry. */
+  sources: readonly SourceRule[];
+  /**
+   * Shared by the check kinds of one stage run, so evidence fetched for one check (a registry's
+   * signatures and attestations) is not fetched again by the next.
+   */
+  shared: Map<string, Promise<unknown>>;
 }
 
 export interface CheckResult {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CheckStatus, DomainError, ErrorCode, evaluateChecks, PromotionStatus } from '../../domain';
+import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
 import { PolicyService } from '../policy/policy.service';
 import { PromotionRepository } from '../promotion/promotion.repository';
@@ -28,6 +29,7 @@ export class CheckStageService {
     private readonly checks: CheckRepository,
     private readonly policies: PolicyService,
     private readonly stateMachine: PromotionStateMachine,
+    private readonly environments: EnvironmentService,
   ) {}
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
@@ -41,11 +43,13 @@ export class CheckStageService {
     if (p.status !== PromotionStatus.Checking) return; // done already, or cancelled meanwhile
 
     const policy = (await this.policies.byId(p.policyVersionId)).document;
+    const sources = (await this.environments.byIdCached(p.environmentId)).sources;
+    const shared = new Map<string, Promise<unknown>>();
     const results: Array<CheckResult & { kind: string }> = [];
     for (const kind of this.kinds.filter((k) => k.applies(policy))) {
       let result: CheckResult;
       try {
-        result = await kind.run({ promotion: p, policy });
+        result = await kind.run({ promotion: p, policy, sources, shared });
       } catch (e) {
         this.logger.warn({ msg: 'check could not run', kind: kind.kind, promotionId, error: String(e) });
         result = { status: CheckStatus.Error, summary: `could not run: ${String(e)}`, findings: [] };

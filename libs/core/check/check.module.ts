@@ -1,16 +1,26 @@
 import { Module } from '@nestjs/common';
+import { EnvironmentModule } from '../environment/environment.module';
 import { PolicyModule } from '../policy/policy.module';
+import { AttestationsCheck } from '../trust-checks/attestations.check';
+import { SignaturesCheck } from '../trust-checks/signatures.check';
+import { TrustChecksModule } from '../trust-checks/trust-checks.module';
 import { PromotionModule } from '../promotion/promotion.module';
 import { CHECK_KINDS, type CheckKind } from './check-kind';
 import { CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
 
-/** Check kinds registered so far; later issues add signatures, attestations and scans. */
-const kinds: CheckKind[] = [];
-
+/** The check kinds the stage runs, in this order (each skips policies that do not ask for it). */
 @Module({
-  imports: [PolicyModule, PromotionModule],
-  providers: [CheckRepository, CheckStageService, { provide: CHECK_KINDS, useValue: kinds }],
+  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule],
+  providers: [
+    CheckRepository,
+    CheckStageService,
+    {
+      provide: CHECK_KINDS,
+      inject: [SignaturesCheck, AttestationsCheck],
+      useFactory: (...kinds: CheckKind[]): CheckKind[] => kinds,
+    },
+  ],
   exports: [CheckStageService],
 })
 export class CheckModule {}

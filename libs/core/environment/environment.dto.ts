@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsDefined,
   IsObject,
   IsOptional,
@@ -41,6 +42,28 @@ export class SourceRuleDto {
   @ArrayMaxSize(100)
   @Validate(RepositoryPatternConstraint, { each: true })
   repositories!: string[];
+
+  @ApiPropertyOptional({
+    description: 'Reach the registry over plain http (loopback or private networks only)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  insecure?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: 'Token realms the registry may send Airlock to' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @Matches(/^https?:\/\/[^\s?#]{1,500}$/, { each: true, message: 'each token realm must be an http(s) URL' })
+  tokenRealms?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Hosts blob downloads may be redirected to' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @Matches(REGISTRY_HOST, {
+    each: true,
+    message: 'each redirect host must be a host name with an optional port',
+  })
+  redirectHosts?: string[];
 }
 
 export class TargetMappingDto {

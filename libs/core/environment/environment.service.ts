@@ -34,7 +34,13 @@ export class EnvironmentService {
         {
           name: dto.name,
           description: dto.description ?? '',
-          sources: dto.sources.map((s) => ({ registry: s.registry, repositories: [...s.repositories] })),
+          sources: dto.sources.map((s) => ({
+            registry: s.registry,
+            repositories: [...s.repositories],
+            ...(s.insecure !== undefined ? { insecure: s.insecure } : {}),
+            ...(s.tokenRealms ? { tokenRealms: [...s.tokenRealms] } : {}),
+            ...(s.redirectHosts ? { redirectHosts: [...s.redirectHosts] } : {}),
+          })),
           target: { registry: dto.target.registry, repository: dto.target.repository },
         },
         m,
@@ -69,6 +75,11 @@ export class EnvironmentService {
     if (!env) throw notFound('environment', name);
     this.cache.set(name, { at: Date.now(), env });
     return env;
+  }
+
+  /** By id, cached like byNameCached (the worker's view of an environment's sources). */
+  async byIdCached(id: string): Promise<EnvironmentEntity> {
+    return this.byNameCached(await this.byIdName(id));
   }
 
   /** Environment names never change, so the mapping is cached for good. */

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentModule } from '../environment/environment.module';
+import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
 import { PromotionStateMachine } from './promotion-state-machine';
 
 @Module({
-  imports: [EnvironmentModule],
+  imports: [EnvironmentModule, RegistryModule],
   providers: [PromotionRepository, PromotionStateMachine, PromotionService],
   exports: [PromotionRepository, PromotionStateMachine, PromotionService],
 })

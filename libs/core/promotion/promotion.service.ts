@@ -8,11 +8,14 @@ import {
   formatArtifactReference,
   isSourceAllowed,
   notFound,
-  parseArtifactReference,
+  parseRequestedArtifact,
+  type ArtifactReference,
   PromotionStatus,
   targetRepositoryFor,
 } from '../../domain';
+import { RegistryError } from '../../oci';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
+import { SourceRegistries } from '../registry/source-registries';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -42,21 +45,22 @@ export class PromotionService {
     private readonly repo: PromotionRepository,
     private readonly environments: EnvironmentService,
     private readonly stateMachine: PromotionStateMachine,
+    private readonly registries: SourceRegistries,
   ) {}
 
   async request(dto: CreatePromotionDto, caller: Caller, idempotencyKey?: string): Promise<RequestResult> {
-    const artifact = parseArtifactReference(dto.artifact);
+    const requested = parseRequestedArtifact(dto.artifact);
     const env = await this.environments.byNameCached(dto.environment);
     if (!hasRole(caller, Role.Requester, env.name)) {
       throw new DomainError(ErrorCode.Forbidden, `you may not request promotions into ${env.name}`, {
         environment: env.name,
       });
     }
-    if (!isSourceAllowed(env.sources, artifact)) {
+    if (!isSourceAllowed(env.sources, requested)) {
       throw new DomainError(
         ErrorCode.SourceNotAllowed,
-        `${artifact.registry}/${artifact.repository} is not an allowed source for ${env.name}`,
-        { environment: env.name, registry: artifact.registry, repository: artifact.repository },
+        `${requested.registry}/${requested.repository} is not an allowed source for ${env.name}`,
+        { environment: env.name, registry: requested.registry, repository: requested.repository },
       );
     }
     const metadata = dto.metadata ?? {};
@@ -83,6 +87,13 @@ export class PromotionService {
       }
     }
 
+    let artifact: ArtifactReference;
+    try {
+      artifact = requested.tag === undefined ? requested : await this.resolveTag(env.sources, requested);
+    } catch (e) {
+      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      throw e;
+    }
     const id = randomUUID();
     const targetRepository = targetRepositoryFor(env.target, artifact.repository);
     const record = {
@@ -91,7 +102,7 @@ export class PromotionService {
       sourceRegistry: artifact.registry,
       sourceRepository: artifact.repository,
       digest: artifact.digest,
-      tag: null,
+      tag: requested.tag ?? null,
       targetRegistry: env.target.registry,
       targetRepository,
       requester: caller.actor,
@@ -133,7 +144,7 @@ export class PromotionService {
         sourceRegistry: artifact.registry,
         sourceRepository: artifact.repository,
         digest: artifact.digest,
-        tag: null,
+        tag: requested.tag ?? null,
         environment: env.name,
         target: `${env.target.registry}/${targetRepository}@${artifact.digest}`,
         policyVersion: created.policyVersion,
@@ -146,6 +157,37 @@ export class PromotionService {
         updatedAt: at,
       },
     };
+  }
+
+  /** Resolves a tag once, against the environment's configured source registry, and pins it. */
+  private async resolveTag(
+    sources: Parameters<SourceRegistries['with']>[0],
+    r: { registry: string; repository: string; tag: string },
+  ): Promise<ArtifactReference> {
+    try {
+      const digest = await this.registries.with(sources, r.registry, (c) =>
+        c.resolveTag(r.repository, r.tag),
+      );
+      return { registry: r.registry, repository: r.repository, digest };
+    } catch (e) {
+      if (e instanceof RegistryError && e.kind === 'not_found') {
+        throw new DomainError(
+          ErrorCode.TagNotFound,
+          `${r.registry}/${r.repository}:${r.tag} does not exist`,
+          {
+            tag: r.tag,
+          },
+        );
+      }
+      if (e instanceof RegistryError) {
+        throw new DomainError(
+          ErrorCode.RegistryUnavailable,
+          `could not resolve the tag at ${r.registry}: ${e.message}`,
+          { registry: r.registry, kind: e.kind },
+        );
+      }
+      throw e;
+    }
   }
 
   /** The stored row, for services that decide on it (approvals). */

@@ -1,0 +1,91 @@
+import { type ImageManifest, isImageIndex, type ManifestResult, type RegistryClient } from '../../oci';
+
+/** What a registry holds about one image that signature and attestation checks look at. */
+export interface TrustEvidence {
+  /** The image's own manifest (message-signature bundles sign its bytes). */
+  manifest: ManifestResult;
+  /** cosign's `sha256-<hex>.sig` manifest: one simplesigning layer per signature. */
+  cosignSignatures: ManifestResult | null;
+  /** cosign's `sha256-<hex>.att` manifest: one DSSE envelope layer per attestation. */
+  cosignAttestations: Array<{ envelope: unknown; annotations: Record<string, string> }>;
+  /** Sigstore bundles attached as referrers (signatures and attestations alike). */
+  bundles: unknown[];
+  /** Fetches a layer of the signature manifest, bounded by its descriptor's size. */
+  layerBytes(digest: string, size: number): Promise<Uint8Array>;
+  /** Registry requests made to collect all this (for the benchmark and the findings). */
+  requests: number;
+}
+
+const MAX_REFERRERS = 50;
+const MAX_EVIDENCE_BYTES = 1024 * 1024;
+const BUNDLE_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.bundle(\.v[0-9.]+)?\+json/;
+const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
+
+/** Parsed JSON, or the raw text when it is not JSON (the verifiers report it as malformed). */
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return bytes.toString('utf8');
+  }
+}
+
+/**
+ * Collects signatures and attestations for `digest` from the source registry. Only manifests whose
+ * `subject` is the image itself are taken from the referrers (anyone who can push can add entries
+ * to the list); everything read is size-bounded and digest-verified by the client.
+ */
+export async function collectTrustEvidence(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<TrustEvidence> {
+  let requests = 0;
+  const counted = <T>(p: Promise<T>): Promise<T> => {
+    requests += 1;
+    return p;
+  };
+  const blob = (d: string, size: number): Promise<Buffer> =>
+    counted(client.getBlobBytes(repository, d, { maxBytes: Math.min(size, MAX_EVIDENCE_BYTES), size }));
+
+  const [manifest, cosignSignatures, cosignAtt, referrers] = await Promise.all([
+    counted(client.getManifest(repository, digest)),
+    counted(client.tagSchemeManifest(repository, digest, 'sig')),
+    counted(client.tagSchemeManifest(repository, digest, 'att')),
+    counted(client.referrers(repository, digest)),
+  ]);
+
+  const cosignAttestations = await Promise.all(
+    (cosignAtt && !isImageIndex(cosignAtt.json) ? cosignAtt.json.layers : [])
+      .filter((l) => l.mediaType === DSSE_MEDIA_TYPE && l.size <= MAX_EVIDENCE_BYTES)
+      .slice(0, MAX_REFERRERS)
+      .map(async (l) => ({
+        envelope: parseJson(await blob(l.digest, l.size)),
+        annotations: l.annotations ?? {},
+      })),
+  );
+
+  const bundles: unknown[] = [];
+  for (const ref of referrers.manifests.slice(0, MAX_REFERRERS)) {
+    if (ref.artifactType !== undefined && !BUNDLE_MEDIA_TYPE.test(ref.artifactType)) continue;
+    const m = await counted(client.getManifest(repository, ref.digest));
+    if (isImageIndex(m.json)) continue;
+    const image: ImageManifest = m.json;
+    if (image.subject?.digest !== digest) continue;
+    for (const layer of image.layers) {
+      if (!BUNDLE_MEDIA_TYPE.test(layer.mediaType) || layer.size > MAX_EVIDENCE_BYTES) continue;
+      bundles.push(parseJson(await blob(layer.digest, layer.size)));
+    }
+  }
+
+  return {
+    manifest,
+    cosignSignatures,
+    cosignAttestations,
+    bundles,
+    layerBytes: (d, size) => blob(d, size),
+    get requests() {
+      return requests;
+    },
+  };
+}
