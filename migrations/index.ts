@@ -1,6 +1,7 @@
 import { InitialSchema1795305861432 } from './1795305861432-initial-schema';
 import { AuditGuarantees1795305861500 } from './1795305861500-audit-guarantees';
 import { Approvals1795307187512 } from './1795307187512-approvals';
+import { PromotionAttestation1795309471436 } from './1795309471436-promotion-attestation';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -8,4 +9,5 @@ export const MIGRATIONS: Function[] = [
   InitialSchema1795305861432,
   AuditGuarantees1795305861500,
   Approvals1795307187512,
+  PromotionAttestation1795309471436,
 ];

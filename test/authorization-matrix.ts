@@ -89,6 +89,12 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 200, approver: 403, admin: 200, auditor: 403 },
   },
+  {
+    method: 'POST',
+    path: '/v1/promotions/:id/retry',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 403, admin: 200, auditor: 403 },
+  },
 
   // Approvals: approvers decide (the service refuses everyone else: not_approver, self_approval);
   // break-glass needs its own role, which none of these callers holds; approvers and admins sign

@@ -141,7 +141,6 @@ describe('airlock promote', () => {
   });
 
   it.each([
-    ['approved', 0],
     ['promoted', 0],
     ['rejected', 2],
     ['expired', 3],

@@ -30,9 +30,9 @@ describe('exit codes', () => {
     ]).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
-  it('--wait stops at every outcome and, until the promoter exists, at approved', () => {
+  it('--wait stops at every outcome, and only there', () => {
     const settled = PROMOTION_STATUSES.filter((s) => WAIT_SETTLED.has(s));
-    expect(settled.sort()).toEqual(['approved', 'cancelled', 'expired', 'failed', 'promoted', 'rejected']);
+    expect(settled.sort()).toEqual(['cancelled', 'expired', 'failed', 'promoted', 'rejected']);
     expect(WAIT_SETTLED.has(PromotionStatus.AwaitingApproval)).toBe(false);
   });
 

@@ -41,16 +41,8 @@ export function exitCodeForStatus(status: PromotionStatus): ExitCode {
   }
 }
 
-/**
- * Statuses at which `promote --wait` stops: every outcome, and `approved`.
- *
- * `approved` is here because the promoter (the worker stage that copies the artifact and moves the
- * request on to promoting → promoted) does not exist yet: today nothing moves a promotion past
- * approved, so approved is the successful end. When the promoter lands, remove Approved from this
- * set so that --wait follows the request to promoted (or failed).
- */
+/** Statuses at which `promote --wait` stops: every outcome (promoted, or why not). */
 export const WAIT_SETTLED: ReadonlySet<PromotionStatus> = new Set([
-  PromotionStatus.Approved,
   PromotionStatus.Promoted,
   PromotionStatus.Rejected,
   PromotionStatus.Expired,

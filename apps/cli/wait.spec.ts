@@ -21,7 +21,7 @@ function clock(): { now(): number; sleep(ms: number): Promise<void>; slept: numb
 describe('waitForPromotion', () => {
   it('polls with growing delays until settled, reporting each new status once', async () => {
     const c = clock();
-    const seq = [PromotionStatus.Checking, PromotionStatus.Checking, PromotionStatus.Approved];
+    const seq = [PromotionStatus.Checking, PromotionStatus.Checking, PromotionStatus.Promoted];
     const seen: string[] = [];
     const r = await waitForPromotion(at(PromotionStatus.Received), {
       fetch: async () => at(seq.shift()!),
@@ -30,8 +30,8 @@ describe('waitForPromotion', () => {
       ...c,
       onStatus: (s) => seen.push(s),
     });
-    expect(r).toEqual({ promotion: at(PromotionStatus.Approved), timedOut: false });
-    expect(seen).toEqual(['received', 'checking', 'approved']);
+    expect(r).toEqual({ promotion: at(PromotionStatus.Promoted), timedOut: false });
+    expect(seen).toEqual(['received', 'checking', 'promoted']);
     expect(c.slept).toEqual([pollDelay(0), pollDelay(1), pollDelay(2)]);
     expect(c.slept[2]).toBeGreaterThan(c.slept[0]);
   });

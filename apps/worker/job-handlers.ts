@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService } from '../../libs/core';
+import { ApprovalService, CheckStageService, PromoterService } from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** What a handler learns about the attempt it runs in. */
@@ -20,9 +20,11 @@ export class JobHandlers {
   constructor(
     private readonly checkStage: CheckStageService,
     private readonly approvals: ApprovalService,
+    private readonly promoter: PromoterService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
+      [JobName.Promote]: (job, attempt) => this.handlePromote(job, attempt),
       [JobName.SweepPending]: () => this.handleSweepPending(),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
@@ -39,6 +41,10 @@ export class JobHandlers {
     // correlation through an indexed access, hence the widening.
     const handler = this.handlers[job.name] as (j: JobItem, a: AttemptInfo) => Promise<void>;
     return handler(job, attempt);
+  }
+
+  private handlePromote(job: JobOf<JobName.Promote>, attempt: AttemptInfo): Promise<void> {
+    return this.promoter.run(job.data.promotionId, attempt.lastAttempt);
   }
 
   private async handleSweepPending(): Promise<void> {

@@ -4,7 +4,7 @@ import { type Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
-import { AIRLOCK_QUEUE, createRedis, isJobName, type JobItem, JobName, JobQueue } from '../../libs/jobs';
+import { createRedis, isJobName, type JobItem, JobName, JobQueue, QueueName } from '../../libs/jobs';
 import { JobHandlers } from './job-handlers';
 
 /**
@@ -14,7 +14,7 @@ import { JobHandlers } from './job-handlers';
 @Injectable()
 export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobProcessor.name);
-  private worker: Worker | undefined;
+  private workers: Worker[] = [];
   private connection: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly instance = `${hostname()}-${process.pid}`;
@@ -28,35 +28,45 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.connection = createRedis(this.config, 'worker');
-    this.worker = new Worker(AIRLOCK_QUEUE, (job: Job) => this.process(job), {
-      connection: this.connection,
-      prefix: this.config.REDIS_PREFIX,
-      concurrency: this.config.WORKER_CONCURRENCY,
-      lockDuration: this.config.WORKER_LOCK_DURATION_MS,
-      stalledInterval: Math.max(1000, Math.floor(this.config.WORKER_LOCK_DURATION_MS / 2)),
-      maxStalledCount: 10,
-    });
-    // The pending-timeout sweep is a BullMQ job scheduler: one schedule however many workers run.
-    void this.queue.queue
-      .upsertJobScheduler(
-        JobName.SweepPending,
-        { every: this.config.WORKER_SWEEP_INTERVAL_MS },
-        { name: JobName.SweepPending, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
-      )
-      .catch((e: unknown) =>
-        this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) }),
-      );
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn({
-        msg: 'job attempt failed',
-        job: job?.name,
-        jobId: job?.id,
-        attempt: job?.attemptsMade,
-        error: err.message,
-      }),
+    const connection = createRedis(this.config, 'worker');
+    this.connection = connection;
+    const queues = this.config.WORKER_QUEUES.split(',') as QueueName[];
+    this.workers = queues.map(
+      (name) =>
+        new Worker(name, (job: Job) => this.process(job), {
+          connection,
+          prefix: this.config.REDIS_PREFIX,
+          concurrency: this.config.WORKER_CONCURRENCY,
+          lockDuration: this.config.WORKER_LOCK_DURATION_MS,
+          stalledInterval: Math.max(1000, Math.floor(this.config.WORKER_LOCK_DURATION_MS / 2)),
+          maxStalledCount: 10,
+        }),
     );
-    this.worker.on('error', (err) => this.logger.error({ msg: 'worker error', error: err.message }));
+    // The pending-timeout sweep is a BullMQ job scheduler: one schedule however many workers run.
+    if (queues.includes(QueueName.Maintenance)) {
+      void this.queue
+        .queue(QueueName.Maintenance)
+        .upsertJobScheduler(
+          JobName.SweepPending,
+          { every: this.config.WORKER_SWEEP_INTERVAL_MS },
+          { name: JobName.SweepPending, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+        )
+        .catch((e: unknown) =>
+          this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) }),
+        );
+    }
+    for (const worker of this.workers) {
+      worker.on('failed', (job, err) =>
+        this.logger.warn({
+          msg: 'job attempt failed',
+          job: job?.name,
+          jobId: job?.id,
+          attempt: job?.attemptsMade,
+          error: err.message,
+        }),
+      );
+      worker.on('error', (err) => this.logger.error({ msg: 'worker error', error: err.message }));
+    }
     this.timers.push(
       setInterval(() => void this.metrics.publish(this.instance).catch(() => undefined), 5000),
     );
@@ -74,14 +84,14 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     this.timers.forEach((t) => t.unref());
     this.logger.log({
       msg: 'worker started',
-      queue: AIRLOCK_QUEUE,
+      queues,
       concurrency: this.config.WORKER_CONCURRENCY,
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.timers.forEach((t) => clearInterval(t));
-    await this.worker?.close();
+    await Promise.all(this.workers.map((w) => w.close()));
     this.connection?.disconnect();
   }
 

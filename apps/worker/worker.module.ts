@@ -7,13 +7,23 @@ import {
   DatabaseModule,
   OpsModule,
   OutboxModule,
+  PromoterModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
 
 /** The worker: an application context with no HTTP server, consuming the queue. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, AuditModule, OutboxModule, CheckModule, OpsModule, ApprovalModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    AuditModule,
+    OutboxModule,
+    CheckModule,
+    OpsModule,
+    ApprovalModule,
+    PromoterModule,
+  ],
   providers: [JobHandlers, JobProcessor],
 })
 export class WorkerModule {}

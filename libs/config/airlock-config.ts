@@ -118,6 +118,15 @@ export class AirlockConfig {
   @Min(1000)
   WORKER_LOCK_DURATION_MS = 30_000;
 
+  /**
+   * The queues this worker consumes (comma-separated: checks, promote, maintenance). Run promoters
+   * (which hold production registry credentials) apart from checkers by giving each its own list.
+   */
+  @Matches(/^(checks|promote|maintenance)(,(checks|promote|maintenance))*$/, {
+    message: 'WORKER_QUEUES must be a comma-separated list of checks, promote, maintenance',
+  })
+  WORKER_QUEUES = 'checks,promote,maintenance';
+
   /** Attempts a job gets (a check that could not run is retried; the last failure is final). */
   @Transform(toInt)
   @IsInt()

@@ -36,3 +36,5 @@ export * from './approval/approval.dto';
 export * from './approval/approval.entity';
 export * from './identity/identity-link.service';
 export * from './common/clock';
+export * from './promoter/promoter.module';
+export * from './promoter/promoter.service';

@@ -14,12 +14,33 @@ export interface SourceRule {
   tokenRealms?: string[];
   /** Hosts the registry may redirect blob downloads to (its storage backend). */
   redirectHosts?: string[];
+  /** How Airlock obtains pull tokens for this registry, when it needs any. */
+  credentials?: CredentialProfile;
+}
+
+/**
+ * Where Airlock gets short-lived registry tokens: an OIDC issuer's client-credentials grant, asked
+ * for exactly the scopes one copy needs (`repository:prod/app:pull,push`) and the registry's
+ * `service` as the audience. The client secret lives in a file (a mounted secret), never in the
+ * database; tokens live in memory for the copy and are never stored or logged.
+ */
+export interface CredentialProfile {
+  issuer: string;
+  clientId: string;
+  /** Path of a file holding the client secret. */
+  clientSecretFile: string;
+  /** Registry `service` names (token audiences) this profile may obtain tokens for. */
+  services: string[];
 }
 
 /** Where promoted artifacts go. `repository` may contain `{repository}`, the source repository. */
 export interface TargetMapping {
   registry: string;
   repository: string;
+  /** Plain http instead of https (loopback or private networks). */
+  insecure?: boolean;
+  /** How the promoter obtains pull-and-push tokens for the target. */
+  credentials?: CredentialProfile;
 }
 
 export function isSourceAllowed(

@@ -25,7 +25,7 @@ const ALLOWED: Array<[S, S]> = [
   [S.Promoting, S.Promoted],
   [S.Promoting, S.Failed],
   [S.Failed, S.Checking],
-  [S.Failed, S.Promoting],
+  [S.Failed, S.Approved],
   [S.Failed, S.Cancelled],
 ];
 

@@ -53,8 +53,9 @@ export const PROMOTION_TRANSITIONS: Readonly<Record<PromotionStatus, readonly Pr
   [PromotionStatus.Rejected]: [],
   [PromotionStatus.Expired]: [],
   [PromotionStatus.Cancelled]: [],
-  // A retry goes back to the stage that failed: the checks, or the copy (keeping its approvals).
-  [PromotionStatus.Failed]: [PromotionStatus.Checking, PromotionStatus.Promoting, PromotionStatus.Cancelled],
+  // A retry goes back to the stage that failed: the checks, or the copy (through approved, which
+  // starts the copy; the approvals it had still hold, as neither digest nor policy can change).
+  [PromotionStatus.Failed]: [PromotionStatus.Checking, PromotionStatus.Approved, PromotionStatus.Cancelled],
 };
 
 export function canTransition(from: PromotionStatus, to: PromotionStatus): boolean {

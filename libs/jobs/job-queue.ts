@@ -2,42 +2,72 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
-import { AIRLOCK_QUEUE, type JobItem } from './job.types';
+import { type JobItem, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
 import { createRedis } from './redis-connection';
 
 /** How long finished jobs are kept: long enough that a relay retry deduplicates against them. */
 const KEEP_COMPLETED_SECONDS = 24 * 3600;
 
 /**
- * The producer side of the queue. Only the outbox relay adds jobs: everything else writes an
+ * The producer side of the queues. Only the outbox relay adds jobs: everything else writes an
  * outbox row in its transaction, so jobs exist exactly for committed changes.
  */
 @Injectable()
 export class JobQueue implements OnApplicationShutdown {
   readonly connection: Redis;
-  readonly queue: Queue;
+  private readonly queues: ReadonlyMap<QueueName, Queue>;
 
   constructor(private readonly config: AirlockConfig) {
     this.connection = createRedis(config, 'producer');
-    this.queue = new Queue(AIRLOCK_QUEUE, {
-      connection: this.connection,
-      prefix: config.REDIS_PREFIX,
-      defaultJobOptions: {
-        attempts: config.WORKER_JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: config.WORKER_RETRY_DELAY_MS },
-        removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
-        removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
-      },
-    });
+    this.queues = new Map(
+      QUEUE_NAMES.map((name) => [
+        name,
+        new Queue(name, {
+          connection: this.connection,
+          prefix: config.REDIS_PREFIX,
+          defaultJobOptions: {
+            attempts: config.WORKER_JOB_ATTEMPTS,
+            backoff: { type: 'exponential', delay: config.WORKER_RETRY_DELAY_MS },
+            removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+            removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
+          },
+        }),
+      ]),
+    );
+  }
+
+  queue(name: QueueName): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`no queue ${name}`);
+    return q;
   }
 
   /** Adds jobs with their ids; BullMQ ignores an id it already holds, which makes relays idempotent. */
   async addBulk(jobs: Array<JobItem & { jobId: string }>): Promise<void> {
-    await this.queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })));
+    for (const name of QUEUE_NAMES) {
+      const mine = jobs.filter((j) => QUEUE_OF[j.name] === name);
+      if (mine.length === 0) continue;
+      await this.queue(name).addBulk(
+        mine.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
+      );
+    }
   }
 
-  async counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+  /** Jobs by queue and state, for metrics. */
+  async counts(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {
+    const out: Array<{ queue: QueueName; state: string; count: number }> = [];
+    for (const name of QUEUE_NAMES) {
+      const c = await this.queue(name).getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'prioritized',
+      );
+      for (const [state, count] of Object.entries(c)) out.push({ queue: name, state, count });
+    }
+    return out;
   }
 
   async ping(): Promise<boolean> {
@@ -45,7 +75,7 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
   }
 }

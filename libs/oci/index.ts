@@ -9,3 +9,5 @@ export * from './manifest-parser';
 export * from './referrers';
 export * from './token-auth';
 export * from './registry-client';
+export * from './copier';
+export * from './artifact-push';

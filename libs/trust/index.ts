@@ -1,5 +1,6 @@
+// The Nest module lives in ./trust.module (import it by path): this index stays free of Nest, so
+// plain code, the CLI and jest tests can use the verifiers.
 export * from './signing-key';
-export * from './trust.module';
 export * from '../domain/trust-policy';
 export * from './trust-findings';
 export {
@@ -14,3 +15,4 @@ export * from './cosign-signature.verifier';
 export * from './sigstore-bundle.verifier';
 export * from './attestation.verifier';
 export { IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from './in-toto-statement';
+export * from './promotion-attestation';

@@ -159,6 +159,17 @@ describe('authorization matrix', () => {
       body: { reason: 'authorization matrix' },
     }),
 
+    // A failed promotion, made so directly in the database: the matrix is about who may retry.
+    'POST /v1/promotions/:id/retry': async () => {
+      const { id } = await newPromotion();
+      await rig.sql(
+        `WITH moved AS (UPDATE promotion SET status = 'failed' WHERE id = $1 RETURNING id)
+         INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
+         SELECT id, 'checking', 'failed', '{"kind":"system","issuer":"airlock","subject":"test"}', 'fixture' FROM moved`,
+        [id],
+      );
+      return { path: `/v1/promotions/${id}/retry` };
+    },
     'POST /v1/promotions/:id/approvals': async () => {
       const { id, digest } = await newPromotion();
       return { path: `/v1/promotions/${id}/approvals`, body: { decision: 'approve', digest } };

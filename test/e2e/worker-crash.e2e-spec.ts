@@ -112,7 +112,7 @@ describe('worker and API crashes', () => {
     }
   }
 
-  const activeJobs = (): Promise<string[]> => rig.redis.lrange(`${rig.prefix}:airlock:active`, 0, -1);
+  const activeJobs = (): Promise<string[]> => rig.redis.lrange(`${rig.prefix}:checks:active`, 0, -1);
 
   beforeAll(async () => {
     rig = await Rig.start();

@@ -114,6 +114,8 @@ export interface ImageOptions {
   /** `os/arch[/variant]`; default linux/amd64. */
   platform?: string;
   labels?: Record<string, string>;
+  /** zlib level of the layers' gzip (0 stores: fast for big random layers); default zlib's. */
+  gzipLevel?: number;
 }
 
 function parsePlatform(platform: string): BuiltImage['platform'] {
@@ -130,7 +132,9 @@ export function buildImage(options: ImageOptions = {}): BuiltImage {
     }));
   const layers: TestLayer[] = layerFiles.map((files) => {
     const tar = tarArchive(files);
-    return { ...blob(gzipSync(tar)), diffId: sha256(tar), files };
+    const gzipped =
+      options.gzipLevel === undefined ? gzipSync(tar) : gzipSync(tar, { level: options.gzipLevel });
+    return { ...blob(gzipped), diffId: sha256(tar), files };
   });
   const config = blob(
     Buffer.from(

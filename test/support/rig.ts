@@ -70,7 +70,14 @@ export class Rig {
       redisPrefix: this.prefix,
       bootstrap: developmentBootstrap(this.issuers),
       mode: 'test',
-      env: { AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0', WORKER_LOCK_DURATION_MS: '2000', ...env },
+      env: {
+        AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0',
+        WORKER_LOCK_DURATION_MS: '2000',
+        // No promoter unless a test asks for one (WORKER_QUEUES including promote): test
+        // environments point at registries that do not exist, so approved is where they stop.
+        WORKER_QUEUES: 'checks,maintenance',
+        ...env,
+      },
     });
   }
 

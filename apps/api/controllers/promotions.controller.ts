@@ -91,6 +91,16 @@ export class PromotionsController {
     return this.promotions.get(id);
   }
 
+  /** Retries a failed promotion at the stage that failed, without new approvals. */
+  @Post(':id/retry')
+  @HttpCode(200)
+  @Roles([Role.Requester, Role.Admin])
+  @ApiOkResponse({ type: PromotionDetailView })
+  @ApiProblems(400, 403, 404, 409)
+  retry(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<PromotionDetailView> {
+    return this.promotions.retry(id, caller);
+  }
+
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles([Role.Requester, Role.Admin])

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TrustModule } from '../../trust';
+import { TrustModule } from '../../trust/trust.module';
 import { AuditCheckpointStore } from './audit-checkpoint.store';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';

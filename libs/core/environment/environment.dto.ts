@@ -31,6 +31,36 @@ class RepositoryPatternConstraint implements ValidatorConstraintInterface {
   }
 }
 
+export class CredentialProfileDto {
+  @ApiProperty({ example: 'https://login.example.com', description: 'OIDC issuer granting registry tokens' })
+  @IsString()
+  @Matches(/^https?:\/\/[^\s?#]{1,500}$/, { message: 'issuer must be an http(s) URL' })
+  issuer!: string;
+
+  @ApiProperty({ example: 'airlock-promoter' })
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,256}$/, { message: 'clientId must be printable ASCII' })
+  clientId!: string;
+
+  @ApiProperty({
+    example: '/run/secrets/airlock-promoter',
+    description: 'File holding the client secret (never stored by Airlock)',
+  })
+  @IsString()
+  @Matches(/^\/[^\0]{1,1000}$/, { message: 'clientSecretFile must be an absolute path' })
+  clientSecretFile!: string;
+
+  @ApiProperty({
+    type: [String],
+    example: ['registry.prod.example.com'],
+    description: 'Registry services (token audiences) allowed',
+  })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @Matches(/^[\x21-\x7e]{1,256}$/, { each: true, message: 'each service must be printable ASCII' })
+  services!: string[];
+}
+
 export class SourceRuleDto {
   @ApiProperty({ example: 'registry.staging.example.com' })
   @IsString()
@@ -64,6 +94,13 @@ export class SourceRuleDto {
     message: 'each redirect host must be a host name with an optional port',
   })
   redirectHosts?: string[];
+
+  @ApiPropertyOptional({ type: CredentialProfileDto, description: 'How Airlock gets pull tokens here' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CredentialProfileDto)
+  credentials?: CredentialProfileDto;
 }
 
 export class TargetMappingDto {
@@ -81,6 +118,20 @@ export class TargetMappingDto {
     message: 'repository must be lowercase path characters, optionally with {repository}',
   })
   repository!: string;
+
+  @ApiPropertyOptional({
+    description: 'Reach the target over plain http (loopback or private networks only)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  insecure?: boolean;
+
+  @ApiPropertyOptional({ type: CredentialProfileDto, description: 'How the promoter gets push tokens' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CredentialProfileDto)
+  credentials?: CredentialProfileDto;
 }
 
 export class CreateEnvironmentDto {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
-import { DomainError, ErrorCode, notFound } from '../../domain';
+import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { type Caller } from '../identity/caller';
@@ -10,6 +10,13 @@ import { type EnvironmentEntity } from './environment.entity';
 import { EnvironmentRepository } from './environment.repository';
 
 const CACHE_MS = 5000;
+
+const profile = (c: CredentialProfile): CredentialProfile => ({
+  issuer: c.issuer,
+  clientId: c.clientId,
+  clientSecretFile: c.clientSecretFile,
+  services: [...c.services],
+});
 
 @Injectable()
 export class EnvironmentService {
@@ -40,8 +47,14 @@ export class EnvironmentService {
             ...(s.insecure !== undefined ? { insecure: s.insecure } : {}),
             ...(s.tokenRealms ? { tokenRealms: [...s.tokenRealms] } : {}),
             ...(s.redirectHosts ? { redirectHosts: [...s.redirectHosts] } : {}),
+            ...(s.credentials ? { credentials: profile(s.credentials) } : {}),
           })),
-          target: { registry: dto.target.registry, repository: dto.target.repository },
+          target: {
+            registry: dto.target.registry,
+            repository: dto.target.repository,
+            ...(dto.target.insecure !== undefined ? { insecure: dto.target.insecure } : {}),
+            ...(dto.target.credentials ? { credentials: profile(dto.target.credentials) } : {}),
+          },
         },
         m,
       );

@@ -63,12 +63,11 @@ export class MetricsService {
     });
     new Gauge({
       name: 'airlock_queue_jobs',
-      help: 'Jobs in the queue by state',
-      labelNames: ['state'] as const,
+      help: 'Jobs by queue and state',
+      labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
-        const counts = await queue.counts();
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        for (const c of await queue.counts()) this.set({ queue: c.queue, state: c.state }, c.count);
       },
     });
   }

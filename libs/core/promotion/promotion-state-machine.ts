@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { canTransition, DomainError, ErrorCode, notFound, type PromotionStatus } from '../../domain';
-import { JOB_STARTED_BY } from '../../jobs';
+import { jobStartedBy } from '../../jobs';
 import { type Actor } from '../identity/actor';
 
 export interface Transition {
@@ -35,7 +35,7 @@ export class PromotionStateMachine {
         to: t.to,
       });
     }
-    const job = JOB_STARTED_BY[t.to] ?? null;
+    const job = jobStartedBy(t.from, t.to);
     const rows: Array<{ id: string }> = await manager.query(
       `WITH moved AS (
          UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),

@@ -144,7 +144,16 @@ export class PromotionView {
   @ApiProperty() updatedAt!: string;
 }
 
+export class AttestationView {
+  @ApiProperty({ description: 'cosign attestation tag in the target registry' }) reference!: string;
+  @ApiProperty() digest!: string;
+  @ApiProperty({ type: [String] }) predicateTypes!: string[];
+  @ApiProperty({ description: "sha256 of Airlock's public key (GET /v1/audit/checkpoints serves it)" })
+  keyId!: string;
+}
+
 export class PromotionDetailView extends PromotionView {
+  @ApiPropertyOptional({ type: AttestationView, nullable: true }) attestation!: AttestationView | null;
   @ApiProperty({ type: [CheckView] }) checks!: CheckView[];
   @ApiProperty({ type: [ApprovalView] }) approvals!: ApprovalView[];
   @ApiProperty({ type: [StatusChangeView] }) history!: StatusChangeView[];

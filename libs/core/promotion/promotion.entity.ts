@@ -24,6 +24,17 @@ export interface CiClaimsSnapshot {
   [claim: string]: unknown;
 }
 
+/** Where Airlock's attestation of a promotion lives, and what it holds. */
+export interface PromotionAttestationRef {
+  /** `registry/repository:sha256-<hex>.att`, cosign's attestation tag for the promoted digest. */
+  reference: string;
+  /** Digest of the attestation manifest. */
+  digest: string;
+  predicateTypes: string[];
+  /** sha256 of Airlock's public key (DER SPKI) that signed it. */
+  keyId: string;
+}
+
 /**
  * One request to promote one artifact, pinned by digest, into one environment under the policy
  * version that was active when it was received. Its status only changes through
@@ -110,6 +121,10 @@ export class PromotionEntity {
   /** sha256 of the canonical request body, to tell a retry from a different request. */
   @Column('char', { length: 64 })
   requestHash!: string;
+
+  /** Airlock's signed attestation in the target registry, once promoted. */
+  @Column('jsonb', { nullable: true })
+  attestation!: PromotionAttestationRef | null;
 
   /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
   @Column('jsonb', { default: [] })

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { PromotionStatus } from '../../domain';
-import { JOB_STARTED_BY } from '../../jobs';
+import { jobStartedBy } from '../../jobs';
 import { ApprovalEntity } from '../approval/approval.entity';
 import { CheckEntity } from '../check/check.entity';
 import { PromotionEntity } from './promotion.entity';
@@ -117,7 +117,7 @@ export class PromotionRepository {
    * the environment at this instant. Returns false when the environment has no active policy.
    */
   async create(p: NewPromotion): Promise<CreatedPromotion | null> {
-    const job = JOB_STARTED_BY[PromotionStatus.Received] ?? null;
+    const job = jobStartedBy(null, PromotionStatus.Received);
     const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
       await this.db.query(
         `WITH env AS (
@@ -178,6 +178,13 @@ export class PromotionRepository {
       policyVersion: rows[0].policy_version,
       createdAt: rows[0].created_at,
     };
+  }
+
+  async setAttestation(id: string, attestation: PromotionEntity['attestation']): Promise<void> {
+    await this.db.query('UPDATE promotion SET attestation = $2::jsonb WHERE id = $1', [
+      id,
+      JSON.stringify(attestation),
+    ]);
   }
 
   findById(id: string): Promise<PromotionEntity | null> {

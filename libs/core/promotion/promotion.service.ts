@@ -202,6 +202,7 @@ export class PromotionService {
     if (!d) throw notFound('promotion', id);
     return {
       ...this.view(d.promotion, d.environmentName, d.policyVersion),
+      attestation: d.promotion.attestation,
       checks: d.checks.map((c) => ({
         kind: c.kind,
         status: c.status,
@@ -284,6 +285,39 @@ export class PromotionService {
       actor: caller.actor,
       reason: reason ?? 'cancelled',
       reasons: [`cancelled by ${caller.key}${reason ? `: ${reason}` : ''}`],
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Retries a failed promotion at the stage that failed: the checks again, or the copy (through
+   * approved, keeping its approvals: neither digest nor policy can have changed).
+   */
+  async retry(id: string, caller: Caller): Promise<PromotionDetailView> {
+    const p = await this.entity(id);
+    const env = await this.environments.byNameCached(await this.environmentName(p.environmentId));
+    if (p.requesterKey !== caller.key && !hasRole(caller, Role.Admin, env.name)) {
+      throw new DomainError(ErrorCode.Forbidden, 'only the requester or an admin may retry a promotion', {});
+    }
+    if (p.status !== PromotionStatus.Failed) {
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `only a failed promotion can be retried; this one is ${p.status}`,
+        {
+          status: p.status,
+        },
+      );
+    }
+    const detail = await this.get(id);
+    const failedFrom = [...detail.history].reverse().find((h) => h.to === PromotionStatus.Failed)?.from;
+    const to = failedFrom === PromotionStatus.Promoting ? PromotionStatus.Approved : PromotionStatus.Checking;
+    await this.stateMachine.transition({
+      promotionId: id,
+      from: PromotionStatus.Failed,
+      to,
+      actor: caller.actor,
+      reason: `retried by ${caller.key}`,
+      reasons: [],
     });
     return this.get(id);
   }

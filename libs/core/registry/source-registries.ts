@@ -1,17 +1,42 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, type SourceRule } from '../../domain';
-import { type RegistryClient } from '../../oci';
+import {
+  type CredentialProfile,
+  DomainError,
+  ErrorCode,
+  type SourceRule,
+  type TargetMapping,
+} from '../../domain';
+import { type RegistryClient, type RegistryCredentials } from '../../oci';
 import { RegistryClientFactory } from '../../oci/oci.module';
+import { RegistryTokens } from './registry-tokens';
 
 const TIMEOUT_MS = 15_000;
 
 /**
- * The door to source registries: a client only for a registry an environment's source rules
- * name, configured as the admin said. A registry a caller merely mentions is never contacted.
+ * The door to registries: a client only for a registry an environment names (a source rule or
+ * the target), configured as the admin said. A registry a caller merely mentions is never
+ * contacted.
  */
 @Injectable()
 export class SourceRegistries {
-  constructor(private readonly factory: RegistryClientFactory) {}
+  constructor(
+    private readonly factory: RegistryClientFactory,
+    private readonly tokens: RegistryTokens,
+  ) {}
+
+  private credentials(profile: CredentialProfile | undefined): RegistryCredentials | undefined {
+    return profile ? { tokenSupplier: this.tokens.supplierFor(profile) } : undefined;
+  }
+
+  /** A client for the environment's target registry, with its credential profile. */
+  targetClient(target: TargetMapping): RegistryClient {
+    return this.factory.create({
+      host: target.registry,
+      insecure: target.insecure ?? false,
+      credentials: this.credentials(target.credentials),
+      timeoutMs: TIMEOUT_MS,
+    });
+  }
 
   clientFor(sources: readonly SourceRule[], registry: string): RegistryClient {
     const rule = sources.find((s) => s.registry === registry);
@@ -29,6 +54,7 @@ export class SourceRegistries {
       insecure: rule.insecure ?? false,
       tokenRealms: rule.tokenRealms,
       redirectHosts: rule.redirectHosts,
+      credentials: this.credentials(rule.credentials),
       timeoutMs: TIMEOUT_MS,
     });
   }

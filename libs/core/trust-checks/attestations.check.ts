@@ -32,7 +32,7 @@ export class AttestationsCheck implements CheckKind {
     const ev = await this.evidence.forPromotion(ctx);
     const inputs: AttestationInput[] = [
       ...ev.cosignAttestations.map((a) => ({ envelope: a.envelope, annotations: a.annotations })),
-      ...ev.bundles.map((bundle) => ({ bundle })),
+      ...ev.attestationBundles.map((bundle) => ({ bundle })),
     ];
     const claims = ctx.promotion.claims;
     const r = verifyAttestations(inputs, {

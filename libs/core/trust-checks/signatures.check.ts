@@ -43,9 +43,9 @@ export class SignaturesCheck implements CheckKind {
       errors.push(...r.errors);
       r.ignored?.forEach((i) => ignored.add(i));
     }
-    if (ev.bundles.length > 0) {
+    if (ev.signatureBundles.length > 0) {
       const offset = findings.length;
-      const r = verifySigstoreBundles(ev.bundles, { digest, manifest: ev.manifest.bytes }, trust);
+      const r = verifySigstoreBundles(ev.signatureBundles, { digest, manifest: ev.manifest.bytes }, trust);
       findings.push(
         ...r.findings.map((f) => ({ ...f, index: f.index + offset, detail: `referrer bundle: ${f.detail}` })),
       );

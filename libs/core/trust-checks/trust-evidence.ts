@@ -8,8 +8,10 @@ export interface TrustEvidence {
   cosignSignatures: ManifestResult | null;
   /** cosign's `sha256-<hex>.att` manifest: one DSSE envelope layer per attestation. */
   cosignAttestations: Array<{ envelope: unknown; annotations: Record<string, string> }>;
-  /** Sigstore bundles attached as referrers (signatures and attestations alike). */
-  bundles: unknown[];
+  /** Sigstore bundles attached as referrers that sign the image (message or cosign statement). */
+  signatureBundles: unknown[];
+  /** Sigstore bundles attached as referrers that carry other in-toto statements. */
+  attestationBundles: unknown[];
   /** Fetches a layer of the signature manifest, bounded by its descriptor's size. */
   layerBytes(digest: string, size: number): Promise<Uint8Array>;
   /** Registry requests made to collect all this (for the benchmark and the findings). */
@@ -27,6 +29,25 @@ function parseJson(bytes: Buffer): unknown {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     return bytes.toString('utf8');
+  }
+}
+
+const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+/**
+ * A bundle signs the image (a message signature, or cosign's signing statement in DSSE) or attests
+ * something else about it. Unreadable ones go to the signatures check, which reports them.
+ */
+function bundleKind(bundle: unknown): 'signature' | 'attestation' {
+  const dsse = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope;
+  if (!dsse || typeof dsse.payload !== 'string') return 'signature';
+  try {
+    const statement = JSON.parse(Buffer.from(dsse.payload, 'base64').toString('utf8')) as {
+      predicateType?: unknown;
+    };
+    return statement.predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
+  } catch {
+    return 'signature';
   }
 }
 
@@ -82,7 +103,8 @@ export async function collectTrustEvidence(
     manifest,
     cosignSignatures,
     cosignAttestations,
-    bundles,
+    signatureBundles: bundles.filter((b) => bundleKind(b) !== 'attestation'),
+    attestationBundles: bundles.filter((b) => bundleKind(b) === 'attestation'),
     layerBytes: (d, size) => blob(d, size),
     get requests() {
       return requests;

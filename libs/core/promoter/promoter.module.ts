@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TrustModule } from '../../trust/trust.module';
+import { EnvironmentModule } from '../environment/environment.module';
+import { PromotionModule } from '../promotion/promotion.module';
+import { RegistryModule } from '../registry/registry.module';
+import { PromoterService } from './promoter.service';
+
+@Module({
+  imports: [PromotionModule, EnvironmentModule, RegistryModule, TrustModule],
+  providers: [PromoterService],
+  exports: [PromoterService],
+})
+export class PromoterModule {}

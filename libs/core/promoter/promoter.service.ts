@@ -1,0 +1,213 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError, ErrorCode, PromotionStatus } from '../../domain';
+import {
+  copyManifest,
+  type CopyStats,
+  copyTag,
+  digestTag,
+  emptyStats,
+  isImageIndex,
+  pushArtifact,
+  type RegistryClient,
+  RegistryError,
+} from '../../oci';
+import {
+  cosignAttestationLayers,
+  promotionStatements,
+  signStatement,
+  SigningKey,
+  type PromotionFacts,
+} from '../../trust';
+import { EnvironmentService } from '../environment/environment.service';
+import { SYSTEM_ACTOR } from '../identity/actor';
+import { type PromotionDetailView } from '../promotion/promotion.dto';
+import { type PromotionEntity } from '../promotion/promotion.entity';
+import { PromotionRepository } from '../promotion/promotion.repository';
+import { PromotionService } from '../promotion/promotion.service';
+import { PromotionStateMachine } from '../promotion/promotion-state-machine';
+import { CredentialError } from '../registry/registry-tokens';
+import { SourceRegistries } from '../registry/source-registries';
+
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+/** A promotion that cannot succeed by retrying: a person has to act (the reason says what). */
+export class PromotionRefused extends Error {}
+
+/** Registry failures a retry cannot mend. */
+function isTerminal(e: unknown): boolean {
+  if (e instanceof PromotionRefused || e instanceof CredentialError) return true;
+  if (e instanceof RegistryError) return !e.transient;
+  return e instanceof DomainError;
+}
+
+/**
+ * The promoter: copies exactly the approved digest (with every platform, its signatures and
+ * attestations) to the target with short-lived credentials, attaches Airlock's signed attestation,
+ * and records the outcome. Safe to run again at any point: everything it writes is addressed by
+ * digest, and the tag and attestation are written last.
+ */
+@Injectable()
+export class PromoterService {
+  private readonly logger = new Logger(PromoterService.name);
+
+  constructor(
+    private readonly repo: PromotionRepository,
+    private readonly promotions: PromotionService,
+    private readonly environments: EnvironmentService,
+    private readonly registries: SourceRegistries,
+    private readonly stateMachine: PromotionStateMachine,
+    private readonly key: SigningKey,
+  ) {}
+
+  async run(promotionId: string, lastAttempt: boolean): Promise<void> {
+    let p = await this.repo.findById(promotionId);
+    if (p?.status === PromotionStatus.Approved) {
+      await this.move(p.id, PromotionStatus.Approved, PromotionStatus.Promoting, 'copy started');
+      p = await this.repo.findById(promotionId);
+    }
+    if (!p || p.status !== PromotionStatus.Promoting) return; // done, or cancelled meanwhile
+
+    try {
+      const stats = await this.promote(p);
+      await this.move(
+        p.id,
+        PromotionStatus.Promoting,
+        PromotionStatus.Promoted,
+        'promoted',
+        [`promoted to ${p.targetRegistry}/${p.targetRepository}@${p.digest}`],
+        { copy: stats },
+      );
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      if (!isTerminal(e) && !lastAttempt) {
+        this.logger.warn({ msg: 'promotion attempt failed; will retry', promotionId, error: reason });
+        throw e;
+      }
+      this.logger.warn({ msg: 'promotion failed', promotionId, error: reason });
+      await this.move(p.id, PromotionStatus.Promoting, PromotionStatus.Failed, `copy failed: ${reason}`, [
+        `promotion failed: ${reason}`,
+      ]);
+    }
+  }
+
+  private async promote(p: PromotionEntity): Promise<CopyStats> {
+    const env = await this.environments.byIdCached(p.environmentId);
+    const detail = await this.promotions.get(p.id);
+    const sourceClient = this.registries.clientFor(env.sources, p.sourceRegistry);
+    const targetClient = this.registries.targetClient(env.target);
+    try {
+      const source = { client: sourceClient, repository: p.sourceRepository };
+      const target = { client: targetClient, repository: p.targetRepository };
+      const stats = emptyStats();
+      if (p.tag) await this.refuseTagConflict(targetClient, p);
+
+      const { manifest } = await copyManifest(source, target, p.digest, {}, stats);
+      // The evidence travels with the image: cosign signatures, referrers (and their tag-schema
+      // index on registries without the referrers API).
+      await copyTag(source, target, digestTag(p.digest, 'sig'), {}, stats);
+      const referrers = await sourceClient.referrers(source.repository, p.digest);
+      for (const r of referrers.manifests) await copyManifest(source, target, r.digest, {}, stats);
+      if (referrers.source === 'tag-schema') await copyTag(source, target, digestTag(p.digest), {}, stats);
+      const sourceAtt = await sourceClient.tagSchemeManifest(source.repository, p.digest, 'att');
+      if (sourceAtt) await copyManifest(source, target, sourceAtt.digest, {}, stats);
+
+      if (p.tag) await targetClient.putManifest(target.repository, p.tag, manifest.bytes, manifest.mediaType);
+      await this.attest(
+        targetClient,
+        p,
+        detail,
+        env.name,
+        sourceAtt && !isImageIndex(sourceAtt.json) ? sourceAtt.json.layers : [],
+      );
+      return stats;
+    } finally {
+      sourceClient.close();
+      targetClient.close();
+    }
+  }
+
+  /** A tag in the target that names another manifest is never moved silently. */
+  private async refuseTagConflict(target: RegistryClient, p: PromotionEntity): Promise<void> {
+    const head = await target.headManifest(p.targetRepository, p.tag as string);
+    const existing = head
+      ? (head.digest ?? (await target.resolveTag(p.targetRepository, p.tag as string)))
+      : null;
+    if (existing && existing !== p.digest) {
+      throw new PromotionRefused(
+        `the target tag ${p.targetRegistry}/${p.targetRepository}:${p.tag} already holds ${existing}; remove or change the tag, then retry`,
+      );
+    }
+  }
+
+  /** Signs and attaches Airlock's statements about this promotion as cosign's `.att`. */
+  private async attest(
+    target: RegistryClient,
+    p: PromotionEntity,
+    d: PromotionDetailView,
+    environment: string,
+    carried: Array<{ mediaType: string; digest: string; size: number; annotations?: Record<string, string> }>,
+  ): Promise<void> {
+    const facts: PromotionFacts = {
+      promotionId: p.id,
+      environment,
+      source: { registry: p.sourceRegistry, repository: p.sourceRepository, digest: p.digest, tag: p.tag },
+      target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
+      policy: { version: d.policyVersion, sha256: p.policySha256 },
+      checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+      approvals: d.approvals.map((a) => ({ decision: a.decision, approver: a.approver, at: a.at })),
+      breakGlass: d.history.some((h) => h.reason.startsWith('BREAK-GLASS')),
+      requester: { identity: p.requesterKey, claims: p.claims },
+      requestedAt: p.createdAt.toISOString(),
+      promotedAt: new Date().toISOString(),
+    };
+    const statements = promotionStatements(facts);
+    const layers = cosignAttestationLayers(
+      statements.map((s) => ({
+        predicateType: s.predicateType,
+        envelope: signStatement(s.payload, this.key),
+      })),
+    );
+    // Airlock's own layers replace any it wrote on an earlier attempt; carried ones stay.
+    const mine = new Set(statements.map((s) => s.predicateType));
+    const kept = carried.filter((l) => !mine.has(l.annotations?.predicateType ?? ''));
+    const all = [...kept, ...layers];
+    const config = Buffer.from(
+      JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const tag = digestTag(p.digest, 'att');
+    const pushed = await pushArtifact(target, p.targetRepository, tag, {
+      config: { mediaType: OCI_CONFIG, bytes: config },
+      layers: all,
+    });
+    await this.repo.setAttestation(p.id, {
+      reference: `${p.targetRegistry}/${p.targetRepository}:${tag}`,
+      digest: pushed.digest,
+      predicateTypes: statements.map((s) => s.predicateType),
+      keyId: this.key.keyId,
+    });
+  }
+
+  private async move(
+    id: string,
+    from: PromotionStatus,
+    to: PromotionStatus,
+    reason: string,
+    reasons?: string[],
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await this.stateMachine.transition({
+        promotionId: id,
+        from,
+        to,
+        actor: SYSTEM_ACTOR,
+        reason,
+        reasons,
+        details,
+      });
+    } catch (e) {
+      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return;
+      throw e;
+    }
+  }
+}

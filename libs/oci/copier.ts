@@ -1,0 +1,136 @@
+import { RegistryError } from './errors';
+import { type Descriptor, isImageIndex } from './media-types';
+import { type ManifestResult, type RegistryClient } from './registry-client';
+
+/** What one copy moved, for the promotion record and the benchmark. */
+export interface CopyStats {
+  manifests: number;
+  blobsCopied: number;
+  blobsMounted: number;
+  blobsPresent: number;
+  bytesCopied: number;
+}
+
+export interface CopyEndpoint {
+  client: RegistryClient;
+  repository: string;
+}
+
+export interface CopyOptions {
+  /** Blob transfers running at once. */
+  parallel?: number;
+  /** Largest blob copied (a promotion is not a way to fill a registry). */
+  maxBlobBytes?: number;
+}
+
+const DEFAULT_PARALLEL = 4;
+const DEFAULT_MAX_BLOB = 16 * 1024 * 1024 * 1024;
+
+export const emptyStats = (): CopyStats => ({
+  manifests: 0,
+  blobsCopied: 0,
+  blobsMounted: 0,
+  blobsPresent: 0,
+  bytesCopied: 0,
+});
+
+/** Runs `work` over `items` with at most `limit` running at once; the first failure wins. */
+async function bounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(runners);
+}
+
+/**
+ * Copies one manifest (or index, with every child) and all its blobs from source to target,
+ * streaming each blob registry to registry. Blobs the target has are skipped; on the same
+ * registry, blobs are mounted across repositories instead of moved. The manifest is written last,
+ * by digest, and the digest the target computes must equal the source's: a copy interrupted at any
+ * point leaves nothing that names the digest, and running it again finishes it.
+ */
+export async function copyManifest(
+  source: CopyEndpoint,
+  target: CopyEndpoint,
+  digest: string,
+  options: CopyOptions = {},
+  stats: CopyStats = emptyStats(),
+): Promise<{ manifest: ManifestResult; stats: CopyStats }> {
+  const manifest = await source.client.getManifest(source.repository, digest);
+  if (isImageIndex(manifest.json)) {
+    for (const child of manifest.json.manifests) {
+      await copyManifest(source, target, child.digest, options, stats);
+    }
+  } else {
+    const blobs: Descriptor[] = [manifest.json.config, ...manifest.json.layers];
+    const unique = blobs.filter((b, i) => blobs.findIndex((o) => o.digest === b.digest) === i);
+    await bounded(unique, options.parallel ?? DEFAULT_PARALLEL, (blob) =>
+      copyBlob(source, target, blob, options, stats),
+    );
+  }
+  const written = await target.client.putManifest(
+    target.repository,
+    digest,
+    manifest.bytes,
+    manifest.mediaType,
+  );
+  if (written !== digest) {
+    throw new RegistryError('digest_mismatch', `the target stored ${written} for source manifest ${digest}`, {
+      registry: target.client.host,
+      repository: target.repository,
+    });
+  }
+  stats.manifests += 1;
+  return { manifest, stats };
+}
+
+async function copyBlob(
+  source: CopyEndpoint,
+  target: CopyEndpoint,
+  blob: Descriptor,
+  options: CopyOptions,
+  stats: CopyStats,
+): Promise<void> {
+  if (await target.client.blobExists(target.repository, blob.digest)) {
+    stats.blobsPresent += 1;
+    return;
+  }
+  if (
+    source.client.host === target.client.host &&
+    (await target.client.mountBlob(target.repository, blob.digest, source.repository))
+  ) {
+    stats.blobsMounted += 1;
+    return;
+  }
+  const stream = await source.client.getBlob(source.repository, blob.digest, {
+    maxBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,
+    size: blob.size,
+  });
+  await target.client.blobUpload(target.repository, blob.digest, blob.size, stream);
+  stats.blobsCopied += 1;
+  stats.bytesCopied += blob.size;
+}
+
+/**
+ * Copies what is stored under a tag (cosign's `sha256-<hex>.sig` / `.att`, the referrers tag-schema
+ * index) and re-tags it in the target. Returns null when the source has no such tag.
+ */
+export async function copyTag(
+  source: CopyEndpoint,
+  target: CopyEndpoint,
+  tag: string,
+  options: CopyOptions = {},
+  stats: CopyStats = emptyStats(),
+): Promise<ManifestResult | null> {
+  const head = await source.client.headManifest(source.repository, tag);
+  if (!head) return null;
+  const digest = head.digest ?? (await source.client.resolveTag(source.repository, tag));
+  const { manifest } = await copyManifest(source, target, digest, options, stats);
+  await target.client.putManifest(target.repository, tag, manifest.bytes, manifest.mediaType);
+  return manifest;
+}
