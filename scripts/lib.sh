@@ -76,14 +76,27 @@ ensure_redis() {
 }
 
 # Debian packages the test suite drives: docker-compose validates docker-compose.yml without an
-# engine. Installed only when missing (needs root and apt).
+# engine; docker-registry is the real OCI registry; skopeo pushes test images. Installed only when
+# missing (needs root and apt).
 ensure_test_packages() {
   local missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "missing ${missing[*]}: install them (apt-get install ${missing[*]})"; exit 1
   fi
   log "installing ${missing[*]} from Debian's packages"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The development registries of scripts/start.sh.
+ensure_dev_packages() {
+  command -v docker-registry >/dev/null 2>&1 && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "docker-registry is missing: install it (apt-get install docker-registry)"; exit 1
+  fi
+  log "installing docker-registry from Debian's packages"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
 }

@@ -1,24 +1,84 @@
 // `scripts/start.sh` ends here: Airlock for development on one machine, no Docker needed.
 // Uses DATABASE_URL / REDIS_URL when given, else the local servers; creates the `airlock`
-// database when missing, migrates it, and runs the development issuers, the API and the worker.
+// database when missing, migrates it, and runs the development issuers, two registries (staging
+// and production, token auth trusting the people issuer), a signed sample image, the API and the
+// worker, and a `production` environment wired to them.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RegistryClient } from '../../libs/oci';
 import { ensureDatabase, runMigrations } from './database';
 import { repositoryRoot } from './processes';
+import { startDevRegistry } from './registries';
+import { releaseKey, seedSignedImage } from './sample-image';
 import { AirlockStack, developmentBootstrap, startIssuers } from './stack';
+
+const REGISTRY_SERVICE = 'airlock-registry';
+const PROMOTER = { clientId: 'airlock-promoter', secret: 'airlock-promoter-secret' };
+
+/** A client-credentials token from a development issuer (plain fetch: dev tooling only). */
+async function token(
+  issuer: string,
+  client: string,
+  secret: string,
+  params: Record<string, string>,
+): Promise<string> {
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+  });
+  if (!res.ok) throw new Error(`token for ${client}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
 
 async function main(): Promise<void> {
   const env = process.env;
   const dataDir = join(repositoryRoot(), '.data', 'dev');
+  mkdirSync(dataDir, { recursive: true });
   const databaseUrl =
     env.DATABASE_URL ?? (await ensureDatabase('postgres://postgres@127.0.0.1:5432/postgres', 'airlock'));
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
   const ran = await runMigrations(databaseUrl);
   if (ran.length) console.error(`migrations applied: ${ran.join(', ')}`);
 
-  const issuers = await startIssuers(join(dataDir, 'issuers'), {
-    ci: Number(env.DEV_CI_OIDC_PORT ?? 4400),
-    people: Number(env.DEV_PEOPLE_OIDC_PORT ?? 4401),
+  const registryCert = join(dataDir, 'registry-token-signer.pem');
+  const issuers = await startIssuers(
+    join(dataDir, 'issuers'),
+    { ci: Number(env.DEV_CI_OIDC_PORT ?? 4400), people: Number(env.DEV_PEOPLE_OIDC_PORT ?? 4401) },
+    registryCert,
+  );
+  const registry = (name: string, port: number) =>
+    startDevRegistry({
+      dataDir: join(dataDir, 'registries'),
+      name,
+      port,
+      service: REGISTRY_SERVICE,
+      issuer: issuers.people,
+      rootCertBundle: registryCert,
+    });
+  const [staging, prod] = await Promise.all([
+    registry('registry-staging', 5001),
+    registry('registry-prod', 5002),
+  ]);
+
+  const secretFile = join(dataDir, 'promoter-client-secret');
+  writeFileSync(secretFile, PROMOTER.secret, { mode: 0o600 });
+  const key = releaseKey(join(dataDir, 'release-signing-key.pem'));
+  const seeder = new RegistryClient({
+    host: staging.host,
+    insecure: true,
+    credentials: {
+      tokenSupplier: (scope) =>
+        token(issuers.people, PROMOTER.clientId, PROMOTER.secret, { resource: REGISTRY_SERVICE, scope }),
+    },
   });
+  const sampleDigest = await seedSignedImage(seeder, staging.host, 'acme/app', '1.0.0', key).finally(() =>
+    seeder.close(),
+  );
+
   const stack = new AirlockStack({
     dataDir,
     databaseUrl,
@@ -31,8 +91,48 @@ async function main(): Promise<void> {
   });
   await stack.start();
 
-  const token = (issuer: string, client: string): string =>
-    `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d resource=airlock ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
+  // The `production` environment: signed images from staging's acme/*, two sign-offs, copied to
+  // prod/<repository> on the production registry with tokens from the promoter's credentials.
+  const api = async (who: string, method: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(`${stack.apiUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await token(issuers.people, who, `${who}-secret`, { resource: 'airlock' })}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  if ((await api('erin', 'GET', '/v1/environments/production')).status === 404) {
+    const credentials = {
+      issuer: issuers.people,
+      clientId: PROMOTER.clientId,
+      clientSecretFile: secretFile,
+      services: [REGISTRY_SERVICE],
+    };
+    await api('erin', 'POST', '/v1/environments', {
+      name: 'production',
+      description: 'development: staging registry → production registry',
+      sources: [{ registry: staging.host, repositories: ['acme/*'], insecure: true, credentials }],
+      target: { registry: prod.host, repository: 'prod/{repository}', insecure: true, credentials },
+    });
+    const version = (await (
+      await api('erin', 'POST', '/v1/environments/production/policies', {
+        comment: 'two sign-offs, signed by the release key',
+        document: {
+          approvals: {
+            rules: [{ name: 'release', required: 2, groups: ['release-managers', 'security'] }],
+            expiresAfter: '24h',
+            pendingTimeout: '72h',
+          },
+          signatures: { keys: [{ name: 'release', publicKey: key.publicPem }] },
+        },
+      })
+    ).json()) as { version: number };
+    await api('frank', 'POST', `/v1/environments/production/policies/${version.version}/activate`);
+  }
+
+  const tokenCmd = (issuer: string, client: string, extra = 'resource=airlock') =>
+    `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d ${extra} ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
   console.log(`
 Airlock is running.
   API        ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json, browsable: ${stack.apiUrl}/docs)
@@ -40,18 +140,24 @@ Airlock is running.
   database   ${databaseUrl.replace(/\/\/[^@]*@/, '//')}
   logs       ${dataDir}/{api,worker}.log
 
+Registries (token auth, tokens from the people issuer for client airlock-promoter):
+  staging     ${staging.host}   sample image ${staging.host}/acme/app:1.0.0 (${sampleDigest}), signed
+  production  ${prod.host}   environment "production" promotes acme/* into prod/<repository> here
+
 Development issuers (tokens for named test clients; secret = <client>-secret):
   CI workloads  ${issuers.ci}      clients: ci-app (acme/app, actor carol), ci-other
   people        ${issuers.people}  alice, bob (approvers), erin, frank (admins), grace (auditor), carol, dave
 
 Get a token, then try it:
-  TOKEN=$(${token(issuers.people, 'erin')})
+  TOKEN=$(${tokenCmd(issuers.people, 'erin')})
   curl -s -H "authorization: Bearer $TOKEN" ${stack.apiUrl}/v1/whoami
 
 Ctrl-C stops everything.`);
 
   const stop = (): void => {
-    void Promise.all([stack.stop(), issuers.stop()]).finally(() => process.exit(0));
+    void Promise.all([stack.stop(), issuers.stop(), staging.proc.stop(), prod.proc.stop()]).finally(() =>
+      process.exit(0),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -37,6 +37,8 @@ export interface ServiceProcess {
 
 export interface SpawnOptions {
   name: string;
+  /** The program; default: this Node.js, running `script`. */
+  command?: string;
   script: string;
   args?: string[];
   env: Record<string, string>;
@@ -48,7 +50,7 @@ export interface SpawnOptions {
 
 /** Starts a Node program as a child process and waits until it says, or shows, it is ready. */
 export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [o.script, ...(o.args ?? [])], {
+  const child = spawn(o.command ?? process.execPath, [o.script, ...(o.args ?? [])], {
     env: { PATH: process.env.PATH ?? '', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

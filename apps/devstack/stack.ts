@@ -18,14 +18,20 @@ export interface Issuers {
 export async function startIssuers(
   dataDir: string,
   ports: { ci?: number; people?: number } = {},
+  /** Where the people issuer writes its certificate, for registries that accept its tokens. */
+  registryCertOut?: string,
 ): Promise<Issuers> {
   mkdirSync(dataDir, { recursive: true });
-  const start = async (name: string, port: number): Promise<{ issuer: string; proc: ServiceProcess }> => {
+  const start = async (
+    name: string,
+    port: number,
+    extra: string[] = [],
+  ): Promise<{ issuer: string; proc: ServiceProcess }> => {
     let issuer = '';
     const proc = await spawnService({
       name,
       script: builtScript('apps/dev-oidc/main.js'),
-      args: ['--port', String(port), '--keys', join(dataDir, `${name}-jwks.json`)],
+      args: ['--port', String(port), '--keys', join(dataDir, `${name}-jwks.json`), ...extra],
       env: {},
       logFile: join(dataDir, `${name}.log`),
       ready: async (child) => {
@@ -36,7 +42,11 @@ export async function startIssuers(
   };
   const [ci, people] = await Promise.all([
     start('dev-ci-oidc', ports.ci ?? (await freePort())),
-    start('dev-people-oidc', ports.people ?? (await freePort())),
+    start(
+      'dev-people-oidc',
+      ports.people ?? (await freePort()),
+      registryCertOut ? ['--registry-cert-out', registryCertOut] : [],
+    ),
   ]);
   return {
     ci: ci.issuer,
