@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { RegistryClient } from '../../libs/oci/registry-client';
+import { type RegistryConfig } from '../../libs/oci/registry-config';
 import { ApiClient } from './api-client';
 import {
   GLOBAL_OPTIONS_HELP,
@@ -12,6 +14,7 @@ import { type CommandContext, type CommandSpec } from './command';
 import { COMMANDS, GROUPS } from './commands';
 import { type Env, resolveServer, resolveToken } from './config';
 import { ExitCode } from './exit-codes';
+import { type AttestationRegistry } from './image-attestation';
 import { Output, type Writer } from './output';
 
 export interface CliDeps {
@@ -23,6 +26,8 @@ export interface CliDeps {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   randomId?: () => string;
+  /** Registry clients for verify-attestation (a fake in tests). */
+  registry?: (config: RegistryConfig) => AttestationRegistry;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,7 +64,7 @@ export function mainHelp(group?: string): string[] {
       : [
           '',
           'exit codes: 0 ok, 1 error, 2 rejected, 3 expired or cancelled, 4 failed, 5 timed out,',
-          '6 audit chain broken.',
+          '6 audit chain broken, 7 attestation missing or invalid.',
         ]),
   ];
 }
@@ -90,6 +95,7 @@ function context(out: Output, values: ParsedValues, deps: CliDeps): CommandConte
       client = new ApiClient({ server, token, fetch: deps.fetch, sleep: deps.sleep });
       return client;
     },
+    registry: deps.registry ?? ((config) => new RegistryClient(config)),
     sleep: deps.sleep ?? sleep,
     now: deps.now ?? Date.now,
     randomId: deps.randomId ?? randomUUID,

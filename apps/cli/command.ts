@@ -1,8 +1,10 @@
 import { type ParseArgsOptionsConfig } from 'node:util';
+import { type RegistryConfig } from '../../libs/oci/registry-config';
 import { type ApiClient } from './api-client';
 import { type ParsedValues } from './args';
 import { type Env } from './config';
 import { type ExitCode } from './exit-codes';
+import { type AttestationRegistry } from './image-attestation';
 import { type Output } from './output';
 
 /** What a command gets to work with; injectable so that commands can be tested without a server. */
@@ -13,6 +15,8 @@ export interface CommandContext {
   env: Env;
   /** The API client (built on first use: commands that need no server never need a token). */
   api(): ApiClient;
+  /** A client for one registry (verify-attestation); the caller closes it. */
+  registry(config: RegistryConfig): AttestationRegistry;
   sleep(ms: number): Promise<void>;
   now(): number;
   randomId(): string;

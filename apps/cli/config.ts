@@ -35,6 +35,17 @@ function checked(token: string, from: string): string {
   return token;
 }
 
+/** A bearer token read from a file; `from` names it in errors (`--token-file <path>`). */
+export async function readTokenFile(path: string, from: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return checked(text.trim(), from);
+}
+
 /**
  * The token, by precedence: --token, --token-file, AIRLOCK_TOKEN, AIRLOCK_TOKEN_FILE. Undefined
  * when none is given (commands that need no server, like offline verification, do not ask).
@@ -51,15 +62,7 @@ export function resolveToken(values: ParsedValues, env: Env): TokenSource | unde
   const path = file ?? (env.AIRLOCK_TOKEN ? undefined : env.AIRLOCK_TOKEN_FILE);
   if (path !== undefined) {
     const from = file !== undefined ? `--token-file ${path}` : `AIRLOCK_TOKEN_FILE ${path}`;
-    return async () => {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-      return checked(text.trim(), from);
-    };
+    return () => readTokenFile(path, from);
   }
   if (env.AIRLOCK_TOKEN !== undefined) {
     const token = checked(env.AIRLOCK_TOKEN.trim(), 'AIRLOCK_TOKEN');

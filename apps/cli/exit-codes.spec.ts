@@ -27,7 +27,8 @@ describe('exit codes', () => {
       ExitCode.Failed,
       ExitCode.Timeout,
       ExitCode.AuditBroken,
-    ]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      ExitCode.AttestationInvalid,
+    ]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('--wait stops at every outcome, and only there', () => {

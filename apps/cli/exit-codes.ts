@@ -16,6 +16,11 @@ export enum ExitCode {
   Timeout = 5,
   /** The audit chain (or a signed checkpoint) does not verify. */
   AuditBroken = 6,
+  /**
+   * verify-attestation: Airlock's promotion attestation or its verification summary is missing
+   * from the image, or does not verify with the given public key (or is not about the digest).
+   */
+  AttestationInvalid = 7,
 }
 
 /**

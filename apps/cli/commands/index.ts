@@ -11,6 +11,7 @@ import {
 } from './environments';
 import { promote } from './promote';
 import { cancel, promotionsGet, promotionsList } from './promotions';
+import { verifyAttestation } from './verify-attestation';
 import { whoami } from './whoami';
 
 /** Every command, in the order `airlock --help` lists them. */
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   auditVerify,
   auditExport,
   auditCheckpoints,
+  verifyAttestation,
   environmentsList,
   environmentsGet,
   policiesAdd,
