@@ -1,6 +1,7 @@
 import { InitialSchema1795305861432 } from './1795305861432-initial-schema';
 import { AuditGuarantees1795305861500 } from './1795305861500-audit-guarantees';
 import { Approvals1795307187512 } from './1795307187512-approvals';
+import { WakeAfterCommit1795310000000 } from './1795310000000-wake-after-commit';
 import { PromotionAttestation1795309471436 } from './1795309471436-promotion-attestation';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
@@ -10,4 +11,5 @@ export const MIGRATIONS: Function[] = [
   AuditGuarantees1795305861500,
   Approvals1795307187512,
   PromotionAttestation1795309471436,
+  WakeAfterCommit1795310000000,
 ];

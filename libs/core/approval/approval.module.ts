@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../../jobs';
 import { AuditModule } from '../audit/audit.module';
 import { Clock } from '../common/clock';
 import { EnvironmentModule } from '../environment/environment.module';
@@ -9,7 +10,7 @@ import { ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
 
 @Module({
-  imports: [AuditModule, EnvironmentModule, IdentityModule, PolicyModule, PromotionModule],
+  imports: [AuditModule, EnvironmentModule, IdentityModule, PolicyModule, PromotionModule, JobsModule],
   providers: [ApprovalRepository, ApprovalService, Clock],
   exports: [ApprovalService],
 })

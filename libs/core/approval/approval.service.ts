@@ -14,6 +14,7 @@ import {
   type Tally,
   tallyApprovals,
 } from '../../domain';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
 import { EnvironmentService } from '../environment/environment.service';
@@ -68,6 +69,7 @@ export class ApprovalService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    private readonly wakeups: WakeBus,
   ) {}
 
   async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
@@ -96,7 +98,7 @@ export class ApprovalService {
     const req = await this.requirements(before);
     const parties = await this.parties(before);
     const who = { ...(await this.decider(caller)), isApprover: hasRole(caller, Role.Approver, environment) };
-    return this.repo.transaction(async (m) => {
+    const decided = await this.repo.transaction(async (m) => {
       const p = await this.repo.lockPromotion(promotionId, m);
       if (!p) throw notFound('promotion', promotionId);
       if (
@@ -176,6 +178,9 @@ export class ApprovalService {
       }
       return { decision: dto.decision, status, tally };
     });
+    // Approved starts the copy: wake the relay now that the transaction has committed.
+    if (decided.status === PromotionStatus.Approved) this.wakeups.wake(OUTBOX_TOPIC);
+    return decided;
   }
 
   /** What the caller may decide now, newest first, with the evidence and current tally. */
@@ -266,6 +271,7 @@ export class ApprovalService {
       );
       return opened;
     });
+    this.wakeups.wake(OUTBOX_TOPIC);
     this.logger.error({
       msg: 'BREAK-GLASS promotion: approvals skipped',
       promotionId,

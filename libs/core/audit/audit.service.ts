@@ -8,7 +8,6 @@ import {
   verifyAuditChain,
 } from '../../domain';
 import { SigningKey } from '../../trust';
-import { PgListener } from '../database/pg-listener';
 import { AuditCheckpointStore } from './audit-checkpoint.store';
 import { type AuditQuery, type AuditRecord, AuditRepository } from './audit.repository';
 
@@ -29,14 +28,12 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: AuditRepository,
     private readonly checkpoints: AuditCheckpointStore,
     private readonly key: SigningKey,
-    private readonly listener: PgListener,
     private readonly config: AirlockConfig,
   ) {}
 
   onModuleInit(): void {
-    // Pending events are sealed as soon as they commit (NOTIFY), with a slow poll as a safety net.
-    this.listener.on('audit_pending', () => this.sealSoon());
-    this.timer = setInterval(() => this.sealSoon(), 2000);
+    // Pending events are sealed in batches every second, and at once before any read of the trail.
+    this.timer = setInterval(() => this.sealSoon(), 1000);
     this.timer.unref();
     this.sealSoon();
   }

@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
-import { isJobName, type JobItem, JobQueue } from '../../jobs';
-import { PgListener } from '../database/pg-listener';
+import { isJobName, type JobItem, JobQueue, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 
 const BATCH = 200;
 const POLL_MS = 1000;
@@ -23,11 +22,11 @@ export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly queue: JobQueue,
-    private readonly listener: PgListener,
+    private readonly wakeups: WakeBus,
   ) {}
 
   onModuleInit(): void {
-    this.listener.on('outbox', () => this.relaySoon());
+    this.wakeups.on(OUTBOX_TOPIC, () => this.relaySoon());
     this.timer = setInterval(() => this.relaySoon(), POLL_MS);
     this.timer.unref();
     this.relaySoon();

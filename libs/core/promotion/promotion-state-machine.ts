@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { canTransition, DomainError, ErrorCode, notFound, type PromotionStatus } from '../../domain';
-import { jobStartedBy } from '../../jobs';
+import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { type Actor } from '../identity/actor';
 
 export interface Transition {
@@ -26,7 +26,10 @@ export interface Transition {
  */
 @Injectable()
 export class PromotionStateMachine {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly wakeups: WakeBus,
+  ) {}
 
   async transition(t: Transition, manager: EntityManager = this.db.manager): Promise<void> {
     if (!canTransition(t.from, t.to)) {
@@ -69,7 +72,11 @@ export class PromotionStateMachine {
         job,
       ],
     );
-    if (rows.length === 1) return;
+    if (rows.length === 1) {
+      // Inside a caller's transaction the caller wakes the relay after its commit.
+      if (job && manager === this.db.manager) this.wakeups.wake(OUTBOX_TOPIC);
+      return;
+    }
     const current: Array<{ status: PromotionStatus }> = await manager.query(
       'SELECT status FROM promotion WHERE id = $1',
       [t.promotionId],

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentModule } from '../environment/environment.module';
+import { JobsModule } from '../../jobs';
 import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
 import { PromotionStateMachine } from './promotion-state-machine';
 
 @Module({
-  imports: [EnvironmentModule, RegistryModule],
+  imports: [EnvironmentModule, RegistryModule, JobsModule],
   providers: [PromotionRepository, PromotionStateMachine, PromotionService],
   exports: [PromotionRepository, PromotionStateMachine, PromotionService],
 })

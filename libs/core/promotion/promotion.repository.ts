@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { type Pool } from 'pg';
 import { type DataSource } from 'typeorm';
 import { PromotionStatus } from '../../domain';
-import { jobStartedBy } from '../../jobs';
+import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { ApprovalEntity } from '../approval/approval.entity';
 import { CheckEntity } from '../check/check.entity';
 import { PromotionEntity } from './promotion.entity';
@@ -58,9 +59,52 @@ export type ClaimResult =
 /** An idempotency claim older than this belongs to a request that died; it may be taken over. */
 const STALE_CLAIM_SECONDS = 60;
 
+/** The promotion's columns, named as the entity's properties, for the hand-written reads below. */
+const PROMOTION_COLUMNS = [
+  'id',
+  'seq',
+  'environment_id AS "environmentId"',
+  'policy_version_id AS "policyVersionId"',
+  'policy_sha256 AS "policySha256"',
+  'source_registry AS "sourceRegistry"',
+  'source_repository AS "sourceRepository"',
+  'digest',
+  'tag',
+  'target_registry AS "targetRegistry"',
+  'target_repository AS "targetRepository"',
+  'status',
+  'requester',
+  'requester_key AS "requesterKey"',
+  'claims',
+  'metadata',
+  'token_issuer AS "tokenIssuer"',
+  'token_jti AS "tokenJti"',
+  'idempotency_key AS "idempotencyKey"',
+  'request_hash AS "requestHash"',
+  'attestation',
+  'reasons',
+  'created_at AS "createdAt"',
+  'updated_at AS "updatedAt"',
+]
+  .map((c) => `p.${c}`)
+  .join(', ');
+
+type PromotionRow = Omit<PromotionEntity, 'environment' | 'policyVersion'>;
+
+const toPromotion = (r: PromotionRow): PromotionEntity => {
+  const p = new PromotionEntity();
+  for (const key of Object.keys(r) as Array<keyof PromotionRow>) {
+    (p as unknown as Record<string, unknown>)[key] = r[key];
+  }
+  return p;
+};
+
 @Injectable()
 export class PromotionRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly wakeups: WakeBus,
+  ) {}
 
   /** Claims an Idempotency-Key for this caller, or tells who holds it. One statement, autocommit. */
   async claimIdempotencyKey(requesterKey: string, key: string, requestHash: string): Promise<ClaimResult> {
@@ -119,7 +163,8 @@ export class PromotionRepository {
   async create(p: NewPromotion): Promise<CreatedPromotion | null> {
     const job = jobStartedBy(null, PromotionStatus.Received);
     const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
-      await this.db.query(
+      await this.prepared(
+        'airlock_promotion_create',
         `WITH env AS (
          SELECT e.id, pv.id AS policy_version_id, pv.sha256, pv.version
          FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
@@ -173,11 +218,21 @@ export class PromotionRepository {
         ],
       );
     if (rows.length !== 1) return null;
+    this.wakeups.wake(OUTBOX_TOPIC);
     return {
       policySha256: rows[0].policy_sha256,
       policyVersion: rows[0].policy_version,
       createdAt: rows[0].created_at,
     };
+  }
+
+  /**
+   * Runs the intake statement as a named prepared statement: parsed and planned once per
+   * connection instead of on every request (2 kB of SQL; about a third of intake's database time).
+   */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    return (await pool.query({ name, text, values })).rows as T[];
   }
 
   async setAttestation(id: string, attestation: PromotionEntity['attestation']): Promise<void> {
@@ -191,49 +246,99 @@ export class PromotionRepository {
     return this.db.getRepository(PromotionEntity).findOneBy({ id });
   }
 
+  /**
+   * The promotion with its checks, approvals and history in one statement: this is the most read
+   * route, and TypeORM's hydration of four queries cost ten times the database work.
+   */
   async detail(id: string): Promise<PromotionDetail | null> {
-    const rows: Array<{ environment_name: string; policy_version: number }> = await this.db.query(
-      `SELECT e.name AS environment_name, pv.version AS policy_version
+    const rows: Array<
+      PromotionRow & {
+        environment_name: string;
+        policy_version: number;
+        checks: Array<Record<string, unknown>>;
+        approvals: Array<Record<string, unknown>>;
+        history: Array<Record<string, unknown>>;
+      }
+    > = await this.db.query(
+      `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
+         COALESCE((SELECT json_agg(c ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS checks,
+         COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS approvals,
+         COALESCE((SELECT json_agg(h ORDER BY h.id) FROM promotion_status_change h WHERE h.promotion_id = p.id), '[]') AS history
        FROM promotion p JOIN environment e ON e.id = p.environment_id
        JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
       [id],
     );
-    const promotion = rows.length ? await this.findById(id) : null;
-    if (!promotion) return null;
-    const m = this.db.manager;
-    const [checks, approvals, history] = await Promise.all([
-      m.getRepository(CheckEntity).find({ where: { promotionId: id }, order: { kind: 'ASC' } }),
-      m.getRepository(ApprovalEntity).find({ where: { promotionId: id }, order: { createdAt: 'ASC' } }),
-      m.getRepository(PromotionStatusChangeEntity).find({ where: { promotionId: id }, order: { id: 'ASC' } }),
-    ]);
+    const r = rows[0];
+    if (!r) return null;
     return {
-      promotion,
-      environmentName: rows[0].environment_name,
-      policyVersion: rows[0].policy_version,
-      checks,
-      approvals,
-      history,
+      promotion: toPromotion(r),
+      environmentName: r.environment_name,
+      policyVersion: r.policy_version,
+      checks: r.checks.map(
+        (c) =>
+          ({
+            id: c.id,
+            promotionId: c.promotion_id,
+            kind: c.kind,
+            status: c.status,
+            summary: c.summary,
+            findings: c.findings,
+            attempts: c.attempts,
+            finishedAt: new Date(c.finished_at as string),
+          }) as CheckEntity,
+      ),
+      approvals: r.approvals.map(
+        (a) =>
+          ({
+            id: a.id,
+            promotionId: a.promotion_id,
+            decision: a.decision,
+            approver: a.approver,
+            approverKey: a.approver_key,
+            person: a.person,
+            groups: a.groups,
+            comment: a.comment,
+            digest: a.digest,
+            policySha256: a.policy_sha256,
+            createdAt: new Date(a.created_at as string),
+          }) as ApprovalEntity,
+      ),
+      history: r.history.map(
+        (h) =>
+          ({
+            id: String(h.id),
+            promotionId: h.promotion_id,
+            fromStatus: h.from_status,
+            toStatus: h.to_status,
+            actor: h.actor,
+            reason: h.reason,
+            at: new Date(h.at as string),
+          }) as PromotionStatusChangeEntity,
+      ),
     };
   }
 
-  async policyVersionNumbers(ids: string[]): Promise<Map<string, number>> {
-    const unique = [...new Set(ids)];
-    if (unique.length === 0) return new Map();
-    const rows: Array<{ id: string; version: number }> = await this.db.query(
-      'SELECT id, version FROM policy_version WHERE id = ANY($1::uuid[])',
-      [unique],
-    );
-    return new Map(rows.map((r) => [r.id, r.version]));
-  }
-
   /** Newest first, by the insertion sequence, so paging neither skips nor repeats rows. */
-  list(f: PromotionFilter): Promise<PromotionEntity[]> {
-    const q = this.db.getRepository(PromotionEntity).createQueryBuilder('p');
-    if (f.status) q.andWhere('p.status = :status', { status: f.status });
-    if (f.environmentId) q.andWhere('p.environment_id = :env', { env: f.environmentId });
-    if (f.requesterKey) q.andWhere('p.requester_key = :req', { req: f.requesterKey });
-    if (f.digest) q.andWhere('p.digest = :digest', { digest: f.digest });
-    if (f.beforeSeq) q.andWhere('p.seq < :seq', { seq: f.beforeSeq });
-    return q.orderBy('p.seq', 'DESC').limit(f.limit).getMany();
+  async list(f: PromotionFilter): Promise<Array<PromotionEntity & { policyVersion: number }>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.status) add('p.status = ?::promotion_status', f.status);
+    if (f.environmentId) add('p.environment_id = ?', f.environmentId);
+    if (f.requesterKey) add('p.requester_key = ?', f.requesterKey);
+    if (f.digest) add('p.digest = ?', f.digest);
+    if (f.beforeSeq) add('p.seq < ?', f.beforeSeq);
+    params.push(f.limit);
+    const rows: Array<PromotionRow & { policy_version: number }> = await this.db.query(
+      `SELECT ${PROMOTION_COLUMNS}, pv.version AS policy_version
+       FROM promotion p JOIN policy_version pv ON pv.id = p.policy_version_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY p.seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => Object.assign(toPromotion(r), { policyVersion: r.policy_version }));
   }
 }

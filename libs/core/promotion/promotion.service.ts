@@ -254,14 +254,11 @@ export class PromotionService {
       beforeSeq: cursor?.seq,
       limit: limit + 1,
     });
-    const [names, versions] = await Promise.all([
-      this.environmentNames(rows),
-      this.repo.policyVersionNumbers(rows.map((r) => r.policyVersionId)),
-    ]);
+    const names = await this.environmentNames(rows);
     return toPage(
       rows,
       limit,
-      (r) => this.view(r, names.get(r.environmentId) ?? '', versions.get(r.policyVersionId) ?? 0),
+      (r) => this.view(r, names.get(r.environmentId) ?? '', r.policyVersion),
       (r) => ({ seq: r.seq }),
     );
   }
