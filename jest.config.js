@@ -14,6 +14,7 @@ const swc = [
 ];
 // ESM-only packages are compiled to CommonJS for jest's module system.
 const esm = [
+  '@secretlint',
   'jose',
   'openid-client',
   'oauth4webapi',

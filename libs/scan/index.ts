@@ -1,0 +1,4 @@
+export * from './layer-reader';
+export * from './secret-rules';
+export * from './secret-scanner';
+export * from './secret-scan';
