@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as client from 'openid-client';
+import { freePort, repositoryRoot } from '../../apps/devstack/processes';
 
 export interface OidcProviderHandle {
   readonly issuer: string;
@@ -28,22 +28,7 @@ export interface StartOidcProviderOptions {
 const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** The repository root, whether this file runs from test/support or from dist/test/support. */
-function repositoryRoot(): string {
-  const root = resolve(__dirname, '..', '..');
-  return basename(root) === 'dist' ? dirname(root) : root;
-}
-
-/** A port that was free a moment ago (listen on 0, read the port, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 export async function startOidcProvider(options: StartOidcProviderOptions = {}): Promise<OidcProviderHandle> {
   const main = resolve(repositoryRoot(), 'dist/apps/dev-oidc/main.js');
