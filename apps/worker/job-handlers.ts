@@ -36,6 +36,21 @@ export class JobHandlers {
     }
   }
 
+  /**
+   * A job BullMQ will not run again (its last attempt threw, or it stalled past the limit): the
+   * promotion must not stay in a working status nobody works on.
+   */
+  async abandoned(job: JobItem, reason: string): Promise<void> {
+    switch (job.name) {
+      case JobName.RunChecks:
+        return this.checkStage.abandon(job.data.promotionId, reason);
+      case JobName.Promote:
+        return this.promoter.abandon(job.data.promotionId, reason);
+      case JobName.SweepPending:
+        return; // the next sweep runs anyway
+    }
+  }
+
   dispatch(job: JobItem, attempt: AttemptInfo): Promise<void> {
     // Names and handlers correspond one to one (checked above); TypeScript cannot follow that
     // correlation through an indexed access, hence the widening.

@@ -56,15 +56,24 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
         );
     }
     for (const worker of this.workers) {
-      worker.on('failed', (job, err) =>
+      worker.on('failed', (job, err) => {
         this.logger.warn({
           msg: 'job attempt failed',
           job: job?.name,
           jobId: job?.id,
           attempt: job?.attemptsMade,
           error: err.message,
-        }),
-      );
+        });
+        const final = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message));
+        if (final && isJobName(job.name)) {
+          const item = { name: job.name, data: job.data as unknown } as JobItem;
+          this.handlers
+            .abandoned(item, err.message)
+            .catch((e: unknown) =>
+              this.logger.error({ msg: 'could not mark an abandoned job', jobId: job.id, error: String(e) }),
+            );
+        }
+      });
       worker.on('error', (err) => this.logger.error({ msg: 'worker error', error: err.message }));
     }
     this.timers.push(

@@ -76,6 +76,17 @@ export class CheckStageService {
     await this.move(promotionId, PromotionStatus.Checking, to, outcome.reasons.join('; '), outcome.reasons);
   }
 
+  /** The job gave up (stalled too often, or failed unexpectedly on its last attempt). */
+  async abandon(promotionId: string, reason: string): Promise<void> {
+    await this.move(
+      promotionId,
+      PromotionStatus.Checking,
+      PromotionStatus.Failed,
+      `checks abandoned: ${reason}`,
+      [`checks could not complete: ${reason}; retry it`],
+    );
+  }
+
   /** A conflict means another run (or a cancel) got there first: not an error for the worker. */
   private async move(
     id: string,

@@ -25,7 +25,6 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionService } from '../promotion/promotion.service';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
-import { CredentialError } from '../registry/registry-tokens';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -35,7 +34,7 @@ export class PromotionRefused extends Error {}
 
 /** Registry failures a retry cannot mend. */
 function isTerminal(e: unknown): boolean {
-  if (e instanceof PromotionRefused || e instanceof CredentialError) return true;
+  if (e instanceof PromotionRefused) return true;
   if (e instanceof RegistryError) return !e.transient;
   return e instanceof DomainError;
 }
@@ -88,6 +87,17 @@ export class PromoterService {
         `promotion failed: ${reason}`,
       ]);
     }
+  }
+
+  /** The job gave up (stalled too often, or failed unexpectedly on its last attempt). */
+  async abandon(promotionId: string, reason: string): Promise<void> {
+    await this.move(
+      promotionId,
+      PromotionStatus.Promoting,
+      PromotionStatus.Failed,
+      `copy abandoned: ${reason}`,
+      [`promotion failed: ${reason}; retry it`],
+    );
   }
 
   private async promote(p: PromotionEntity): Promise<CopyStats> {

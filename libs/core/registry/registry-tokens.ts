@@ -3,17 +3,16 @@ import { readFile } from 'node:fs/promises';
 import * as oidc from 'openid-client';
 import { AirlockConfig } from '../../config';
 import { type CredentialProfile } from '../../domain';
-import { type RegistryTokenSupplier } from '../../oci';
+import { RegistryError, type RegistryTokenSupplier } from '../../oci';
 
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
-/** A token request refused; the message names the profile and the OAuth error, never a secret. */
-export class CredentialError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CredentialError';
-  }
-}
+/**
+ * A token request refused: final, a person has to fix the profile. The message names the profile
+ * and the OAuth error, never a secret. A RegistryError, so the registry client passes it on as is.
+ */
+const refused = (message: string): RegistryError =>
+  new RegistryError('unauthorized', message, { transient: false });
 
 /**
  * Short-lived registry tokens from an environment's credential profile: an OIDC client-credentials
@@ -31,7 +30,7 @@ export class RegistryTokens {
     return async (scope, challenge) => {
       const service = challenge.service;
       if (!service || !profile.services.includes(service)) {
-        throw new CredentialError(
+        throw refused(
           `the registry asked for a token for service "${service ?? ''}", which the credential profile (client ${profile.clientId} at ${profile.issuer}) does not list`,
         );
       }
@@ -39,7 +38,7 @@ export class RegistryTokens {
       try {
         secret = (await readFile(profile.clientSecretFile, 'utf8')).trim();
       } catch {
-        throw new CredentialError(`the client secret file of client ${profile.clientId} cannot be read`);
+        throw refused(`the client secret file of client ${profile.clientId} cannot be read`);
       }
       const insecure = this.config.AUTH_ALLOW_INSECURE_ISSUERS && profile.issuer.startsWith('http://');
       const configuration = new oidc.Configuration(
@@ -53,7 +52,14 @@ export class RegistryTokens {
         return tokens.access_token;
       } catch (e) {
         const code = (e as { error?: unknown }).error;
-        throw new CredentialError(
+        // No OAuth error code: the issuer could not be reached, which may pass.
+        if (typeof code !== 'string') {
+          throw new RegistryError(
+            'unavailable',
+            `${profile.issuer} could not be reached for a registry token`,
+          );
+        }
+        throw refused(
           `${profile.issuer} refused a token for client ${profile.clientId} (service ${service}, scope ${scope})${typeof code === 'string' ? `: ${code}` : ''}`,
         );
       }
@@ -72,7 +78,10 @@ export class RegistryTokens {
       .then((c) => c.serverMetadata())
       .catch(() => {
         this.servers.delete(issuer);
-        throw new CredentialError(`the credential profile's issuer ${issuer} could not be discovered`);
+        throw new RegistryError(
+          'unavailable',
+          `the credential profile's issuer ${issuer} could not be discovered`,
+        );
       });
     this.servers.set(issuer, { at: Date.now(), metadata });
     return metadata;
