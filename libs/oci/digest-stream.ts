@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { DIGEST } from '../domain';
+// By file: the domain index would load the policy schemas (ajv) into every registry client.
+import { DIGEST } from '../domain/artifact-reference';
 
 import { RegistryError, type RegistryErrorDetails } from './errors';
 

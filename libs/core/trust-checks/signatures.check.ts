@@ -36,7 +36,7 @@ export class SignaturesCheck implements CheckKind {
     const ignored = new Set<string>();
     if (ev.cosignSignatures) {
       const r = await verifyCosignSimpleSigning(
-        { manifest: ev.cosignSignatures.json, layers: (d, size) => ev.layerBytes(d, size), digest },
+        { manifest: ev.cosignSignatures.json, layers: ev.signatureLayers, digest },
         trust,
       );
       findings.push(...r.findings.map((f) => ({ ...f, detail: `.sig layer: ${f.detail}` })));

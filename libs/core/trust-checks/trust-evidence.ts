@@ -12,14 +12,19 @@ export interface TrustEvidence {
   signatureBundles: unknown[];
   /** Sigstore bundles attached as referrers that carry other in-toto statements. */
   attestationBundles: unknown[];
-  /** Fetches a layer of the signature manifest, bounded by its descriptor's size. */
-  layerBytes(digest: string, size: number): Promise<Uint8Array>;
+  /**
+   * The `.sig` manifest's payload layers by digest, fetched with everything else (in parallel,
+   * each once), so the verification never goes back to the registry after the client is closed.
+   */
+  signatureLayers: ReadonlyMap<string, Uint8Array>;
   /** Registry requests made to collect all this (for the benchmark and the findings). */
   requests: number;
 }
 
 const MAX_REFERRERS = 50;
 const MAX_EVIDENCE_BYTES = 1024 * 1024;
+/** cosign simplesigning payloads are small; larger layers are not fetched (the verifier refuses them). */
+const MAX_SIGNATURE_PAYLOAD = 256 * 1024;
 const BUNDLE_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.bundle(\.v[0-9.]+)?\+json/;
 const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 
@@ -76,6 +81,16 @@ export async function collectTrustEvidence(
     counted(client.referrers(repository, digest)),
   ]);
 
+  const sigLayers =
+    cosignSignatures && !isImageIndex(cosignSignatures.json) ? cosignSignatures.json.layers : [];
+  const wanted = sigLayers
+    .filter((l) => l.size <= MAX_SIGNATURE_PAYLOAD)
+    .filter((l, i, all) => all.findIndex((o) => o.digest === l.digest) === i)
+    .slice(0, MAX_REFERRERS);
+  const signatureLayersPromise = Promise.all(
+    wanted.map(async (l) => [l.digest, await blob(l.digest, l.size)] as const),
+  );
+
   const cosignAttestations = await Promise.all(
     (cosignAtt && !isImageIndex(cosignAtt.json) ? cosignAtt.json.layers : [])
       .filter((l) => l.mediaType === DSSE_MEDIA_TYPE && l.size <= MAX_EVIDENCE_BYTES)
@@ -99,13 +114,14 @@ export async function collectTrustEvidence(
     }
   }
 
+  const signatureLayers = new Map<string, Uint8Array>(await signatureLayersPromise);
   return {
     manifest,
     cosignSignatures,
+    signatureLayers,
     cosignAttestations,
     signatureBundles: bundles.filter((b) => bundleKind(b) !== 'attestation'),
     attestationBundles: bundles.filter((b) => bundleKind(b) === 'attestation'),
-    layerBytes: (d, size) => blob(d, size),
     get requests() {
       return requests;
     },
