@@ -111,7 +111,7 @@ async function copyBlob(
     maxBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,
     size: blob.size,
   });
-  await target.client.blobUpload(target.repository, blob.digest, blob.size, stream);
+  await target.client.blobUpload(target.repository, blob.digest, blob.size, stream, { sourceVerified: true });
   stats.blobsCopied += 1;
   stats.bytesCopied += blob.size;
 }

@@ -417,7 +417,19 @@ export class RegistryClient {
    * memory. The stream must give exactly `size` bytes hashing to `digest`; otherwise the upload is
    * aborted and the error says so. A source stream's own RegistryError is passed on unchanged.
    */
-  async blobUpload(repository: string, digest: string, size: number, stream: Readable): Promise<void> {
+  async blobUpload(
+    repository: string,
+    digest: string,
+    size: number,
+    stream: Readable,
+    options: {
+      /**
+       * The stream is `getBlob`'s for this same digest and size, which verifies while reading: a
+       * second hash of every byte is skipped (the registry checks the digest on the final PUT too).
+       */
+      sourceVerified?: boolean;
+    } = {},
+  ): Promise<void> {
     assertRepository(repository);
     assertDigest(digest);
     const context = this.context(repository);
@@ -444,19 +456,23 @@ export class RegistryClient {
       label: `upload of ${what}`,
       mismatchHint: 'the source does not hold this blob; nothing was stored',
     });
-    stream.on('error', (error) => verifier.destroy(error));
-    stream.pipe(verifier);
+    const body: Readable = options.sourceVerified ? stream : verifier;
+    if (!options.sourceVerified) {
+      stream.on('error', (error) => verifier.destroy(error));
+      stream.pipe(verifier);
+    }
     let response: HttpResponse;
     try {
       response = await this.send({
         method: 'PUT',
         url: location,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: verifier,
+        body,
         scopes,
         repository,
       });
     } catch (error) {
+      body.destroy();
       verifier.destroy();
       stream.destroy();
       this.cancelUpload(location, scopes, repository);
@@ -465,6 +481,7 @@ export class RegistryClient {
         : new RegistryError('unavailable', `${what}: the upload broke off (${errorCode(error)})`, context);
     }
     if (response.status !== 201) {
+      body.destroy();
       verifier.destroy();
       stream.destroy();
       const failure = await this.failure(response, `uploading ${what}`, context);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import {
+  copyManifest,
   MediaType,
   RegistryClient,
   RegistryError,
@@ -454,6 +455,39 @@ describe(RegistryClient.name, () => {
   });
 
   describe('writes', () => {
+    it('copies nothing of a blob corrupted in the source: the copy fails and the target never holds it', async () => {
+      const pushed = await pushImage(registry.host, 'writes/corrupt-src', 'v1', {
+        layers: 1,
+        layerSize: 2 * 1024 * 1024,
+      });
+      const [layer] = pushed.layers;
+      const tampered = Buffer.from(layer.bytes);
+      tampered[tampered.length >> 1] ^= 0xff;
+      await writeFile(registry.blobDataPath(layer.digest), tampered);
+      // Another registry: within one, the copier mounts, and a mount moves no bytes to check.
+      const other = await startRegistry();
+      const target = new RegistryClient({ host: other.host, insecure: true });
+      let error: unknown;
+      try {
+        await copyManifest(
+          { client, repository: 'writes/corrupt-src' },
+          { client: target, repository: 'writes/corrupt-dst' },
+          pushed.digest,
+        );
+      } catch (e) {
+        error = e;
+      }
+      try {
+        // Refused by our stream check, or by the registry's own digest check on the final PUT.
+        expect(error).toBeInstanceOf(RegistryError);
+        expect(await target.blobExists('writes/corrupt-dst', layer.digest)).toBe(false);
+        expect(await target.headManifest('writes/corrupt-dst', pushed.digest)).toBeNull();
+      } finally {
+        target.close();
+        await other.stop();
+      }
+    });
+
     it('uploads a streamed blob, refuses a stream that does not match its digest, and reads it back', async () => {
       const bytes = randomBytes(5 * 1024 * 1024 + 123);
       const digest = sha256Digest(bytes);
