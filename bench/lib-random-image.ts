@@ -11,6 +11,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
+import { tarHeader } from '../test/support/oci-images';
 
 const fill = promisify(randomFill);
 
@@ -29,32 +30,6 @@ export interface LayoutImage {
   layers: { digest: string; size: number }[];
   /** Sum of the blob sizes (config and layers). */
   bytes: number;
-}
-
-/** A ustar header for one regular file (fixed owner and mtime). */
-function tarHeader(name: string, size: number): Buffer {
-  const header = Buffer.alloc(512);
-  const field = (value: string, offset: number, length: number): void => {
-    header.write(value, offset, length, 'utf8');
-  };
-  const octal = (value: number, offset: number, length: number): void =>
-    field(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length);
-  field(name, 0, 100);
-  octal(0o644, 100, 8);
-  octal(0, 108, 8);
-  octal(0, 116, 8);
-  octal(size, 124, 12);
-  octal(0, 136, 12);
-  field('        ', 148, 8);
-  field('0', 156, 1);
-  field('ustar\0', 257, 6);
-  field('00', 263, 2);
-  field('root', 265, 32);
-  field('root', 297, 32);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  field(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
-  return header;
 }
 
 /** The tar stream of one file of `size` random bytes, generated as it is read. */

@@ -41,7 +41,8 @@ const blob = (bytes: Buffer): TestBlob => ({ digest: sha256(bytes), size: bytes.
 
 // --- A minimal ustar writer: regular files only, fixed owner and mtime, so output is reproducible.
 
-function tarHeader(name: string, size: number): Buffer {
+/** A ustar header for one regular file (also used by the benchmarks' streamed random layers). */
+export function tarHeader(name: string, size: number): Buffer {
   const header = Buffer.alloc(512);
   let path = name;
   let prefix = '';
