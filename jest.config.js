@@ -19,6 +19,7 @@ const esm = [
   'openid-client',
   'oauth4webapi',
   'canonicalize',
+  '@renovatebot/pep440',
   // make-fetch-happen's proxy agents, loaded by @sigstore/sign (test/support/sigstore.ts).
   'agent-base',
   'proxy-agent-negotiate',

@@ -19,6 +19,7 @@ import { type PromotionEntity } from '../libs/core/promotion/promotion.entity';
 import { type RegistryTokens } from '../libs/core/registry/registry-tokens';
 import { SourceRegistries } from '../libs/core/registry/source-registries';
 import { AttestationsCheck } from '../libs/core/trust-checks/attestations.check';
+import { VerifiedAttestationsSource } from '../libs/core/trust-checks/verified-attestations.source';
 import { SignaturesCheck } from '../libs/core/trust-checks/signatures.check';
 import { TrustEvidenceSource } from '../libs/core/trust-checks/trust-evidence.source';
 import { type TrustEvidence } from '../libs/core/trust-checks/trust-evidence';
@@ -116,7 +117,10 @@ async function main(): Promise<void> {
     // --- The worker's wiring; no credentials in the source rule, so RegistryTokens is never asked.
     const registries = new SourceRegistries(new RegistryClientFactory(), {} as RegistryTokens);
     const evidence = new TimedEvidenceSource(registries);
-    const kinds = [new SignaturesCheck(evidence), new AttestationsCheck(evidence)];
+    const kinds = [
+      new SignaturesCheck(evidence),
+      new AttestationsCheck(new VerifiedAttestationsSource(evidence)),
+    ];
 
     const runOnce = async (host: string): Promise<RunResult> => {
       const promotion = {

@@ -3,6 +3,7 @@ import { AuditGuarantees1795305861500 } from './1795305861500-audit-guarantees';
 import { Approvals1795307187512 } from './1795307187512-approvals';
 import { WakeAfterCommit1795310000000 } from './1795310000000-wake-after-commit';
 import { PromotionAttestation1795309471436 } from './1795309471436-promotion-attestation';
+import { Advisories1795315392808 } from './1795315392808-advisories';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -12,4 +13,5 @@ export const MIGRATIONS: Function[] = [
   Approvals1795307187512,
   PromotionAttestation1795309471436,
   WakeAfterCommit1795310000000,
+  Advisories1795315392808,
 ];

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ConfigModule } from '../../libs/config';
 import {
+  AdvisoryModule,
   ApprovalModule,
   AuditModule,
   DatabaseModule,
@@ -14,6 +15,7 @@ import {
 } from '../../libs/core';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GlobalAuthGuard } from './auth/global-auth.guard';
+import { AdvisoriesController } from './controllers/advisories.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
@@ -34,6 +36,7 @@ import { ProblemFilter } from './http/problem.filter';
     PromotionModule,
     OpsModule,
     ApprovalModule,
+    AdvisoryModule,
   ],
   controllers: [
     HealthController,
@@ -42,6 +45,7 @@ import { ProblemFilter } from './http/problem.filter';
     EnvironmentsController,
     IdentityController,
     AuditController,
+    AdvisoriesController,
   ],
   providers: [
     BearerStrategy,

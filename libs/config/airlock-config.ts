@@ -70,6 +70,13 @@ export class AirlockConfig {
   @Max(16 * 1024 * 1024)
   API_BODY_LIMIT_BYTES = 64 * 1024;
 
+  /** Largest advisory archive (application/zip) accepted by POST /v1/advisories/imports. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(2 * 1024 * 1024 * 1024)
+  ADVISORY_UPLOAD_LIMIT_BYTES = 512 * 1024 * 1024;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -38,3 +38,6 @@ export * from './identity/identity-link.service';
 export * from './common/clock';
 export * from './promoter/promoter.module';
 export * from './promoter/promoter.service';
+export * from './advisory/advisory.module';
+export * from './advisory/advisory-import.service';
+export * from './advisory/advisory.dto';

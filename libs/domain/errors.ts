@@ -30,6 +30,8 @@ export enum ErrorCode {
   NotAwaitingApproval = 'not_awaiting_approval',
   StaleReview = 'stale_review',
   CommentRequired = 'comment_required',
+  /** An advisory upload is not OSV (or not readable): nothing from it was stored. */
+  InvalidAdvisories = 'invalid_advisories',
 }
 
 export class DomainError extends Error {

@@ -11,3 +11,5 @@ export * from './audit-verification';
 export * from './policy-schema';
 export * from './duration';
 export * from './approval-rules';
+export * from './scan-policy';
+export * from './spdx-license';

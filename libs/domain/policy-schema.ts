@@ -7,6 +7,8 @@ import {
   signaturesSectionProblems,
 } from './trust-policy';
 import { type PolicyDocument } from './policy';
+import { SCANS_SECTION_SCHEMA, scansSectionProblems } from './scan-policy';
+import { isSpdxLicense } from './spdx-license';
 
 /**
  * JSON Schema of a policy document. Every section refuses unknown fields, so a typo in a policy
@@ -67,6 +69,7 @@ export const POLICY_SCHEMA = {
     },
     signatures: SIGNATURES_SECTION_SCHEMA,
     attestations: ATTESTATIONS_SECTION_SCHEMA,
+    scans: SCANS_SECTION_SCHEMA,
   },
 } as const;
 
@@ -94,6 +97,7 @@ export function policyDocumentProblems(document: unknown): string[] {
       ...(document.attestations && !document.signatures
         ? ['/attestations: attestations need a signatures section naming who may sign them']
         : []),
+      ...(document.scans ? scansSectionProblems(document.scans, !!document.signatures, isSpdxLicense) : []),
       // Beyond the schema: patterns anchored and linear-time, keys parseable, names unique.
       ...[
         ...(document.signatures ? signaturesSectionProblems(document.signatures, '/signatures') : []),

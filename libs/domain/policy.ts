@@ -1,4 +1,5 @@
 import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
+import { type ScansSection } from './scan-policy';
 import { type AttestationsSection, type SignaturesSection } from './trust-policy';
 
 /**
@@ -13,6 +14,8 @@ export interface PolicyDocument {
   signatures?: SignaturesSection;
   /** What attested provenance and SBOMs must say (signed by the signers above). */
   attestations?: AttestationsSection;
+  /** What may be inside the image: secrets in its layers, vulnerabilities and licenses in its SBOM. */
+  scans?: ScansSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */
@@ -26,6 +29,19 @@ export interface CheckOutcome {
   kind: string;
   status: CheckStatus;
   summary: string;
+  /** One line per blocking finding, so a rejection lists each of them, not only a count. */
+  blocking?: string[];
+}
+
+/** Blocking findings listed in a rejection's reasons; the rest are in the check's findings. */
+export const MAX_LISTED_BLOCKING = 100;
+
+function reasonsOf(c: CheckOutcome): string[] {
+  const lines = c.blocking ?? [];
+  const listed = lines.slice(0, MAX_LISTED_BLOCKING).map((l) => `${c.kind}: ${l}`);
+  if (lines.length > MAX_LISTED_BLOCKING)
+    listed.push(`${c.kind}: ${lines.length - MAX_LISTED_BLOCKING} more (see the check's findings)`);
+  return [`${c.kind}: ${c.summary}`, ...listed];
 }
 
 export type EvaluationOutcome =
@@ -41,7 +57,7 @@ export type EvaluationOutcome =
 export function evaluateChecks(policy: PolicyDocument, checks: readonly CheckOutcome[]): EvaluationOutcome {
   const blocking = checks.filter((c) => c.status !== CheckStatus.Pass);
   if (blocking.length > 0) {
-    return { decision: 'rejected', reasons: blocking.map((c) => `${c.kind}: ${c.summary}`) };
+    return { decision: 'rejected', reasons: blocking.flatMap(reasonsOf) };
   }
   const needed = approvalsNeeded(policy.approvals);
   if (needed > 0) {

@@ -78,6 +78,16 @@ export interface AttestationVerification {
   findings: AttestationFinding[];
   errors: string[];
   summary: string;
+  /** The SBOMs of counted attestations (verified, about the digest, in an accepted format). */
+  sboms: VerifiedSbom[];
+}
+
+export interface VerifiedSbom {
+  /** The attestation's index among the findings. */
+  index: number;
+  format: SbomFormat;
+  /** The SBOM document itself (the statement's predicate). */
+  document: Record<string, unknown>;
 }
 
 export interface AttestationOptions {
@@ -116,11 +126,12 @@ function verifyAll(
   malformedIsError: boolean,
 ): AttestationVerification {
   const errors = contextErrors(context);
-  if (errors.length) return attestationVerdict([], context.policy, errors);
+  if (errors.length) return { ...attestationVerdict([], context.policy, errors), sboms: [] };
   const compiled = compileTrust(context.trust);
-  if (!compiled.ok) return attestationVerdict([], context.policy, [compiled.error]);
+  if (!compiled.ok) return { ...attestationVerdict([], context.policy, [compiled.error]), sboms: [] };
+  const sboms: VerifiedSbom[] = [];
   const findings = inputs.map((input, i) =>
-    attestationFinding(input, context, compiled.trust, firstIndex + i),
+    attestationFinding(input, context, compiled.trust, firstIndex + i, (sbom) => sboms.push(sbom)),
   );
   if (malformedIsError) {
     errors.push(
@@ -129,7 +140,7 @@ function verifyAll(
         .map((f) => `attestation #${f.index}: ${f.detail}`),
     );
   }
-  return attestationVerdict(findings, context.policy, errors);
+  return { ...attestationVerdict(findings, context.policy, errors), sboms };
 }
 
 function attestationFinding(
@@ -137,6 +148,7 @@ function attestationFinding(
   context: AttestationContext,
   trust: CompiledTrust,
   index: number,
+  onSbom: (sbom: VerifiedSbom) => void,
 ): AttestationFinding {
   const source = 'bundle' in input ? input.bundle : input.envelope;
   const at = (
@@ -190,11 +202,15 @@ function attestationFinding(
     );
   }
   const checked = checkPredicate(statement, kind, context);
-  return at(checked.reason, `${detail}; ${checked.detail}`, {
+  const result = at(checked.reason, `${detail}; ${checked.detail}`, {
     ...described,
     aboutArtifact: true,
     ...checked.extra,
   });
+  // The document is handed on, not kept in the finding: findings are stored, SBOMs can be large.
+  if (result.counted && kind === 'sbom' && result.sbomFormat)
+    onSbom({ index, format: result.sbomFormat, document: statement.predicate });
+  return result;
 }
 
 function contextErrors(context: AttestationContext): string[] {
@@ -466,7 +482,7 @@ export function attestationVerdict(
   findings: AttestationFinding[],
   policy: AttestationsSection,
   errors: string[] = [],
-): AttestationVerification {
+): Omit<AttestationVerification, 'sboms'> {
   if (errors.length > 0) return { status: CheckStatus.Error, findings, errors, summary: errors.join('; ') };
   const blocking: string[] = [];
   const provenance = findings.filter(

@@ -26,6 +26,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.NotAwaitingApproval]: 409,
   [ErrorCode.StaleReview]: 409,
   [ErrorCode.CommentRequired]: 400,
+  [ErrorCode.InvalidAdvisories]: 422,
 };
 
 /** RFC 9457 problem details, with Airlock's stable `code` and the request id. */

@@ -17,6 +17,13 @@ export interface CheckResult {
   status: CheckStatus;
   summary: string;
   findings: unknown[];
+  /** One line per blocking finding (what, where, how to fix), listed in a rejection's reasons. */
+  blocking?: string[];
+  /**
+   * With `error`: the image itself cannot be checked (a malformed or hostile layer), so running
+   * the check again cannot help. The request is rejected at once instead of retried.
+   */
+  permanent?: boolean;
 }
 
 /**

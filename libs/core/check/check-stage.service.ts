@@ -58,12 +58,18 @@ export class CheckStageService {
       results.push({ ...result, kind: kind.kind });
     }
 
-    const errored = results.filter((r) => r.status === CheckStatus.Error).map((r) => r.kind);
-    if (errored.length > 0) {
-      if (!lastAttempt) throw new CheckCouldNotRun(errored);
-      await this.move(promotionId, PromotionStatus.Checking, PromotionStatus.Failed, 'checks could not run', [
-        ...results.filter((r) => r.status === CheckStatus.Error).map((r) => `${r.kind}: ${r.summary}`),
-      ]);
+    // A check that could not run (a registry down) is retried; one that can never pass on this
+    // image (a tar bomb) counts as blocking below, like a failure.
+    const transient = results.filter((r) => r.status === CheckStatus.Error && !r.permanent);
+    if (transient.length > 0) {
+      if (!lastAttempt) throw new CheckCouldNotRun(transient.map((r) => r.kind));
+      await this.move(
+        promotionId,
+        PromotionStatus.Checking,
+        PromotionStatus.Failed,
+        'checks could not run',
+        transient.map((r) => `${r.kind}: ${r.summary}`),
+      );
       return;
     }
     const outcome = evaluateChecks(policy, results);

@@ -5,19 +5,23 @@ import { AttestationsCheck } from '../trust-checks/attestations.check';
 import { SignaturesCheck } from '../trust-checks/signatures.check';
 import { TrustChecksModule } from '../trust-checks/trust-checks.module';
 import { PromotionModule } from '../promotion/promotion.module';
+import { LicensesCheck } from '../scans/licenses.check';
+import { ScansModule } from '../scans/scans.module';
+import { SecretsCheck } from '../scans/secrets.check';
+import { VulnerabilitiesCheck } from '../scans/vulnerabilities.check';
 import { CHECK_KINDS, type CheckKind } from './check-kind';
 import { CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
 
 /** The check kinds the stage runs, in this order (each skips policies that do not ask for it). */
 @Module({
-  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule],
+  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule],
   providers: [
     CheckRepository,
     CheckStageService,
     {
       provide: CHECK_KINDS,
-      inject: [SignaturesCheck, AttestationsCheck],
+      inject: [SignaturesCheck, AttestationsCheck, SecretsCheck, VulnerabilitiesCheck, LicensesCheck],
       useFactory: (...kinds: CheckKind[]): CheckKind[] => kinds,
     },
   ],

@@ -1,3 +1,4 @@
+import { AdvisoryEntity, AdvisoryImportEntity, AdvisoryPackageEntity } from '../advisory/advisory.entity';
 import { ApprovalEntity } from '../approval/approval.entity';
 import { BreakGlassReviewEntity } from '../approval/break-glass-review.entity';
 import { IdentityLinkEntity } from '../identity/identity-link.entity';
@@ -27,4 +28,7 @@ export const ENTITIES = [
   RoleBindingEntity,
   IdentityLinkEntity,
   BreakGlassReviewEntity,
+  AdvisoryImportEntity,
+  AdvisoryEntity,
+  AdvisoryPackageEntity,
 ];

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CheckStatus, type PolicyDocument } from '../../domain';
-import { type AttestationInput, verifyAttestations } from '../../trust';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
-import { TrustEvidenceSource } from './trust-evidence.source';
+import { VerifiedAttestationsSource } from './verified-attestations.source';
 
 /**
  * In-toto attestations about the image (cosign `.att` envelopes and Sigstore bundles attached as
@@ -13,38 +12,22 @@ import { TrustEvidenceSource } from './trust-evidence.source';
 export class AttestationsCheck implements CheckKind {
   readonly kind = 'attestations';
 
-  constructor(private readonly evidence: TrustEvidenceSource) {}
+  constructor(private readonly attestations: VerifiedAttestationsSource) {}
 
   applies(policy: PolicyDocument): boolean {
     return policy.attestations !== undefined;
   }
 
   async run(ctx: CheckContext): Promise<CheckResult> {
-    const section = ctx.policy.attestations;
-    const signers = ctx.policy.signatures;
-    if (!section || !signers) {
+    const verified = this.attestations.forPromotion(ctx);
+    if (!verified) {
       return {
         status: CheckStatus.Error,
         summary: 'attestations need a signatures section naming their signers',
         findings: [],
       };
     }
-    const ev = await this.evidence.forPromotion(ctx);
-    const inputs: AttestationInput[] = [
-      ...ev.cosignAttestations.map((a) => ({ envelope: a.envelope, annotations: a.annotations })),
-      ...ev.attestationBundles.map((bundle) => ({ bundle })),
-    ];
-    const claims = ctx.promotion.claims;
-    const r = verifyAttestations(inputs, {
-      digest: ctx.promotion.digest,
-      trust: { policy: signers, trustedRoot: signers.trustedRoot },
-      policy: section,
-      ciClaims: {
-        repository: typeof claims.repository === 'string' ? claims.repository : undefined,
-        ref: typeof claims.ref === 'string' ? claims.ref : undefined,
-        sha: typeof claims.sha === 'string' ? claims.sha : undefined,
-      },
-    });
+    const r = await verified;
     return { status: r.status, summary: r.summary, findings: r.findings };
   }
 }

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { DomainError, ErrorCode, notFound } from '../../domain';
+import { normalisePackageName, splitEcosystem } from '../../sbom';
+import {
+  advisorySeverity,
+  jsonUploadDocuments,
+  type OsvAdvisory,
+  type OsvAffected,
+  osvProblems,
+  OsvUploadError,
+  type OsvUploadDocument,
+  zipUploadDocuments,
+} from '../../vuln';
+import { AuditRepository } from '../audit/audit.repository';
+import { decodeCursor, type Page, toPage } from '../common/cursor';
+import { type Caller } from '../identity/caller';
+import { type AdvisoryImportEntity } from './advisory.entity';
+import { AdvisoryImportView, AdvisoryView } from './advisory.dto';
+import { AdvisoryRepository, type StorableAdvisory, type UpsertCounts } from './advisory.repository';
+
+/** Imports take turns, so numbering and "newest modified wins" hold however many run at once. */
+const IMPORT_LOCK = 0x0a1e_0005;
+const BATCH = 1000;
+const MAX_PROBLEMS = 20;
+
+export type AdvisoryUpload =
+  { kind: 'json'; body: unknown; bytes: Buffer } | { kind: 'zip'; bytes: Buffer; fileName?: string };
+
+function storable(a: OsvAdvisory): StorableAdvisory {
+  // One row per package the advisory names, holding every affected entry for it.
+  const packages = new Map<string, StorableAdvisory['packages'][number]>();
+  for (const entry of a.affected ?? []) {
+    if (!entry.package) continue;
+    const { ecosystem, release } = splitEcosystem(entry.package.ecosystem);
+    const name = normalisePackageName(ecosystem, entry.package.name);
+    const key = `${ecosystem}\u0000${release}\u0000${name}`;
+    const row = packages.get(key) ?? { ecosystem, release, name, affected: [] as OsvAffected[] };
+    row.affected.push(entry);
+    packages.set(key, row);
+  }
+  return {
+    id: a.id,
+    modified: a.modified,
+    withdrawn: a.withdrawn ?? null,
+    aliases: a.aliases ?? [],
+    summary: (a.summary ?? a.details ?? '').slice(0, 500),
+    severity: advisorySeverity(a),
+    document: a,
+    packages: [...packages.values()],
+  };
+}
+
+/**
+ * Admins upload OSV advisories; the vulnerability scan matches against what is stored. An import
+ * is all or nothing: one invalid document refuses the whole upload and stores nothing.
+ */
+@Injectable()
+export class AdvisoryImportService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: AdvisoryRepository,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  /** `created` false: these exact bytes were imported before, and that import is returned. */
+  async import(
+    upload: AdvisoryUpload,
+    caller: Caller,
+  ): Promise<{ created: boolean; view: AdvisoryImportView }> {
+    const sha256 = createHash('sha256').update(upload.bytes).digest('hex');
+    const known = await this.repo.importBySha(sha256);
+    if (known) return { created: false, view: AdvisoryImportView.of(known) };
+    try {
+      return await this.db.transaction(async (m) => {
+        await m.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+        const again = await this.repo.importBySha(sha256, m);
+        if (again) return { created: false, view: AdvisoryImportView.of(again) };
+        const [{ seq }]: Array<{ seq: number }> = await m.query(
+          'SELECT coalesce(max(seq), 0) + 1 AS seq FROM advisory_import',
+        );
+        const source =
+          upload.kind === 'zip'
+            ? `application/zip${upload.fileName ? ` ${upload.fileName}` : ''}`
+            : 'application/json';
+        const [{ id }]: Array<{ id: string }> = await m.query(
+          `INSERT INTO advisory_import (seq, sha256, source, documents, added, updated, unchanged, created_by)
+           VALUES ($1, $2, $3, 0, 0, 0, 0, $4) RETURNING id`,
+          [seq, sha256, source, caller.actor],
+        );
+        const docs =
+          upload.kind === 'zip' ? zipUploadDocuments(upload.bytes) : jsonUploadDocuments(upload.body);
+        const counts = await this.store(docs, id, m);
+        await m.query(
+          'UPDATE advisory_import SET documents = $2, added = $3, updated = $4, unchanged = $5 WHERE id = $1',
+          [id, counts.documents, counts.added, counts.updated, counts.unchanged],
+        );
+        await this.audit.record(
+          {
+            actor: caller.actor,
+            action: 'advisories.imported',
+            subjectType: 'advisory_import',
+            subjectId: id,
+            details: { seq, sha256, source, ...counts },
+          },
+          m,
+        );
+        const row = await this.repo.importBySha(sha256, m);
+        return { created: true, view: AdvisoryImportView.of(row as AdvisoryImportEntity) };
+      });
+    } catch (e) {
+      if (e instanceof OsvUploadError)
+        throw new DomainError(ErrorCode.InvalidAdvisories, e.message, { problems: [e.message] });
+      // Two uploads of the same new bytes at once: the loser sees the winner's import.
+      if ((e as { code?: string }).code === '23505') {
+        const winner = await this.repo.importBySha(sha256);
+        if (winner) return { created: false, view: AdvisoryImportView.of(winner) };
+      }
+      throw e;
+    }
+  }
+
+  private async store(
+    docs: Iterable<OsvUploadDocument> | AsyncIterable<OsvUploadDocument>,
+    importId: string,
+    m: EntityManager,
+  ): Promise<UpsertCounts & { documents: number }> {
+    const totals = { documents: 0, added: 0, updated: 0, unchanged: 0 };
+    const problems: string[] = [];
+    let batch = new Map<string, StorableAdvisory>();
+    const flush = async () => {
+      const r = await this.repo.upsertBatch([...batch.values()], importId, m);
+      totals.added += r.added;
+      totals.updated += r.updated;
+      totals.unchanged += r.unchanged;
+      batch = new Map();
+    };
+    for await (const { where, doc } of docs) {
+      totals.documents += 1;
+      const found = osvProblems(doc);
+      if (found.length) {
+        problems.push(...found.map((p) => `${where}: ${p}`));
+        // Keep reading to report more than the first mistake, within reason.
+        if (problems.length >= MAX_PROBLEMS) break;
+        continue;
+      }
+      if (problems.length) continue;
+      const a = storable(doc as OsvAdvisory);
+      const twin = batch.get(a.id);
+      // The same id twice in one upload: the newer version is the one that counts.
+      if (!twin || Date.parse(twin.modified) < Date.parse(a.modified)) batch.set(a.id, a);
+      if (twin) totals.unchanged += 1;
+      if (batch.size >= BATCH) await flush();
+    }
+    if (problems.length) {
+      throw new DomainError(
+        ErrorCode.InvalidAdvisories,
+        `the upload is not valid OSV; nothing was imported: ${problems.slice(0, 3).join('; ')}`,
+        { problems: problems.slice(0, MAX_PROBLEMS) },
+      );
+    }
+    if (totals.documents === 0)
+      throw new DomainError(ErrorCode.InvalidAdvisories, 'the upload holds no OSV documents', {
+        problems: [],
+      });
+    await flush();
+    return totals;
+  }
+
+  async get(id: string): Promise<AdvisoryImportView> {
+    const row = /^[0-9a-f-]{36}$/.test(id) ? await this.repo.importById(id) : null;
+    if (!row) throw notFound('advisory import', id);
+    return AdvisoryImportView.of(row);
+  }
+
+  /** Newest first. */
+  async list(cursor: string | undefined, limit: number): Promise<Page<AdvisoryImportView>> {
+    const after = decodeCursor(cursor, ['seq']);
+    const seq = after && /^[0-9]{1,9}$/.test(after.seq) ? Number(after.seq) : undefined;
+    if (after && seq === undefined)
+      throw new DomainError(ErrorCode.ValidationFailed, 'cursor: not a cursor this API issued', {
+        field: 'cursor',
+      });
+    const rows = await this.repo.listImports(seq, limit + 1);
+    return toPage(
+      rows,
+      limit,
+      (r) => AdvisoryImportView.of(r),
+      (r) => ({ seq: String(r.seq) }),
+    );
+  }
+
+  async advisory(id: string): Promise<AdvisoryView> {
+    const row = await this.repo.advisory(id);
+    if (!row) throw notFound('advisory', id);
+    return AdvisoryView.of(row);
+  }
+}

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { readSbom, type SbomPackage } from '../../sbom';
+import { type CheckContext } from '../check/check-kind';
+import { VerifiedAttestationsSource } from '../trust-checks/verified-attestations.source';
+
+/** The packages of the image's verified SBOM attestations, merged. */
+export interface ImageSbom {
+  packages: SbomPackage[];
+  /** Which attestations they came from: `#2 cyclonedx`. */
+  sources: string[];
+  problems: string[];
+}
+
+export type SbomLookup = { found: true; sbom: ImageSbom } | { found: false; why: string };
+
+/**
+ * The SBOM-based scans read only SBOMs whose attestation verified with the policy's signers and
+ * is about the promoted digest: an unsigned SBOM could hide any package.
+ */
+@Injectable()
+export class SbomSource {
+  constructor(private readonly attestations: VerifiedAttestationsSource) {}
+
+  async forPromotion(ctx: CheckContext): Promise<SbomLookup> {
+    const verified = this.attestations.forPromotion(ctx);
+    if (!verified) return { found: false, why: 'the policy names no signers, so no SBOM can be trusted' };
+    const r = await verified;
+    if (r.sboms.length === 0) {
+      return {
+        found: false,
+        why: 'no SBOM attestation verified for this digest: attach one signed by a trusted signer (e.g. cosign attest --type cyclonedx)',
+      };
+    }
+    const packages: SbomPackage[] = [];
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const s of r.sboms) {
+      try {
+        const contents = readSbom(s.format, s.document);
+        problems.push(...contents.problems.map((p) => `#${s.index}: ${p}`));
+        for (const p of contents.packages) {
+          // Two SBOMs of one image (SPDX and CycloneDX) list the same packages.
+          const key = p.purl ?? `${p.name}@${p.version ?? ''}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          packages.push(p);
+        }
+      } catch (e) {
+        problems.push(`#${s.index}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return {
+      found: true,
+      sbom: { packages, sources: r.sboms.map((s) => `#${s.index} ${s.format}`), problems },
+    };
+  }
+}

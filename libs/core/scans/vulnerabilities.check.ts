@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { CheckStatus, type PolicyDocument } from '../../domain';
+import { matchVulnerabilities } from '../../vuln';
+import { AdvisoryRepository } from '../advisory/advisory.repository';
+import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
+import { Clock } from '../common/clock';
+import { SbomSource } from './sbom.source';
+
+/**
+ * The SBOM's packages against the imported OSV advisories, each ecosystem with its own version
+ * order, judged by the policy's ceiling, fixable-only rule and allow-list.
+ */
+@Injectable()
+export class VulnerabilitiesCheck implements CheckKind {
+  readonly kind = 'vulnerabilities';
+
+  constructor(
+    private readonly sboms: SbomSource,
+    private readonly advisories: AdvisoryRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  applies(policy: PolicyDocument): boolean {
+    return policy.scans?.vulnerabilities !== undefined;
+  }
+
+  async run(ctx: CheckContext): Promise<CheckResult> {
+    const section = ctx.policy.scans?.vulnerabilities;
+    if (!section)
+      return {
+        status: CheckStatus.Error,
+        summary: 'the policy has no vulnerabilities section',
+        findings: [],
+      };
+    const lookup = await this.sboms.forPromotion(ctx);
+    if (!lookup.found)
+      return { status: CheckStatus.Fail, summary: lookup.why, findings: [], blocking: [lookup.why] };
+    const database = await this.advisories.latestImport();
+    if (!database) {
+      // Matching against nothing would pass everything: refuse until an admin imports advisories.
+      return {
+        status: CheckStatus.Error,
+        summary: 'no advisories have been imported (POST /v1/advisories/imports)',
+        findings: [],
+      };
+    }
+    const { packages, sources, problems } = lookup.sbom;
+    const keys = new Map<string, { ecosystem: string; name: string }>();
+    for (const p of packages)
+      if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
+    const candidates = await this.advisories.candidatesFor([...keys.values()]);
+    const report = matchVulnerabilities(packages, candidates, section, new Date(this.clock.now()));
+    const notes = [
+      `SBOM ${sources.join(', ')}`,
+      `advisory import #${database.seq}`,
+      ...(problems.length ? [`${problems.length} SBOM entries unreadable`] : []),
+    ];
+    return {
+      status: report.status,
+      summary: `${report.summary} (${notes.join('; ')})`,
+      findings: [
+        ...report.findings,
+        ...report.unresolved.map((u) => ({ unresolved: u })),
+        ...problems.map((p) => ({ sbomProblem: p })),
+      ],
+      blocking: report.blocking,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './package-identity';
+export * from './sbom-packages';
+export * from './license-policy';

@@ -1,0 +1,129 @@
+import { identityOfPurl } from './package-identity';
+import { readSbom } from './sbom-packages';
+
+describe(identityOfPurl.name, () => {
+  it.each([
+    ['pkg:npm/%40babel/core@7.0.0', { ecosystem: 'npm', name: '@babel/core', release: '' }, '7.0.0'],
+    [
+      'pkg:pypi/Django_Rest.Framework@3.0',
+      { ecosystem: 'PyPI', name: 'django-rest-framework', release: '' },
+      '3.0',
+    ],
+    [
+      'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1',
+      { ecosystem: 'Maven', name: 'org.apache.logging.log4j:log4j-core', release: '' },
+      '2.14.1',
+    ],
+    [
+      'pkg:golang/golang.org/x/net@v0.16.0',
+      { ecosystem: 'Go', name: 'golang.org/x/net', release: '' },
+      'v0.16.0',
+    ],
+    ['pkg:cargo/smallvec@1.6.0', { ecosystem: 'crates.io', name: 'smallvec', release: '' }, '1.6.0'],
+    [
+      'pkg:deb/debian/libssl3@3.0.9-1?distro=debian-12.1&upstream=openssl',
+      { ecosystem: 'Debian', name: 'openssl', release: '12' },
+      '3.0.9-1',
+    ],
+    [
+      'pkg:apk/alpine/busybox-binsh@1.36.1-r1?distro=alpine-3.18.4&upstream=busybox',
+      { ecosystem: 'Alpine', name: 'busybox', release: 'v3.18' },
+      '1.36.1-r1',
+    ],
+  ])('%s', (purl, identity, version) => {
+    expect(identityOfPurl(purl)).toEqual({ identity, version });
+  });
+
+  it('has no identity for types without advisories here, and throws on a malformed purl', () => {
+    expect(identityOfPurl('pkg:generic/thing@1').identity).toBeNull();
+    expect(() => identityOfPurl('npm/lodash')).toThrow();
+  });
+});
+
+describe(readSbom.name, () => {
+  it('reads CycloneDX components, nested ones too, and their licenses', () => {
+    const r = readSbom('cyclonedx', {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.5',
+      components: [
+        {
+          name: 'lodash',
+          version: '4.17.20',
+          purl: 'pkg:npm/lodash@4.17.20',
+          licenses: [{ license: { id: 'MIT' } }],
+        },
+        {
+          name: 'parent',
+          version: '1.0.0',
+          purl: 'pkg:npm/parent@1.0.0',
+          licenses: [{ expression: 'MIT OR Apache-2.0' }],
+          components: [
+            {
+              name: 'child',
+              version: '2.0.0',
+              purl: 'pkg:npm/child@2.0.0',
+              licenses: [{ license: { id: 'MIT' } }, { license: { id: 'ISC' } }],
+            },
+          ],
+        },
+        {
+          name: 'named-only',
+          version: '1',
+          purl: 'pkg:npm/named-only@1',
+          licenses: [{ license: { name: 'Some custom text' } }],
+        },
+        { name: 'broken', purl: 'not a purl' },
+      ],
+    });
+    expect(r.packages.map((p) => [p.name, p.version, p.license])).toEqual([
+      ['lodash', '4.17.20', 'MIT'],
+      ['parent', '1.0.0', 'MIT OR Apache-2.0'],
+      ['child', '2.0.0', '(MIT) AND (ISC)'],
+      ['named-only', '1', null],
+      ['broken', null, null],
+    ]);
+    expect(r.problems).toEqual([expect.stringMatching(/^broken: malformed purl/)]);
+  });
+
+  it('reads SPDX packages: purl from externalRefs, concluded license before declared, NOASSERTION as none', () => {
+    const r = readSbom('spdx', {
+      spdxVersion: 'SPDX-2.3',
+      packages: [
+        { name: 'image', versionInfo: '1', licenseConcluded: 'NOASSERTION' },
+        {
+          name: 'requests',
+          versionInfo: '2.19.0',
+          licenseConcluded: 'NOASSERTION',
+          licenseDeclared: 'Apache-2.0',
+          externalRefs: [
+            {
+              referenceCategory: 'PACKAGE-MANAGER',
+              referenceType: 'purl',
+              referenceLocator: 'pkg:pypi/requests@2.19.0',
+            },
+          ],
+        },
+        { name: 'gpl-thing', versionInfo: '1.0', licenseConcluded: 'GPL-3.0-only', licenseDeclared: 'MIT' },
+      ],
+    });
+    expect(r.packages.map((p) => [p.name, p.purl, p.license])).toEqual([
+      ['image', null, null],
+      ['requests', 'pkg:pypi/requests@2.19.0', 'Apache-2.0'],
+      ['gpl-thing', null, 'GPL-3.0-only'],
+    ]);
+  });
+
+  it('refuses a document that is not the format it claims', () => {
+    expect(() => readSbom('cyclonedx', { spdxVersion: 'SPDX-2.3' })).toThrow(/not a CycloneDX/);
+    expect(() => readSbom('spdx', { bomFormat: 'CycloneDX' })).toThrow(/not an SPDX/);
+    expect(() => readSbom('spdx', 'text')).toThrow();
+  });
+
+  it('survives hostile shapes: deep nesting, wrong types', () => {
+    let deep: Record<string, unknown> = { name: 'leaf', purl: 'pkg:npm/leaf@1' };
+    for (let i = 0; i < 100; i++) deep = { name: `n${i}`, components: [deep] };
+    const r = readSbom('cyclonedx', { bomFormat: 'CycloneDX', components: [deep, 5, null, { name: 7 }] });
+    expect(r.problems).toContainEqual(expect.stringMatching(/nested deeper/));
+    expect(readSbom('cyclonedx', { bomFormat: 'CycloneDX', components: 'x' }).packages).toEqual([]);
+  });
+});
