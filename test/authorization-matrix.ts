@@ -270,6 +270,32 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 201 },
   },
+
+  // Advisories: global admins import; everyone with a role reads.
+  {
+    method: 'POST',
+    path: '/v1/advisories/imports',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/advisories/imports',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/advisories/imports/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/advisories/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
 ];
 
 /** `GET /v1/promotions/:id`: how routes are named in the matrix, the tests and their messages. */

@@ -57,6 +57,33 @@ export const SECRETLINT_CONFIG: SecretlintConfig = {
   ],
 };
 
+type SecretlintRuleEntry = SecretlintConfig['rules'][number];
+
+/** Ids of the secretlint rules in SECRETLINT_CONFIG, in their order. */
+export const SECRETLINT_RULE_IDS: readonly string[] = SECRETLINT_CONFIG.rules.map((r) => r.id);
+
+// A file that can match a few rules runs only those; the same few sets come back again and again.
+const MAX_CACHED_CONFIGS = 256;
+const configsByRules = new Map<string, SecretlintConfig>();
+
+/**
+ * SECRETLINT_CONFIG with only the rules in `ruleIds`, in the same order. A rule's reports do not
+ * depend on the other rules (none of them filters or ignores another's messages, `filter-comments`
+ * being left out), and secretlint sorts messages stably by position, so the messages of a subset
+ * are those of the whole config for the rules in it, in the same order.
+ */
+export function secretlintConfigFor(ruleIds: ReadonlySet<string>): SecretlintConfig {
+  const rules: SecretlintRuleEntry[] = SECRETLINT_CONFIG.rules.filter((r) => ruleIds.has(r.id));
+  const key = rules.map((r) => r.id).join('\n');
+  let config = configsByRules.get(key);
+  if (!config) {
+    config = { ...SECRETLINT_CONFIG, rules };
+    if (configsByRules.size >= MAX_CACHED_CONFIGS) configsByRules.clear();
+    configsByRules.set(key, config);
+  }
+  return config;
+}
+
 /** What a finding is, by rule id; anything else falls back to its message id. */
 export const RULE_TITLES: Record<string, string> = {
   'aws/AWSAccessKeyID': 'AWS access key ID',
@@ -85,8 +112,9 @@ export interface EntropyMatch {
   value: string;
 }
 
-// Every secret-looking name contains one of these: files without any skip the rule.
-const SECRET_HINT = /secret|token|passw|pwd|credential|key/i;
+/** Every secret-looking name contains one of these (in any case): text without any skips the rule. */
+export const SECRET_HINT_WORDS = ['secret', 'token', 'passw', 'pwd', 'credential', 'key'] as const;
+const SECRET_HINT = new RegExp(SECRET_HINT_WORDS.join('|'), 'i');
 // `=` or `:` followed by at least 16 value characters; the name is then read backwards.
 const VALUE_CHAR = '[^\\s"\'`,;(){}[\\]<>]';
 const OPERATOR_THEN_VALUE = new RegExp(`[:=][ \\t]*["']?(${VALUE_CHAR}{16,256})(?!${VALUE_CHAR})`, 'g');
@@ -134,11 +162,58 @@ function looksRandom(value: string): boolean {
  * secret. Paths, URLs, templates, placeholders and references to other variables are left alone.
  */
 export function findHighEntropyAssignments(content: string): EntropyMatch[] {
+  return SECRET_HINT.test(content) ? assignmentsIn(content) : [];
+}
+
+export interface EntropySpanMatch {
+  /** 1-based line number. */
+  line: number;
+  value: string;
+}
+
+/**
+ * ASCII characters no part of an assignment the entropy rule reports can hold (not a value
+ * character, blank, quote, operator or name character) and that always stand for themselves in
+ * UTF-8: text between two of them can be read on its own.
+ */
+export const ASSIGNMENT_BREAKS = '\n\v\f\r`,;(){}[]<>';
+
+const NEWLINE = 0x0a;
+
+/**
+ * `findHighEntropyAssignments` on the UTF-8 text of `bytes`, reading only the given spans: `spans`
+ * holds `[start, end)` byte offsets, in order, each a run between ASSIGNMENT_BREAKS. Given every
+ * span that holds a hint word, it finds exactly what the whole text gives: no reported assignment
+ * crosses a break (so the regex's matches in a span are those of the whole text, and the name read
+ * back from an operator stays in its span), every secret-looking name holds a hint word, and a
+ * break byte is that character in the text, so a span's bytes decode to that piece of the text.
+ */
+export function findHighEntropyAssignmentsInSpans(
+  bytes: Buffer,
+  spans: readonly number[],
+): EntropySpanMatch[] {
+  const found: EntropySpanMatch[] = [];
+  // Line numbers are counted only when something is found, which is rare.
+  let counted = 0;
+  let line = 1;
+  for (let i = 0; i + 1 < spans.length; i += 2) {
+    const [start, end] = [spans[i], spans[i + 1]];
+    const matches = assignmentsIn(bytes.toString('utf8', start, end));
+    if (matches.length === 0) continue;
+    for (let nl = bytes.indexOf(NEWLINE, counted); nl !== -1 && nl < start; nl = bytes.indexOf(NEWLINE, nl + 1))
+      line += 1;
+    counted = start;
+    for (const m of matches) found.push({ line, value: m.value });
+  }
+  return found;
+}
+
+/** The assignments of the entropy rule in `text`, without the hint-word gate. */
+function assignmentsIn(text: string): EntropyMatch[] {
   const found: EntropyMatch[] = [];
-  if (!SECRET_HINT.test(content)) return found;
-  for (const m of content.matchAll(OPERATOR_THEN_VALUE)) {
+  for (const m of text.matchAll(OPERATOR_THEN_VALUE)) {
     const value = m[1];
-    const name = nameBefore(content, m.index);
+    const name = nameBefore(text, m.index);
     if (!name || !SECRET_HINT.test(name) || !isSecretName(name)) continue;
     if (/^[/~.$%]/.test(value) || value.includes('://') || value.includes('${') || value.includes('{{'))
       continue;

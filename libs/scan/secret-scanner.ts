@@ -4,7 +4,15 @@
 import { createHash } from 'node:crypto';
 import { lintSource } from '@secretlint/core';
 import { secretLintProfiler } from '@secretlint/profiler';
-import { findHighEntropyAssignments, RULE_TITLES, SECRETLINT_CONFIG } from './secret-rules';
+import { planSecretScan } from './secret-prefilter';
+import {
+  findHighEntropyAssignments,
+  findHighEntropyAssignmentsInSpans,
+  RULE_TITLES,
+  SECRETLINT_CONFIG,
+  type SecretlintConfig,
+  secretlintConfigFor,
+} from './secret-rules';
 
 // On by default, the profiler keeps a performance mark per rule and file forever: about 11 KB of
 // heap per file scanned, and a third of the speed.
@@ -66,6 +74,8 @@ export function fixFor(path: string): string {
   return `remove ${path} from the image (a later layer deleting it does not remove it from earlier layers) and rotate the credential`;
 }
 
+const ENTROPY_RULE = 'entropy/assignment';
+
 /** Keys of secretlint message data that hold the matched secret (others are labels). */
 const SECRET_DATA_KEYS = ['KEY', 'TOKEN', 'ID', 'CREDENTIAL', 'URI', 'URL'];
 
@@ -83,6 +93,8 @@ interface RawMatch {
   rule: string;
   secret: string;
   index: number;
+  /** When known without `index` (the entropy rule reading spans of bytes). */
+  line?: number;
 }
 
 type LintMessage = Awaited<ReturnType<typeof lintSource>>['messages'][number];
@@ -118,20 +130,57 @@ function secretOf(message: LintMessage, content: string): RawMatch {
   return { rule, secret: content.slice(start, end), index: start };
 }
 
-/** Every credential in one file. The content is scanned as UTF-8 text. */
+export interface ScanFileOptions {
+  /**
+   * Run only the rules that could report something in the file (secret-prefilter.ts). Default
+   * true; false runs every rule on every file, as the reference the filtered scan is tested against.
+   */
+  prefilter?: boolean;
+}
+
+async function secretlintMatches(path: string, content: string, config: SecretlintConfig): Promise<RawMatch[]> {
+  const result = await lintSource({
+    source: syntheticSource(path, content),
+    options: { config, noPhysicFilePath: true },
+  });
+  return result.messages.map((m) => secretOf(m, content));
+}
+
+/** Every rule on the whole text: the reference the planned scan is tested against. */
+async function everyRule(path: string, content: string): Promise<RawMatch[]> {
+  const matches = await secretlintMatches(path, content, SECRETLINT_CONFIG);
+  for (const m of findHighEntropyAssignments(content))
+    matches.push({ rule: ENTROPY_RULE, secret: m.value, index: m.index });
+  return matches;
+}
+
+/** Only the rules that could report something in the file (secret-prefilter.ts). */
+async function plannedRules(path: string, bytes: Buffer, text: () => string): Promise<RawMatch[]> {
+  const plan = planSecretScan(path, bytes);
+  // Most files: no rule can match, and the text is never decoded.
+  const matches =
+    plan.rules.size > 0 ? await secretlintMatches(path, text(), secretlintConfigFor(plan.rules)) : [];
+  for (const m of findHighEntropyAssignmentsInSpans(bytes, plan.entropySpans))
+    matches.push({ rule: ENTROPY_RULE, secret: m.value, index: -1, line: m.line });
+  return matches;
+}
+
+/**
+ * Every credential in one file. The content is scanned as UTF-8 text (a string as its UTF-8
+ * encoding, so a lone surrogate reads as U+FFFD).
+ */
 export async function scanFileForSecrets(
   file: { path: string; content: Buffer | string },
   layer: string,
+  options: ScanFileOptions = {},
 ): Promise<SecretFinding[]> {
-  const content = typeof file.content === 'string' ? file.content : file.content.toString('utf8');
-  const result = await lintSource({
-    source: syntheticSource(file.path, content),
-    options: { config: SECRETLINT_CONFIG, noPhysicFilePath: true },
-  });
-  const matches: RawMatch[] = result.messages.map((m) => secretOf(m, content));
-  for (const m of findHighEntropyAssignments(content))
-    matches.push({ rule: 'entropy/assignment', secret: m.value, index: m.index });
-
+  const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+  let decoded: string | undefined;
+  const text = (): string => (decoded ??= bytes.toString('utf8'));
+  const matches =
+    options.prefilter === false
+      ? await everyRule(file.path, text())
+      : await plannedRules(file.path, bytes, text);
   const findings: SecretFinding[] = [];
   const seen = new Set<string>();
   for (const m of matches) {
@@ -144,7 +193,7 @@ export async function scanFileForSecrets(
       title: RULE_TITLES[m.rule] ?? m.rule.split('/').pop()!.replace(/_/g, ' '),
       layer,
       path: file.path,
-      line: lineAt(content, m.index),
+      line: m.line ?? lineAt(text(), m.index),
       fingerprint,
       preview: maskSecret(m.secret),
       fix: fixFor(file.path),

@@ -238,7 +238,30 @@ describe('authorization matrix', () => {
     'GET /v1/audit/export': read(() => '/v1/audit/export'),
     'GET /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
     'POST /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
+
+    'POST /v1/advisories/imports': async () => ({ path: '/v1/advisories/imports', body: osvAdvisory() }),
+    'GET /v1/advisories/imports': read(() => '/v1/advisories/imports'),
+    'GET /v1/advisories/imports/:id': async () => ({
+      path: `/v1/advisories/imports/${(await newImport()).id}`,
+    }),
+    'GET /v1/advisories/:id': async () => ({ path: `/v1/advisories/${(await newImport()).advisory}` }),
   };
+
+  /** A fresh OSV advisory: new bytes, so each import is a new one. */
+  function osvAdvisory(): Record<string, unknown> {
+    return {
+      id: `AUTHZ-${hex()}`,
+      modified: new Date().toISOString(),
+      affected: [{ package: { ecosystem: 'npm', name: `authz-${hex()}` }, versions: ['1.0.0'] }],
+    };
+  }
+
+  async function newImport(): Promise<{ id: string; advisory: string }> {
+    const doc = osvAdvisory();
+    const res = await rig.call('POST', '/v1/advisories/imports', { as: 'admin', body: doc });
+    if (res.status !== 201) throw new Error(`advisory import: ${res.status} ${JSON.stringify(res.body)}`);
+    return { id: res.body.id as string, advisory: doc.id as string };
+  }
 
   /** Every route the server maps: the OpenAPI document plus Nest's route log (hidden routes too). */
   async function servedRoutes(): Promise<{ openApi: Set<string>; nest: Set<string> }> {

@@ -13,7 +13,7 @@ interface Case {
   path: () => string;
   as?: ClientName | null;
   body?: unknown;
-  rawBody?: string;
+  rawBody?: string | Buffer;
   headers?: Record<string, string>;
   status: number | number[];
   code?: string | string[];
@@ -763,6 +763,157 @@ const CASES: Record<string, Case[]> = {
     },
   ],
 
+  'POST /v1/advisories/imports': [
+    // An array is a valid upload, and OSV documents may carry fields Airlock does not read.
+    ...bodyCases(
+      'POST',
+      () => '/v1/advisories/imports',
+      'admin',
+      () => ({
+        id: `BAD-${uid}`,
+        modified: '2026-01-01T00:00:00Z',
+      }),
+    ).filter((c) => !['array instead of object', 'prototype member names as fields'].includes(c.name)),
+    {
+      name: 'not an OSV document',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      body: { hello: 'world' },
+      status: 422,
+      code: 'invalid_advisories',
+    },
+    {
+      name: 'one bad document among good ones (all or nothing)',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      body: [
+        { id: `GOOD-${uid}`, modified: '2026-01-01T00:00:00Z' },
+        { id: `BAD-${uid}`, modified: '2026-02-30T00:00:00Z' },
+      ],
+      status: 422,
+      code: 'invalid_advisories',
+    },
+    {
+      name: 'an id with a path in it',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      body: { id: '../../etc/passwd', modified: '2026-01-01T00:00:00Z' },
+      status: 422,
+      code: 'invalid_advisories',
+    },
+    {
+      name: 'an empty array',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      body: [],
+      status: 422,
+      code: 'invalid_advisories',
+    },
+    {
+      name: 'application/zip that is not a zip',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      rawBody: Buffer.from('PK\u0003\u0004 but not really a zip archive'),
+      headers: { 'content-type': 'application/zip' },
+      status: 422,
+      code: 'invalid_advisories',
+    },
+    {
+      name: 'a hostile file name header',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      body: { id: `NAME-${uid}`, modified: '2026-01-01T00:00:00Z' },
+      headers: { 'content-type': 'application/json', 'x-file-name': '../../x.zip' },
+      status: 400,
+      code: V,
+      field: 'x-file-name',
+    },
+    {
+      name: 'an XML body',
+      method: 'POST',
+      path: () => '/v1/advisories/imports',
+      as: 'admin',
+      rawBody: '<osv/>',
+      headers: { 'content-type': 'application/xml' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+  ],
+  'POST /v1/promotions with a zip body': [
+    {
+      name: 'application/zip is only for advisory imports',
+      method: 'POST',
+      path: () => '/v1/promotions',
+      as: 'requester',
+      rawBody: Buffer.from('PK\u0003\u0004'),
+      headers: { 'content-type': 'application/zip' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+  ],
+  'GET /v1/advisories/imports': [
+    {
+      name: 'a cursor this API did not issue',
+      method: 'GET',
+      path: () => `/v1/advisories/imports?cursor=${cursor({ seq: '1; DROP TABLE advisory' })}`,
+      as: 'auditor',
+      status: 400,
+      code: V,
+      field: 'cursor',
+    },
+    {
+      name: 'a limit over 200',
+      method: 'GET',
+      path: () => '/v1/advisories/imports?limit=100000',
+      as: 'auditor',
+      status: 400,
+      code: V,
+      field: 'limit',
+    },
+  ],
+  'GET /v1/advisories/imports/:id': [
+    {
+      name: 'not a uuid',
+      method: 'GET',
+      path: () => `/v1/advisories/imports/${encodeURIComponent(SQL)}`,
+      as: 'auditor',
+      status: 400,
+      code: V,
+    },
+    {
+      name: 'an import that does not exist',
+      method: 'GET',
+      path: () => `/v1/advisories/imports/${MISSING}`,
+      as: 'auditor',
+      status: 404,
+      code: 'not_found',
+    },
+  ],
+  'GET /v1/advisories/:id': [
+    {
+      name: 'an id with SQL in it',
+      method: 'GET',
+      path: () => `/v1/advisories/${encodeURIComponent(SQL)}`,
+      as: 'auditor',
+      status: 400,
+      code: V,
+      field: 'id',
+    },
+    {
+      name: 'an advisory that is not stored',
+      method: 'GET',
+      path: () => '/v1/advisories/GHSA-none-none-none',
+      as: 'auditor',
+      status: 404,
+      code: 'not_found',
+    },
+  ],
   'GET /v1/audit': [
     ...(
       [
@@ -885,6 +1036,9 @@ const TABLES = [
   'policy_version',
   'trusted_issuer',
   'role_binding',
+  'advisory_import',
+  'advisory',
+  'advisory_package',
 ];
 
 describe('bad input', () => {

@@ -31,7 +31,7 @@ export interface CallOptions {
   as?: ClientName | null;
   token?: string;
   body?: unknown;
-  rawBody?: string;
+  rawBody?: string | Buffer;
   headers?: Record<string, string>;
 }
 
@@ -109,7 +109,7 @@ export class Rig {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     const token = o.token ?? (o.as ? await this.token(o.as) : undefined);
     if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined = o.rawBody;
+    let body: string | Buffer | undefined = o.rawBody;
     if (o.body !== undefined) body = JSON.stringify(o.body);
     if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['content-type'] = 'application/json';
