@@ -74,6 +74,16 @@ function blockingDecision(
   return { blocking: false, note: `${f.severity}, within the ceiling (${policy.maxSeverity})` };
 }
 
+/**
+ * The name to upgrade: Go modules and Maven artifacts by their full coordinates (`net` alone
+ * says little); distribution packages by the installed binary package, whose version it is.
+ */
+function shownName(p: SbomPackage): string {
+  return p.identity && (p.identity.ecosystem === 'Go' || p.identity.ecosystem === 'Maven')
+    ? p.identity.name
+    : p.name;
+}
+
 const describe = (f: VulnerabilityFinding): string => {
   const aka = f.aliases.length ? ` (${f.aliases.slice(0, 3).join(', ')})` : '';
   const rated = f.score !== null ? `${f.severity} ${f.score}` : f.severity;
@@ -118,8 +128,8 @@ export function matchVulnerabilities(
           vector: c.severity.vector,
           fixedIn: v.fixedIn,
           fix: v.fixedIn
-            ? `upgrade ${p.name} to ${v.fixedIn} or later`
-            : `no fixed version is published: remove ${p.name} or allow-list ${c.id} with a reason`,
+            ? `upgrade ${shownName(p)} to ${v.fixedIn} or later`
+            : `no fixed version is published: remove ${shownName(p)} or allow-list ${c.id} with a reason`,
         };
         findings.push({ ...base, ...blockingDecision(base, policy, now) });
         break;

@@ -1,14 +1,16 @@
+import { cachedParser } from './parse-cache';
 import { type VersionScheme } from './version-scheme';
 
 /*
  * A port of apk-tools' version comparison (src/version.c, `apk_version_compare`), the ordering of
  * Alpine's secdb and OSV's Alpine ranges. Grammar: digit{.digit}...{letter}{_suffix{#}}...{~hash}{-r#}.
  *
- * The token rules are those of the current apk-tools tokenizer, which orders every well-formed 2.x
- * version as 2.x did but fixes two 2.x defects that apk-tools' own test data now pins down:
- * `6.0_pre1 < 6.0` (2.x mis-read a `.0` component followed by a suffix) and suffix numbers beyond
- * 32 bits such as `_pre20191002222144`. A `~hash` (a git commit) is validated but ignored when
- * ordering: it identifies a build, it does not say which build is newer.
+ * The token rules are those of the current apk-tools tokenizer (the rewrite that apk-tools 3 ships),
+ * which orders every well-formed 2.x version as 2.x did but fixes two 2.x defects that apk-tools'
+ * own test data now pins down: `6.0_pre1 < 6.0` (2.x mis-read a `.0` component followed by a
+ * suffix) and numbers beyond 32 bits such as `_pre20191002222144`. A `~hash` (a git commit) is
+ * validated but ignored when ordering: it names a build, not a newer one. (apk-tools 3 compares two
+ * hashes as text; 2.x stopped reading at the `~`, ignoring the revision after it too.)
  */
 
 const Token = {
@@ -43,8 +45,8 @@ const isLowerLetter = (code: number): boolean => code >= 0x61 && code <= 0x7a;
 const isHexDigit = (code: number): boolean =>
   isDigit(code) || (code >= 0x61 && code <= 0x66) || (code >= 0x41 && code <= 0x46);
 
-/** Walks a version token by token; `token` says what `value` (and `suffix`) hold. */
-class Tokens {
+/** token_next's state machine: walks a version token by token; `token` says what `value` holds. */
+class TokenReader {
   token: Token = Token.InitialDigit;
   value = '';
   suffix = 0;
@@ -99,12 +101,6 @@ class Tokens {
     }
   }
 
-  /** Like next, but steps over a commit hash, which takes no part in ordering. */
-  nextOrdered(): void {
-    this.next();
-    if (this.token === Token.CommitHash) this.next();
-  }
-
   private readDigits(): void {
     this.value = this.readWhile(isDigit);
     if (this.value.length === 0) this.token = Token.Invalid;
@@ -121,31 +117,56 @@ class Tokens {
   }
 }
 
+/** One token as ordering sees it. */
+interface ApkToken {
+  readonly token: Token;
+  readonly value: string;
+  /** For numbers: the digits without leading zeros, compared numerically. */
+  readonly significant: string;
+  readonly suffix: number;
+}
+
+/**
+ * A version's tokens in order, ending with End or, where apk would stop reading, Invalid. Commit
+ * hashes are validated by the reader but left out: they take no part in ordering.
+ */
+const tokenize = cachedParser((version: string): readonly ApkToken[] => {
+  const tokens: ApkToken[] = [];
+  const reader = new TokenReader(version);
+  for (;;) {
+    const { token, value, suffix } = reader;
+    if (token !== Token.CommitHash)
+      tokens.push({ token, value, suffix, significant: value.replace(/^0+/, '') });
+    if (token >= Token.End) return tokens;
+    reader.next();
+  }
+});
+
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Numeric order of digit runs of any length (apk uses 64 bits; no real version needs more). */
-function compareDecimal(a: string, b: string): number {
-  const x = a.replace(/^0+/, '');
-  const y = b.replace(/^0+/, '');
+function compareNumbers(a: ApkToken, b: ApkToken): number {
+  const x = a.significant;
+  const y = b.significant;
   return x.length !== y.length ? (x.length < y.length ? -1 : 1) : compareText(x, y);
 }
 
 /** token_cmp, for two tokens of the same type. */
-function compareTokens(a: Tokens, b: Tokens): number {
+function compareTokens(a: ApkToken, b: ApkToken): number {
   switch (a.token) {
     case Token.Digit:
       // Like Gentoo, a component after a dot with a leading zero is a decimal fraction: 1.05 < 1.1.
       if (a.value.startsWith('0') || b.value.startsWith('0')) return compareText(a.value, b.value);
-      return compareDecimal(a.value, b.value);
+      return compareNumbers(a, b);
     case Token.InitialDigit:
     case Token.SuffixNumber:
     case Token.RevisionNumber:
-      return compareDecimal(a.value, b.value);
+      return compareNumbers(a, b);
     case Token.Suffix:
       return a.suffix === b.suffix ? 0 : a.suffix < b.suffix ? -1 : 1;
     case Token.Letter:
       return compareText(a.value, b.value);
-    case Token.CommitHash: // never compared: nextOrdered steps over hashes
+    case Token.CommitHash: // never compared: tokenize leaves hashes out
     case Token.End:
     case Token.Invalid:
       return 0;
@@ -153,26 +174,28 @@ function compareTokens(a: Tokens, b: Tokens): number {
 }
 
 export function isValidApkVersion(version: string): boolean {
-  const tokens = new Tokens(version);
-  while (tokens.token < Token.End) tokens.next();
-  return tokens.token === Token.End;
+  const tokens = tokenize(version);
+  return tokens[tokens.length - 1].token === Token.End;
 }
 
 /** `apk version -t` as a comparator. */
 export function compareApkVersions(a: string, b: string): number {
-  const left = new Tokens(a);
-  const right = new Tokens(b);
-  while (left.token === right.token && left.token < Token.End) {
-    const result = compareTokens(left, right);
+  const left = tokenize(a);
+  const right = tokenize(b);
+  // Both lists end with End or Invalid, where the walk stops, so indexing stays in bounds.
+  let i = 0;
+  while (left[i].token === right[i].token && left[i].token < Token.End) {
+    const result = compareTokens(left[i], right[i]);
     if (result !== 0) return result;
-    left.nextOrdered();
-    right.nextOrdered();
+    i++;
   }
-  if (left.token === right.token) return 0;
+  const l = left[i];
+  const r = right[i];
+  if (l.token === r.token) return 0;
   // Equal so far and one goes on: a pre-release suffix makes it older, anything else newer.
-  if (left.token === Token.Suffix && left.suffix < SUFFIX_NONE) return -1;
-  if (right.token === Token.Suffix && right.suffix < SUFFIX_NONE) return 1;
-  return left.token > right.token ? -1 : 1;
+  if (l.token === Token.Suffix && l.suffix < SUFFIX_NONE) return -1;
+  if (r.token === Token.Suffix && r.suffix < SUFFIX_NONE) return 1;
+  return l.token > r.token ? -1 : 1;
 }
 
 export const ALPINE_SCHEME: VersionScheme = {

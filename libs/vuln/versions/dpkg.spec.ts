@@ -148,6 +148,26 @@ const VERSIONS = [
   '5.10.0-28',
   '1.19.7-1~bpo10+1',
   '1.19.7-1',
+  // combinations of the above
+  '0.0.0',
+  '9',
+  '10',
+  '3:0',
+  '2:1.0~',
+  '1:1.0+1',
+  '1.0a~',
+  '1.0~a~',
+  '1.0-1~~',
+  '1.0-1.0',
+  '1.0-1.01',
+  '1.0-0+b1',
+  '1.0b1-1',
+  '1.2.3a-1',
+  '1.0~rc1+dfsg-1',
+  '1.0+dfsg~rc1',
+  '1.0.0~alpha.1',
+  '1.0.0~alpha.2',
+  '1.0.0~alpha.10',
 ];
 
 /** Strings dpkg refuses (errors or syntax warnings), for the validity comparison. */

@@ -85,7 +85,19 @@ describe('PyPI scheme', () => {
   });
 
   it('agrees with @renovatebot/pep440 valid()', () => {
-    const candidates = [...VERSIONS, '', ' 1.0', '1.0 ', 'not-a-version', '1.0.', '1..0', '1.0+', '1.0+a..b', '1!', '!1'];
+    const candidates = [
+      ...VERSIONS,
+      '',
+      ' 1.0',
+      '1.0 ',
+      'not-a-version',
+      '1.0.',
+      '1..0',
+      '1.0+',
+      '1.0+a..b',
+      '1!',
+      '!1',
+    ];
     expect(candidates.filter((v) => PYPI_SCHEME.valid(v) !== (valid(v) !== null))).toEqual([]);
   });
 

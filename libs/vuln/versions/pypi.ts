@@ -33,8 +33,9 @@ function sortKey(version: ParsedVersion): SortKey {
   const dev = version.dev ?? Infinity;
   // Local segments: alphanumeric parts before numeric ones, numeric ones numerically.
   const local =
-    version.local?.map((part): SortKey => (Number.isNaN(Number(part)) ? [-Infinity, part] : [Number(part), ''])) ??
-    -Infinity;
+    version.local?.map((part): SortKey =>
+      Number.isNaN(Number(part)) ? [-Infinity, part] : [Number(part), ''],
+    ) ?? -Infinity;
   return [version.epoch, release, pre, post, dev, local];
 }
 

@@ -2,14 +2,14 @@ import { parse, type SemVer } from 'semver';
 import { cachedParser } from './parse-cache';
 import { type VersionScheme } from './version-scheme';
 
+const STARTS_WITH_DIGIT = /^[0-9]/;
+
 /**
  * OSV's Go entries write `1.2.3` while Go module versions and purls write `v1.2.3`, so one leading
  * `v` is dropped before parsing. Build metadata (Go's `+incompatible`) is ignored by semver ordering,
  * and Go pseudo-versions (`v0.0.0-20200101000000-abcdef123456`, `v1.2.4-0.2020...`) are ordinary
  * prereleases whose fixed-width timestamps sort correctly as text.
  */
-const STARTS_WITH_DIGIT = /^[0-9]/;
-
 const parseSemver = cachedParser((version: string): SemVer | null => {
   const bare = version.startsWith('v') ? version.slice(1) : version;
   // The semver package would also take blanks around the version and a second `v`; we do not.
