@@ -29,6 +29,8 @@ export class ConnectionError extends Error {
 export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Bytes sent as they are (an advisory archive), instead of a JSON `body`. */
+  raw?: { bytes: Uint8Array; contentType: string };
   headers?: Record<string, string>;
   /**
    * Whether sending the request twice is harmless, so that it is retried on a dropped connection
@@ -147,8 +149,11 @@ export class ApiClient {
       ...options.headers,
       authorization: `Bearer ${await this.options.token()}`,
     };
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Uint8Array | undefined;
+    if (options.raw !== undefined) {
+      body = options.raw.bytes;
+      headers['content-type'] = options.raw.contentType;
+    } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }

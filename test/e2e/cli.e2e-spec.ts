@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { osvZip } from '../support/osv';
 import { artifact, Rig } from '../support/rig';
 
 const MAIN = resolve(__dirname, '../../dist/apps/cli/main.js');
@@ -177,6 +178,32 @@ describe('airlock CLI', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`promotion ${id}: cancelled`);
+  });
+
+  it('advisories import sends a zip as it is, and the same file twice imports once', async () => {
+    const file = join(dir, 'osv-all.zip');
+    writeFileSync(
+      file,
+      await osvZip([
+        {
+          id: `CLI-${Date.now()}`,
+          modified: '2026-01-01T00:00:00Z',
+          affected: [{ package: { ecosystem: 'npm', name: 'cli-pkg' }, versions: ['1.0.0'] }],
+        },
+      ]),
+    );
+    const admin = { AIRLOCK_TOKEN: await rig.token('admin') };
+    const first = await airlock(['advisories', 'import', file], admin);
+    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/^imported: import #\d+/) });
+    expect(first.stdout).toContain('1 documents: 1 added, 0 updated, 0 unchanged');
+    const again = await airlock(['advisories', 'import', file, '--json'], admin);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ documents: 1, source: 'application/zip osv-all.zip' });
+    const bad = join(dir, 'not-osv.json');
+    writeFileSync(bad, JSON.stringify({ hello: 'world' }));
+    const refused = await airlock(['advisories', 'import', bad], admin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not valid OSV/);
   });
 
   it('policies add and activate take two admins; environments list and get show the result', async () => {

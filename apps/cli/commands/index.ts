@@ -1,4 +1,5 @@
 import { type CommandSpec } from '../command';
+import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
 import { auditCheckpoints, auditExport, auditVerify } from './audit';
 import {
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   policiesActivate,
   policiesList,
   policiesGet,
+  advisoriesImport,
 ];
 
 /** Groups: the first word of two-word commands. */
