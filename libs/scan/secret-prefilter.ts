@@ -9,8 +9,9 @@ export interface SecretScanPlan {
   /** Ids of the secretlint rules that could report something in the file. */
   rules: ReadonlySet<string>;
   /**
-   * What the entropy rule must read: `[start, end)` byte offsets (flat pairs, in order) of every
-   * run between ASSIGNMENT_BREAKS that holds a hint word. Empty: the rule cannot find anything.
+   * What the entropy rule must read: `[start, end)` byte offsets (flat pairs, in order) of pieces
+   * of the text that start and end at ASSIGNMENT_BREAKS (or the ends of the text) and together
+   * hold every hint word. Empty: the rule cannot find anything.
    */
   entropySpans: number[];
 }
@@ -52,6 +53,9 @@ function collectLiterals(): { literals: Literal[]; uses: LiteralUse[] } {
 const { literals: LITERALS, uses: LITERAL_USES } = collectLiterals();
 const MATCHER = new LiteralMatcher(LITERALS);
 
+/** Bytes between two spans of the entropy rule below which they are read as one. */
+const JOIN_SPANS_WITHIN = 256;
+
 const IS_BREAK = new Uint8Array(256);
 for (const c of ASSIGNMENT_BREAKS) IS_BREAK[c.charCodeAt(0)] = 1;
 
@@ -73,7 +77,11 @@ export function planSecretScan(path: string, bytes: Buffer): SecretScanPlan {
       while (start > 0 && IS_BREAK[bytes[start - 1]] === 0) start -= 1;
       spanEnd = end + 1;
       while (spanEnd < bytes.length && IS_BREAK[bytes[spanEnd]] === 0) spanEnd += 1;
-      entropySpans.push(start, spanEnd);
+      // Spans close together are read as one: the breaks between them still separate them, and
+      // one larger read costs less than many small ones.
+      const last = entropySpans.length - 1;
+      if (last > 0 && start - entropySpans[last] <= JOIN_SPANS_WITHIN) entropySpans[last] = spanEnd;
+      else entropySpans.push(start, spanEnd);
     }
   });
   let latin1: string | undefined;

@@ -182,11 +182,12 @@ const NEWLINE = 0x0a;
 
 /**
  * `findHighEntropyAssignments` on the UTF-8 text of `bytes`, reading only the given spans: `spans`
- * holds `[start, end)` byte offsets, in order, each a run between ASSIGNMENT_BREAKS. Given every
- * span that holds a hint word, it finds exactly what the whole text gives: no reported assignment
- * crosses a break (so the regex's matches in a span are those of the whole text, and the name read
- * back from an operator stays in its span), every secret-looking name holds a hint word, and a
- * break byte is that character in the text, so a span's bytes decode to that piece of the text.
+ * holds `[start, end)` byte offsets, in order, each starting after an ASSIGNMENT_BREAK (or at 0)
+ * and ending at one (or at the end). Given spans that hold every hint word, it finds exactly what
+ * the whole text gives: no reported assignment crosses a break (so the regex's matches in a span
+ * are those of the whole text, and the name read back from an operator stays in its span), every
+ * secret-looking name holds a hint word, and a break byte is that character in the text, so a
+ * span's bytes decode to that piece of the text.
  */
 export function findHighEntropyAssignmentsInSpans(
   bytes: Buffer,
@@ -198,14 +199,25 @@ export function findHighEntropyAssignmentsInSpans(
   let line = 1;
   for (let i = 0; i + 1 < spans.length; i += 2) {
     const [start, end] = [spans[i], spans[i + 1]];
-    const matches = assignmentsIn(bytes.toString('utf8', start, end));
+    const text = bytes.toString('utf8', start, end);
+    const matches = assignmentsIn(text);
     if (matches.length === 0) continue;
-    for (let nl = bytes.indexOf(NEWLINE, counted); nl !== -1 && nl < start; nl = bytes.indexOf(NEWLINE, nl + 1))
+    for (
+      let nl = bytes.indexOf(NEWLINE, counted);
+      nl !== -1 && nl < start;
+      nl = bytes.indexOf(NEWLINE, nl + 1)
+    )
       line += 1;
     counted = start;
-    for (const m of matches) found.push({ line, value: m.value });
+    for (const m of matches) found.push({ line: line + lineBreaksIn(text, m.index), value: m.value });
   }
   return found;
+}
+
+function lineBreaksIn(text: string, before: number): number {
+  let count = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1 && nl < before; nl = text.indexOf('\n', nl + 1)) count += 1;
+  return count;
 }
 
 /** The assignments of the entropy rule in `text`, without the hint-word gate. */

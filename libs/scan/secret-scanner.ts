@@ -138,7 +138,11 @@ export interface ScanFileOptions {
   prefilter?: boolean;
 }
 
-async function secretlintMatches(path: string, content: string, config: SecretlintConfig): Promise<RawMatch[]> {
+async function secretlintMatches(
+  path: string,
+  content: string,
+  config: SecretlintConfig,
+): Promise<RawMatch[]> {
   const result = await lintSource({
     source: syntheticSource(path, content),
     options: { config, noPhysicFilePath: true },

@@ -1,9 +1,9 @@
 // What each rule of the secret scan needs to see in a file before it can report anything, read
-// off the rules' own patterns (node_modules/@secretlint/secretlint-rule-preset-recommend 13,
-// @secretlint/secretlint-rule-pattern and secret-rules.ts). A trigger is a necessary condition:
-// every report of its rule contains one of its literals (in a file whose path passes its path
-// test, and whose text matches its `confirm` pattern). A rule none of whose triggers fire cannot
-// report anything, so it need not run; a rule with no trigger listed here always runs.
+// off the rules' own patterns (the versions in TRIGGERS_READ_FROM, and secret-rules.ts' patterns).
+// A trigger is a necessary condition: every report of its rule contains one of its literals (in a
+// file whose path passes its path test, and whose text matches its `confirm` pattern). A rule
+// none of whose triggers fire cannot report anything, so it need not run; a rule with no trigger
+// listed here always runs.
 //
 // Literals are matched against the file's bytes, `confirm` patterns against the bytes read as
 // Latin-1, the rules run on the UTF-8 decoding. They agree because literals and confirm patterns
@@ -12,6 +12,15 @@
 // into a non-ASCII character (a letter, or U+FFFD when invalid), so an ASCII run of the text is an
 // ASCII run of the bytes.
 import { SECRET_PATTERNS } from './secret-rules';
+
+/**
+ * The rule packages the triggers were read from. Another version may match other tokens: read its
+ * rules again, then change these (a test compares them with what is installed).
+ */
+export const TRIGGERS_READ_FROM: Readonly<Record<string, string>> = {
+  '@secretlint/secretlint-rule-preset-recommend': '13.0.7',
+  '@secretlint/secretlint-rule-pattern': '13.0.6',
+};
 
 export const PRESET_RULE_PREFIX = '@secretlint/secretlint-rule-';
 export const PATTERN_RULE = '@secretlint/secretlint-rule-pattern';
