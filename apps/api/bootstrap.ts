@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type AirlockConfig } from '../../libs/config';
 import { IdentityService, type JsonLogger, MetricsService } from '../../libs/core';
 import { ApiModule } from './app.module';
-import { ADVISORY_IMPORTS_ROUTE } from './controllers/advisories.controller';
+import { acceptAdvisoryArchives } from './http/advisory-upload';
 import { validationPipe } from './http/validation';
 import { buildOpenApi } from './openapi';
 
@@ -41,19 +41,7 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
   for (const type of ['text/plain']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
-  // The one exception: advisory archives, as bytes, on their own route and with their own limit.
-  fastify.addContentTypeParser(
-    'application/zip',
-    { parseAs: 'buffer', bodyLimit: config.ADVISORY_UPLOAD_LIMIT_BYTES },
-    (req, body, done) => {
-      if (req.routeOptions.url === ADVISORY_IMPORTS_ROUTE) return done(null, body);
-      const refused = Object.assign(new Error(`unsupported media type: application/zip`), {
-        statusCode: 415,
-        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-      });
-      done(refused, undefined);
-    },
-  );
+  acceptAdvisoryArchives(app, config);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

@@ -23,6 +23,11 @@ export interface VulnerabilitiesScanSection {
   fixableOnly?: boolean;
   /** Advisories with no CVSS vector and no rating: block (`fail`, the default) or only warn. */
   unknownSeverity?: 'fail' | 'warn';
+  /**
+   * Packages that cannot be checked: no version, a version the ecosystem cannot order against an
+   * advisory, a package URL that does not parse. Block (`fail`, the default) or only warn.
+   */
+  unresolved?: 'fail' | 'warn';
   /** Advisory ids (OSV ids or any alias, e.g. a CVE) accepted until they expire. */
   allow?: Array<ScanException & { id: string }>;
 }
@@ -97,6 +102,7 @@ export const SCANS_SECTION_SCHEMA = {
         maxSeverity: { type: 'string', enum: SEVERITIES, description: 'Findings rated above this block' },
         fixableOnly: { type: 'boolean', default: false },
         unknownSeverity: { type: 'string', enum: ['fail', 'warn'], default: 'fail' },
+        unresolved: { type: 'string', enum: ['fail', 'warn'], default: 'fail' },
         allow: {
           type: 'array',
           maxItems: 1000,

@@ -106,6 +106,13 @@ describe(affectedVerdict.name, () => {
     );
   });
 
+  it('limit gates the whole range (OSV BeforeLimits), and * means no limit', () => {
+    const r = npm([{ introduced: '1.0.0' }, { limit: '2.0.0' }, { introduced: '3.0.0' }]);
+    expect(affectedVerdict(r, '1.5.0').affected).toBe(true);
+    expect(affectedVerdict(r, '3.5.0').affected).toBe(false);
+    expect(affectedVerdict(npm([{ introduced: '0' }, { limit: '*' }]), '9.0.0').affected).toBe(true);
+  });
+
   it('ignores GIT ranges and unknown ecosystems', () => {
     const git: OsvAffected = {
       package: { ecosystem: 'npm', name: 'x' },

@@ -26,25 +26,34 @@ function eventOf(e: OsvEvent): Event {
 /** `introduced: 0` means "from the first version", below anything the scheme can order. */
 const isZero = (e: Event) => e.kind === 'introduced' && e.version === '0';
 
+/** `limit: "*"` means no limit at all (OSV's "infinity"). */
+const NO_LIMIT = '*';
+
 function rangeVerdict(range: OsvRange, scheme: VersionScheme, version: string): AffectedVerdict {
   const events = range.events.map(eventOf);
-  const bad = events.find((e) => !isZero(e) && !scheme.valid(e.version));
+  const bad = events.find(
+    (e) => !isZero(e) && !(e.kind === 'limit' && e.version === NO_LIMIT) && !scheme.valid(e.version),
+  );
   if (bad)
     return {
       affected: 'unknown',
       why: `the advisory's version ${bad.version} is not a ${scheme.name} version`,
     };
+  // Limits gate the range as a whole (OSV's BeforeLimits): the version must be below one of them.
+  const limits = events.filter((e) => e.kind === 'limit');
+  if (limits.length && !limits.some((l) => l.version === NO_LIMIT || scheme.compare(version, l.version) < 0))
+    return { affected: false };
   const cmp = (a: Event, b: Event): number => {
     if (isZero(a)) return isZero(b) ? 0 : -1;
     if (isZero(b)) return 1;
     return scheme.compare(a.version, b.version);
   };
-  const sorted = [...events].sort(cmp);
+  const sorted = events.filter((e) => e.kind !== 'limit').sort(cmp);
   let affected = false;
   for (const e of sorted) {
     const at = isZero(e) ? 1 : scheme.compare(version, e.version);
     if (e.kind === 'introduced' && at >= 0) affected = true;
-    else if ((e.kind === 'fixed' || e.kind === 'limit') && at >= 0) affected = false;
+    else if (e.kind === 'fixed' && at >= 0) affected = false;
     else if (e.kind === 'last_affected' && at > 0) affected = false;
   }
   if (!affected) return { affected: false };

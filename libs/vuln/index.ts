@@ -6,3 +6,4 @@ export * from './affected';
 export * from './match';
 export * from './versions';
 export * from './osv-upload';
+export * from './json-shape';

@@ -121,6 +121,25 @@ describe(matchVulnerabilities.name, () => {
     expect(r.summary).toMatch(/^3 known vulnerabilities in 2 of 2 packages; 3 blocking \(3 critical/);
   });
 
+  it('a package that cannot be compared blocks, unless the policy only warns', () => {
+    const r = matchVulnerabilities([pkg('pkg:pypi/django@latest'), pkg('pkg:npm/nover')], db, policy, now);
+    expect(r.status).toBe(CheckStatus.Fail);
+    expect(r.blocking).toEqual([
+      expect.stringMatching(
+        /^cannot be checked: pkg:pypi\/django@latest against GHSA-crit: latest is not a PyPI version/,
+      ),
+      expect.stringMatching(/^cannot be checked: pkg:pypi\/django@latest against GHSA-low/),
+      'cannot be checked: pkg:npm/nover: the SBOM gives no version',
+    ]);
+    expect(
+      matchVulnerabilities([pkg('pkg:pypi/django@latest')], db, { ...policy, unresolved: 'warn' }, now)
+        .status,
+    ).toBe(CheckStatus.Pass);
+    expect(matchVulnerabilities([pkg('pkg:generic/thing@1.0')], db, policy, now).summary).toMatch(
+      /1 package\(s\) of types no advisory database covers/,
+    );
+  });
+
   it('a distribution advisory applies only to its release', () => {
     const d = index({
       ...advisory('DSA-1', 'Debian', 'openssl', '3.0.11-1~deb12u1', critical),

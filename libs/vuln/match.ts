@@ -99,8 +99,16 @@ export function matchVulnerabilities(
   const findings: VulnerabilityFinding[] = [];
   const unresolved: string[] = [];
   const seen = new Set<string>();
+  let uncovered = 0;
   for (const p of packages) {
-    if (!p.identity || !p.version) continue;
+    if (!p.identity) {
+      uncovered += 1; // a purl type no advisory database here covers (generic, oci, …)
+      continue;
+    }
+    if (!p.version) {
+      unresolved.push(`${p.purl ?? p.name}: the SBOM gives no version`);
+      continue;
+    }
     const { ecosystem, name, release } = p.identity;
     for (const c of candidates.get(candidateKey(ecosystem, name)) ?? []) {
       if (release && c.release && release !== c.release) continue;
@@ -148,12 +156,21 @@ export function matchVulnerabilities(
       ? `${blockingFindings.length} blocking (${bySeverity.join(', ')}; ceiling ${policy.maxSeverity})`
       : `none blocking (ceiling ${policy.maxSeverity})`,
   ];
-  if (unresolved.length) parts.push(`${unresolved.length} version comparison(s) not possible`);
+  // Silence about a package that could not be compared is not a pass, unless the policy says so.
+  const unresolvedBlocks = unresolved.length > 0 && (policy.unresolved ?? 'fail') === 'fail';
+  if (unresolved.length)
+    parts.push(
+      `${unresolved.length} package(s) could not be checked${unresolvedBlocks ? ' (blocking)' : ''}`,
+    );
+  if (uncovered) parts.push(`${uncovered} package(s) of types no advisory database covers`);
   return {
-    status: blockingFindings.length ? CheckStatus.Fail : CheckStatus.Pass,
+    status: blockingFindings.length || unresolvedBlocks ? CheckStatus.Fail : CheckStatus.Pass,
     summary: parts.join('; '),
     findings,
-    blocking: blockingFindings.map(describe),
+    blocking: [
+      ...blockingFindings.map(describe),
+      ...(unresolvedBlocks ? unresolved.map((u) => `cannot be checked: ${u}`) : []),
+    ],
     unresolved,
   };
 }

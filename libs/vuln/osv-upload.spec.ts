@@ -30,8 +30,8 @@ describe('advisory uploads', () => {
       await zip({ 'a/GHSA-1.json': '{"id":"GHSA-1"}', 'README.md': '# no', 'b.json': '{"id":"B"}' }),
     );
     expect(docs).toEqual([
-      { where: 'a/GHSA-1.json', doc: { id: 'GHSA-1' } },
-      { where: 'b.json', doc: { id: 'B' } },
+      { where: 'a/GHSA-1.json', doc: { id: 'GHSA-1' }, bytes: 15 },
+      { where: 'b.json', doc: { id: 'B' }, bytes: 10 },
     ]);
   });
 
@@ -57,7 +57,9 @@ describe('advisory uploads', () => {
   });
 
   it('JSON: one document or an array', () => {
-    expect([...jsonUploadDocuments({ id: 'A' })]).toEqual([{ where: 'the document', doc: { id: 'A' } }]);
+    expect([...jsonUploadDocuments({ id: 'A' })]).toEqual([
+      { where: 'the document', doc: { id: 'A' }, bytes: 0 },
+    ]);
     expect([...jsonUploadDocuments([{ id: 'A' }, { id: 'B' }])].map((d) => d.where)).toEqual([
       'item 0',
       'item 1',

@@ -25,6 +25,8 @@ export interface OsvUploadDocument {
   /** Where it came from, for messages: `entry 3` or the archive path. */
   where: string;
   doc: unknown;
+  /** Its size as uploaded (0 when unknown: items of a JSON body, which is small). */
+  bytes: number;
 }
 
 function parseJson(text: string, where: string): unknown {
@@ -37,8 +39,8 @@ function parseJson(text: string, where: string): unknown {
 
 export function* jsonUploadDocuments(body: unknown): Generator<OsvUploadDocument> {
   if (Array.isArray(body)) {
-    for (const [i, doc] of body.entries()) yield { where: `item ${i}`, doc: doc as unknown };
-  } else yield { where: 'the document', doc: body };
+    for (const [i, doc] of body.entries()) yield { where: `item ${i}`, doc: doc as unknown, bytes: 0 };
+  } else yield { where: 'the document', doc: body, bytes: 0 };
 }
 
 function open(buffer: Buffer): Promise<ZipFile> {
@@ -119,7 +121,11 @@ export async function* zipUploadDocuments(
       if (total > limits.maxTotalBytes)
         throw new OsvUploadError(`the archive holds over ${limits.maxTotalBytes} bytes of JSON`);
       const bytes = await readEntry(zip, entry, limits.maxDocumentBytes);
-      yield { where: entry.fileName, doc: parseJson(bytes.toString('utf8'), entry.fileName) };
+      yield {
+        where: entry.fileName,
+        doc: parseJson(bytes.toString('utf8'), entry.fileName),
+        bytes: bytes.length,
+      };
     }
   } finally {
     zip.close();

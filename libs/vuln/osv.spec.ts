@@ -41,6 +41,12 @@ describe(osvProblems.name, () => {
     ],
     ['a package without a name', { ...valid, affected: [{ package: { ecosystem: 'npm' } }] }],
     ['aliases that are not strings', { ...valid, aliases: [1] }],
+    ['a NUL in a summary', { ...valid, summary: 'a\u0000b' }],
+    ['a NUL in an unread field', { ...valid, database_specific: { 'k\u0000': 1 } }],
+    [
+      'nesting 10,000 deep',
+      { ...valid, database_specific: JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`) },
+    ],
   ])('refuses %s', (_what, doc) => {
     expect(osvProblems(doc).length).toBeGreaterThan(0);
   });

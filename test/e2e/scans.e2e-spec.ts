@@ -10,7 +10,13 @@ import {
   whiteout,
   zstd,
 } from '../support/layer-fixtures';
-import { pushImage, pushLayers } from '../support/oci-images';
+import {
+  OCI_MANIFEST,
+  pushArtifactManifest,
+  pushImage,
+  pushLayers,
+  pushRawManifest,
+} from '../support/oci-images';
 import { osvFixtures, osvZip } from '../support/osv';
 import { startRegistry, type RegistryHandle } from '../support/registry';
 import { Rig } from '../support/rig';
@@ -295,7 +301,7 @@ describe('scans', () => {
       const early = files.slice(0, 5);
       const late = files.slice(5);
       const deleted = early[0]; // the private key, removed by a later layer's whiteout
-      const digest = await pushLayers(registry.host, REPO, `secrets-${unique()}`, [
+      const { digest } = await pushLayers(registry.host, REPO, `secrets-${unique()}`, [
         {
           bytes: gzip(await tarLayer(early.map((f) => ({ path: f.path, content: f.content })))),
           mediaType: LAYER_GZIP,
@@ -345,7 +351,7 @@ describe('scans', () => {
     it('an allow-listed fingerprint passes until it expires', async () => {
       const s = fakeSecrets();
       const file = secretFiles(s).find((f) => f.rule === 'github/GITHUB_TOKEN')!;
-      const digest = await pushLayers(registry.host, REPO, `allow-${unique()}`, [
+      const { digest } = await pushLayers(registry.host, REPO, `allow-${unique()}`, [
         { bytes: gzip(await tarLayer([{ path: file.path, content: file.content }])), mediaType: LAYER_GZIP },
       ]);
       const first = await promote(secrets(), digest);
@@ -361,6 +367,62 @@ describe('scans', () => {
         digest,
       );
       expectStatus(expired, 'rejected');
+    });
+
+    it('scans every platform of an index, and skips the attestation manifests BuildKit adds', async () => {
+      const file = secretFiles(fakeSecrets()).find((f) => f.rule === 'github/GITHUB_TOKEN')!;
+      const amd64 = await pushLayers(registry.host, REPO, `amd64-${unique()}`, [
+        { bytes: gzip(await tarLayer([{ path: 'app/main.js', content: 'run()\n' }])), mediaType: LAYER_GZIP },
+      ]);
+      const arm64 = await pushLayers(registry.host, REPO, `arm64-${unique()}`, [
+        { bytes: gzip(await tarLayer([{ path: file.path, content: file.content }])), mediaType: LAYER_GZIP },
+      ]);
+      const provenance = await pushArtifactManifest(registry.host, REPO, `att-${unique()}`, {
+        layers: [
+          {
+            mediaType: 'application/vnd.in-toto+json',
+            bytes: Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}'),
+          },
+        ],
+      });
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [
+            { mediaType: OCI_MANIFEST, ...amd64, platform: { os: 'linux', architecture: 'amd64' } },
+            { mediaType: OCI_MANIFEST, ...arm64, platform: { os: 'linux', architecture: 'arm64' } },
+            {
+              mediaType: OCI_MANIFEST,
+              digest: provenance.digest,
+              size: provenance.manifestBytes.length,
+              platform: { os: 'unknown', architecture: 'unknown' },
+              annotations: {
+                'vnd.docker.reference.type': 'attestation-manifest',
+                'vnd.docker.reference.digest': amd64.digest,
+              },
+            },
+          ],
+        }),
+      );
+      const digest = await pushRawManifest(
+        registry.host,
+        REPO,
+        `index-${unique()}`,
+        index,
+        'application/vnd.oci.image.index.v1+json',
+      );
+      const p = await promote(secrets(), digest);
+      expectStatus(p, 'rejected');
+      const c = check(p, 'secrets');
+      expect(c.status).toBe('fail');
+      expect(c.findings).toEqual([
+        expect.objectContaining({
+          path: file.path,
+          rule: file.rule,
+          layer: expect.stringMatching(/^sha256:/),
+        }),
+      ]);
     });
 
     it.each([
@@ -388,7 +450,7 @@ describe('scans', () => {
     ])(
       'rejects an image with %s: the check errors with a clear message, at once',
       async (_what, layer, message) => {
-        const digest = await pushLayers(registry.host, REPO, `hostile-${unique()}`, [
+        const { digest } = await pushLayers(registry.host, REPO, `hostile-${unique()}`, [
           { bytes: await layer(), mediaType: LAYER_GZIP },
         ]);
         const p = await promote(secrets(), digest);
@@ -405,7 +467,7 @@ describe('scans', () => {
 
   it('one image with a secret, a vulnerable package and a denied license: every finding, every kind', async () => {
     const file = secretFiles(fakeSecrets()).find((f) => f.rule === 'aws/AWSAccessKeyID')!;
-    const digest = await pushLayers(registry.host, REPO, `all-${unique()}`, [
+    const { digest } = await pushLayers(registry.host, REPO, `all-${unique()}`, [
       { bytes: gzip(await tarLayer([{ path: file.path, content: file.content }])), mediaType: LAYER_GZIP },
     ]);
     await pushKeySignature(registry.host, REPO, digest, release);

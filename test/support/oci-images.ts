@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 
 const run = promisify(execFile);
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -309,7 +309,7 @@ export async function pushLayers(
   repo: string,
   tag: string,
   layers: RawLayer[],
-): Promise<string> {
+): Promise<{ digest: string; size: number }> {
   const config = blob(
     Buffer.from(
       JSON.stringify({
@@ -338,7 +338,7 @@ export async function pushLayers(
     );
     await copyLayout(dir, tag, host, repo, {}, false);
   });
-  return digest;
+  return { digest, size: manifestBytes.length };
 }
 
 export interface PushedIndex {

@@ -22,7 +22,6 @@ import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQuery } from './common';
 import { uuidPipe } from './promotions.controller';
 
-export const ADVISORY_IMPORTS_ROUTE = '/v1/advisories/imports';
 const ANY_ROLE = [Role.Requester, Role.Approver, Role.Admin, Role.Auditor];
 const ADVISORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const FILE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
@@ -58,16 +57,7 @@ export class AdvisoriesController {
         field: 'x-file-name',
       });
     }
-    const zip = Buffer.isBuffer(body);
-    if (!zip && (typeof body !== 'object' || body === null)) {
-      throw new DomainError(ErrorCode.ValidationFailed, 'body: an OSV document or an array of them', {
-        field: 'body',
-      });
-    }
-    const upload = zip
-      ? { kind: 'zip' as const, bytes: body, fileName }
-      : { kind: 'json' as const, body, bytes: Buffer.from(JSON.stringify(body)) };
-    const r = await this.imports.import(upload, caller);
+    const r = await this.imports.import(AdvisoryImportService.uploadOf(body, fileName), caller);
     void reply.status(r.created ? 201 : 200);
     return r.view;
   }

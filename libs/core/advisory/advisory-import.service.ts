@@ -6,6 +6,7 @@ import { DomainError, ErrorCode, notFound } from '../../domain';
 import { normalisePackageName, splitEcosystem } from '../../sbom';
 import {
   advisorySeverity,
+  jsonShapeProblem,
   jsonUploadDocuments,
   type OsvAdvisory,
   type OsvAffected,
@@ -21,9 +22,9 @@ import { type AdvisoryImportEntity } from './advisory.entity';
 import { AdvisoryImportView, AdvisoryView } from './advisory.dto';
 import { AdvisoryRepository, type StorableAdvisory, type UpsertCounts } from './advisory.repository';
 
-/** Imports take turns, so numbering and "newest modified wins" hold however many run at once. */
-const IMPORT_LOCK = 0x0a1e_0005;
 const BATCH = 1000;
+/** Parsed documents held before they are written: bounds memory whatever the archive holds. */
+const BATCH_BYTES = 32 * 1024 * 1024;
 const MAX_PROBLEMS = 20;
 
 export type AdvisoryUpload =
@@ -65,6 +66,25 @@ export class AdvisoryImportService {
     private readonly audit: AuditRepository,
   ) {}
 
+  /**
+   * What the API received: bytes from the zip parser, or parsed JSON. JSON is hashed as parsed and
+   * re-serialised, so the same documents sent with other whitespace are the same import.
+   */
+  static uploadOf(body: unknown, fileName?: string): AdvisoryUpload {
+    if (Buffer.isBuffer(body)) return { kind: 'zip', bytes: body, fileName };
+    if (typeof body !== 'object' || body === null) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'body: an OSV document or an array of them', {
+        field: 'body',
+      });
+    }
+    const shape = jsonShapeProblem(body);
+    if (shape)
+      throw new DomainError(ErrorCode.InvalidAdvisories, `the upload is not valid OSV: ${shape}`, {
+        problems: [shape],
+      });
+    return { kind: 'json', body, bytes: Buffer.from(JSON.stringify(body)) };
+  }
+
   /** `created` false: these exact bytes were imported before, and that import is returned. */
   async import(
     upload: AdvisoryUpload,
@@ -75,28 +95,18 @@ export class AdvisoryImportService {
     if (known) return { created: false, view: AdvisoryImportView.of(known) };
     try {
       return await this.db.transaction(async (m) => {
-        await m.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+        await this.repo.lockImports(m);
         const again = await this.repo.importBySha(sha256, m);
         if (again) return { created: false, view: AdvisoryImportView.of(again) };
-        const [{ seq }]: Array<{ seq: number }> = await m.query(
-          'SELECT coalesce(max(seq), 0) + 1 AS seq FROM advisory_import',
-        );
         const source =
           upload.kind === 'zip'
             ? `application/zip${upload.fileName ? ` ${upload.fileName}` : ''}`
             : 'application/json';
-        const [{ id }]: Array<{ id: string }> = await m.query(
-          `INSERT INTO advisory_import (seq, sha256, source, documents, added, updated, unchanged, created_by)
-           VALUES ($1, $2, $3, 0, 0, 0, 0, $4) RETURNING id`,
-          [seq, sha256, source, caller.actor],
-        );
+        const { id, seq } = await this.repo.startImport(sha256, source, caller.actor, m);
         const docs =
           upload.kind === 'zip' ? zipUploadDocuments(upload.bytes) : jsonUploadDocuments(upload.body);
         const counts = await this.store(docs, id, m);
-        await m.query(
-          'UPDATE advisory_import SET documents = $2, added = $3, updated = $4, unchanged = $5 WHERE id = $1',
-          [id, counts.documents, counts.added, counts.updated, counts.unchanged],
-        );
+        await this.repo.finishImport(id, counts, m);
         await this.audit.record(
           {
             actor: caller.actor,
@@ -130,14 +140,16 @@ export class AdvisoryImportService {
     const totals = { documents: 0, added: 0, updated: 0, unchanged: 0 };
     const problems: string[] = [];
     let batch = new Map<string, StorableAdvisory>();
+    let batchBytes = 0;
     const flush = async () => {
       const r = await this.repo.upsertBatch([...batch.values()], importId, m);
       totals.added += r.added;
       totals.updated += r.updated;
       totals.unchanged += r.unchanged;
       batch = new Map();
+      batchBytes = 0;
     };
-    for await (const { where, doc } of docs) {
+    for await (const { where, doc, bytes } of docs) {
       totals.documents += 1;
       const found = osvProblems(doc);
       if (found.length) {
@@ -152,7 +164,8 @@ export class AdvisoryImportService {
       // The same id twice in one upload: the newer version is the one that counts.
       if (!twin || Date.parse(twin.modified) < Date.parse(a.modified)) batch.set(a.id, a);
       if (twin) totals.unchanged += 1;
-      if (batch.size >= BATCH) await flush();
+      batchBytes += bytes;
+      if (batch.size >= BATCH || batchBytes >= BATCH_BYTES) await flush();
     }
     if (problems.length) {
       throw new DomainError(

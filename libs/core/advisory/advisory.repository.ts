@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { type AdvisoryCandidate, type AdvisorySeverity, candidateKey, type OsvAffected } from '../../vuln';
+import { type Actor } from '../identity/actor';
 import { type AdvisoryEntity, type AdvisoryImportEntity } from './advisory.entity';
 
 /** An advisory ready to store: the document with what matching needs worked out once. */
@@ -22,9 +23,39 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
+/** Imports take turns, so numbering and "newest modified wins" hold however many run at once. */
+const IMPORT_LOCK = 0x0a1e_0005;
+
 @Injectable()
 export class AdvisoryRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Held until the transaction ends. */
+  async lockImports(m: EntityManager): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+  }
+
+  /** Numbers and records a new import (under the lock); its counts are filled in by finishImport. */
+  async startImport(
+    sha256: string,
+    source: string,
+    actor: Actor,
+    m: EntityManager,
+  ): Promise<{ id: string; seq: number }> {
+    const [row]: Array<{ id: string; seq: number }> = await m.query(
+      `INSERT INTO advisory_import (seq, sha256, source, documents, added, updated, unchanged, created_by)
+       SELECT coalesce(max(seq), 0) + 1, $1, $2, 0, 0, 0, 0, $3 FROM advisory_import RETURNING id, seq`,
+      [sha256, source, actor],
+    );
+    return row;
+  }
+
+  async finishImport(id: string, c: UpsertCounts & { documents: number }, m: EntityManager): Promise<void> {
+    await m.query(
+      'UPDATE advisory_import SET documents = $2, added = $3, updated = $4, unchanged = $5 WHERE id = $1',
+      [id, c.documents, c.added, c.updated, c.unchanged],
+    );
+  }
 
   /**
    * Stores a batch in one statement per table. An advisory already stored with the same or a
@@ -81,9 +112,23 @@ export class AdvisoryRepository {
     return { added, updated: updated.length, unchanged: batch.length - rows.length };
   }
 
+  /**
+   * The newest import and the advisories of these packages, read from one snapshot, so the import
+   * a scan names is the one whose data it matched.
+   */
+  matchSnapshot(
+    keys: ReadonlyArray<{ ecosystem: string; name: string }>,
+  ): Promise<{ database: { seq: number; id: string } | null; candidates: Map<string, AdvisoryCandidate[]> }> {
+    return this.db.transaction('REPEATABLE READ', async (m) => ({
+      database: await this.latestImport(m),
+      candidates: await this.candidatesFor(keys, m),
+    }));
+  }
+
   /** The stored advisories for these packages, keyed by `candidateKey(ecosystem, name)`. */
   async candidatesFor(
     keys: ReadonlyArray<{ ecosystem: string; name: string }>,
+    m: EntityManager = this.db.manager,
   ): Promise<Map<string, AdvisoryCandidate[]>> {
     const byKey = new Map<string, AdvisoryCandidate[]>();
     if (keys.length === 0) return byKey;
@@ -98,7 +143,7 @@ export class AdvisoryRepository {
       release: string;
       name: string;
       affected: OsvAffected[];
-    }> = await this.db.query(
+    }> = await m.query(
       `SELECT a.id, a.aliases, a.summary, a.severity, a.score, a.vector, p.ecosystem, p.release, p.name, p.affected
        FROM advisory_package p JOIN advisory a ON a.id = p.advisory_id
        WHERE (p.ecosystem, p.name) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND a.withdrawn IS NULL`,
@@ -131,8 +176,8 @@ export class AdvisoryRepository {
   }
 
   /** The newest import: the database version a scan matched against. */
-  async latestImport(): Promise<{ seq: number; id: string } | null> {
-    const rows: Array<{ seq: number; id: string }> = await this.db.query(
+  async latestImport(m: EntityManager = this.db.manager): Promise<{ seq: number; id: string } | null> {
+    const rows: Array<{ seq: number; id: string }> = await m.query(
       'SELECT seq, id FROM advisory_import ORDER BY seq DESC LIMIT 1',
     );
     return rows[0] ?? null;

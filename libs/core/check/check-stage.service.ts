@@ -58,10 +58,14 @@ export class CheckStageService {
       results.push({ ...result, kind: kind.kind });
     }
 
-    // A check that could not run (a registry down) is retried; one that can never pass on this
-    // image (a tar bomb) counts as blocking below, like a failure.
+    // A check that could not run (a registry down) is retried, unless another already refuses the
+    // image: a failure, or a check that can never pass on it (a tar bomb). Retrying would not
+    // change that answer, and the request is rejected now with every reason.
     const transient = results.filter((r) => r.status === CheckStatus.Error && !r.permanent);
-    if (transient.length > 0) {
+    const refused = results.some(
+      (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.permanent),
+    );
+    if (transient.length > 0 && !refused) {
       if (!lastAttempt) throw new CheckCouldNotRun(transient.map((r) => r.kind));
       await this.move(
         promotionId,

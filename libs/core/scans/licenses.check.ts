@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CheckStatus, type PolicyDocument } from '../../domain';
 import { evaluateLicense } from '../../sbom';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
-import { SbomSource } from './sbom.source';
+import { lookupFailure, SbomSource } from './sbom.source';
 
 export interface LicenseFinding {
   package: string;
@@ -34,8 +34,7 @@ export class LicensesCheck implements CheckKind {
     if (!section)
       return { status: CheckStatus.Error, summary: 'the policy has no licenses section', findings: [] };
     const lookup = await this.sboms.forPromotion(ctx);
-    if (!lookup.found)
-      return { status: CheckStatus.Fail, summary: lookup.why, findings: [], blocking: [lookup.why] };
+    if (!lookup.found) return lookupFailure(lookup);
     const unknownBlocks = (section.unknown ?? 'fail') === 'fail';
     const findings: LicenseFinding[] = [];
     const packages = lookup.sbom.packages.filter((p) => p.purl);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { readSbom, type SbomPackage } from '../../sbom';
-import { type CheckContext } from '../check/check-kind';
+import { CheckStatus } from '../../domain';
+import { type CheckContext, type CheckResult } from '../check/check-kind';
 import { VerifiedAttestationsSource } from '../trust-checks/verified-attestations.source';
 
 /** The packages of the image's verified SBOM attestations, merged. */
@@ -11,7 +12,17 @@ export interface ImageSbom {
   problems: string[];
 }
 
-export type SbomLookup = { found: true; sbom: ImageSbom } | { found: false; why: string };
+export type SbomLookup =
+  | { found: true; sbom: ImageSbom }
+  /** `couldNotVerify`: the verification itself failed (retry), rather than finding no SBOM (refuse). */
+  | { found: false; why: string; couldNotVerify?: boolean };
+
+/** The check result when there is no SBOM to read. */
+export function lookupFailure(lookup: Extract<SbomLookup, { found: false }>): CheckResult {
+  return lookup.couldNotVerify
+    ? { status: CheckStatus.Error, summary: lookup.why, findings: [] }
+    : { status: CheckStatus.Fail, summary: lookup.why, findings: [], blocking: [lookup.why] };
+}
 
 /**
  * The SBOM-based scans read only SBOMs whose attestation verified with the policy's signers and
@@ -25,6 +36,13 @@ export class SbomSource {
     const verified = this.attestations.forPromotion(ctx);
     if (!verified) return { found: false, why: 'the policy names no signers, so no SBOM can be trusted' };
     const r = await verified;
+    if (r.status === CheckStatus.Error && r.sboms.length === 0) {
+      return {
+        found: false,
+        why: `the attestations could not be verified: ${r.summary}`,
+        couldNotVerify: true,
+      };
+    }
     if (r.sboms.length === 0) {
       return {
         found: false,

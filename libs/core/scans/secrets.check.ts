@@ -1,14 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { CheckStatus, exceptionApplies, type PolicyDocument } from '../../domain';
 import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
-import { type LayerProblem, scanLayers, type ScanLayer, summariseSecretScan } from '../../scan';
+import {
+  type LayerProblem,
+  scanLayers,
+  type ScanLayer,
+  type SecretScanResult,
+  summariseSecretScan,
+} from '../../scan';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
 import { SourceRegistries } from '../registry/source-registries';
 
-/** Platforms of a multi-platform image scanned (each platform's layers are the image too). */
+/** Platforms of a multi-platform image scanned; an image with more is refused, not half-scanned. */
 const MAX_PLATFORMS = 16;
 const MAX_MANIFEST_LAYERS = 500;
+/** BuildKit puts provenance and SBOM attestations in the index as manifests of their own. */
+const DOCKER_REFERENCE_TYPE = 'vnd.docker.reference.type';
 
 /** Problems the image itself causes: reading it again gives the same answer. */
 const PERMANENT: ReadonlySet<LayerProblem['kind']> = new Set([
@@ -19,15 +27,80 @@ const PERMANENT: ReadonlySet<LayerProblem['kind']> = new Set([
   'unsupported-media-type',
 ]);
 
-async function imageLayers(c: RegistryClient, repository: string, digest: string): Promise<Descriptor[]> {
+/** A refusal of the image's shape: scanning part of it would prove nothing about the rest. */
+class UnscannableImage extends Error {}
+
+interface PlatformImage {
+  platform: string;
+  layers: Descriptor[];
+}
+
+function platformName(
+  d: Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } },
+): string {
+  const p = d.platform;
+  return p ? [p.os, p.architecture, p.variant].filter(Boolean).join('/') : d.digest;
+}
+
+/** Each platform's layers, in order; attestation manifests are not images and are left out. */
+async function platformImages(
+  c: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<PlatformImage[]> {
   const top = await c.getManifest(repository, digest);
-  if (!isImageIndex(top.json)) return top.json.layers;
-  const layers: Descriptor[] = [];
-  for (const m of top.json.manifests.slice(0, MAX_PLATFORMS)) {
-    const child = await c.getManifest(repository, m.digest);
-    if (!isImageIndex(child.json)) layers.push(...child.json.layers);
+  const images: PlatformImage[] = [];
+  if (!isImageIndex(top.json)) images.push({ platform: 'image', layers: top.json.layers });
+  else {
+    const children = top.json.manifests.filter(
+      (m) =>
+        m.annotations?.[DOCKER_REFERENCE_TYPE] === undefined &&
+        !((m as { platform?: { os?: string } }).platform?.os === 'unknown'),
+    );
+    if (children.length > MAX_PLATFORMS)
+      throw new UnscannableImage(
+        `the index lists ${children.length} platforms; at most ${MAX_PLATFORMS} are scanned`,
+      );
+    for (const m of children) {
+      const child = await c.getManifest(repository, m.digest);
+      if (isImageIndex(child.json)) throw new UnscannableImage(`${m.digest} is an index inside an index`);
+      images.push({ platform: platformName(m), layers: child.json.layers });
+    }
   }
-  return layers;
+  const tooMany = images.find((i) => i.layers.length > MAX_MANIFEST_LAYERS);
+  if (tooMany)
+    throw new UnscannableImage(
+      `${tooMany.platform} has ${tooMany.layers.length} layers; at most ${MAX_MANIFEST_LAYERS} are scanned`,
+    );
+  return images;
+}
+
+/** One result for several platforms: a layer two platforms share is reported once. */
+function mergeScans(results: SecretScanResult[]): SecretScanResult {
+  if (results.length === 1) return results[0];
+  const seen = new Set<string>();
+  const findings = results
+    .flatMap((r) => r.findings)
+    .filter((f) => {
+      const key = `${f.layer}\u0000${f.path}\u0000${f.fingerprint}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  const problems = results.flatMap((r) => r.problems);
+  const stats = results
+    .map((r) => r.stats)
+    .reduce((a, b) => {
+      const sum = { ...a };
+      for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] = a[k] + b[k];
+      return sum;
+    });
+  const status = problems.length
+    ? CheckStatus.Error
+    : findings.length || stats.findingsDropped
+      ? CheckStatus.Fail
+      : CheckStatus.Pass;
+  return { status, findings, problems, stats };
 }
 
 /**
@@ -49,20 +122,33 @@ export class SecretsCheck implements CheckKind {
 
   async run(ctx: CheckContext): Promise<CheckResult> {
     const p = ctx.promotion;
-    const result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
-      const descriptors = await imageLayers(c, p.sourceRepository, p.digest);
-      if (descriptors.length > MAX_MANIFEST_LAYERS)
-        throw new Error(
-          `the image has ${descriptors.length} layers; at most ${MAX_MANIFEST_LAYERS} are scanned`,
-        );
-      const layers: ScanLayer[] = descriptors.map((d) => ({
-        digest: d.digest,
-        mediaType: d.mediaType,
-        // The client verifies size and digest while streaming; the scan need not hash again.
-        open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
-      }));
-      return scanLayers(layers, {}, { verifyDigest: false });
-    });
+    let result: SecretScanResult;
+    try {
+      result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
+        const images = await platformImages(c, p.sourceRepository, p.digest);
+        // Each platform on its own: a whiteout in one platform's layers says nothing of another's.
+        const results: SecretScanResult[] = [];
+        for (const image of images) {
+          const layers: ScanLayer[] = image.layers.map((d) => ({
+            digest: d.digest,
+            mediaType: d.mediaType,
+            // The client verifies size and digest while streaming; the scan need not hash again.
+            open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
+          }));
+          results.push(await scanLayers(layers, {}, { verifyDigest: false }));
+        }
+        return mergeScans(results);
+      });
+    } catch (e) {
+      if (!(e instanceof UnscannableImage)) throw e;
+      return {
+        status: CheckStatus.Error,
+        summary: e.message,
+        findings: [],
+        blocking: [e.message],
+        permanent: true,
+      };
+    }
 
     const now = new Date(this.clock.now());
     const allow = (ctx.policy.scans?.secrets?.allow ?? []).filter((a) => exceptionApplies(a, now));

@@ -4,7 +4,7 @@ import { matchVulnerabilities } from '../../vuln';
 import { AdvisoryRepository } from '../advisory/advisory.repository';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
-import { SbomSource } from './sbom.source';
+import { lookupFailure, SbomSource } from './sbom.source';
 
 /**
  * The SBOM's packages against the imported OSV advisories, each ecosystem with its own version
@@ -33,9 +33,12 @@ export class VulnerabilitiesCheck implements CheckKind {
         findings: [],
       };
     const lookup = await this.sboms.forPromotion(ctx);
-    if (!lookup.found)
-      return { status: CheckStatus.Fail, summary: lookup.why, findings: [], blocking: [lookup.why] };
-    const database = await this.advisories.latestImport();
+    if (!lookup.found) return lookupFailure(lookup);
+    const { packages, sources, problems } = lookup.sbom;
+    const keys = new Map<string, { ecosystem: string; name: string }>();
+    for (const p of packages)
+      if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
+    const { database, candidates } = await this.advisories.matchSnapshot([...keys.values()]);
     if (!database) {
       // Matching against nothing would pass everything: refuse until an admin imports advisories.
       return {
@@ -44,26 +47,23 @@ export class VulnerabilitiesCheck implements CheckKind {
         findings: [],
       };
     }
-    const { packages, sources, problems } = lookup.sbom;
-    const keys = new Map<string, { ecosystem: string; name: string }>();
-    for (const p of packages)
-      if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
-    const candidates = await this.advisories.candidatesFor([...keys.values()]);
     const report = matchVulnerabilities(packages, candidates, section, new Date(this.clock.now()));
     const notes = [
       `SBOM ${sources.join(', ')}`,
       `advisory import #${database.seq}`,
       ...(problems.length ? [`${problems.length} SBOM entries unreadable`] : []),
     ];
+    // An SBOM entry that could not be read is a package that was not checked.
+    const unreadBlocks = problems.length > 0 && (section.unresolved ?? 'fail') === 'fail';
     return {
-      status: report.status,
+      status: unreadBlocks ? CheckStatus.Fail : report.status,
       summary: `${report.summary} (${notes.join('; ')})`,
       findings: [
         ...report.findings,
         ...report.unresolved.map((u) => ({ unresolved: u })),
         ...problems.map((p) => ({ sbomProblem: p })),
       ],
-      blocking: report.blocking,
+      blocking: [...report.blocking, ...(unreadBlocks ? problems.map((p) => `cannot be checked: ${p}`) : [])],
     };
   }
 }
