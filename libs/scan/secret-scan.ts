@@ -60,6 +60,8 @@ export interface SecretScanOptions {
    * every rule on every file (same findings, several times slower: for tests and benchmarks).
    */
   prefilter?: boolean;
+  /** The deployment's key for fingerprints (see fingerprintSecret). */
+  fingerprintKey?: Buffer;
 }
 
 /** True when a whiteout in a later layer removes `path`. */
@@ -118,7 +120,10 @@ export async function scanLayers(
       limits: lim,
       verifyDigest: options.verifyDigest,
       onFile: async (file) => {
-        for (const f of await scanFileForSecrets(file, layer.digest, { prefilter: options.prefilter })) {
+        for (const f of await scanFileForSecrets(file, layer.digest, {
+          prefilter: options.prefilter,
+          fingerprintKey: options.fingerprintKey,
+        })) {
           if (findings.length < lim.maxFindings) {
             findings.push(f);
             findingLayer.push(index);

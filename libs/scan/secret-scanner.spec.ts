@@ -113,3 +113,14 @@ describe('the entropy rule', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
+
+describe(fingerprintSecret.name, () => {
+  it('is keyed per deployment when given a key: the same secret matches itself, and only under that key', () => {
+    const key = Buffer.alloc(32, 7);
+    const other = Buffer.alloc(32, 8);
+    expect(fingerprintSecret('hunter2', key)).toBe(fingerprintSecret('hunter2', key));
+    expect(fingerprintSecret('hunter2', key)).not.toBe(fingerprintSecret('hunter2', other));
+    expect(fingerprintSecret('hunter2', key)).not.toBe(fingerprintSecret('hunter2'));
+    expect(fingerprintSecret('hunter2', key)).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

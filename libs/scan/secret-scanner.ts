@@ -1,7 +1,7 @@
 // Scans one file's content in memory for credentials. A finding carries where the secret is, which
 // rule found it, a fingerprint and a masked preview; the secret itself never leaves this module
 // (secretlint's messages repeat it verbatim, so they are read for their data and dropped).
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { lintSource } from '@secretlint/core';
 import { secretLintProfiler } from '@secretlint/profiler';
 import { planSecretScan } from './secret-prefilter';
@@ -52,8 +52,14 @@ export function syntheticSource(path: string, content: string): SecretLintSource
   return { filePath: `${SYNTHETIC_PATH_PREFIX}${path}`, ext, content, contentType: 'text' };
 }
 
-export function fingerprintSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 16);
+/**
+ * Names a secret without revealing it. With a key (a deployment's own), an HMAC: a stored
+ * fingerprint of a weak password cannot be brute-forced by whoever reads findings or the audit
+ * trail without that key. Without one (tests, tools), a bare sha256.
+ */
+export function fingerprintSecret(secret: string, key?: Buffer): string {
+  const digest = key ? createHmac('sha256', key) : createHash('sha256');
+  return digest.update(secret, 'utf8').digest('hex').slice(0, 16);
 }
 
 /**
@@ -136,6 +142,8 @@ export interface ScanFileOptions {
    * true; false runs every rule on every file, as the reference the filtered scan is tested against.
    */
   prefilter?: boolean;
+  /** The deployment's key for fingerprints (see fingerprintSecret). */
+  fingerprintKey?: Buffer;
 }
 
 async function secretlintMatches(
@@ -188,7 +196,7 @@ export async function scanFileForSecrets(
   const findings: SecretFinding[] = [];
   const seen = new Set<string>();
   for (const m of matches) {
-    const fingerprint = fingerprintSecret(m.secret);
+    const fingerprint = fingerprintSecret(m.secret, options.fingerprintKey);
     // The same value found by two rules (an AWS secret is also a high-entropy assignment) once.
     if (seen.has(fingerprint)) continue;
     seen.add(fingerprint);

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  hkdfSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -28,6 +36,15 @@ export class SigningKey {
 
   static fromFile(path: string): SigningKey {
     return SigningKey.fromPem(readFileSync(path, 'utf8'));
+  }
+
+  /**
+   * A symmetric key for one purpose, derived from the private key (HKDF-SHA256), so a deployment
+   * has per-purpose secrets without more files to manage and the signing key never leaves here.
+   */
+  deriveKey(purpose: string): Buffer {
+    const ikm = this.privateKey.export({ type: 'pkcs8', format: 'der' });
+    return Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `airlock ${purpose}`, 32));
   }
 
   /** ECDSA P-256 over SHA-256, DER-encoded (the form cosign uses). */

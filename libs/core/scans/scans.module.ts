@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AdvisoryModule } from '../advisory/advisory.module';
 import { Clock } from '../common/clock';
 import { RegistryModule } from '../registry/registry.module';
+import { TrustModule } from '../../trust/trust.module';
 import { TrustChecksModule } from '../trust-checks/trust-checks.module';
 import { LicensesCheck } from './licenses.check';
 import { SbomSource } from './sbom.source';
@@ -10,7 +11,7 @@ import { VulnerabilitiesCheck } from './vulnerabilities.check';
 
 /** What is inside the image: secrets in its layers, vulnerabilities and licenses in its SBOM. */
 @Module({
-  imports: [RegistryModule, TrustChecksModule, AdvisoryModule],
+  imports: [RegistryModule, TrustChecksModule, AdvisoryModule, TrustModule],
   providers: [Clock, SbomSource, SecretsCheck, VulnerabilitiesCheck, LicensesCheck],
   exports: [SecretsCheck, VulnerabilitiesCheck, LicensesCheck],
 })

@@ -10,6 +10,7 @@ import {
 } from '../../scan';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
+import { SigningKey } from '../../trust';
 import { SourceRegistries } from '../registry/source-registries';
 
 /** Platforms of a multi-platform image scanned; an image with more is refused, not half-scanned. */
@@ -111,10 +112,16 @@ function mergeScans(results: SecretScanResult[]): SecretScanResult {
 export class SecretsCheck implements CheckKind {
   readonly kind = 'secrets';
 
+  /** Fingerprints are keyed per deployment: see fingerprintSecret. */
+  private readonly fingerprintKey: Buffer;
+
   constructor(
     private readonly registries: SourceRegistries,
     private readonly clock: Clock,
-  ) {}
+    key: SigningKey,
+  ) {
+    this.fingerprintKey = key.deriveKey('secret fingerprints');
+  }
 
   applies(policy: PolicyDocument): boolean {
     return policy.scans?.secrets !== undefined;
@@ -135,7 +142,9 @@ export class SecretsCheck implements CheckKind {
             // The client verifies size and digest while streaming; the scan need not hash again.
             open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
           }));
-          results.push(await scanLayers(layers, {}, { verifyDigest: false }));
+          results.push(
+            await scanLayers(layers, {}, { verifyDigest: false, fingerprintKey: this.fingerprintKey }),
+          );
         }
         return mergeScans(results);
       });
