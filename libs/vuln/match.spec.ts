@@ -140,6 +140,24 @@ describe(matchVulnerabilities.name, () => {
     );
   });
 
+  it('one finding per vulnerability: records that alias each other are merged under the best-rated one', () => {
+    const d = index(
+      advisory('PYSEC-2026-1', 'PyPI', 'flask', '2.3.3', unrated, ['GHSA-aaaa', 'CVE-2026-9']),
+      advisory('GHSA-aaaa', 'PyPI', 'flask', '2.3.3', critical, ['CVE-2026-9', 'PYSEC-2026-1']),
+      advisory('GHSA-bbbb', 'PyPI', 'flask', '2.3.4', low),
+    );
+    const r = matchVulnerabilities([pkg('pkg:pypi/flask@2.3.2')], d, policy, now);
+    expect(r.findings.map((f) => [f.advisory, f.severity, [...f.aliases].sort()])).toEqual([
+      ['GHSA-aaaa', 'critical', ['CVE-2026-9', 'PYSEC-2026-1']],
+      ['GHSA-bbbb', 'low', []],
+    ]);
+    // The allow-list still matches any of the merged ids.
+    const allow = [{ id: 'PYSEC-2026-1', reason: 'r', expires: '2099-01-01T00:00:00Z' }];
+    expect(matchVulnerabilities([pkg('pkg:pypi/flask@2.3.2')], d, { ...policy, allow }, now).status).toBe(
+      CheckStatus.Pass,
+    );
+  });
+
   it('a distribution advisory applies only to its release', () => {
     const d = index({
       ...advisory('DSA-1', 'Debian', 'openssl', '3.0.11-1~deb12u1', critical),

@@ -49,8 +49,40 @@ export interface VulnerabilityReport {
   unresolved: string[];
 }
 
+type Finding = Omit<VulnerabilityFinding, 'blocking' | 'note'>;
+
+const RATING_ORDER = ['unknown', 'none', 'low', 'medium', 'high', 'critical'];
+
+/**
+ * One finding per vulnerability and package: databases publish the same issue under several ids
+ * (a GHSA, a PYSEC and a CVE that alias each other). The best-rated record speaks for the group;
+ * a fixed version from any of them is kept when it has none.
+ */
+function mergeAliases(findings: Finding[]): Finding[] {
+  const merged: Finding[] = [];
+  for (const f of findings) {
+    const names = new Set([f.advisory, ...f.aliases]);
+    const twin = merged.find(
+      (m) => m.package === f.package && [m.advisory, ...m.aliases].some((n) => names.has(n)),
+    );
+    if (!twin) {
+      merged.push({ ...f, aliases: [...f.aliases] });
+      continue;
+    }
+    const better =
+      RATING_ORDER.indexOf(f.severity) > RATING_ORDER.indexOf(twin.severity) ||
+      (f.severity === twin.severity && (f.score ?? -1) > (twin.score ?? -1));
+    const [lead, other] = better ? [f, { ...twin }] : [{ ...twin }, f];
+    const ids = new Set([lead.advisory, ...lead.aliases, other.advisory, ...other.aliases]);
+    ids.delete(lead.advisory);
+    const fixFrom = lead.fixedIn || !other.fixedIn ? lead : other;
+    Object.assign(twin, lead, { aliases: [...ids], fixedIn: fixFrom.fixedIn, fix: fixFrom.fix });
+  }
+  return merged;
+}
+
 function blockingDecision(
-  f: Omit<VulnerabilityFinding, 'blocking' | 'note'>,
+  f: Finding,
   policy: VulnerabilitiesScanSection,
   now: Date,
 ): { blocking: boolean; note?: string } {
@@ -96,6 +128,7 @@ export function matchVulnerabilities(
   policy: VulnerabilitiesScanSection,
   now: Date,
 ): VulnerabilityReport {
+  const found: Finding[] = [];
   const findings: VulnerabilityFinding[] = [];
   const unresolved: string[] = [];
   const seen = new Set<string>();
@@ -139,11 +172,12 @@ export function matchVulnerabilities(
             ? `upgrade ${shownName(p)} to ${v.fixedIn} or later`
             : `no fixed version is published: remove ${shownName(p)} or allow-list ${c.id} with a reason`,
         };
-        findings.push({ ...base, ...blockingDecision(base, policy, now) });
+        found.push(base);
         break;
       }
     }
   }
+  for (const f of mergeAliases(found)) findings.push({ ...f, ...blockingDecision(f, policy, now) });
   const blockingFindings = findings.filter((f) => f.blocking);
   const bySeverity = ['critical', 'high', 'medium', 'low', 'none', 'unknown']
     .map((s) => [s, blockingFindings.filter((f) => f.severity === s).length] as const)
