@@ -40,25 +40,47 @@ describe(identityOfPurl.name, () => {
   });
 });
 
+/** An SPDX 2.3 document as syft writes one, around these packages. */
+const spdxDocument = (packages: Record<string, unknown>[]) => ({
+  spdxVersion: 'SPDX-2.3',
+  dataLicense: 'CC0-1.0',
+  SPDXID: 'SPDXRef-DOCUMENT',
+  name: 'registry.example.com/app',
+  documentNamespace: 'https://anchore.com/syft/image/registry.example.com/app-1f1e5b1c',
+  creationInfo: {
+    creators: ['Organization: Anchore, Inc', 'Tool: syft-1.4.1'],
+    created: '2024-05-01T12:00:00Z',
+  },
+  packages: packages.map((p, i) => ({
+    SPDXID: `SPDXRef-Package-${i}`,
+    downloadLocation: 'NOASSERTION',
+    ...p,
+  })),
+});
+
 describe(readSbom.name, () => {
   it('reads CycloneDX components, nested ones too, and their licenses', () => {
     const r = readSbom('cyclonedx', {
       bomFormat: 'CycloneDX',
       specVersion: '1.5',
+      version: 1,
       components: [
         {
+          type: 'library',
           name: 'lodash',
           version: '4.17.20',
           purl: 'pkg:npm/lodash@4.17.20',
           licenses: [{ license: { id: 'MIT' } }],
         },
         {
+          type: 'library',
           name: 'parent',
           version: '1.0.0',
           purl: 'pkg:npm/parent@1.0.0',
           licenses: [{ expression: 'MIT OR Apache-2.0' }],
           components: [
             {
+              type: 'library',
               name: 'child',
               version: '2.0.0',
               purl: 'pkg:npm/child@2.0.0',
@@ -67,12 +89,13 @@ describe(readSbom.name, () => {
           ],
         },
         {
+          type: 'library',
           name: 'named-only',
           version: '1',
           purl: 'pkg:npm/named-only@1',
           licenses: [{ license: { name: 'Some custom text' } }],
         },
-        { name: 'broken', purl: 'not a purl' },
+        { type: 'library', name: 'broken', purl: 'not a purl' },
       ],
     });
     expect(r.packages.map((p) => [p.name, p.version, p.license])).toEqual([
@@ -86,9 +109,9 @@ describe(readSbom.name, () => {
   });
 
   it('reads SPDX packages: purl from externalRefs, concluded license before declared, NOASSERTION as none', () => {
-    const r = readSbom('spdx', {
-      spdxVersion: 'SPDX-2.3',
-      packages: [
+    const r = readSbom(
+      'spdx',
+      spdxDocument([
         { name: 'image', versionInfo: '1', licenseConcluded: 'NOASSERTION' },
         {
           name: 'requests',
@@ -104,8 +127,8 @@ describe(readSbom.name, () => {
           ],
         },
         { name: 'gpl-thing', versionInfo: '1.0', licenseConcluded: 'GPL-3.0-only', licenseDeclared: 'MIT' },
-      ],
-    });
+      ]),
+    );
     expect(r.packages.map((p) => [p.name, p.purl, p.license])).toEqual([
       ['image', null, null],
       ['requests', 'pkg:pypi/requests@2.19.0', 'Apache-2.0'],
@@ -114,16 +137,26 @@ describe(readSbom.name, () => {
   });
 
   it('refuses a document that is not the format it claims', () => {
-    expect(() => readSbom('cyclonedx', { spdxVersion: 'SPDX-2.3' })).toThrow(/not a CycloneDX/);
-    expect(() => readSbom('spdx', { bomFormat: 'CycloneDX' })).toThrow(/not an SPDX/);
-    expect(() => readSbom('spdx', 'text')).toThrow();
+    expect(() => readSbom('cyclonedx', spdxDocument([]))).toThrow(/not a CycloneDX/);
+    expect(() => readSbom('spdx', { bomFormat: 'CycloneDX', specVersion: '1.5' })).toThrow(/not an SPDX/);
+    expect(() => readSbom('spdx', 'text')).toThrow(/not an SPDX/);
   });
 
-  it('survives hostile shapes: deep nesting, wrong types', () => {
-    let deep: Record<string, unknown> = { name: 'leaf', purl: 'pkg:npm/leaf@1' };
-    for (let i = 0; i < 100; i++) deep = { name: `n${i}`, components: [deep] };
-    const r = readSbom('cyclonedx', { bomFormat: 'CycloneDX', components: [deep, 5, null, { name: 7 }] });
+  it('refuses wrong types by schema, and reads deep but valid nesting only so far', () => {
+    expect(() =>
+      readSbom('cyclonedx', {
+        bomFormat: 'CycloneDX',
+        specVersion: '1.5',
+        components: [5, null, { name: 7 }],
+      }),
+    ).toThrow(/^CycloneDX 1\.5 document does not match its schema: \/components\/0: must be object/);
+    expect(() =>
+      readSbom('cyclonedx', { bomFormat: 'CycloneDX', specVersion: '1.5', components: 'x' }),
+    ).toThrow('/components: must be array');
+    let deep: Record<string, unknown> = { type: 'library', name: 'leaf', purl: 'pkg:npm/leaf@1' };
+    for (let i = 0; i < 100; i++) deep = { type: 'library', name: `n${i}`, components: [deep] };
+    const r = readSbom('cyclonedx', { bomFormat: 'CycloneDX', specVersion: '1.5', components: [deep] });
+    expect(r.packages).toHaveLength(33);
     expect(r.problems).toContainEqual(expect.stringMatching(/nested deeper/));
-    expect(readSbom('cyclonedx', { bomFormat: 'CycloneDX', components: 'x' }).packages).toEqual([]);
   });
 });

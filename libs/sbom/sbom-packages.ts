@@ -1,8 +1,11 @@
 // The packages an SBOM lists, from the two formats Airlock accepts as attestations: CycloneDX
 // (JSON, any 1.x) and SPDX 2.x (JSON). Only what the scans need is read: the package URL, name,
 // version and license expression. The document came from a verified attestation, but is still
-// read defensively: sizes are bounded and wrong shapes are problems, not crashes.
+// attacker-influenced: it must first match the official JSON schema of the version it declares
+// (sbom-schemas.ts), and is then read defensively all the same: sizes are bounded and odd entries are
+// problems, not crashes.
 import { identityOfPurl, type PackageIdentity } from './package-identity';
+import { validateSbomSchema } from './sbom-schemas';
 
 export type SbomFormat = 'spdx' | 'cyclonedx';
 
@@ -119,14 +122,20 @@ function spdx(doc: Record<string, unknown>): SbomContents {
   return { format: 'spdx', packages, problems };
 }
 
-/** The packages of an SBOM predicate; throws when the document is not the format it claims. */
+/**
+ * The packages of an SBOM predicate. Throws when the document is not the format it claims, declares a
+ * version without a schema here (CycloneDX 1.2–1.7, SPDX 2.2 and 2.3), or does not match that schema;
+ * the message names the format, the version and the first schema errors.
+ */
 export function readSbom(format: SbomFormat, predicate: unknown): SbomContents {
   const doc = obj(predicate);
   if (format === 'cyclonedx') {
     if (doc.bomFormat !== 'CycloneDX') throw new Error('not a CycloneDX document (bomFormat)');
+    validateSbomSchema('cyclonedx', doc);
     return cycloneDx(doc);
   }
   if (typeof doc.spdxVersion !== 'string' || !doc.spdxVersion.startsWith('SPDX-2.'))
     throw new Error('not an SPDX 2.x document (spdxVersion)');
+  validateSbomSchema('spdx', doc);
   return spdx(doc);
 }
