@@ -215,6 +215,66 @@ describe('scans', () => {
       expectStatus(fixable, 'approved');
     });
 
+    it('reads SPDX SBOMs too: package URLs from externalRefs', async () => {
+      const img = await pushImage(registry.host, REPO, `spdx-${unique()}`);
+      await pushKeySignature(registry.host, REPO, img.digest, release);
+      const spdx = inTotoStatement(img.digest, 'https://spdx.dev/Document', {
+        spdxVersion: 'SPDX-2.3',
+        dataLicense: 'CC0-1.0',
+        SPDXID: 'SPDXRef-DOCUMENT',
+        name: 'app',
+        documentNamespace: `https://example.com/spdx/app-${unique()}`,
+        creationInfo: { created: '2026-11-01T00:00:00Z', creators: ['Tool: syft-1.0.0'] },
+        packages: [
+          {
+            SPDXID: 'SPDXRef-Package-log4j',
+            name: 'log4j-core',
+            versionInfo: '2.14.1',
+            downloadLocation: 'NOASSERTION',
+            licenseConcluded: 'Apache-2.0',
+            externalRefs: [
+              {
+                referenceCategory: 'PACKAGE-MANAGER',
+                referenceType: 'purl',
+                referenceLocator: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1',
+              },
+            ],
+          },
+        ],
+      });
+      await pushCosignAttestations(registry.host, REPO, img.digest, [keyAttestation(spdx, release)]);
+      const p = await promote(vulnerabilities(), img.digest);
+      expectStatus(p, 'rejected');
+      expect(check(p, 'vulnerabilities').findings[0]).toMatchObject({
+        advisory: 'TEST-MAVEN-0001',
+        fix: 'upgrade org.apache.logging.log4j:log4j-core to 2.15.0 or later',
+      });
+    });
+
+    it('an SBOM that does not validate against its schema hides nothing: both SBOM checks block', async () => {
+      const img = await pushImage(registry.host, REPO, `invalid-sbom-${unique()}`);
+      await pushKeySignature(registry.host, REPO, img.digest, release);
+      const broken = inTotoStatement(img.digest, 'https://cyclonedx.org/bom', {
+        bomFormat: 'CycloneDX',
+        specVersion: '1.5',
+        components: [{ type: 'library', version: '4.17.20', purl: 'pkg:npm/lodash@4.17.20' }], // no name
+      });
+      await pushCosignAttestations(registry.host, REPO, img.digest, [keyAttestation(broken, release)]);
+      const p = await promote(
+        {
+          ...signers,
+          scans: { vulnerabilities: { maxSeverity: 'medium' }, licenses: { deny: ['GPL-3.0-only'] } },
+        },
+        img.digest,
+      );
+      expectStatus(p, 'rejected');
+      expect(check(p, 'vulnerabilities').status).toBe('fail');
+      expect(check(p, 'licenses').status).toBe('fail');
+      expect(p.reasons.join('\n')).toMatch(
+        /vulnerabilities: cannot be checked: #0: CycloneDX 1.5 document does not match its schema/,
+      );
+    });
+
     it('a ceiling of critical lets high through', async () => {
       const digest = await imageWithSbom([{ purl: 'pkg:npm/lodash@4.17.20' }]);
       expectStatus(await promote(vulnerabilities({ maxSeverity: 'high' }), digest), 'approved');

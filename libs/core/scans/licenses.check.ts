@@ -69,6 +69,19 @@ export class LicensesCheck implements CheckKind {
         });
       }
     }
+    // An SBOM that could not be read hides its packages' licenses: they are unknown.
+    for (const problem of lookup.sbom.unreadable) {
+      findings.push({
+        package: problem,
+        name: '',
+        version: null,
+        license: null,
+        outcome: 'unknown',
+        detail: `not readable: ${problem}`,
+        fix: 'attach an SBOM that validates against its format’s schema',
+        blocking: unknownBlocks,
+      });
+    }
     const blocking = findings.filter((f) => f.blocking);
     const counts = (['denied', 'not-allowed', 'unknown'] as const)
       .map((o) => [o, findings.filter((f) => f.outcome === o).length] as const)

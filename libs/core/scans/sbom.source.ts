@@ -9,7 +9,10 @@ export interface ImageSbom {
   packages: SbomPackage[];
   /** Which attestations they came from: `#2 cyclonedx`. */
   sources: string[];
+  /** Entries that could not be read (a malformed package URL). */
   problems: string[];
+  /** Whole SBOMs that could not be read (not valid against their schema): every package in them is unseen. */
+  unreadable: string[];
 }
 
 export type SbomLookup =
@@ -51,6 +54,7 @@ export class SbomSource {
     }
     const packages: SbomPackage[] = [];
     const problems: string[] = [];
+    const unreadable: string[] = [];
     const seen = new Set<string>();
     for (const s of r.sboms) {
       try {
@@ -64,12 +68,12 @@ export class SbomSource {
           packages.push(p);
         }
       } catch (e) {
-        problems.push(`#${s.index}: ${e instanceof Error ? e.message : String(e)}`);
+        unreadable.push(`#${s.index}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     return {
       found: true,
-      sbom: { packages, sources: r.sboms.map((s) => `#${s.index} ${s.format}`), problems },
+      sbom: { packages, sources: r.sboms.map((s) => `#${s.index} ${s.format}`), problems, unreadable },
     };
   }
 }

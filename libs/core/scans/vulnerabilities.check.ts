@@ -34,7 +34,8 @@ export class VulnerabilitiesCheck implements CheckKind {
       };
     const lookup = await this.sboms.forPromotion(ctx);
     if (!lookup.found) return lookupFailure(lookup);
-    const { packages, sources, problems } = lookup.sbom;
+    const { packages, sources } = lookup.sbom;
+    const problems = [...lookup.sbom.unreadable, ...lookup.sbom.problems];
     const keys = new Map<string, { ecosystem: string; name: string }>();
     for (const p of packages)
       if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
@@ -51,7 +52,8 @@ export class VulnerabilitiesCheck implements CheckKind {
     const notes = [
       `SBOM ${sources.join(', ')}`,
       `advisory import #${database.seq}`,
-      ...(problems.length ? [`${problems.length} SBOM entries unreadable`] : []),
+      ...(lookup.sbom.unreadable.length ? [`${lookup.sbom.unreadable.length} SBOM(s) unreadable`] : []),
+      ...(lookup.sbom.problems.length ? [`${lookup.sbom.problems.length} SBOM entries unreadable`] : []),
     ];
     // An SBOM entry that could not be read is a package that was not checked.
     const unreadBlocks = problems.length > 0 && (section.unresolved ?? 'fail') === 'fail';
