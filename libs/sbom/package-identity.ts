@@ -18,8 +18,6 @@ const ECOSYSTEM_OF_PURL: Record<string, string> = {
   maven: 'Maven',
   golang: 'Go',
   cargo: 'crates.io',
-  deb: 'Debian',
-  apk: 'Alpine',
 };
 
 /**
@@ -46,13 +44,38 @@ export function splitEcosystem(ecosystem: string): { ecosystem: string; release:
     : { ecosystem: ecosystem.slice(0, i), release: ecosystem.slice(i + 1) };
 }
 
-/** Release from a purl's `distro` qualifier, in OSV's spelling: debian-12 → 12, alpine-3.20 → v3.20. */
-function releaseOf(type: string, distro: string | undefined): string {
+/**
+ * Distributions by purl type and namespace: their advisories are separate OSV ecosystems, and
+ * which one applies is the distribution's, not the package format's.
+ */
+const DISTRIBUTIONS: Record<string, Record<string, string>> = {
+  deb: { debian: 'Debian', ubuntu: 'Ubuntu' },
+  apk: { alpine: 'Alpine', wolfi: 'Wolfi', chainguard: 'Chainguard' },
+};
+
+/**
+ * Release from a purl's `distro` qualifier, in OSV's spelling: debian-12.4 → 12,
+ * ubuntu-22.04 → 22.04, alpine-3.20.1 → v3.20. Rolling distributions (Wolfi) have none.
+ */
+function releaseOf(ecosystem: string, distro: string | undefined): string {
   if (!distro) return '';
   const m = /^[a-z]+-?([0-9][0-9.]*)/i.exec(distro);
   if (!m) return '';
-  if (type === 'apk') return `v${m[1].split('.').slice(0, 2).join('.')}`;
-  return m[1].split('.')[0];
+  const parts = m[1].split('.');
+  if (ecosystem === 'Alpine') return `v${parts.slice(0, 2).join('.')}`;
+  if (ecosystem === 'Ubuntu') return parts.slice(0, 2).join('.');
+  if (ecosystem === 'Debian') return parts[0];
+  return '';
+}
+
+/**
+ * Whether advisories for `advisoryRelease` apply to a package of `release`. Ubuntu's OSV
+ * ecosystems carry more than the version (`22.04:LTS`, `Pro:18.04:LTS`), so the version is
+ * looked for among their parts. Either side without a release applies to every release.
+ */
+export function releaseApplies(release: string, advisoryRelease: string): boolean {
+  if (!release || !advisoryRelease) return true;
+  return release === advisoryRelease || advisoryRelease.split(':').includes(release);
 }
 
 export interface ParsedPurl {
@@ -67,7 +90,11 @@ export interface ParsedPurl {
  */
 export function identityOfPurl(purl: string): ParsedPurl {
   const p = PackageURL.fromString(purl);
-  const ecosystem = ECOSYSTEM_OF_PURL[p.type];
+  const distributions = DISTRIBUTIONS[p.type];
+  const ecosystem = distributions
+    ? // No namespace: the format's home distribution (purls from older tools leave it out).
+      distributions[(p.namespace ?? Object.keys(distributions)[0]).toLowerCase()]
+    : ECOSYSTEM_OF_PURL[p.type];
   const version = p.version ?? null;
   if (!ecosystem) return { identity: null, version };
   const qualifiers = (p.qualifiers ?? {}) as Record<string, string | undefined>;
@@ -94,7 +121,7 @@ export function identityOfPurl(purl: string): ParsedPurl {
     identity: {
       ecosystem,
       name: normalisePackageName(ecosystem, name),
-      release: releaseOf(p.type, qualifiers.distro),
+      release: releaseOf(ecosystem, qualifiers.distro),
     },
     version,
   };

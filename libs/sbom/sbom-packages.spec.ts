@@ -1,4 +1,4 @@
-import { identityOfPurl } from './package-identity';
+import { identityOfPurl, releaseApplies } from './package-identity';
 import { readSbom } from './sbom-packages';
 
 describe(identityOfPurl.name, () => {
@@ -32,6 +32,26 @@ describe(identityOfPurl.name, () => {
     ],
   ])('%s', (purl, identity, version) => {
     expect(identityOfPurl(purl)).toEqual({ identity, version });
+  });
+
+  it.each([
+    [
+      'pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?distro=ubuntu-22.04&upstream=openssl',
+      { ecosystem: 'Ubuntu', name: 'openssl', release: '22.04' },
+    ],
+    ['pkg:apk/wolfi/glibc@2.38-r5?distro=wolfi-20230201', { ecosystem: 'Wolfi', name: 'glibc', release: '' }],
+    ['pkg:apk/chainguard/openssl@3.1.4-r0', { ecosystem: 'Chainguard', name: 'openssl', release: '' }],
+    ['pkg:deb/libc6@2.36-9', { ecosystem: 'Debian', name: 'libc6', release: '' }],
+  ])('distributions by namespace: %s', (purl, identity) => {
+    expect(identityOfPurl(purl).identity).toEqual(identity);
+  });
+
+  it('Ubuntu advisories name the release among other parts', () => {
+    expect(releaseApplies('22.04', '22.04:LTS')).toBe(true);
+    expect(releaseApplies('18.04', 'Pro:18.04:LTS')).toBe(true);
+    expect(releaseApplies('22.04', '20.04:LTS')).toBe(false);
+    expect(releaseApplies('12', '11')).toBe(false);
+    expect(releaseApplies('', '12')).toBe(true);
   });
 
   it('has no identity for types without advisories here, and throws on a malformed purl', () => {

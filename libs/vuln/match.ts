@@ -1,7 +1,7 @@
 // Matches an SBOM's packages against the advisories stored for them and applies the policy's
 // vulnerabilities section: severity ceiling, fixable-only, and the allow-list with expiries.
 import { CheckStatus, exceptionApplies, severityRank, type VulnerabilitiesScanSection } from '../domain';
-import { type SbomPackage } from '../sbom';
+import { releaseApplies, type SbomPackage } from '../sbom';
 import { affectedVerdict } from './affected';
 import { type OsvAffected } from './osv';
 import { type AdvisorySeverity } from './severity';
@@ -144,7 +144,7 @@ export function matchVulnerabilities(
     }
     const { ecosystem, name, release } = p.identity;
     for (const c of candidates.get(candidateKey(ecosystem, name)) ?? []) {
-      if (release && c.release && release !== c.release) continue;
+      if (!releaseApplies(release, c.release)) continue;
       const where = p.purl ?? `${name}@${p.version}`;
       const key = `${c.id}\u0000${where}`;
       if (seen.has(key)) continue;
