@@ -77,6 +77,27 @@ export class AirlockConfig {
   @Max(2 * 1024 * 1024 * 1024)
   ADVISORY_UPLOAD_LIMIT_BYTES = 512 * 1024 * 1024;
 
+  /** Secret scan: uncompressed bytes one layer may hold; a larger layer refuses the image. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024 * 1024)
+  @Max(64 * 1024 ** 3)
+  SECRET_SCAN_MAX_LAYER_BYTES = 8 * 1024 ** 3;
+
+  /** Secret scan: tar entries one layer may hold; more refuses the image. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(100_000_000)
+  SECRET_SCAN_MAX_ENTRIES = 1_000_000;
+
+  /** Secret scan: files larger than this are not read for secrets (counted as skipped). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(64 * 1024)
+  @Max(256 * 1024 * 1024)
+  SECRET_SCAN_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

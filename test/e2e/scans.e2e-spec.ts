@@ -44,7 +44,8 @@ describe('scans', () => {
 
   beforeAll(async () => {
     [rig, registry] = await Promise.all([
-      Rig.start({ WORKER_JOB_ATTEMPTS: '2', WORKER_RETRY_DELAY_MS: '200' }),
+      // A low entry limit, so one test can reach it with a small layer.
+      Rig.start({ WORKER_JOB_ATTEMPTS: '2', WORKER_RETRY_DELAY_MS: '200', SECRET_SCAN_MAX_ENTRIES: '2000' }),
       startRegistry(),
     ]);
     const imported = await rig.call('POST', '/v1/advisories/imports', {
@@ -427,6 +428,17 @@ describe('scans', () => {
         digest,
       );
       expectStatus(expired, 'rejected');
+    });
+
+    it('a layer over the configured entry limit refuses the image', async () => {
+      const entries = Array.from({ length: 2_100 }, (_, i) => ({ path: `many/f${i}.txt`, content: 'x' }));
+      const { digest } = await pushLayers(registry.host, REPO, `many-${unique()}`, [
+        { bytes: gzip(await tarLayer(entries)), mediaType: LAYER_GZIP },
+      ]);
+      const p = await promote(secrets(), digest);
+      expectStatus(p, 'rejected');
+      expect(check(p, 'secrets')).toMatchObject({ status: 'error', attempts: 1 });
+      expect(check(p, 'secrets').summary).toMatch(/2000/);
     });
 
     it('scans every platform of an index, and skips the attestation manifests BuildKit adds', async () => {

@@ -5,11 +5,13 @@ import {
   type LayerProblem,
   scanLayers,
   type ScanLayer,
+  type SecretScanLimits,
   type SecretScanResult,
   summariseSecretScan,
 } from '../../scan';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
+import { AirlockConfig } from '../../config';
 import { SigningKey } from '../../trust';
 import { SourceRegistries } from '../registry/source-registries';
 
@@ -114,13 +116,21 @@ export class SecretsCheck implements CheckKind {
 
   /** Fingerprints are keyed per deployment: see fingerprintSecret. */
   private readonly fingerprintKey: Buffer;
+  private readonly limits: Partial<SecretScanLimits>;
 
   constructor(
     private readonly registries: SourceRegistries,
     private readonly clock: Clock,
     key: SigningKey,
+    config: AirlockConfig,
   ) {
     this.fingerprintKey = key.deriveKey('secret fingerprints');
+    this.limits = {
+      maxUncompressedBytes: config.SECRET_SCAN_MAX_LAYER_BYTES,
+      maxEntryBytes: Math.min(config.SECRET_SCAN_MAX_LAYER_BYTES, 4 * 1024 ** 3),
+      maxEntries: config.SECRET_SCAN_MAX_ENTRIES,
+      maxScannedFileBytes: config.SECRET_SCAN_MAX_FILE_BYTES,
+    };
   }
 
   applies(policy: PolicyDocument): boolean {
@@ -143,7 +153,10 @@ export class SecretsCheck implements CheckKind {
             open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
           }));
           results.push(
-            await scanLayers(layers, {}, { verifyDigest: false, fingerprintKey: this.fingerprintKey }),
+            await scanLayers(layers, this.limits, {
+              verifyDigest: false,
+              fingerprintKey: this.fingerprintKey,
+            }),
           );
         }
         return mergeScans(results);
