@@ -1,4 +1,4 @@
-import { ZipFile } from 'yazl';
+import { zipFiles } from '../../test/support/osv';
 import {
   DEFAULT_OSV_UPLOAD_LIMITS,
   jsonUploadDocuments,
@@ -6,17 +6,7 @@ import {
   zipUploadDocuments,
 } from './osv-upload';
 
-function zip(files: Record<string, string | Buffer>, compress = true): Promise<Buffer> {
-  const z = new ZipFile();
-  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name, { compress });
-  z.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
+const zip = zipFiles;
 
 async function all(buffer: Buffer, limits = DEFAULT_OSV_UPLOAD_LIMITS) {
   const out = [];

@@ -13,10 +13,10 @@ export function osvFixtures(): Record<string, unknown>[] {
     .map((f) => JSON.parse(readFileSync(join(OSV_FIXTURES, f), 'utf8')) as Record<string, unknown>);
 }
 
-/** A zip of OSV documents, one `<id>.json` each. */
-export function osvZip(docs: ReadonlyArray<Record<string, unknown>>): Promise<Buffer> {
+/** A zip archive of these files (stored compressed), built in memory. */
+export function zipFiles(files: Record<string, string | Buffer>, compress = true): Promise<Buffer> {
   const z = new ZipFile();
-  for (const d of docs) z.addBuffer(Buffer.from(JSON.stringify(d)), `${String(d.id)}.json`);
+  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name, { compress });
   z.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -24,4 +24,9 @@ export function osvZip(docs: ReadonlyArray<Record<string, unknown>>): Promise<Bu
     z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
     z.outputStream.on('error', reject);
   });
+}
+
+/** A zip of OSV documents, one `<id>.json` each. */
+export function osvZip(docs: ReadonlyArray<Record<string, unknown>>): Promise<Buffer> {
+  return zipFiles(Object.fromEntries(docs.map((d) => [`${String(d.id)}.json`, JSON.stringify(d)])));
 }
