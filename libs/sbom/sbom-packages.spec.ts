@@ -156,6 +156,46 @@ describe(readSbom.name, () => {
     ]);
   });
 
+  it('reads components wherever CycloneDX puts them: under the described image and in formulation', () => {
+    const r = readSbom('cyclonedx', {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      version: 1,
+      metadata: {
+        component: {
+          type: 'application',
+          name: 'app',
+          components: [{ type: 'library', name: 'lodash', version: '4.17.4', purl: 'pkg:npm/lodash@4.17.4' }],
+        },
+      },
+      formulation: [
+        {
+          components: [
+            { type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
+          ],
+        },
+      ],
+    });
+    expect(r.packages.map((p) => p.name)).toEqual(['lodash', 'left-pad']);
+  });
+
+  it('an empty name falls back to the purl; a version that contradicts the purl is a problem', () => {
+    const r = readSbom('cyclonedx', {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      version: 1,
+      components: [
+        { type: 'library', name: '', version: '4.17.4', purl: 'pkg:npm/lodash@4.17.4' },
+        { type: 'library', name: 'minimist', version: '99.0.0', purl: 'pkg:npm/minimist@1.2.5' },
+      ],
+    });
+    expect(r.packages.map((p) => [p.name, p.version])).toEqual([
+      ['lodash', '4.17.4'],
+      ['minimist', '1.2.5'],
+    ]);
+    expect(r.problems).toEqual(['minimist: version 99.0.0 but its purl says 1.2.5']);
+  });
+
   it('refuses a document that is not the format it claims', () => {
     expect(() => readSbom('cyclonedx', spdxDocument([]))).toThrow(/not a CycloneDX/);
     expect(() => readSbom('spdx', { bomFormat: 'CycloneDX', specVersion: '1.5' })).toThrow(/not an SPDX/);

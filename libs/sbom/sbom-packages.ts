@@ -40,6 +40,21 @@ function spdxLicense(value: unknown): string | null {
   return s && s !== 'NOASSERTION' && s !== 'NONE' ? s : null;
 }
 
+/**
+ * A package's name; neither schema forbids an empty one, so the purl's name stands in. With
+ * neither, the entry is a problem (an unchecked package), not silently dropped.
+ */
+function nameOf(name: unknown, purl: unknown, problems: string[]): string | null {
+  const given = str(name);
+  if (given) return given;
+  const fromPurl =
+    typeof purl === 'string' ? /^pkg:[^/]+\/(?:[^@?#]*\/)?([^/@?#]+)/.exec(purl)?.[1] : undefined;
+  if (fromPurl) return decodeURIComponent(fromPurl);
+  if (purl !== undefined || name !== undefined)
+    problems.push('an entry with neither a name nor a package URL');
+  return null;
+}
+
 function pkg(
   name: string,
   version: string | null,
@@ -53,7 +68,12 @@ function pkg(
     try {
       const parsed = identityOfPurl(purl);
       identity = parsed.identity;
-      ver = ver ?? parsed.version;
+      // The purl is what advisories are matched on: its version wins, and a contradiction is said.
+      if (parsed.version && version && parsed.version !== version)
+        problems.push(
+          `${name}: version ${version.slice(0, 100)} but its purl says ${parsed.version.slice(0, 100)}`,
+        );
+      ver = parsed.version ?? ver;
     } catch (e) {
       problems.push(
         `${name}: malformed purl ${purl.slice(0, 200)}: ${e instanceof Error ? e.message : String(e)}`,
@@ -90,12 +110,17 @@ function cycloneDx(doc: Record<string, unknown>): SbomContents {
         problems.push(`more than ${MAX_SBOM_PACKAGES} packages: the rest were not read`);
         return;
       }
-      const name = str(c.name);
+      const name = nameOf(c.name, c.purl, problems);
       if (name) packages.push(pkg(name, str(c.version), str(c.purl), cycloneDxLicense(c.licenses), problems));
       walk(c.components, depth + 1);
     }
   };
+  // Components may also stand under the described component and in formulation (1.5+): a package
+  // the walk does not reach would be a package no check sees. The described component itself is
+  // the image, not a package in it.
   walk(doc.components, 0);
+  walk(obj(obj(doc.metadata).component).components, 0);
+  for (const f of arr(doc.formulation).map(obj)) walk(f.components, 0);
   return { format: 'cyclonedx', packages, problems };
 }
 
@@ -107,14 +132,14 @@ function spdx(doc: Record<string, unknown>): SbomContents {
       problems.push(`more than ${MAX_SBOM_PACKAGES} packages: the rest were not read`);
       break;
     }
-    const name = str(p.name);
-    if (!name) continue;
     const purl =
       arr(p.externalRefs)
         .map(obj)
         .filter((r) => r.referenceType === 'purl')
         .map((r) => str(r.referenceLocator))
         .find((r) => r !== null) ?? null;
+    const name = nameOf(p.name, purl, problems);
+    if (!name) continue;
     // The concluded license is the reviewed one; the declared one is what the package says.
     const license = spdxLicense(p.licenseConcluded) ?? spdxLicense(p.licenseDeclared);
     packages.push(pkg(name, str(p.versionInfo), purl, license, problems));

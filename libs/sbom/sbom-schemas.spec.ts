@@ -159,6 +159,8 @@ const messageOf = (f: () => unknown): string => {
   throw new Error('did not throw');
 };
 
+const listed = (packages: Array<{ name: string }>) => packages.map((p) => p.name);
+
 describe('SBOM schema validation', () => {
   it.each([
     ['CycloneDX 1.4 (trivy)', trivyCycloneDx14, ['requests']],
@@ -166,7 +168,7 @@ describe('SBOM schema validation', () => {
     ['CycloneDX 1.6 (syft)', syftCycloneDx('1.6'), ['lodash', 'libssl3']],
   ])('accepts %s and reads it', (_label, doc, names) => {
     const r = readSbom('cyclonedx', doc);
-    expect(r.packages.map((p) => p.name)).toEqual(names);
+    expect(listed(r.packages)).toEqual(names);
     expect(r.problems).toEqual([]);
   });
 
@@ -174,7 +176,10 @@ describe('SBOM schema validation', () => {
     const doc = syftCycloneDx('1.6', [
       { ...lodash, licenses: [{ license: { id: 'MIT', acknowledgement: 'declared' } }] },
     ]);
-    expect(readSbom('cyclonedx', doc).packages[0]).toMatchObject({ license: 'MIT', version: '4.17.20' });
+    expect(readSbom('cyclonedx', doc).packages.find((p) => p.name === 'lodash')).toMatchObject({
+      license: 'MIT',
+      version: '4.17.20',
+    });
   });
 
   it.each(CYCLONEDX_SPEC_VERSIONS)('has the official schema of CycloneDX %s', (specVersion) => {
@@ -342,7 +347,7 @@ describe('SBOM schema validation', () => {
       '/components/0/components: must NOT have duplicate items',
     );
     const different = [a, { ...a, version: '1.0' }, { ...a, properties: [{ name: 'x', value: 'z' }] }];
-    expect(readSbom('cyclonedx', syftCycloneDx('1.6', different)).packages).toHaveLength(3);
+    expect(listed(readSbom('cyclonedx', syftCycloneDx('1.6', different)).packages)).toHaveLength(3);
     // Strings that look like the keys of objects, or like other scalars, are not them.
     const refs = ['#0', '{}', '[]', 'null', '"a"', '1', '[2'];
     const dependsOn = (list: string[]) => ({

@@ -115,9 +115,13 @@ export interface EntropyMatch {
 /** Every secret-looking name contains one of these (in any case): text without any skips the rule. */
 export const SECRET_HINT_WORDS = ['secret', 'token', 'passw', 'pwd', 'credential', 'key'] as const;
 const SECRET_HINT = new RegExp(SECRET_HINT_WORDS.join('|'), 'i');
-// `=` or `:` followed by at least 16 value characters; the name is then read backwards.
+// `=` or `:` followed by at least 16 value characters; the name is then read backwards. The
+// value is taken greedily to its end and long ones are dropped in code: a bounded `{16,256}`
+// with a lookahead backtracks at every position of a long run (`key=` followed by a megabyte of
+// `=`), which made one small file cost seconds.
 const VALUE_CHAR = '[^\\s"\'`,;(){}[\\]<>]';
-const OPERATOR_THEN_VALUE = new RegExp(`[:=][ \\t]*["']?(${VALUE_CHAR}{16,256})(?!${VALUE_CHAR})`, 'g');
+const OPERATOR_THEN_VALUE = new RegExp(`[:=][ \\t]*["']?(${VALUE_CHAR}{16,})`, 'g');
+const MAX_VALUE = 256;
 const MAX_NAME = 64;
 const SECRET_WORD =
   /secret|token|passw(?:or)?d|passwd|pwd|credential|api[_.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|(?:^|[_.-])key$/i;
@@ -225,6 +229,7 @@ function assignmentsIn(text: string): EntropyMatch[] {
   const found: EntropyMatch[] = [];
   for (const m of text.matchAll(OPERATOR_THEN_VALUE)) {
     const value = m[1];
+    if (value.length > MAX_VALUE) continue;
     const name = nameBefore(text, m.index);
     if (!name || !SECRET_HINT.test(name) || !isSecretName(name)) continue;
     if (/^[/~.$%]/.test(value) || value.includes('://') || value.includes('${') || value.includes('{{'))

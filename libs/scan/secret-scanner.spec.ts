@@ -99,6 +99,11 @@ describe('the entropy rule', () => {
       expect([n, isSecretName(n)]).toEqual([n, false]);
   });
 
+  it('leaves values over 256 characters alone', () => {
+    expect(findHighEntropyAssignments(`API_KEY=${'Zr8pQ2vX9kLm4NwT'.repeat(20)}\n`)).toEqual([]);
+    expect(findHighEntropyAssignments('API_KEY=Zr8pQ2vX9kLm4NwT7yB3cD6f\n')).toHaveLength(1);
+  });
+
   it('finds the value and its offset', () => {
     const content = 'x = 1\n"client_secret": "Zr8pQ2vX9kLm4NwT7yB3cD6f"\n';
     expect(findHighEntropyAssignments(content)).toEqual([
@@ -110,6 +115,9 @@ describe('the entropy rule', () => {
     const started = performance.now();
     findHighEntropyAssignments(`${'a'.repeat(200_000)}=${'b'.repeat(200_000)}`);
     findHighEntropyAssignments('secret_key: '.repeat(50_000));
+    // A long run of operator characters once cost ~250 backtracking steps per character.
+    findHighEntropyAssignments(`key${'='.repeat(400_000)}`);
+    findHighEntropyAssignments(`token${':'.repeat(400_000)}`);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
