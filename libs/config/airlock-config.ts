@@ -98,6 +98,13 @@ export class AirlockConfig {
   @Max(256 * 1024 * 1024)
   SECRET_SCAN_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
+  /** Secret scan: how long one image's scan may take; longer refuses the image. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(24 * 3600)
+  SECRET_SCAN_TIME_BUDGET_SECONDS = 600;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

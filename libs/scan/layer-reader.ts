@@ -298,6 +298,8 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
         kind: 'read-failed',
         message: `the layer could not be fetched to the end: ${sourceFailed.message}`,
       });
+    if (!abort && isCallbackError(err) && err.cause instanceof CallbackLimitExceeded)
+      abort = new LayerReadAbort({ kind: 'limit', message: err.cause.message });
     if (!abort) {
       const reason = err instanceof Error ? err.message : String(err);
       abort = new LayerReadAbort({
@@ -320,6 +322,8 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
         kind: 'read-failed',
         message: `the layer could not be fetched to the end: ${sourceFailed.message}`,
       });
+    if (!abort && isCallbackError(err) && err.cause instanceof CallbackLimitExceeded)
+      abort = new LayerReadAbort({ kind: 'limit', message: err.cause.message });
     if (!abort) {
       const reason = err instanceof Error ? err.message : String(err);
       abort =
@@ -437,6 +441,12 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
     }
   }
 }
+
+/**
+ * Thrown by an `onFile` callback to end the read on a limit of its own (a time budget): the layer
+ * then ends with a `limit` problem, like the reader's own limits.
+ */
+export class CallbackLimitExceeded extends Error {}
 
 class CallbackError extends Error {
   constructor(cause: unknown) {

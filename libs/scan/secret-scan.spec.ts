@@ -82,6 +82,21 @@ describe('scanLayers', () => {
     ]);
   });
 
+  it('ends with a limit problem, not a pass, when the scan runs out of time', async () => {
+    const layer = await gzipLayer([
+      { path: 'a.txt', content: 'one' },
+      { path: 'b.txt', content: 'two' },
+    ]);
+    const r = await scanLayers([layer], { maxScanMillis: -1 });
+    expect(r.status).toBe(CheckStatus.Error);
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        kind: 'limit',
+        message: expect.stringMatching(/took longer than .* \(limit maxScanMillis\)/),
+      }),
+    ]);
+  });
+
   it('passes a clean image', async () => {
     const result = await scanLayers([
       await gzipLayer(base),

@@ -5,6 +5,7 @@
 import { type Readable } from 'node:stream';
 import { CheckStatus } from '../domain';
 import {
+  CallbackLimitExceeded,
   DEFAULT_LAYER_LIMITS,
   type LayerLimits,
   type LayerProblem,
@@ -24,11 +25,17 @@ export interface ScanLayer {
 export interface SecretScanLimits extends LayerLimits {
   /** Findings kept; beyond this they are counted (`stats.findingsDropped`) and the status stays `fail`. */
   maxFindings: number;
+  /**
+   * Time the whole scan may take. Checked between files: past it, the layer being read and every
+   * later one end with a `limit` problem, so an image built to be slow cannot hold a worker.
+   */
+  maxScanMillis: number;
 }
 
 export const DEFAULT_SECRET_SCAN_LIMITS: Readonly<SecretScanLimits> = {
   ...DEFAULT_LAYER_LIMITS,
   maxFindings: 500,
+  maxScanMillis: 10 * 60 * 1000,
 };
 
 export interface SecretScanStats {
@@ -120,6 +127,11 @@ export async function scanLayers(
       limits: lim,
       verifyDigest: options.verifyDigest,
       onFile: async (file) => {
+        if (performance.now() - started > lim.maxScanMillis) {
+          throw new CallbackLimitExceeded(
+            `the scan took longer than ${Math.round(lim.maxScanMillis / 1000)} s (limit maxScanMillis)`,
+          );
+        }
         for (const f of await scanFileForSecrets(file, layer.digest, {
           prefilter: options.prefilter,
           fingerprintKey: options.fingerprintKey,

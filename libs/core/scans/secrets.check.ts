@@ -130,6 +130,7 @@ export class SecretsCheck implements CheckKind {
       maxEntryBytes: Math.min(config.SECRET_SCAN_MAX_LAYER_BYTES, 4 * 1024 ** 3),
       maxEntries: config.SECRET_SCAN_MAX_ENTRIES,
       maxScannedFileBytes: config.SECRET_SCAN_MAX_FILE_BYTES,
+      maxScanMillis: config.SECRET_SCAN_TIME_BUDGET_SECONDS * 1000,
     };
   }
 
