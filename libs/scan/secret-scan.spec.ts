@@ -82,6 +82,15 @@ describe('scanLayers', () => {
     ]);
   });
 
+  it('says how many files were too large to read', async () => {
+    const r = await scanLayers([await gzipLayer([{ path: 'big.js', content: 'x'.repeat(70_000) }])], {
+      maxScannedFileBytes: 64 * 1024,
+    });
+    expect(summariseSecretScan(r)).toBe(
+      'no secrets found in 1 layer (0 files scanned; 1 over the size limit not read)',
+    );
+  });
+
   it('ends with a limit problem, not a pass, when the scan runs out of time', async () => {
     const layer = await gzipLayer([
       { path: 'a.txt', content: 'one' },

@@ -178,5 +178,9 @@ export function summariseSecretScan(result: SecretScanResult): string {
     const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more problems)` : '';
     return `the secret scan could not read every layer: ${first?.message ?? 'unknown problem'}${more}; ${found} in what was read`;
   }
-  return `${found} in ${result.stats.layers} layer${result.stats.layers === 1 ? '' : 's'} (${result.stats.scannedFiles} files scanned)`;
+  // Files over the size limit were not read: say so, so a pass is not taken for more than it is.
+  const large = result.stats.skippedLarge
+    ? `; ${result.stats.skippedLarge} over the size limit not read`
+    : '';
+  return `${found} in ${result.stats.layers} layer${result.stats.layers === 1 ? '' : 's'} (${result.stats.scannedFiles} files scanned${large})`;
 }
