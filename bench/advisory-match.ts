@@ -22,7 +22,7 @@ import { AuditRepository } from '../libs/core/audit/audit.repository';
 import { dataSourceOptions } from '../libs/core/database/data-source';
 import { type Caller } from '../libs/core/identity/caller';
 import { readSbom } from '../libs/sbom';
-import { matchVulnerabilities } from '../libs/vuln';
+import { advisoryKeys, matchVulnerabilities } from '../libs/vuln';
 import { osvZip } from '../test/support/osv';
 import { testEnv } from '../test/support/test-env';
 import { fmt, machineInfo, median, percentile, writeMarkedSection } from './lib-report';
@@ -205,10 +205,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const { packages } = readSbom('cyclonedx', document);
       const tRead = performance.now();
-      const keys = new Map<string, { ecosystem: string; name: string }>();
-      for (const p of packages)
-        if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
-      const byKey = await repo.candidatesFor([...keys.values()]);
+      const byKey = await repo.candidatesFor(advisoryKeys(packages));
       const t1 = performance.now();
       const report = matchVulnerabilities(packages, byKey, policy, now);
       const t2 = performance.now();

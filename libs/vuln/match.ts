@@ -21,6 +21,14 @@ export interface AdvisoryCandidate {
 
 export const candidateKey = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`;
 
+/** The (ecosystem, name) pairs whose advisories a match needs, each once. */
+export function advisoryKeys(packages: readonly SbomPackage[]): Array<{ ecosystem: string; name: string }> {
+  const keys = new Map<string, { ecosystem: string; name: string }>();
+  for (const p of packages)
+    if (p.identity) keys.set(candidateKey(p.identity.ecosystem, p.identity.name), p.identity);
+  return [...keys.values()];
+}
+
 export interface VulnerabilityFinding {
   advisory: string;
   aliases: string[];

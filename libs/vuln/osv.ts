@@ -133,7 +133,3 @@ export function osvProblems(doc: unknown): string[] {
   }
   return (validate.errors ?? []).slice(0, 5).map(describe);
 }
-
-export function isOsvAdvisory(doc: unknown): doc is OsvAdvisory {
-  return osvProblems(doc).length === 0;
-}

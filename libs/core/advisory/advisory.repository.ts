@@ -195,11 +195,4 @@ export class AdvisoryRepository {
   advisory(id: string): Promise<AdvisoryEntity | null> {
     return this.db.getRepository<AdvisoryEntity>('advisory').findOne({ where: { id } });
   }
-
-  async count(): Promise<number> {
-    const [row]: Array<{ n: string }> = await this.db.query(
-      'SELECT count(*) AS n FROM advisory WHERE withdrawn IS NULL',
-    );
-    return Number(row.n);
-  }
 }

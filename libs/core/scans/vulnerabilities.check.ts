@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CheckStatus, type PolicyDocument } from '../../domain';
-import { matchVulnerabilities } from '../../vuln';
+import { advisoryKeys, matchVulnerabilities } from '../../vuln';
 import { AdvisoryRepository } from '../advisory/advisory.repository';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
@@ -36,10 +36,7 @@ export class VulnerabilitiesCheck implements CheckKind {
     if (!lookup.found) return lookupFailure(lookup);
     const { packages, sources } = lookup.sbom;
     const problems = [...lookup.sbom.unreadable, ...lookup.sbom.problems];
-    const keys = new Map<string, { ecosystem: string; name: string }>();
-    for (const p of packages)
-      if (p.identity) keys.set(`${p.identity.ecosystem}\u0000${p.identity.name}`, p.identity);
-    const { database, candidates } = await this.advisories.matchSnapshot([...keys.values()]);
+    const { database, candidates } = await this.advisories.matchSnapshot(advisoryKeys(packages));
     if (!database) {
       // Matching against nothing would pass everything: refuse until an admin imports advisories.
       return {
