@@ -13,3 +13,4 @@ export * from './duration';
 export * from './approval-rules';
 export * from './scan-policy';
 export * from './spdx-license';
+export * from './json-shape';

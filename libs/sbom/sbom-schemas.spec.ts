@@ -389,6 +389,12 @@ describe('SBOM schema validation', () => {
     );
   });
 
+  it('refuses NUL characters, which could not be stored with the findings', () => {
+    expect(() => readSbom('cyclonedx', syftCycloneDx('1.6', [{ ...lodash, name: 'lo\u0000dash' }]))).toThrow(
+      'CycloneDX 1.6 document holds a NUL character in a string',
+    );
+  });
+
   it('fetches nothing, whatever the document refers to', () => {
     const fetchSpy = jest.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no network'));
     try {

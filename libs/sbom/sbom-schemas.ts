@@ -25,6 +25,7 @@ import Ajv, {
   type ValidateFunction,
 } from 'ajv';
 import addFormats from 'ajv-formats';
+import { jsonShapeProblem } from '../domain';
 import { SPDX_2_2_SCHEMA } from './schemas/spdx-2.2.schema';
 import { SPDX_2_3_SCHEMA } from './schemas/spdx-2.3.schema';
 
@@ -264,24 +265,10 @@ function describe(e: ErrorObject): string {
   return `${clean(e.instancePath || '/', 160)}: ${clean(message, 200)}`;
 }
 
-/** Whether objects and arrays nest deeper than `limit`, without recursion. */
-function nestsDeeperThan(doc: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[doc, 1]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [value, depth] = top;
-    if (depth > limit) return true;
-    const children = Array.isArray(value) ? value : Object.values(value as object);
-    for (const child of children) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}
-
 function check(label: string, validate: ValidateFunction, doc: object): void {
-  if (nestsDeeperThan(doc, MAX_SBOM_NESTING)) {
-    throw new Error(`${label} document nests deeper than ${MAX_SBOM_NESTING} levels`);
-  }
+  // Its names and purls are stored in findings: NULs would be refused there, deep nesting anywhere.
+  const shape = jsonShapeProblem(doc, MAX_SBOM_NESTING);
+  if (shape) throw new Error(`${label} document ${shape}`);
   documentKeys = new StructureKeys();
   try {
     if (validate(doc)) return;

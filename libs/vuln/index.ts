@@ -6,4 +6,3 @@ export * from './affected';
 export * from './match';
 export * from './versions';
 export * from './osv-upload';
-export * from './json-shape';

@@ -2,8 +2,7 @@
 // ecosystem (`all.zip` of one JSON file per advisory). Only the fields Airlock reads are typed;
 // the schema below checks those strictly and lets the rest through.
 import Ajv, { type ErrorObject } from 'ajv';
-import { isRealTimestamp } from '../domain';
-import { jsonShapeProblem } from './json-shape';
+import { isRealTimestamp, jsonShapeProblem } from '../domain';
 
 export type OsvEvent =
   { introduced: string } | { fixed: string } | { last_affected: string } | { limit: string };
@@ -125,7 +124,7 @@ const describe = (e: ErrorObject): string => `${e.instancePath || '/'}: ${e.mess
 /** Every problem with a document that claims to be an OSV advisory; empty when it is one. */
 export function osvProblems(doc: unknown): string[] {
   const shape = jsonShapeProblem(doc);
-  if (shape) return [`/: ${shape}`];
+  if (shape) return [`/: the document ${shape}`];
   if (validate(doc)) {
     return [doc.modified, doc.published, doc.withdrawn]
       .filter((t): t is string => t !== undefined && !isRealTimestamp(t))

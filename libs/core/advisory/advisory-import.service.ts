@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { DomainError, ErrorCode, notFound } from '../../domain';
+import { DomainError, ErrorCode, jsonShapeProblem, notFound } from '../../domain';
 import { normalisePackageName, splitEcosystem } from '../../sbom';
 import {
   advisorySeverity,
-  jsonShapeProblem,
   jsonUploadDocuments,
   type OsvAdvisory,
   type OsvAffected,
@@ -79,7 +78,7 @@ export class AdvisoryImportService {
     }
     const shape = jsonShapeProblem(body);
     if (shape)
-      throw new DomainError(ErrorCode.InvalidAdvisories, `the upload is not valid OSV: ${shape}`, {
+      throw new DomainError(ErrorCode.InvalidAdvisories, `the upload is not valid OSV: it ${shape}`, {
         problems: [shape],
       });
     return { kind: 'json', body, bytes: Buffer.from(JSON.stringify(body)) };
