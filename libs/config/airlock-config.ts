@@ -182,12 +182,116 @@ export class AirlockConfig {
   WORKER_SWEEP_INTERVAL_MS = 30_000;
 
   /**
+   * Folder of named secrets (one file per secret, named like the secret: `[a-z0-9-]+`) that
+   * credential profiles refer to by name. Links out of the folder are not followed.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  AIRLOCK_SECRETS_DIR?: string;
+
+  /** Named secrets may also come from environment variables: this prefix + the name (upper case, `-` → `_`). */
+  @Matches(/^[A-Z][A-Z0-9_]{0,63}$/)
+  AIRLOCK_SECRET_ENV_PREFIX = 'AIRLOCK_SECRET_';
+
+  /**
+   * Hosts (with optional port) the admin API may configure as registries, token realms, redirect
+   * targets, credential issuers or webhook URLs: comma-separated, `*` matches one DNS label, a port
+   * of `*` any port (`registry.example.com`, `*.corp.example.com:5000`, `127.0.0.1:*`). Empty: none.
+   */
+  @Matches(/^[A-Za-z0-9.*:,\[\]-]*$/, {
+    message: 'AIRLOCK_ALLOWED_HOSTS must be a comma-separated list of host patterns',
+  })
+  AIRLOCK_ALLOWED_HOSTS = '';
+
+  /** Allow plain http and loopback, link-local or private addresses outside development mode. */
+  @Transform(toBool)
+  @IsBoolean()
+  AIRLOCK_ALLOW_PRIVATE_HOSTS = false;
+
+  /** Requests one authenticated caller may make per window (0: no limit). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_CALLER_MAX = 60_000;
+
+  /** Requests without a valid token one address may make per window (0: no limit). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_ANONYMOUS_MAX = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Deepest nesting of a JSON request body; deeper bodies are refused with 400 before validation. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4)
+  @Max(256)
+  API_JSON_MAX_DEPTH = 32;
+
+  /** Longest token lifetime (`exp - iat`) accepted; longer-lived tokens are refused. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
+  /**
+   * JSON file listing Airlock's earlier signing keys, kept to verify what they signed:
+   * `[{"publicKeyFile": "...", "notBefore": "...", "notAfter": "..."}]`.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  AIRLOCK_PREVIOUS_KEYS_FILE?: string;
+
+  /** How often the worker looks for promotions in a working status with no live job. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  RECONCILE_INTERVAL_MS = 30_000;
+
+  /** A working promotion untouched this long with no live job gets its job again. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  RECONCILE_AFTER_MS = 60_000;
+
+  /** Overall deadline of one registry read or write, on top of what its size needs at the minimum rate. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REGISTRY_DEADLINE_SECONDS = 120;
+
+  /** Slowest transfer rate accepted from a registry (bytes/s); a slower one is cut off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REGISTRY_MIN_BYTES_PER_SECOND = 1024 * 1024;
+
+  /** How long /metrics and /readyz wait for Postgres or Redis before answering with what they have. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  DEPENDENCY_TIMEOUT_MS = 2000;
+
+  /**
    * Test mode only: a file holding a number of milliseconds to add to the clock, so tests can move
    * time forward (approval expiry, pending timeouts) without sleeping.
    */
   @IsOptional()
   @IsString()
   AIRLOCK_TEST_CLOCK_FILE?: string;
+
+  /**
+   * The environment variables that carry named secrets (those starting with
+   * AIRLOCK_SECRET_ENV_PREFIX), captured by loadConfig so that nothing else reads process.env.
+   */
+  namedSecretEnv: Readonly<Record<string, string>> = {};
 
   get databaseMigrationUrl(): string {
     return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
@@ -224,6 +328,12 @@ export function loadConfig(env: Record<string, string | undefined>): AirlockConf
   if (config.AIRLOCK_MODE !== RuntimeMode.Test && config.AIRLOCK_TEST_CLOCK_FILE) {
     throw new ConfigError(['AIRLOCK_TEST_CLOCK_FILE: only allowed in test mode']);
   }
+  config.namedSecretEnv = Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] =>
+        e[0].startsWith(config.AIRLOCK_SECRET_ENV_PREFIX) && typeof e[1] === 'string' && e[1] !== '',
+    ),
+  );
   return config;
 }
 
@@ -238,6 +348,8 @@ class ConfigShape extends AirlockConfig {
     this.DATABASE_MIGRATION_URL = '';
     this.AIRLOCK_BOOTSTRAP_FILE = '';
     this.AIRLOCK_TEST_CLOCK_FILE = '';
+    this.AIRLOCK_SECRETS_DIR = '';
+    this.AIRLOCK_PREVIOUS_KEYS_FILE = '';
   }
 }
 

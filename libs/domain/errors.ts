@@ -32,6 +32,22 @@ export enum ErrorCode {
   CommentRequired = 'comment_required',
   /** An advisory upload is not OSV (or not readable): nothing from it was stored. */
   InvalidAdvisories = 'invalid_advisories',
+  /** Postgres cannot be reached: retry later (503 with Retry-After). */
+  DatabaseUnavailable = 'database_unavailable',
+  /** Redis (the job queue) cannot be reached: retry later (503 with Retry-After). */
+  QueueUnavailable = 'queue_unavailable',
+  /** Too many requests from this caller or address (429 with Retry-After). */
+  RateLimited = 'rate_limited',
+  /** A host (registry, token issuer, realm, webhook URL) the operator has not allowed. */
+  HostNotAllowed = 'host_not_allowed',
+  /** A secret reference that names no secret the operator provides, or one Airlock refuses to read. */
+  SecretNotAvailable = 'secret_not_available',
+  /** A CI workload asked for an artifact of a repository its claims do not allow. */
+  RepositoryNotAllowed = 'repository_not_allowed',
+  /** A JSON body nested deeper than the API accepts. */
+  BodyTooDeep = 'body_too_deep',
+  /** The registry answered with something that can never succeed (digest mismatch, size, realm…). */
+  RegistryRefused = 'registry_refused',
 }
 
 export class DomainError extends Error {

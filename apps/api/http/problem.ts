@@ -27,6 +27,14 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.StaleReview]: 409,
   [ErrorCode.CommentRequired]: 400,
   [ErrorCode.InvalidAdvisories]: 422,
+  [ErrorCode.DatabaseUnavailable]: 503,
+  [ErrorCode.QueueUnavailable]: 503,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.HostNotAllowed]: 422,
+  [ErrorCode.SecretNotAvailable]: 422,
+  [ErrorCode.RepositoryNotAllowed]: 403,
+  [ErrorCode.BodyTooDeep]: 400,
+  [ErrorCode.RegistryRefused]: 422,
 };
 
 /** RFC 9457 problem details, with Airlock's stable `code` and the request id. */
