@@ -234,7 +234,7 @@ export class AirlockConfig {
   @Max(256)
   API_JSON_MAX_DEPTH = 32;
 
-  /** Longest token lifetime (`exp - iat`) accepted; longer-lived tokens are refused. */
+  /** Longest token lifetime (`exp - iat`, or `exp - now` without `iat`) accepted; longer-lived tokens are refused. */
   @Transform(toInt)
   @IsInt()
   @Min(60)
