@@ -66,10 +66,14 @@ export async function limitRequestRates(
   // Counting starts with the first request when Redis is up; when it is not, the API still starts.
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, STARTUP_WAIT_MS).unref();
-    redis.once('ready', () => {
+    const settle = (): void => {
       clearTimeout(timer);
+      redis.off('ready', settle);
+      redis.off('error', settle);
       resolve();
-    });
+    };
+    redis.once('ready', settle);
+    redis.once('error', settle);
   });
 
   const fastify = app.getHttpAdapter().getInstance();
