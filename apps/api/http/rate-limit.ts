@@ -1,4 +1,4 @@
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { DomainError, ErrorCode, type JsonLogger, MetricsService, TokenVerifier 
 import { createRedis } from '../../../libs/jobs';
 
 /** Routes no budget applies to: probes, metrics scrapes and the API's documentation. */
-const EXEMPT = /^\/(healthz|readyz|metrics|openapi\.json|openapi\.yaml|docs)(\/|$)/;
+const EXEMPT = /^\/(healthz|readyz|metrics|openapi\.json|openapi\.yaml|docs)([/?]|$)/;
 /** A store that does not answer in this time lets the request through (counted and logged). */
 const STORE_TIMEOUT_MS = 250;
 const STORE_ERROR_LOG_EVERY_MS = 10_000;
@@ -15,6 +15,9 @@ const STARTUP_WAIT_MS = 3_000;
 
 const BUDGET_KEY = Symbol('airlock.rateLimitKey');
 type Budgeted = FastifyRequest & { [BUDGET_KEY]?: string };
+
+/** An IPv4 address, or the /64 an IPv6 address is in (one host usually holds the whole /64). */
+const addressKey = (req: FastifyRequest): string => `address:${normalizeIP(req.ip, 64)}`;
 
 /** `Bearer <token>` from the Authorization header: the only place a token is read from. */
 function bearerToken(req: FastifyRequest): string | undefined {
@@ -53,8 +56,7 @@ export async function limitRequestRates(
     commandTimeout: STORE_TIMEOUT_MS,
   });
   let lastLogged = 0;
-  const storeFailed = (error: unknown): void => {
-    metrics.rateLimitStoreErrors.inc();
+  const logStoreProblem = (error: unknown): void => {
     if (Date.now() - lastLogged < STORE_ERROR_LOG_EVERY_MS) return;
     lastLogged = Date.now();
     logger.pino.warn({
@@ -62,7 +64,7 @@ export async function limitRequestRates(
       error: error instanceof Error ? error.message : String(error),
     });
   };
-  redis.on('error', storeFailed);
+  redis.on('error', logStoreProblem);
   // Counting starts with the first request when Redis is up; when it is not, the API still starts.
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, STARTUP_WAIT_MS).unref();
@@ -82,7 +84,7 @@ export async function limitRequestRates(
     redis,
     nameSpace: `${config.REDIS_PREFIX}:rate-limit:`,
     timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
-    keyGenerator: (req: FastifyRequest) => (req as Budgeted)[BUDGET_KEY] ?? `address:${req.ip}`,
+    keyGenerator: (req: FastifyRequest) => (req as Budgeted)[BUDGET_KEY] ?? addressKey(req),
     max: (_req: FastifyRequest, key: string) =>
       key.startsWith('caller:') ? config.RATE_LIMIT_CALLER_MAX : config.RATE_LIMIT_ANONYMOUS_MAX,
   });
@@ -102,7 +104,7 @@ export async function limitRequestRates(
         return { key: `caller:${id}`, max: config.RATE_LIMIT_CALLER_MAX };
       }
     }
-    return { key: `address:${req.ip}`, max: config.RATE_LIMIT_ANONYMOUS_MAX };
+    return { key: addressKey(req), max: config.RATE_LIMIT_ANONYMOUS_MAX };
   };
 
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -114,7 +116,8 @@ export async function limitRequestRates(
     try {
       result = await spend(req);
     } catch (e) {
-      storeFailed(e);
+      metrics.rateLimitStoreErrors.inc();
+      logStoreProblem(e);
       return;
     }
     if (result.isAllowed) return;
@@ -122,17 +125,18 @@ export async function limitRequestRates(
     void reply.header('ratelimit-remaining', result.remaining);
     void reply.header('ratelimit-reset', result.ttlInSeconds);
     if (!result.isExceeded) return;
+    const retryAfter = Math.max(1, result.ttlInSeconds);
     const scope = budget.key.startsWith('caller:') ? 'caller' : 'address';
     metrics.rateLimited.inc({ scope });
-    void reply.header('retry-after', result.ttlInSeconds);
+    void reply.header('retry-after', retryAfter);
     throw new DomainError(
       ErrorCode.RateLimited,
-      `too many requests from this ${scope}: at most ${result.max} every ${config.RATE_LIMIT_WINDOW_SECONDS} s; retry in ${result.ttlInSeconds} s`,
+      `too many requests from this ${scope}: at most ${result.max} every ${config.RATE_LIMIT_WINDOW_SECONDS} s; retry in ${retryAfter} s`,
       {
         scope,
         limit: result.max,
         windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
-        retryAfterSeconds: result.ttlInSeconds,
+        retryAfterSeconds: retryAfter,
       },
     );
   });
