@@ -221,6 +221,7 @@ export class AirlockConfig {
   @Min(0)
   RATE_LIMIT_ANONYMOUS_MAX = 300;
 
+  /** The rate-limit window; budgets are counted in Redis, shared by every API replica. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
