@@ -23,6 +23,7 @@ import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
 import { PromotionsController } from './controllers/promotions.controller';
 import { ProblemFilter } from './http/problem.filter';
+import { RefusalRecorder } from './http/refusal-recorder';
 
 @Module({
   imports: [
@@ -49,6 +50,7 @@ import { ProblemFilter } from './http/problem.filter';
   ],
   providers: [
     BearerStrategy,
+    RefusalRecorder,
     { provide: APP_GUARD, useClass: GlobalAuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],

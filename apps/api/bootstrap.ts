@@ -7,6 +7,10 @@ import { type AirlockConfig } from '../../libs/config';
 import { IdentityService, type JsonLogger, MetricsService } from '../../libs/core';
 import { ApiModule } from './app.module';
 import { acceptAdvisoryArchives } from './http/advisory-upload';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
+import { acceptJsonBodies } from './http/json-body';
+import { limitRequestRates } from './http/rate-limit';
+import { addSecurityHeaders } from './http/security-headers';
 import { validationPipe } from './http/validation';
 import { buildOpenApi } from './openapi';
 
@@ -19,6 +23,9 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
     // Long path parameters reach our validation (a clear 400) instead of Fastify's bare 414.
     maxParamLength: 16_384,
     logger: false,
+    // Errors raised before a request reaches Nest are problem+json too.
+    clientErrorHandler,
+    frameworkErrors,
     // A caller's X-Request-Id is kept when it is sane, so logs correlate across systems.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -37,11 +44,15 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
   const metrics = app.get(MetricsService);
   metrics.enableApiGauges();
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so that every answer below (429s included) carries the headers.
+  await addSecurityHeaders(app);
   // JSON only: any other body type is refused with 415 before it reaches a handler.
   for (const type of ['text/plain']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
+  acceptJsonBodies(app, config);
   acceptAdvisoryArchives(app, config);
+  await limitRequestRates(app, config, logger);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

@@ -221,6 +221,7 @@ export class AirlockConfig {
   @Min(0)
   RATE_LIMIT_ANONYMOUS_MAX = 300;
 
+  /** The rate-limit window; budgets are counted in Redis, shared by every API replica. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -234,7 +235,7 @@ export class AirlockConfig {
   @Max(256)
   API_JSON_MAX_DEPTH = 32;
 
-  /** Longest token lifetime (`exp - iat`) accepted; longer-lived tokens are refused. */
+  /** Longest token lifetime (`exp - iat`, or `exp - now` without `iat`) accepted; longer-lived tokens are refused. */
   @Transform(toInt)
   @IsInt()
   @Min(60)

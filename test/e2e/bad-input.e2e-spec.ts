@@ -32,6 +32,10 @@ const cursor = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('
 const MISSING = '00000000-0000-4000-8000-000000000000';
 /** Names of Object.prototype members, which must be refused like any unknown field. */
 const PROTO = { toString: 'x', valueOf: 1, hasOwnProperty: 'y', constructor: 'z' };
+/** Trust boundaries (#11): a body nested 2,000 levels (about 20 KB), and tokens of every size. */
+const DEEP = '{"a":'.repeat(2000) + '1' + '}'.repeat(2000);
+const HUGE_TOKEN = `Bearer ${'t'.repeat(12_000)}`;
+const OVERSIZED_TOKEN = `Bearer ${'t'.repeat(20_000)}`;
 
 let promotionId = '';
 const validPromotion = (): Record<string, unknown> => ({
@@ -126,6 +130,7 @@ function bodyCases(method: string, path: () => string, as: ClientName, valid: ()
       code: 'validation_failed',
       field: 'toString',
     },
+    { name: 'body nested 2,000 levels', method, path, as, rawBody: DEEP, status: 400, code: 'body_too_deep' },
   ];
 }
 
@@ -215,6 +220,30 @@ const CASES: Record<string, Case[]> = {
       body: validPromotion(),
       status: 401,
       code: 'unauthenticated',
+    },
+    ...(
+      [
+        ['a 12 KB token', { authorization: HUGE_TOKEN }, 401, 'unauthenticated'],
+        ['a token over the header size limit', { authorization: OVERSIZED_TOKEN }, 431, 'header_too_large'],
+      ] as const
+    ).map(([name, headers, status, code]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/promotions',
+      as: null,
+      headers,
+      body: validPromotion(),
+      status,
+      code,
+    })),
+    {
+      name: 'a body nested 2,000 levels from a caller with no role',
+      method: 'POST',
+      path: () => '/v1/promotions',
+      as: 'noRole',
+      rawBody: DEEP,
+      status: 400,
+      code: 'body_too_deep',
     },
   ],
 
@@ -849,8 +878,9 @@ const CASES: Record<string, Case[]> = {
       path: () => '/v1/advisories/imports',
       as: 'admin',
       rawBody: `{"id":"DEEP-1","modified":"2026-01-01T00:00:00Z","database_specific":${'['.repeat(5000)}${']'.repeat(5000)}}`,
-      status: 422,
-      code: 'invalid_advisories',
+      // Refused by the JSON parser's depth limit (API_JSON_MAX_DEPTH) before the OSV walk sees it.
+      status: 400,
+      code: 'body_too_deep',
     },
     {
       name: 'a hostile file name header',

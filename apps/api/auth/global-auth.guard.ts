@@ -5,6 +5,24 @@ import { type Caller, DomainError, ErrorCode } from '../../../libs/core';
 import { IS_PUBLIC, REQUIRED_ROLES, type RoleRequirement } from './auth.decorators';
 
 /**
+ * passport-http-bearer also reads `access_token` from the query string and the body. A token in a
+ * URL ends up in proxy and access logs and browser history, and one in a body is easy to log by
+ * mistake: only the Authorization header is accepted, and a request that tries the others is told so.
+ */
+function refuseTokensOutsideHeader(req: { query?: unknown; body?: unknown }): void {
+  const has = (o: unknown): boolean =>
+    o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, 'access_token');
+  const where = has(req.query) ? 'query string' : has(req.body) ? 'request body' : undefined;
+  if (where) {
+    throw new DomainError(
+      ErrorCode.Unauthenticated,
+      `a token in the ${where} (access_token) is not accepted: send it in the Authorization header as "Bearer <token>"`,
+      { reason: `token in the ${where}` },
+    );
+  }
+}
+
+/**
  * Default deny: every route needs a verified bearer token unless marked @Public(), and a role
  * when marked @Roles(). Unknown routes never reach here (404 comes first).
  */
@@ -17,6 +35,7 @@ export class GlobalAuthGuard extends AuthGuard('bearer') {
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    refuseTokensOutsideHeader(ctx.switchToHttp().getRequest<{ query?: unknown; body?: unknown }>());
     await (super.canActivate(ctx) as Promise<boolean>);
     const caller = ctx.switchToHttp().getRequest<{ user: Caller }>().user;
     const need = this.reflector.getAllAndOverride<RoleRequirement | undefined>(REQUIRED_ROLES, targets);

@@ -1,10 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { AuditRepository, type Caller, DomainError, ErrorCode } from '../../../libs/core';
+import { type Caller, DomainError, ErrorCode } from '../../../libs/core';
 import { problem, type Problem, STATUS_OF } from './problem';
-
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const ANONYMOUS = { kind: 'human' as const, issuer: 'anonymous', subject: 'anonymous' };
+import { RefusalRecorder } from './refusal-recorder';
 
 /** Errors Fastify raises before a handler runs (parsing, body size, media type). */
 interface FastifyLikeError {
@@ -35,14 +33,14 @@ function postgresCode(e: unknown): string | undefined {
 
 /**
  * Turns every error into application/problem+json. Domain errors keep their code; anything
- * unexpected is logged with a correlation id and answered as a bare 500. Refused mutating requests
- * become audit events (never with the token or body).
+ * unexpected is logged with a correlation id and answered as a bare 500. Refusals go to the
+ * RefusalRecorder (audited only when a verified caller made them; never with the token or body).
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly refusals: RefusalRecorder) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
@@ -56,8 +54,8 @@ export class ProblemFilter implements ExceptionFilter {
         error: exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception),
         stack: exception instanceof Error ? exception.stack : undefined,
       });
-    } else if (MUTATING.has(req.method)) {
-      await this.recordRefusal(req, body);
+    } else {
+      await this.refusals.record(req, body);
     }
     if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
     await reply.status(body.status).header('content-type', 'application/problem+json').send(body);
@@ -114,19 +112,5 @@ export class ProblemFilter implements ExceptionFilter {
       `an unexpected error occurred; quote request id ${String(req.id)}`,
       base,
     );
-  }
-
-  private async recordRefusal(req: FastifyRequest & { user?: Caller }, p: Problem): Promise<void> {
-    try {
-      await this.audit.record({
-        actor: req.user?.actor ?? ANONYMOUS,
-        action: 'request.refused',
-        subjectType: 'route',
-        subjectId: `${req.method} ${req.routeOptions?.url ?? 'unknown'}`,
-        details: { status: p.status, code: p.code, path: p.instance, requestId: p.requestId },
-      });
-    } catch (err) {
-      this.logger.warn({ msg: 'could not record refused request', requestId: req.id, error: String(err) });
-    }
   }
 }

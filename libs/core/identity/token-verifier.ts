@@ -94,6 +94,11 @@ export class TokenVerifier {
     }
     const now = Math.floor(Date.now() / 1000);
     if ((payload.iat ?? 0) > now + this.config.AUTH_CLOCK_SKEW_SECONDS) throw refuse('issued in the future');
+    // A stolen long-lived token is a standing credential: the issuer's word on expiry is capped.
+    const lifetime = (payload.exp as number) - (typeof payload.iat === 'number' ? payload.iat : now);
+    if (lifetime > this.config.AUTH_MAX_TOKEN_LIFETIME_SECONDS) {
+      throw refuse(`lifetime over ${this.config.AUTH_MAX_TOKEN_LIFETIME_SECONDS} s`);
+    }
     if (typeof payload.aud !== 'string' && !(Array.isArray(payload.aud) && payload.aud.length === 1)) {
       throw refuse('a token for several audiences is not accepted');
     }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AggregatorRegistry,
   collectDefaultMetrics,
+  Counter,
   Gauge,
   Histogram,
   type MetricObjectWithValues,
@@ -34,6 +35,24 @@ export class MetricsService {
     help: 'Worker job durations by job name and outcome',
     labelNames: ['job', 'outcome'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  /** Refusals kept out of the audit trail: no verified caller, or no such route (bounded labels). */
+  readonly unauditedRefusals = new Counter({
+    name: 'airlock_http_unaudited_refusals_total',
+    help: 'Refused requests without a verified caller (logged and counted, not audited) by status and code',
+    labelNames: ['status', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'airlock_http_rate_limited_total',
+    help: 'Requests refused with 429, by whose budget ran out (caller or address)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'airlock_rate_limit_store_errors_total',
+    help: 'Requests let through unlimited because the rate-limit store (Redis) did not answer',
     registers: [this.registry],
   });
 
