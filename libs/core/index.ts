@@ -27,6 +27,7 @@ export * from './common/cursor';
 export { DomainError, ErrorCode } from '../domain';
 export * from './ops/ops.module';
 export * from './ops/metrics.service';
+export * from './ops/dependency-health.service';
 export * from './audit/audit.repository';
 export { ENVIRONMENT_NAME } from './environment/environment.dto';
 export * from './ops/json-logger';
