@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { AirlockStack, developmentBootstrap } from '../../apps/devstack/stack';
@@ -38,6 +39,14 @@ describe('dependency outages', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   }
+
+  /** The API's JSON log lines with the given msg. */
+  const logLines = (msg: string): Array<Record<string, unknown>> =>
+    readFileSync(join(process.env.AIRLOCK_TEST_DATA_DIR as string, rig.prefix, 'api.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === msg);
 
   const metrics = async (): Promise<string> => {
     // A hang fails here (the abort), not as a jest timeout: /metrics must answer while a dependency is dead.
@@ -108,6 +117,15 @@ describe('dependency outages', () => {
     } finally {
       await pg.restore();
     }
+    // Handled, not a bug: a warning (pino level 40) naming the cause, no stack, no "unhandled error".
+    await eventually('outage warnings in the log', async () =>
+      Promise.resolve(logLines('dependency unavailable').length >= 5),
+    );
+    for (const line of logLines('dependency unavailable')) {
+      expect(line).toMatchObject({ level: 40, code: 'database_unavailable' });
+      expect(line.stack).toBeUndefined();
+    }
+    expect(logLines('unhandled error')).toEqual([]);
 
     await eventually('API ready again', async () => (await rig.call('GET', '/readyz')).status === 200);
     const created = await requests.create(requesterAfter, 'after');
