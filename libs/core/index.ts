@@ -24,7 +24,7 @@ export * from './check/check-stage.service';
 export * from './outbox/outbox.module';
 export * from './outbox/outbox-relay.service';
 export * from './common/cursor';
-export { DomainError, ErrorCode } from '../domain';
+export { DomainError, ErrorCode, isOutage } from '../domain';
 export * from './ops/ops.module';
 export * from './ops/metrics.service';
 export * from './ops/dependency-health.service';
