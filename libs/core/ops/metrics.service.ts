@@ -38,16 +38,16 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** API only: gauges read from Postgres and Redis at scrape time (see render). */
+  private apiGauges:
+    { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly queue: JobQueue,
     private readonly config: AirlockConfig,
     private readonly health: DependencyHealth,
   ) {}
-
-  /** API only: gauges read from Postgres and Redis at scrape time (see render). */
-  private apiGauges:
-    { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
 
   /** API only: process metrics and the gauges that read Postgres and Redis at scrape time. */
   enableApiGauges(): void {
