@@ -274,7 +274,12 @@ export class AirlockConfig {
   @Min(1)
   REGISTRY_MIN_BYTES_PER_SECOND = 1024 * 1024;
 
-  /** How long /metrics and /readyz wait for Postgres or Redis before answering with what they have. */
+  /**
+   * The longest anything answering a caller waits for Postgres or Redis: /metrics and /readyz then
+   * answer with what they have; a request gets 503 database_unavailable / queue_unavailable. It
+   * bounds new Postgres connections (and the wait for a free one) and every Redis command of the
+   * API and the producers.
+   */
   @Transform(toInt)
   @IsInt()
   @Min(50)

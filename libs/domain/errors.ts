@@ -62,5 +62,21 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * A dependency (Postgres, Redis) could not be reached: the same request may succeed later, so
+ * callers get 503 with Retry-After and retry loops treat it as transient, never as a refusal.
+ */
+export const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.DatabaseUnavailable,
+  ErrorCode.QueueUnavailable,
+]);
+
+export function isOutage(e: unknown): e is DomainError {
+  return e instanceof DomainError && OUTAGE_CODES.has(e.code);
+}
+
+export const isNotFound = (e: unknown): e is DomainError =>
+  e instanceof DomainError && e.code === ErrorCode.NotFound;
+
 export const notFound = (what: string, id: string): DomainError =>
   new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`, { [what]: id });

@@ -2,7 +2,9 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
+import { DomainError } from '../domain';
 import { type JobItem, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
+import { atQueueEdge } from './queue-outage';
 import { createRedis } from './redis-connection';
 
 /** How long finished jobs are kept: long enough that a relay retry deduplicates against them. */
@@ -18,7 +20,7 @@ export class JobQueue implements OnApplicationShutdown {
   private readonly queues: ReadonlyMap<QueueName, Queue>;
 
   constructor(private readonly config: AirlockConfig) {
-    this.connection = createRedis(config, 'producer');
+    this.connection = createRedis(config, 'producer', 'commands');
     this.queues = new Map(
       QUEUE_NAMES.map((name) => [
         name,
@@ -44,6 +46,10 @@ export class JobQueue implements OnApplicationShutdown {
 
   /** Adds jobs with their ids; BullMQ ignores an id it already holds, which makes relays idempotent. */
   async addBulk(jobs: Array<JobItem & { jobId: string }>): Promise<void> {
+    return atQueueEdge(() => this.addBulkByQueue(jobs));
+  }
+
+  private async addBulkByQueue(jobs: Array<JobItem & { jobId: string }>): Promise<void> {
     for (const name of QUEUE_NAMES) {
       const mine = jobs.filter((j) => QUEUE_OF[j.name] === name);
       if (mine.length === 0) continue;
@@ -55,6 +61,10 @@ export class JobQueue implements OnApplicationShutdown {
 
   /** Jobs by queue and state, for metrics. */
   async counts(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {
+    return atQueueEdge(() => this.countsByQueue());
+  }
+
+  private async countsByQueue(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {
     const out: Array<{ queue: QueueName; state: string; count: number }> = [];
     for (const name of QUEUE_NAMES) {
       const c = await this.queue(name).getJobCounts(
@@ -71,7 +81,22 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   async ping(): Promise<boolean> {
-    return (await this.connection.ping()) === 'PONG';
+    return (await atQueueEdge(() => this.connection.ping())) === 'PONG';
+  }
+
+  /**
+   * Redis's maxmemory-policy: anything but `noeviction` lets Redis drop queued jobs when memory
+   * runs out. `undefined` when CONFIG is disabled or renamed (managed Redis often does that).
+   */
+  async maxmemoryPolicy(): Promise<string | undefined> {
+    let reply: unknown;
+    try {
+      reply = await atQueueEdge(() => this.connection.config('GET', 'maxmemory-policy'));
+    } catch (e) {
+      if (e instanceof DomainError) throw e;
+      return undefined; // CONFIG refused: unknown, not down
+    }
+    return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -2,17 +2,38 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { type AirlockConfig } from '../config';
 
 /**
- * BullMQ needs `maxRetriesPerRequest: null` on connections used by workers (blocking commands);
- * producers use the same settings so Redis going away makes calls wait and readiness fail,
- * rather than throw mid-relay. `overrides` are for connections that must fail fast instead (the
- * API's rate limiter, which lets requests through when Redis does not answer).
+ * How a connection is used:
+ * - `blocking`: BullMQ workers and the wake-up subscriber. BullMQ needs `maxRetriesPerRequest:
+ *   null` there (blocking commands); they wait out an outage and carry on when Redis returns.
+ * - `commands`: everything that answers someone (the API's wake publish, queue counts, readiness,
+ *   metrics) and the producers (outbox relay, scheduler). No offline queue, one retry and a
+ *   command timeout: while Redis is down a call fails within DEPENDENCY_TIMEOUT_MS (and becomes
+ *   queue_unavailable) instead of waiting for Redis to return. Callers that must not lose work
+ *   (the outbox relay) keep it in Postgres and try again.
  */
-export function createRedis(config: AirlockConfig, name: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(config.REDIS_URL, {
-    maxRetriesPerRequest: null,
+export type RedisRole = 'blocking' | 'commands';
+
+export function createRedis(
+  config: AirlockConfig,
+  name: string,
+  role: RedisRole = 'blocking',
+  /** For connections with needs of their own (the API's rate limiter fails fast and open). */
+  overrides: RedisOptions = {},
+): Redis {
+  const common = {
     enableReadyCheck: true,
     connectionName: `airlock-${name}`,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+    retryStrategy: (times: number) => Math.min(times * 200, 5000),
+  };
+  if (role === 'blocking') {
+    return new Redis(config.REDIS_URL, { ...common, maxRetriesPerRequest: null, ...overrides });
+  }
+  return new Redis(config.REDIS_URL, {
+    ...common,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.DEPENDENCY_TIMEOUT_MS,
+    connectTimeout: config.DEPENDENCY_TIMEOUT_MS,
     ...overrides,
   });
 }

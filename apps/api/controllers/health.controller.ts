@@ -1,28 +1,15 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { type FastifyReply } from 'fastify';
-import { type DataSource } from 'typeorm';
-import { MetricsService } from '../../../libs/core';
-import { JobQueue } from '../../../libs/jobs';
+import { DependencyHealth, MetricsService, type Readiness } from '../../../libs/core';
 import { Public } from '../auth/auth.decorators';
-
-const PROBE_TIMEOUT_MS = 1500;
-
-function withTimeout<T>(p: Promise<T>): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), PROBE_TIMEOUT_MS).unref()),
-  ]);
-}
 
 @ApiTags('operations')
 @Public()
 @Controller()
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly queue: JobQueue,
+    private readonly health: DependencyHealth,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -33,24 +20,21 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres and Redis both answer. */
+  /**
+   * Readiness: Postgres and Redis both answer within DEPENDENCY_TIMEOUT_MS, and Redis will not
+   * evict queued jobs (maxmemory-policy noeviction, when CONFIG GET can tell).
+   */
   @Get('readyz')
   @ApiOkResponse({ description: 'Postgres and Redis are reachable' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is unreachable' })
-  async readyz(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, string>> {
-    const [postgres, redis] = await Promise.all([
-      withTimeout(this.db.query('SELECT 1')).then(
-        () => 'ok',
-        () => 'unreachable',
-      ),
-      withTimeout(this.queue.ping()).then(
-        (ok) => (ok ? 'ok' : 'unreachable'),
-        () => 'unreachable',
-      ),
-    ]);
-    const ready = postgres === 'ok' && redis === 'ok';
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is unreachable or unsafe; `reasons` says which',
+  })
+  async readyz(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Omit<Readiness, 'ready'> & { status: 'ready' | 'unready' }> {
+    const { ready, ...rest } = await this.health.readiness();
     void reply.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'unready', postgres, redis };
+    return { status: ready ? 'ready' : 'unready', ...rest };
   }
 
   @Get('metrics')

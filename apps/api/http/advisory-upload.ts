@@ -1,6 +1,14 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AirlockConfig } from '../../../libs/config';
-import { type Caller, DomainError, ErrorCode, hasGlobalRole, Role, TokenVerifier } from '../../../libs/core';
+import {
+  type Caller,
+  DomainError,
+  ErrorCode,
+  hasGlobalRole,
+  isOutage,
+  Role,
+  TokenVerifier,
+} from '../../../libs/core';
 
 export const ADVISORY_IMPORTS_ROUTE = '/v1/advisories/imports';
 
@@ -26,7 +34,13 @@ export function acceptAdvisoryArchives(app: NestFastifyApplication, config: Airl
     if (req.method !== 'POST' || req.routeOptions.url !== ADVISORY_IMPORTS_ROUTE) throw unsupported();
     const token = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '')?.[1];
     let caller: Caller | null = null;
-    if (token) caller = await verifier.verify(token).catch(() => null);
+    // A token that does not verify is refused; an outage while verifying it is a 503, not a 401.
+    if (token) {
+      caller = await verifier.verify(token).catch((e: unknown) => {
+        if (isOutage(e)) throw e;
+        return null;
+      });
+    }
     if (!caller) throw new DomainError(ErrorCode.Unauthenticated, 'a valid bearer token is required');
     if (!hasGlobalRole(caller, Role.Admin)) {
       throw new DomainError(

@@ -10,11 +10,15 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than the configured limit',
   415: 'Body is not application/json',
   422: 'Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)',
+  503: "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
 };
 
-/** Documents the problem responses a route can return, in the OpenAPI document. */
+/**
+ * Documents the problem responses a route can return, in the OpenAPI document. Every route may
+ * answer 401 and, while Postgres or Redis is down, 503.
+ */
 export function ApiProblems(...statuses: number[]): MethodDecorator {
-  const all = [...new Set([401, ...statuses])];
+  const all = [...new Set([401, ...statuses, 503])];
   return applyDecorators(
     ...all.map((status) =>
       ApiResponse({

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Caller, DomainError, ErrorCode } from '../../../libs/core';
-import { problem, type Problem, STATUS_OF } from './problem';
+import { problem, type Problem, RETRY_AFTER_SECONDS, STATUS_OF } from './problem';
 import { RefusalRecorder } from './refusal-recorder';
 
 /** Errors Fastify raises before a handler runs (parsing, body size, media type). */
@@ -48,17 +48,40 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const body = this.toProblem(exception, req);
     if (body.status >= 500) {
-      this.logger.error({
-        msg: 'unhandled error',
-        requestId: req.id,
-        error: exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception),
-        stack: exception instanceof Error ? exception.stack : undefined,
-      });
+      this.logServerSide(exception, req, body);
     } else {
       await this.refusals.record(req, body);
     }
     if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    const retryAfter = exception instanceof DomainError ? RETRY_AFTER_SECONDS[exception.code] : undefined;
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
     await reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+  }
+
+  /**
+   * A domain error answered with 5xx (an outage, a registry down) was handled: a warning naming
+   * its cause, no stack. Anything else is a bug: an error with its stack.
+   */
+  private logServerSide(e: unknown, req: FastifyRequest, p: Problem): void {
+    if (e instanceof DomainError) {
+      // The driver's own words (ECONNREFUSED, "Connection terminated…") say which outage it was.
+      const cause = (e as { cause?: unknown }).cause;
+      const why = cause instanceof Error ? cause.message || (cause as { code?: string }).code : undefined;
+      this.logger.warn({
+        msg: 'dependency unavailable',
+        requestId: req.id,
+        code: p.code,
+        error: e.message,
+        ...(why ? { cause: why } : {}),
+      });
+      return;
+    }
+    this.logger.error({
+      msg: 'unhandled error',
+      requestId: req.id,
+      error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+      stack: e instanceof Error ? e.stack : undefined,
+    });
   }
 
   private toProblem(e: unknown, req: FastifyRequest): Problem {

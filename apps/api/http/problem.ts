@@ -37,6 +37,15 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.RegistryRefused]: 422,
 };
 
+/**
+ * Retry-After (seconds) for the codes that mean "not now": a Postgres or Redis restart takes
+ * seconds, and a client that waits this long before retrying does not pile onto the recovery.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.DatabaseUnavailable]: 5,
+  [ErrorCode.QueueUnavailable]: 5,
+};
+
 /** RFC 9457 problem details, with Airlock's stable `code` and the request id. */
 export interface Problem {
   type: string;

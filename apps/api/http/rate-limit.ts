@@ -49,8 +49,8 @@ export async function limitRequestRates(
   if (config.RATE_LIMIT_CALLER_MAX === 0 && config.RATE_LIMIT_ANONYMOUS_MAX === 0) return;
   const verifier = app.get(TokenVerifier);
   const metrics = app.get(MetricsService);
-  // Fails fast instead of queueing commands while Redis is away (the shared settings wait).
-  const redis = createRedis(config, 'api-rate-limit', {
+  // Fails fast instead of queueing commands while Redis is away, faster than other commands.
+  const redis = createRedis(config, 'api-rate-limit', 'commands', {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: STORE_TIMEOUT_MS,

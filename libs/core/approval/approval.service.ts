@@ -7,6 +7,7 @@ import {
   type Decider,
   DomainError,
   ErrorCode,
+  isNotFound,
   notFound,
   PromotionStatus,
   refusalFor,
@@ -187,11 +188,13 @@ export class ApprovalService {
   async pending(caller: Caller, limit: number): Promise<PendingApprovalView[]> {
     const envIds = caller.grants.some((g) => g.role === Role.Approver && g.environment === null)
       ? null
-      : await Promise.all(
-          caller.grants
-            .filter((g) => g.role === Role.Approver && g.environment !== null)
-            .map(async (g) => (await this.environments.byNameCached(g.environment as string)).id),
-        ).catch(() => []);
+      : (
+          await Promise.all(
+            caller.grants
+              .filter((g) => g.role === Role.Approver && g.environment !== null)
+              .map((g) => this.environmentIdIfExists(g.environment as string)),
+          )
+        ).filter((id): id is string => id !== undefined);
     if (envIds !== null && envIds.length === 0) return [];
     const decider = await this.decider(caller);
     const now = this.clock.now();
@@ -217,6 +220,16 @@ export class ApprovalService {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** A grant may name an environment that does not exist (yet): it grants nothing to list. */
+  private async environmentIdIfExists(name: string): Promise<string | undefined> {
+    try {
+      return (await this.environments.byNameCached(name)).id;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e; // an outage is not "nothing pending"
+    }
   }
 
   /** Promotes without approvals in an emergency: loud audit event and a review that stays open. */

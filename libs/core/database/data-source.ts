@@ -4,7 +4,7 @@ import { AirlockNamingStrategy } from './naming-strategy';
 import { MIGRATIONS } from '../../../migrations';
 
 /** The one DataSource definition, shared by the API, the worker, the migration CLI and the tests. */
-export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10, connectTimeoutMs = 10_000): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -18,6 +18,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'airlock' },
+    // connectionTimeoutMillis bounds both a new connection and the wait for a free one: without
+    // it a request waits forever while Postgres is down, instead of answering 503.
+    extra: { max: poolSize, application_name: 'airlock', connectionTimeoutMillis: connectTimeoutMs },
   };
 }

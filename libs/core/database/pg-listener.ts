@@ -41,6 +41,8 @@ export class PgListener implements OnModuleInit, OnApplicationShutdown {
     const client = new Client({
       connectionString: this.config.DATABASE_URL,
       application_name: 'airlock-listener',
+      // A Postgres that accepts the socket but never answers must not stall reconnection.
+      connectionTimeoutMillis: this.config.DEPENDENCY_TIMEOUT_MS,
     });
     client.on('error', () => undefined);
     client.on('end', () => {

@@ -13,6 +13,7 @@ import {
 import { type DataSource } from 'typeorm';
 import { AirlockConfig } from '../../config';
 import { JobQueue } from '../../jobs';
+import { DependencyHealth } from './dependency-health.service';
 
 const WORKER_METRICS_TTL_SECONDS = 30;
 
@@ -56,39 +57,40 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** API only: gauges read from Postgres and Redis at scrape time (see render). */
+  private apiGauges:
+    { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly queue: JobQueue,
     private readonly config: AirlockConfig,
+    private readonly health: DependencyHealth,
   ) {}
 
-  /** API only: the gauges that read Postgres and Redis at scrape time. */
+  /** API only: process metrics and the gauges that read Postgres and Redis at scrape time. */
   enableApiGauges(): void {
     collectDefaultMetrics({ register: this.registry, prefix: 'airlock_api_' });
-    const db = this.db;
-    const queue = this.queue;
-    new Gauge({
-      name: 'airlock_promotions',
-      help: 'Promotions by status',
-      labelNames: ['status'] as const,
-      registers: [this.registry],
-      async collect() {
-        const rows: Array<{ status: string; n: string }> = await db.query(
-          'SELECT status, count(*) AS n FROM promotion GROUP BY status',
-        );
-        this.reset();
-        for (const r of rows) this.set({ status: r.status }, Number(r.n));
-      },
-    });
-    new Gauge({
-      name: 'airlock_queue_jobs',
-      help: 'Jobs by queue and state',
-      labelNames: ['queue', 'state'] as const,
-      registers: [this.registry],
-      async collect() {
-        for (const c of await queue.counts()) this.set({ queue: c.queue, state: c.state }, c.count);
-      },
-    });
+    this.apiGauges = {
+      promotions: new Gauge({
+        name: 'airlock_promotions',
+        help: 'Promotions by status (absent while Postgres cannot be read)',
+        labelNames: ['status'] as const,
+        registers: [this.registry],
+      }),
+      jobs: new Gauge({
+        name: 'airlock_queue_jobs',
+        help: 'Jobs by queue and state (absent while Redis cannot be read)',
+        labelNames: ['queue', 'state'] as const,
+        registers: [this.registry],
+      }),
+      up: new Gauge({
+        name: 'airlock_dependency_up',
+        help: 'Whether the last scrape could read the dependency (1) or not within DEPENDENCY_TIMEOUT_MS (0)',
+        labelNames: ['dependency'] as const,
+        registers: [this.registry],
+      }),
+    };
   }
 
   /** Worker: publishes its metrics for the API to aggregate. */
@@ -102,16 +104,44 @@ export class MetricsService {
     );
   }
 
-  /** API: its own metrics plus every live worker's, in Prometheus text format. */
+  /**
+   * API: its own metrics plus every live worker's, in Prometheus text format. Each dependency is
+   * read with a bound (DEPENDENCY_TIMEOUT_MS): a dead one costs its metrics, never the answer, and
+   * shows as airlock_dependency_up 0.
+   */
   async render(): Promise<{ contentType: string; body: string }> {
+    const [promotions, jobs, workers] = await Promise.all([
+      this.health.within(() => this.promotionCounts()),
+      this.health.within(() => this.queue.counts()),
+      this.health.within(() => this.workerMetrics()),
+    ]);
+    const g = this.apiGauges;
+    if (g) {
+      g.promotions.reset();
+      if (promotions.ok) for (const r of promotions.value) g.promotions.set({ status: r.status }, r.count);
+      g.jobs.reset();
+      if (jobs.ok) for (const c of jobs.value) g.jobs.set({ queue: c.queue, state: c.state }, c.count);
+      g.up.set({ dependency: 'postgres' }, promotions.ok ? 1 : 0);
+      g.up.set({ dependency: 'redis' }, jobs.ok && workers.ok ? 1 : 0);
+    }
+    const own = await this.registry.getMetricsAsJSON();
+    const merged = AggregatorRegistry.aggregate([own, ...(workers.ok ? workers.value : [])]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+
+  private async promotionCounts(): Promise<Array<{ status: string; count: number }>> {
+    const rows: Array<{ status: string; n: string }> = await this.db.query(
+      'SELECT status, count(*) AS n FROM promotion GROUP BY status',
+    );
+    return rows.map((r) => ({ status: r.status, count: Number(r.n) }));
+  }
+
+  private async workerMetrics(): Promise<Array<MetricObjectWithValues<MetricValue<string>>[]>> {
     const keys = await this.scanWorkerKeys();
     const published = keys.length ? await this.queue.connection.mget(...keys) : [];
-    const workers = published
+    return published
       .filter((v): v is string => v !== null)
       .map((v) => JSON.parse(v) as MetricObjectWithValues<MetricValue<string>>[]);
-    const own = await this.registry.getMetricsAsJSON();
-    const merged = AggregatorRegistry.aggregate([own, ...workers]);
-    return { contentType: merged.contentType, body: await merged.metrics() };
   }
 
   private key(instance: string): string {

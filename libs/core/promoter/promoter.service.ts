@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, ErrorCode, PromotionStatus } from '../../domain';
+import { DomainError, ErrorCode, isOutage, PromotionStatus } from '../../domain';
 import {
   copyManifest,
   type CopyStats,
@@ -36,7 +36,8 @@ export class PromotionRefused extends Error {}
 function isTerminal(e: unknown): boolean {
   if (e instanceof PromotionRefused) return true;
   if (e instanceof RegistryError) return !e.transient;
-  return e instanceof DomainError;
+  // An outage (database_unavailable, queue_unavailable) passes: the next attempt may succeed.
+  return e instanceof DomainError && !isOutage(e);
 }
 
 /**

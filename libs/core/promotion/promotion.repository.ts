@@ -5,6 +5,7 @@ import { type DataSource } from 'typeorm';
 import { PromotionStatus } from '../../domain';
 import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { ApprovalEntity } from '../approval/approval.entity';
+import { atDatabaseEdge } from '../database/database-outage';
 import { CheckEntity } from '../check/check.entity';
 import { PromotionEntity } from './promotion.entity';
 import { PromotionStatusChangeEntity } from './promotion-status-change.entity';
@@ -232,7 +233,8 @@ export class PromotionRepository {
    */
   private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
-    return (await pool.query({ name, text, values })).rows as T[];
+    // Around TypeORM, so through the edge by hand: an unreachable Postgres is database_unavailable.
+    return (await atDatabaseEdge(() => pool.query({ name, text, values }))).rows as T[];
   }
 
   async setAttestation(id: string, attestation: PromotionEntity['attestation']): Promise<void> {

@@ -6,6 +6,7 @@ import {
   DomainError,
   ErrorCode,
   formatArtifactReference,
+  isNotFound,
   isSourceAllowed,
   notFound,
   parseRequestedArtifact,
@@ -242,8 +243,10 @@ export class PromotionService {
     if (q.environment) {
       try {
         environmentId = (await this.environments.byNameCached(q.environment)).id;
-      } catch {
-        return { items: [], nextCursor: null };
+      } catch (e) {
+        // No such environment: no promotions into it. Any other failure (an outage) is not "none".
+        if (isNotFound(e)) return { items: [], nextCursor: null };
+        throw e;
       }
     }
     const rows = await this.repo.list({
