@@ -565,7 +565,7 @@ export class RegistryClient {
           throw new RegistryError(
             'unauthorized',
             `registry ${this.host} refused the credentials for an upload to ${op.repository} (expired token?); retry`,
-            { ...context, status: 401, transient: true },
+            { ...context, status: 401, permanent: false },
           );
         }
         authorization = await this.auth.answer(response.headers, op.scopes, authorization, context);
