@@ -52,9 +52,26 @@ interface Operation {
   repository: string;
   /** Follow redirects (GET/HEAD only) to the registry itself or a configured redirect host. */
   followRedirects?: boolean;
+  /** Response body size known from a descriptor (for the deadline). */
+  expectedBytes?: number;
+  /** A shorter deadline than the configured one (best-effort clean-up). */
+  deadlineMs?: number;
+}
+
+/**
+ * Where a blob upload's session is, while it is open (distribution needs the full location, with
+ * its `_state`, to cancel it). Kept outside the process, so that the attempt that takes over a copy
+ * whose worker died can cancel the sessions it left (see RegistryClient.cancelUpload).
+ */
+export interface UploadJournal {
+  opened(location: string): Promise<void>;
+  /** Finished or cancelled. */
+  closed(location: string): Promise<void>;
 }
 
 const MAX_REDIRECTS = 5;
+/** A clean-up request must not hold up the failure it cleans up after. */
+const CANCEL_DEADLINE_MS = 10_000;
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -65,7 +82,10 @@ export class RegistryClient {
 
   constructor(config: RegistryConfig) {
     this.config = resolveRegistryConfig(config);
-    this.transport = new HttpTransport(this.config.timeoutMs);
+    this.transport = new HttpTransport(this.config.timeoutMs, {
+      deadlineMs: this.config.deadlineMs,
+      minBytesPerSecond: this.config.minBytesPerSecond,
+    });
     this.auth = new RegistryAuthenticator(this.config, this.transport);
   }
 
@@ -195,6 +215,7 @@ export class RegistryClient {
       scopes: [repositoryScope(repository, 'pull')],
       repository,
       followRedirects: true,
+      expectedBytes: options.size,
     });
     if (response.status !== 200) throw await this.failure(response, what, context);
     const declared = Number(headerValue(response, 'content-length'));
@@ -428,6 +449,8 @@ export class RegistryClient {
        * second hash of every byte is skipped (the registry checks the digest on the final PUT too).
        */
       sourceVerified?: boolean;
+      /** Told where the upload session is, so a later attempt can cancel it if this one dies. */
+      journal?: UploadJournal;
     } = {},
   ): Promise<void> {
     assertRepository(repository);
@@ -444,6 +467,14 @@ export class RegistryClient {
       location = await this.startUpload(repository, scopes, what);
     } catch (error) {
       stream.destroy();
+      throw error;
+    }
+    const session = location.href;
+    try {
+      await options.journal?.opened(session);
+    } catch (error) {
+      stream.destroy();
+      await this.cancelUpload(session, repository);
       throw error;
     }
     location.searchParams.set('digest', digest);
@@ -475,7 +506,7 @@ export class RegistryClient {
       body.destroy();
       verifier.destroy();
       stream.destroy();
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(session, repository, options.journal);
       throw error instanceof RegistryError
         ? error
         : new RegistryError('unavailable', `${what}: the upload broke off (${errorCode(error)})`, context);
@@ -485,10 +516,12 @@ export class RegistryClient {
       verifier.destroy();
       stream.destroy();
       const failure = await this.failure(response, `uploading ${what}`, context);
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(session, repository, options.journal);
       throw failure;
     }
     discard(response);
+    // The session is complete: nothing is left to cancel.
+    await options.journal?.closed(session).catch(() => undefined);
     this.checkReturnedDigest(response, digest, `uploading ${what}`, context);
   }
 
@@ -515,7 +548,7 @@ export class RegistryClient {
     if (response.status === 202) {
       discard(response);
       const location = this.uploadLocation(response, what, context);
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(location.href, repository);
       return false;
     }
     throw await this.failure(response, what, context);
@@ -557,7 +590,17 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...op.headers };
       // Credentials go to the registry's own origin, never to redirect targets.
       if (authorization !== undefined && this.isRegistry(url)) headers.authorization = authorization;
-      const response = await this.transport.send({ method: op.method, url, headers, body: op.body }, context);
+      const response = await this.transport.send(
+        {
+          method: op.method,
+          url,
+          headers,
+          body: op.body,
+          expectedBytes: op.expectedBytes,
+          deadlineMs: op.deadlineMs,
+        },
+        context,
+      );
       if (response.status === 401 && this.isRegistry(url)) {
         discard(response);
         if (answered) throw this.refusedAfterAuth(response, op, context);
@@ -655,11 +698,36 @@ export class RegistryClient {
     return url;
   }
 
-  /** Best effort: an abandoned upload session is also purged by the registry eventually. */
-  private cancelUpload(location: URL, scopes: string[], repository: string): void {
-    const url = new URL(location);
-    url.searchParams.delete('digest');
-    this.send({ method: 'DELETE', url, scopes, repository }).then(discard, () => undefined);
+  /**
+   * Cancels an upload session (DELETE on its location), so a failed copy leaves no partial upload
+   * in the registry. Best effort and bounded (CANCEL_DEADLINE_MS): never throws. Returns whether
+   * the registry confirmed it (204) or no longer knows the session (404). A location that is not
+   * on this registry or an allowed host is not visited. The journal forgets the session either
+   * way: a registry that refuses the cancel now will not accept it later.
+   */
+  async cancelUpload(location: string, repository: string, journal?: UploadJournal): Promise<boolean> {
+    let cancelled = false;
+    if (URL.canParse(location)) {
+      const url = new URL(location);
+      url.searchParams.delete('digest');
+      if (this.mayVisit(url)) {
+        try {
+          const response = await this.send({
+            method: 'DELETE',
+            url,
+            scopes: [repositoryScope(repository, 'pull,push')],
+            repository,
+            deadlineMs: CANCEL_DEADLINE_MS,
+          });
+          discard(response);
+          cancelled = response.status === 204 || response.status === 404;
+        } catch {
+          // best effort
+        }
+      }
+    }
+    await journal?.closed(location).catch(() => undefined);
+    return cancelled;
   }
 
   private checkReturnedDigest(
