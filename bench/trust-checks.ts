@@ -116,10 +116,14 @@ async function main(): Promise<void> {
     } as unknown as PolicyDocument;
 
     // --- The worker's wiring; no credentials in the source rule, so RegistryTokens is never asked.
-    const registries = new SourceRegistries(new RegistryClientFactory(), {} as RegistryTokens, {
-      REGISTRY_DEADLINE_SECONDS: 120,
-      REGISTRY_MIN_BYTES_PER_SECOND: 1024 * 1024,
-    } as AirlockConfig);
+    const registries = new SourceRegistries(
+      new RegistryClientFactory(),
+      {} as RegistryTokens,
+      {
+        REGISTRY_DEADLINE_SECONDS: 120,
+        REGISTRY_MIN_BYTES_PER_SECOND: 1024 * 1024,
+      } as AirlockConfig,
+    );
     const evidence = new TimedEvidenceSource(registries);
     const kinds = [
       new SignaturesCheck(evidence),
