@@ -1,6 +1,6 @@
 import { RegistryError } from './errors';
 import { type Descriptor, isImageIndex } from './media-types';
-import { type ManifestResult, type RegistryClient, type UploadJournal } from './registry-client';
+import { type ManifestResult, type RegistryClient } from './registry-client';
 
 /** What one copy moved, for the promotion record and the benchmark. */
 export interface CopyStats {
@@ -21,8 +21,6 @@ export interface CopyOptions {
   parallel?: number;
   /** Largest blob copied (a promotion is not a way to fill a registry). */
   maxBlobBytes?: number;
-  /** Records the target's open upload sessions (see UploadJournal). */
-  journal?: UploadJournal;
 }
 
 const DEFAULT_PARALLEL = 4;
@@ -113,10 +111,7 @@ async function copyBlob(
     maxBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,
     size: blob.size,
   });
-  await target.client.blobUpload(target.repository, blob.digest, blob.size, stream, {
-    sourceVerified: true,
-    journal: options.journal,
-  });
+  await target.client.blobUpload(target.repository, blob.digest, blob.size, stream, { sourceVerified: true });
   stats.blobsCopied += 1;
   stats.bytesCopied += blob.size;
 }

@@ -58,17 +58,6 @@ interface Operation {
   deadlineMs?: number;
 }
 
-/**
- * Where a blob upload's session is, while it is open (distribution needs the full location, with
- * its `_state`, to cancel it). Kept outside the process, so that the attempt that takes over a copy
- * whose worker died can cancel the sessions it left (see RegistryClient.cancelUpload).
- */
-export interface UploadJournal {
-  opened(location: string): Promise<void>;
-  /** Finished or cancelled. */
-  closed(location: string): Promise<void>;
-}
-
 const MAX_REDIRECTS = 5;
 /** A clean-up request must not hold up the failure it cleans up after. */
 const CANCEL_DEADLINE_MS = 10_000;
@@ -449,8 +438,6 @@ export class RegistryClient {
        * second hash of every byte is skipped (the registry checks the digest on the final PUT too).
        */
       sourceVerified?: boolean;
-      /** Told where the upload session is, so a later attempt can cancel it if this one dies. */
-      journal?: UploadJournal;
     } = {},
   ): Promise<void> {
     assertRepository(repository);
@@ -470,13 +457,6 @@ export class RegistryClient {
       throw error;
     }
     const session = location.href;
-    try {
-      await options.journal?.opened(session);
-    } catch (error) {
-      stream.destroy();
-      await this.cancelUpload(session, repository);
-      throw error;
-    }
     location.searchParams.set('digest', digest);
     const verifier = new DigestVerifier({
       digest,
@@ -506,7 +486,7 @@ export class RegistryClient {
       body.destroy();
       verifier.destroy();
       stream.destroy();
-      await this.cancelUpload(session, repository, options.journal);
+      await this.cancelUpload(session, repository);
       throw error instanceof RegistryError
         ? error
         : new RegistryError('unavailable', `${what}: the upload broke off (${errorCode(error)})`, context);
@@ -516,12 +496,10 @@ export class RegistryClient {
       verifier.destroy();
       stream.destroy();
       const failure = await this.failure(response, `uploading ${what}`, context);
-      await this.cancelUpload(session, repository, options.journal);
+      await this.cancelUpload(session, repository);
       throw failure;
     }
     discard(response);
-    // The session is complete: nothing is left to cancel.
-    await options.journal?.closed(session).catch(() => undefined);
     this.checkReturnedDigest(response, digest, `uploading ${what}`, context);
   }
 
@@ -699,13 +677,16 @@ export class RegistryClient {
   }
 
   /**
-   * Cancels an upload session (DELETE on its location), so a failed copy leaves no partial upload
-   * in the registry. Best effort and bounded (CANCEL_DEADLINE_MS): never throws. Returns whether
-   * the registry confirmed it (204) or no longer knows the session (404). A location that is not
-   * on this registry or an allowed host is not visited. The journal forgets the session either
-   * way: a registry that refuses the cancel now will not accept it later.
+   * Cancels an upload session (DELETE on its location), so a failed copy leaves no upload session
+   * behind. Best effort and bounded (CANCEL_DEADLINE_MS), awaited so the client is not closed
+   * under it; never throws. Returns whether the registry confirmed it (204, or 404: gone).
+   *
+   * Distribution 2.8 refuses (404 BLOB_UPLOAD_INVALID) to cancel a session that already received
+   * bytes: its upload state, signed into the location, still says offset 0. Those partial uploads
+   * (and those of a worker killed mid-copy) are removed only by the registry's upload purging
+   * (`storage.maintenance.uploadpurging`); see docs/reliability.md.
    */
-  async cancelUpload(location: string, repository: string, journal?: UploadJournal): Promise<boolean> {
+  private async cancelUpload(location: string, repository: string): Promise<boolean> {
     let cancelled = false;
     if (URL.canParse(location)) {
       const url = new URL(location);
@@ -726,7 +707,6 @@ export class RegistryClient {
         }
       }
     }
-    await journal?.closed(location).catch(() => undefined);
     return cancelled;
   }
 
