@@ -55,8 +55,13 @@ async function main(): Promise<void> {
     load('reflect-metadata');
     load('../apps/worker/worker.module');
   }
-  const tokens = new RegistryTokens({ AUTH_ALLOW_INSECURE_ISSUERS: true } as AirlockConfig);
-  const registries = new SourceRegistries(new RegistryClientFactory(), tokens);
+  const config = {
+    AUTH_ALLOW_INSECURE_ISSUERS: true,
+    REGISTRY_DEADLINE_SECONDS: 120,
+    REGISTRY_MIN_BYTES_PER_SECOND: 1024 * 1024,
+  } as AirlockConfig;
+  const tokens = new RegistryTokens(config);
+  const registries = new SourceRegistries(new RegistryClientFactory(), tokens, config);
   let tokenMs = 0;
   let tokenGrants = 0;
   const timedTokens = {

@@ -13,6 +13,7 @@
 // Settings (optional): TRUST_BENCH_RUNS=100 TRUST_BENCH_WARMUP=5 BENCH_DOC=docs/benchmarks.md|none
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { type AirlockConfig } from '../libs/config';
 import { CheckStatus, type PolicyDocument, type SourceRule } from '../libs/domain';
 import { type CheckContext, type CheckResult } from '../libs/core/check/check-kind';
 import { type PromotionEntity } from '../libs/core/promotion/promotion.entity';
@@ -115,7 +116,14 @@ async function main(): Promise<void> {
     } as unknown as PolicyDocument;
 
     // --- The worker's wiring; no credentials in the source rule, so RegistryTokens is never asked.
-    const registries = new SourceRegistries(new RegistryClientFactory(), {} as RegistryTokens);
+    const registries = new SourceRegistries(
+      new RegistryClientFactory(),
+      {} as RegistryTokens,
+      {
+        REGISTRY_DEADLINE_SECONDS: 120,
+        REGISTRY_MIN_BYTES_PER_SECOND: 1024 * 1024,
+      } as AirlockConfig,
+    );
     const evidence = new TimedEvidenceSource(registries);
     const kinds = [
       new SignaturesCheck(evidence),

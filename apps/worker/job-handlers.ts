@@ -37,15 +37,15 @@ export class JobHandlers {
   }
 
   /**
-   * A job BullMQ will not run again (its last attempt threw, or it stalled past the limit): the
-   * promotion must not stay in a working status nobody works on.
+   * A job BullMQ will not run again (its last attempt threw, it stalled past the limit, or it met
+   * a permanent failure): the promotion must not stay in a working status nobody works on.
    */
-  async abandoned(job: JobItem, reason: string): Promise<void> {
+  async abandoned(job: JobItem, reason: string, how: { permanent?: boolean } = {}): Promise<void> {
     switch (job.name) {
       case JobName.RunChecks:
-        return this.checkStage.abandon(job.data.promotionId, reason);
+        return this.checkStage.abandon(job.data.promotionId, reason, how.permanent);
       case JobName.Promote:
-        return this.promoter.abandon(job.data.promotionId, reason);
+        return this.promoter.abandon(job.data.promotionId, reason, how.permanent);
       case JobName.SweepPending:
         return; // the next sweep runs anyway
     }

@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type Job, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
+import { classifyFailure } from '../../libs/domain';
 import { createRedis, isJobName, type JobItem, JobName, JobQueue, QueueName } from '../../libs/jobs';
 import { JobHandlers } from './job-handlers';
 
@@ -109,12 +110,17 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     const started = process.hrtime.bigint();
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let outcome = 'completed';
+    const item = { name: job.name, data: job.data as unknown } as JobItem;
     try {
-      const item = { name: job.name, data: job.data as unknown } as JobItem;
       await this.handlers.dispatch(item, { lastAttempt });
     } catch (e) {
-      outcome = 'failed';
-      throw e;
+      const failure = classifyFailure(e);
+      outcome = failure.permanent ? 'refused' : 'failed';
+      if (!failure.permanent) throw e;
+      // No retry can succeed: the outcome is recorded now (the handlers record the ones they
+      // recognise themselves; this is for what escapes them), and BullMQ is told not to retry.
+      await this.handlers.abandoned(item, failure.message, { permanent: true });
+      throw new UnrecoverableError(failure.message);
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.jobDuration.observe({ job: job.name, outcome }, seconds);

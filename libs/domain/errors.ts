@@ -1,3 +1,5 @@
+import { Failure } from './failure';
+
 /**
  * Domain errors carry a stable code. Services throw them; the API's exception filter maps each code
  * to an HTTP status and an application/problem+json body. Nothing here knows about HTTP.
@@ -50,14 +52,24 @@ export enum ErrorCode {
   RegistryRefused = 'registry_refused',
 }
 
-export class DomainError extends Error {
+/** Codes that say "not now" rather than "no": a retry may succeed. Every other code is permanent. */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.RegistryUnavailable,
+  ErrorCode.DatabaseUnavailable,
+  ErrorCode.QueueUnavailable,
+  ErrorCode.RateLimited,
+  ErrorCode.IdempotencyKeyInProgress,
+]);
+
+/** A Failure (see failure.ts) whose permanence follows from its code. */
+export class DomainError extends Failure {
   constructor(
     readonly code: ErrorCode,
     message: string,
     /** Machine-readable details safe to show the caller. */
     readonly details?: Record<string, unknown>,
   ) {
-    super(message);
+    super(message, !TRANSIENT_CODES.has(code));
     this.name = 'DomainError';
   }
 }

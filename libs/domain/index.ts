@@ -1,5 +1,6 @@
 export * from './promotion-status';
 export * from './errors';
+export * from './failure';
 export * from './artifact-reference';
 export * from './repository-pattern';
 export * from './environment-rules';

@@ -1,6 +1,9 @@
+// By file: the domain index would load the policy schemas (ajv) into every registry client.
+import { Failure } from '../domain/failure';
+
 /**
- * Why a registry operation failed. Callers decide on retries from `transient`, and checks report
- * the kind: a check that met an `unavailable` registry errored, it did not fail.
+ * Why a registry operation failed. Only `unavailable` may pass by retrying (it is the one transient
+ * kind); every other kind is permanent: the same registry gives the same answer.
  */
 export type RegistryErrorKind =
   /** Repository, manifest, tag or blob does not exist (404). */
@@ -16,14 +19,17 @@ export type RegistryErrorKind =
   | 'too_large'
   /** Content does not hash to the digest that names it: corrupted or substituted. */
   | 'digest_mismatch'
-  /** Network failure, timeout, 429 or 5xx: may succeed later. */
+  /**
+   * Network failure, timeout, 429 or 5xx, or a transfer cut off at the deadline or under the
+   * minimum rate: may succeed later.
+   */
   | 'unavailable'
   /** The registry answered something that breaks the distribution protocol (malformed JSON, …). */
   | 'protocol'
   /** The caller asked for something invalid (bad repository name, digest, config). */
   | 'invalid_request';
 
-const TRANSIENT: ReadonlySet<RegistryErrorKind> = new Set<RegistryErrorKind>(['unavailable']);
+const TRANSIENT_KINDS: ReadonlySet<RegistryErrorKind> = new Set<RegistryErrorKind>(['unavailable']);
 
 export interface RegistryErrorDetails {
   /** `host[:port]` of the registry concerned. */
@@ -34,15 +40,15 @@ export interface RegistryErrorDetails {
   /** The distribution error code from the answer (`MANIFEST_UNKNOWN`, `DIGEST_INVALID`, …). */
   registryCode?: string;
   /** Overrides the kind's default (only `unavailable` is transient by default). */
-  transient?: boolean;
+  permanent?: boolean;
 }
 
 /**
- * The only error libs/oci throws or emits on streams. Messages say what to check or change and never
- * contain credentials, tokens or URL query strings (which can carry signatures).
+ * The only error libs/oci throws or emits on streams. A Failure: `permanent` says whether a retry
+ * can help. Messages say what to check or change and never contain credentials, tokens or URL
+ * query strings (which can carry signatures).
  */
-export class RegistryError extends Error {
-  readonly transient: boolean;
+export class RegistryError extends Failure {
   readonly registry?: string;
   readonly repository?: string;
   readonly status?: number;
@@ -53,9 +59,8 @@ export class RegistryError extends Error {
     message: string,
     details: RegistryErrorDetails = {},
   ) {
-    super(message);
+    super(message, details.permanent ?? !TRANSIENT_KINDS.has(kind));
     this.name = 'RegistryError';
-    this.transient = details.transient ?? TRANSIENT.has(kind);
     this.registry = details.registry;
     this.repository = details.repository;
     this.status = details.status;

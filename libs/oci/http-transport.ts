@@ -1,5 +1,6 @@
-// One HTTP exchange over node:http/https with the client's timeouts, and bounded body reading.
-// Knows nothing about registries beyond turning network failures into RegistryErrors.
+// One HTTP exchange over node:http/https with the client's timeouts, an overall deadline and a
+// minimum transfer rate, and bounded body reading. Knows nothing about registries beyond turning
+// network failures into RegistryErrors.
 import {
   Agent as HttpAgent,
   request as httpRequest,
@@ -22,6 +23,29 @@ export interface HttpExchange {
   headers: Record<string, string>;
   /** A Buffer can be sent again (auth retry); a stream only once. */
   body?: Buffer | Readable;
+  /**
+   * Size of the response body when the caller knows it (a descriptor's size), for the deadline
+   * when the registry sends no Content-Length.
+   */
+  expectedBytes?: number;
+  /** A shorter overall deadline than the transport's (best-effort clean-up requests). */
+  deadlineMs?: number;
+}
+
+/**
+ * How long an exchange may take, whatever the registry does: `deadlineMs` plus the time the known
+ * body sizes (request and response) need at `minBytesPerSecond`; and while a body flows, at least
+ * `minBytesPerSecond` over every window of `windowMs`. A registry that drips a byte a second is cut
+ * off after one window, not when the idle timeout (which any byte resets) never fires.
+ */
+export interface TransferLimits {
+  deadlineMs: number;
+  minBytesPerSecond: number;
+}
+
+/** The rate window: long enough to ride out a short stall, short enough to free a worker slot. */
+export function rateWindowMs(limits: TransferLimits): number {
+  return Math.max(1000, Math.min(10_000, limits.deadlineMs));
 }
 
 export interface HttpResponse {
@@ -36,11 +60,17 @@ export class HttpTransport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly limits: TransferLimits,
+  ) {}
 
   /**
    * Sends one request and resolves when the response headers arrive. The timeout applies to
-   * connecting, to waiting for headers and to every pause while the body flows (in both directions).
+   * connecting, to waiting for headers and to every pause while the body flows (in both directions);
+   * the deadline and the minimum rate (TransferLimits) to the whole exchange, until the response
+   * body has been read or discarded. A cut-off is `unavailable` (transient): a slow registry may
+   * be fast later.
    */
   send(exchange: HttpExchange, context: RegistryErrorDetails): Promise<HttpResponse> {
     const { url, method } = exchange;
@@ -54,6 +84,7 @@ export class HttpTransport {
         if (settled) return;
         settled = true;
         clearTimeout(headerTimer);
+        guard.stop();
         reject(networkError(error, where, context));
       };
       const request = (secure ? httpsRequest : httpRequest)(url, {
@@ -61,18 +92,26 @@ export class HttpTransport {
         headers: { 'user-agent': USER_AGENT, ...exchange.headers },
         agent: secure ? this.httpsAgent : this.httpAgent,
       });
-      const timeout = (): void => {
-        const error = new RegistryError(
-          'unavailable',
-          `${where}: no answer within ${this.timeoutMs} ms`,
-          context,
-        );
+      const cut = (error: RegistryError): void => {
         if (response !== undefined) response.destroy(error);
         else request.destroy(error);
       };
+      const timeout = (): void =>
+        cut(new RegistryError('unavailable', `${where}: no answer within ${this.timeoutMs} ms`, context));
+      const guard = new TransferGuard(
+        exchange.deadlineMs === undefined
+          ? this.limits
+          : { ...this.limits, deadlineMs: Math.min(exchange.deadlineMs, this.limits.deadlineMs) },
+        where,
+        context,
+        cut,
+      );
+      guard.start(declaredLength(exchange.headers['content-length']));
+      request.once('socket', (socket) => guard.watch(socket));
       // The wait for headers starts once the body is sent: a large upload may take long, and its
       // stalls are caught by the idle timeout.
       request.once('finish', () => {
+        guard.waiting();
         if (response === undefined && !settled) headerTimer = setTimeout(timeout, this.timeoutMs);
       });
       request.setTimeout(this.timeoutMs, timeout);
@@ -84,6 +123,10 @@ export class HttpTransport {
           res.destroy();
           return;
         }
+        // The exchange is over once the body is read or thrown away (or broke off).
+        guard.downloading(declaredLength(res.headers['content-length']) ?? exchange.expectedBytes);
+        res.once('end', () => guard.stop());
+        res.once('close', () => guard.stop());
         settled = true;
         // Body errors (reset, timeout) reach whoever reads the body, as RegistryErrors.
         res.on('error', () => undefined);
@@ -103,6 +146,7 @@ export class HttpTransport {
             if (!settled) {
               settled = true;
               clearTimeout(headerTimer);
+              guard.stop();
               reject(error);
             }
           } else {
@@ -116,6 +160,120 @@ export class HttpTransport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+}
+
+function declaredLength(value: string | string[] | undefined): number | undefined {
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return value !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Enforces TransferLimits on one exchange: a deadline timer, and a window timer that compares the
+ * socket's bytes (both directions) with the minimum rate while a body flows. Waiting for headers
+ * is left to the idle timeout and the deadline.
+ */
+class TransferGuard {
+  private readonly started = Date.now();
+  private deadline: NodeJS.Timeout | undefined;
+  private window: NodeJS.Timeout | undefined;
+  private socket: { bytesRead: number; bytesWritten: number } | undefined;
+  private phase: 'sending' | 'waiting' | 'receiving' | 'done' = 'sending';
+  private requestBytes = 0;
+  private mark = { at: 0, bytes: 0 };
+
+  constructor(
+    private readonly limits: TransferLimits,
+    private readonly where: string,
+    private readonly context: RegistryErrorDetails,
+    private readonly cut: (error: RegistryError) => void,
+  ) {}
+
+  start(requestBytes: number | undefined): void {
+    this.requestBytes = requestBytes ?? 0;
+    this.arm(0);
+    const windowMs = rateWindowMs(this.limits);
+    this.window = setInterval(() => this.checkRate(windowMs), windowMs);
+    this.window.unref();
+    this.remark();
+  }
+
+  watch(socket: { bytesRead: number; bytesWritten: number }): void {
+    this.socket = socket;
+    this.remark();
+  }
+
+  waiting(): void {
+    if (this.phase === 'sending') this.phase = 'waiting';
+  }
+
+  downloading(responseBytes: number | undefined): void {
+    if (this.phase === 'done') return;
+    this.phase = 'receiving';
+    this.remark();
+    this.arm(responseBytes ?? 0);
+  }
+
+  stop(): void {
+    this.phase = 'done';
+    clearTimeout(this.deadline);
+    clearInterval(this.window);
+  }
+
+  /** (Re)sets the deadline from the start of the exchange, for the sizes known now. */
+  private arm(responseBytes: number): void {
+    clearTimeout(this.deadline);
+    const { deadlineMs, minBytesPerSecond } = this.limits;
+    const allowed = deadlineMs + ((this.requestBytes + responseBytes) / minBytesPerSecond) * 1000;
+    const left = Math.max(0, this.started + allowed - Date.now());
+    // setTimeout holds at most 2^31-1 ms (24.8 days); longer means "no deadline worth keeping".
+    if (left > 2 ** 31 - 1) return;
+    this.deadline = setTimeout(() => {
+      this.stop();
+      this.cut(
+        new RegistryError(
+          'unavailable',
+          `${this.where}: not finished within ${Math.round(allowed / 1000)} s (REGISTRY_DEADLINE_SECONDS ` +
+            `plus the size at REGISTRY_MIN_BYTES_PER_SECOND); the registry is too slow, cut off`,
+          this.context,
+        ),
+      );
+    }, left);
+    this.deadline.unref();
+  }
+
+  private bytes(): number {
+    return this.socket === undefined ? 0 : this.socket.bytesRead + this.socket.bytesWritten;
+  }
+
+  private remark(): void {
+    this.mark = { at: Date.now(), bytes: this.bytes() };
+  }
+
+  private checkRate(windowMs: number): void {
+    if (this.phase === 'done') return;
+    const now = Date.now();
+    const elapsed = now - this.mark.at;
+    // A phase that began within this window is judged at the next one.
+    if (this.phase === 'waiting' || elapsed < windowMs * 0.9) {
+      if (this.phase === 'waiting') this.remark();
+      return;
+    }
+    const moved = this.bytes() - this.mark.bytes;
+    const rate = (moved * 1000) / elapsed;
+    if (rate < this.limits.minBytesPerSecond) {
+      this.stop();
+      this.cut(
+        new RegistryError(
+          'unavailable',
+          `${this.where}: ${Math.round(rate)} bytes/s over the last ${Math.round(elapsed / 1000)} s, under ` +
+            `the minimum of ${this.limits.minBytesPerSecond} (REGISTRY_MIN_BYTES_PER_SECOND); the registry is too slow, cut off`,
+          this.context,
+        ),
+      );
+      return;
+    }
+    this.remark();
   }
 }
 

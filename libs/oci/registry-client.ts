@@ -52,9 +52,15 @@ interface Operation {
   repository: string;
   /** Follow redirects (GET/HEAD only) to the registry itself or a configured redirect host. */
   followRedirects?: boolean;
+  /** Response body size known from a descriptor (for the deadline). */
+  expectedBytes?: number;
+  /** A shorter deadline than the configured one (best-effort clean-up). */
+  deadlineMs?: number;
 }
 
 const MAX_REDIRECTS = 5;
+/** A clean-up request must not hold up the failure it cleans up after. */
+const CANCEL_DEADLINE_MS = 10_000;
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -65,7 +71,10 @@ export class RegistryClient {
 
   constructor(config: RegistryConfig) {
     this.config = resolveRegistryConfig(config);
-    this.transport = new HttpTransport(this.config.timeoutMs);
+    this.transport = new HttpTransport(this.config.timeoutMs, {
+      deadlineMs: this.config.deadlineMs,
+      minBytesPerSecond: this.config.minBytesPerSecond,
+    });
     this.auth = new RegistryAuthenticator(this.config, this.transport);
   }
 
@@ -195,6 +204,7 @@ export class RegistryClient {
       scopes: [repositoryScope(repository, 'pull')],
       repository,
       followRedirects: true,
+      expectedBytes: options.size,
     });
     if (response.status !== 200) throw await this.failure(response, what, context);
     const declared = Number(headerValue(response, 'content-length'));
@@ -446,6 +456,7 @@ export class RegistryClient {
       stream.destroy();
       throw error;
     }
+    const session = location.href;
     location.searchParams.set('digest', digest);
     const verifier = new DigestVerifier({
       digest,
@@ -475,7 +486,7 @@ export class RegistryClient {
       body.destroy();
       verifier.destroy();
       stream.destroy();
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(session, repository);
       throw error instanceof RegistryError
         ? error
         : new RegistryError('unavailable', `${what}: the upload broke off (${errorCode(error)})`, context);
@@ -485,7 +496,7 @@ export class RegistryClient {
       verifier.destroy();
       stream.destroy();
       const failure = await this.failure(response, `uploading ${what}`, context);
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(session, repository);
       throw failure;
     }
     discard(response);
@@ -515,7 +526,7 @@ export class RegistryClient {
     if (response.status === 202) {
       discard(response);
       const location = this.uploadLocation(response, what, context);
-      this.cancelUpload(location, scopes, repository);
+      await this.cancelUpload(location.href, repository);
       return false;
     }
     throw await this.failure(response, what, context);
@@ -557,7 +568,17 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...op.headers };
       // Credentials go to the registry's own origin, never to redirect targets.
       if (authorization !== undefined && this.isRegistry(url)) headers.authorization = authorization;
-      const response = await this.transport.send({ method: op.method, url, headers, body: op.body }, context);
+      const response = await this.transport.send(
+        {
+          method: op.method,
+          url,
+          headers,
+          body: op.body,
+          expectedBytes: op.expectedBytes,
+          deadlineMs: op.deadlineMs,
+        },
+        context,
+      );
       if (response.status === 401 && this.isRegistry(url)) {
         discard(response);
         if (answered) throw this.refusedAfterAuth(response, op, context);
@@ -565,7 +586,7 @@ export class RegistryClient {
           throw new RegistryError(
             'unauthorized',
             `registry ${this.host} refused the credentials for an upload to ${op.repository} (expired token?); retry`,
-            { ...context, status: 401, transient: true },
+            { ...context, status: 401, permanent: false },
           );
         }
         authorization = await this.auth.answer(response.headers, op.scopes, authorization, context);
@@ -655,11 +676,38 @@ export class RegistryClient {
     return url;
   }
 
-  /** Best effort: an abandoned upload session is also purged by the registry eventually. */
-  private cancelUpload(location: URL, scopes: string[], repository: string): void {
-    const url = new URL(location);
-    url.searchParams.delete('digest');
-    this.send({ method: 'DELETE', url, scopes, repository }).then(discard, () => undefined);
+  /**
+   * Cancels an upload session (DELETE on its location), so a failed copy leaves no upload session
+   * behind. Best effort and bounded (CANCEL_DEADLINE_MS), awaited so the client is not closed
+   * under it; never throws. Returns whether the registry confirmed it (204, or 404: gone).
+   *
+   * Distribution 2.8 refuses (404 BLOB_UPLOAD_INVALID) to cancel a session that already received
+   * bytes: its upload state, signed into the location, still says offset 0. Those partial uploads
+   * (and those of a worker killed mid-copy) are removed only by the registry's upload purging
+   * (`storage.maintenance.uploadpurging`); see docs/reliability.md.
+   */
+  private async cancelUpload(location: string, repository: string): Promise<boolean> {
+    let cancelled = false;
+    if (URL.canParse(location)) {
+      const url = new URL(location);
+      url.searchParams.delete('digest');
+      if (this.mayVisit(url)) {
+        try {
+          const response = await this.send({
+            method: 'DELETE',
+            url,
+            scopes: [repositoryScope(repository, 'pull,push')],
+            repository,
+            deadlineMs: CANCEL_DEADLINE_MS,
+          });
+          discard(response);
+          cancelled = response.status === 204 || response.status === 404;
+        } catch {
+          // best effort
+        }
+      }
+    }
+    return cancelled;
   }
 
   private checkReturnedDigest(

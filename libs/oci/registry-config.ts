@@ -41,12 +41,21 @@ export interface RegistryConfig {
   redirectHosts?: string[];
   /** Connect/idle timeout for each request; default 30 s. */
   timeoutMs?: number;
+  /**
+   * Overall deadline of one request, body included, on top of what its known size needs at
+   * `minBytesPerSecond`; default 120 s. See TransferLimits.
+   */
+  deadlineMs?: number;
+  /** Slowest transfer accepted while a body flows (bytes/s, over a window); default 1 MiB/s. */
+  minBytesPerSecond?: number;
   /** Largest manifest (or referrers index) read; default 4 MiB. */
   maxManifestBytes?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_DEADLINE_MS = 120_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 1024 * 1024;
 
 /** RegistryConfig with defaults applied and every URL parsed. */
 export interface ResolvedRegistryConfig {
@@ -58,6 +67,8 @@ export interface ResolvedRegistryConfig {
   tokenRealms: URL[];
   redirectHosts: ReadonlySet<string>;
   timeoutMs: number;
+  deadlineMs: number;
+  minBytesPerSecond: number;
   maxManifestBytes: number;
 }
 
@@ -116,6 +127,8 @@ export function resolveRegistryConfig(config: RegistryConfig): ResolvedRegistryC
     tokenRealms,
     redirectHosts: new Set((config.redirectHosts ?? []).map((h) => checkHost(h, 'redirect host'))),
     timeoutMs: positive(config.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs'),
+    deadlineMs: positive(config.deadlineMs, DEFAULT_DEADLINE_MS, 'deadlineMs'),
+    minBytesPerSecond: positive(config.minBytesPerSecond, DEFAULT_MIN_BYTES_PER_SECOND, 'minBytesPerSecond'),
     maxManifestBytes: positive(config.maxManifestBytes, DEFAULT_MAX_MANIFEST_BYTES, 'maxManifestBytes'),
   };
 }

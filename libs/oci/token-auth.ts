@@ -274,7 +274,7 @@ export class RegistryAuthenticator {
           'unauthorized',
           `the token supplier for registry ${this.config.host} failed for scope "${scope}" ` +
             `(${name}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''})`,
-          { ...context, transient: true },
+          { ...context, permanent: false },
         );
       }
       if (typeof token !== 'string' || token === '') {

@@ -8,6 +8,8 @@ import { PassThrough, type Readable, Transform, type TransformCallback } from 'n
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { extract as tarExtract, type Header, type Extract } from 'tar-stream';
+// By file: the domain index would load the policy schemas (ajv).
+import { classifyFailure, type Failure } from '../domain/failure';
 
 /** One entry's content stream, as tar-stream hands it out. */
 type EntryStream = Extract extends AsyncIterable<infer S> ? S : never;
@@ -54,6 +56,11 @@ export interface LayerProblem {
   /** The entry's path as the archive spells it (control characters escaped, at most 256 characters). */
   path?: string;
   message: string;
+  /**
+   * With `read-failed`: why the bytes stopped coming, classified. A registry's digest mismatch or
+   * endless blob is permanent; a dropped connection or a transfer cut at the deadline is not.
+   */
+  failure?: Failure;
 }
 
 export interface LayerFile {
@@ -297,6 +304,7 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
       abort = new LayerReadAbort({
         kind: 'read-failed',
         message: `the layer could not be fetched to the end: ${sourceFailed.message}`,
+        failure: classifyFailure(sourceFailed),
       });
     if (!abort && isCallbackError(err) && err.cause instanceof CallbackLimitExceeded)
       abort = new LayerReadAbort({ kind: 'limit', message: err.cause.message });
@@ -321,6 +329,7 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
       abort = new LayerReadAbort({
         kind: 'read-failed',
         message: `the layer could not be fetched to the end: ${sourceFailed.message}`,
+        failure: classifyFailure(sourceFailed),
       });
     if (!abort && isCallbackError(err) && err.cause instanceof CallbackLimitExceeded)
       abort = new LayerReadAbort({ kind: 'limit', message: err.cause.message });

@@ -3,7 +3,7 @@
 // archive, path traversal, a link out of the root): such a layer was not fully scanned, so its
 // silence proves nothing. Otherwise `fail` when anything was found, else `pass`.
 import { type Readable } from 'node:stream';
-import { CheckStatus } from '../domain';
+import { CheckStatus, classifyFailure } from '../domain';
 import {
   CallbackLimitExceeded,
   DEFAULT_LAYER_LIMITS,
@@ -116,6 +116,7 @@ export async function scanLayers(
         kind: 'read-failed',
         layer: layer.digest,
         message: `the layer could not be fetched: ${err instanceof Error ? err.message : String(err)}`,
+        failure: classifyFailure(err),
       });
       whiteouts.push([]);
       seen.set(layer.digest, []);

@@ -132,7 +132,7 @@ describe(RegistryClient.name, () => {
       });
       expect(await client.headManifest('reads/oci', 'missing')).toBeNull();
       const missing = await registryError(() => client.resolveTag('reads/oci', 'missing'), 'not_found');
-      expect(missing.transient).toBe(false);
+      expect(missing.permanent).toBe(true);
       await registryError(() => client.getManifest('reads/nothing-here', 'v1'), 'not_found');
     });
 
@@ -217,7 +217,7 @@ describe(RegistryClient.name, () => {
       await writeFile(registry.blobDataPath(bad.digest), tampered);
       const corrupt = await client.getBlob('reads/blob', bad.digest, { maxBytes: 10 * 1024 * 1024 });
       const error = await registryError(() => drain(corrupt), 'digest_mismatch');
-      expect(error.transient).toBe(false);
+      expect(error.permanent).toBe(true);
       await registryError(
         () => client.getBlobBytes('reads/blob', bad.digest, { maxBytes: 10 * 1024 * 1024 }),
         'digest_mismatch',
@@ -426,7 +426,7 @@ describe(RegistryClient.name, () => {
         () => clientFor({ host: `127.0.0.1:${closedPort}`, insecure: true }).getManifest('app', 'v1'),
         'unavailable',
       );
-      expect(refused.transient).toBe(true);
+      expect(refused.permanent).toBe(false);
       expect(refused.message).toContain('ECONNREFUSED');
 
       const broken = await startRegistryProxy(registry.host, {
@@ -444,10 +444,10 @@ describe(RegistryClient.name, () => {
       try {
         const impatient = clientFor({ host: broken.host, insecure: true, timeoutMs: 300 });
         const stalled = await registryError(() => impatient.getManifest('stall/app', 'v1'), 'unavailable');
-        expect(stalled.transient).toBe(true);
+        expect(stalled.permanent).toBe(false);
         expect(stalled.message).toContain('300 ms');
         const down = await registryError(() => impatient.getManifest('down/app', 'v1'), 'unavailable');
-        expect(down).toMatchObject({ transient: true, status: 503, registryCode: 'UNAVAILABLE' });
+        expect(down).toMatchObject({ permanent: false, status: 503, registryCode: 'UNAVAILABLE' });
       } finally {
         await broken.stop();
       }

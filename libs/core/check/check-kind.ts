@@ -1,4 +1,4 @@
-import { type CheckStatus, type PolicyDocument, type SourceRule } from '../../domain';
+import { type CheckStatus, type Failure, type PolicyDocument, type SourceRule } from '../../domain';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 
 export interface CheckContext {
@@ -20,16 +20,18 @@ export interface CheckResult {
   /** One line per blocking finding (what, where, how to fix), listed in a rejection's reasons. */
   blocking?: string[];
   /**
-   * With `error`: the image itself cannot be checked (a malformed or hostile layer), so running
-   * the check again cannot help. The request is rejected at once instead of retried.
+   * With `error`: what stopped the check. A permanent one (the image or its registry's copy is
+   * malformed, hostile or over a limit) rejects the request at once; a transient one, or none,
+   * retries the stage. A kind may instead throw a Failure: the stage classifies what is thrown.
    */
-  permanent?: boolean;
+  failure?: Failure;
 }
 
 /**
  * One kind of verification the worker runs in the check stage (signatures, attestations, scans).
  * Implementations are provided under CHECK_KINDS; `applies` lets a kind skip policies that do not
- * ask for it. Must be safe to run twice.
+ * ask for it. Must be safe to run twice. What `run` throws is classified (classifyFailure):
+ * a registry's digest mismatch rejects, its 503 retries.
  */
 export interface CheckKind {
   readonly kind: string;

@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CheckStatus, DomainError, ErrorCode, evaluateChecks, PromotionStatus } from '../../domain';
+import {
+  CheckStatus,
+  classifyFailure,
+  DomainError,
+  ErrorCode,
+  evaluateChecks,
+  Failure,
+  PromotionStatus,
+} from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
 import { PolicyService } from '../policy/policy.service';
@@ -8,11 +16,18 @@ import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { CHECK_KINDS, type CheckKind, type CheckResult } from './check-kind';
 import { CheckRepository } from './check.repository';
 
-/** A check could not run; the job is retried with backoff. Never counts as a pass. */
-export class CheckCouldNotRun extends Error {
-  constructor(readonly kinds: string[]) {
-    super(`checks could not run: ${kinds.join(', ')}`);
-  }
+/** A check's result when its run threw: classified, so a permanent cause rejects with the reason. */
+function thrownResult(error: unknown): CheckResult {
+  const failure = classifyFailure(error);
+  return failure.permanent
+    ? {
+        status: CheckStatus.Error,
+        summary: `cannot be checked: ${failure.message}`,
+        findings: [],
+        blocking: [failure.message],
+        failure,
+      }
+    : { status: CheckStatus.Error, summary: `could not run: ${failure.message}`, findings: [], failure };
 }
 
 /**
@@ -51,22 +66,33 @@ export class CheckStageService {
       try {
         result = await kind.run({ promotion: p, policy, sources, shared });
       } catch (e) {
-        this.logger.warn({ msg: 'check could not run', kind: kind.kind, promotionId, error: String(e) });
-        result = { status: CheckStatus.Error, summary: `could not run: ${String(e)}`, findings: [] };
+        result = thrownResult(e);
+        this.logger.warn({
+          msg: 'check could not run',
+          kind: kind.kind,
+          promotionId,
+          permanent: result.failure?.permanent,
+          error: result.failure?.message,
+        });
       }
       await this.checks.upsert(promotionId, kind.kind, result);
       results.push({ ...result, kind: kind.kind });
     }
 
     // A check that could not run (a registry down) is retried, unless another already refuses the
-    // image: a failure, or a check that can never pass on it (a tar bomb). Retrying would not
-    // change that answer, and the request is rejected now with every reason.
-    const transient = results.filter((r) => r.status === CheckStatus.Error && !r.permanent);
+    // image: a failure, or a check that can never pass on it (a tar bomb, a blob that does not
+    // match its digest). Retrying would not change that answer, and the request is rejected now
+    // with every reason.
+    const transient = results.filter((r) => r.status === CheckStatus.Error && !r.failure?.permanent);
     const refused = results.some(
-      (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.permanent),
+      (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.failure?.permanent),
     );
     if (transient.length > 0 && !refused) {
-      if (!lastAttempt) throw new CheckCouldNotRun(transient.map((r) => r.kind));
+      if (!lastAttempt) {
+        throw Failure.transient(
+          `checks could not run: ${transient.map((r) => `${r.kind}: ${r.summary}`).join('; ')}`,
+        );
+      }
       await this.move(
         promotionId,
         PromotionStatus.Checking,
@@ -86,14 +112,17 @@ export class CheckStageService {
     await this.move(promotionId, PromotionStatus.Checking, to, outcome.reasons.join('; '), outcome.reasons);
   }
 
-  /** The job gave up (stalled too often, or failed unexpectedly on its last attempt). */
-  async abandon(promotionId: string, reason: string): Promise<void> {
+  /**
+   * The job gave up (stalled too often, failed unexpectedly on its last attempt, or met a
+   * permanent failure, which no retry mends).
+   */
+  async abandon(promotionId: string, reason: string, permanent = false): Promise<void> {
     await this.move(
       promotionId,
       PromotionStatus.Checking,
       PromotionStatus.Failed,
       `checks abandoned: ${reason}`,
-      [`checks could not complete: ${reason}; retry it`],
+      [`checks could not complete: ${reason}${permanent ? '' : '; retry it'}`],
     );
   }
 

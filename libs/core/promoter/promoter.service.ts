@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, ErrorCode, isOutage, PromotionStatus } from '../../domain';
+import { classifyFailure, DomainError, ErrorCode, Failure, PromotionStatus } from '../../domain';
 import {
   copyManifest,
   type CopyStats,
@@ -9,7 +9,6 @@ import {
   isImageIndex,
   pushArtifact,
   type RegistryClient,
-  RegistryError,
 } from '../../oci';
 import {
   cosignAttestationLayers,
@@ -28,17 +27,6 @@ import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-
-/** A promotion that cannot succeed by retrying: a person has to act (the reason says what). */
-export class PromotionRefused extends Error {}
-
-/** Registry failures a retry cannot mend. */
-function isTerminal(e: unknown): boolean {
-  if (e instanceof PromotionRefused) return true;
-  if (e instanceof RegistryError) return !e.transient;
-  // An outage (database_unavailable, queue_unavailable) passes: the next attempt may succeed.
-  return e instanceof DomainError && !isOutage(e);
-}
 
 /**
  * The promoter: copies exactly the approved digest (with every platform, its signatures and
@@ -78,26 +66,32 @@ export class PromoterService {
         { copy: stats },
       );
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      if (!isTerminal(e) && !lastAttempt) {
+      const failure = classifyFailure(e);
+      const reason = failure.message;
+      // A permanent failure (a refused credential, a tag conflict, content that does not match its
+      // digest) ends the copy now: a person has to act, and the reason says what.
+      if (!failure.permanent && !lastAttempt) {
         this.logger.warn({ msg: 'promotion attempt failed; will retry', promotionId, error: reason });
         throw e;
       }
-      this.logger.warn({ msg: 'promotion failed', promotionId, error: reason });
+      this.logger.warn({ msg: 'promotion failed', promotionId, permanent: failure.permanent, error: reason });
       await this.move(p.id, PromotionStatus.Promoting, PromotionStatus.Failed, `copy failed: ${reason}`, [
         `promotion failed: ${reason}`,
       ]);
     }
   }
 
-  /** The job gave up (stalled too often, or failed unexpectedly on its last attempt). */
-  async abandon(promotionId: string, reason: string): Promise<void> {
+  /**
+   * The job gave up (stalled too often, failed unexpectedly on its last attempt, or met a
+   * permanent failure, which no retry mends).
+   */
+  async abandon(promotionId: string, reason: string, permanent = false): Promise<void> {
     await this.move(
       promotionId,
       PromotionStatus.Promoting,
       PromotionStatus.Failed,
       `copy abandoned: ${reason}`,
-      [`promotion failed: ${reason}; retry it`],
+      [`promotion failed: ${reason}${permanent ? '' : '; retry it'}`],
     );
   }
 
@@ -144,7 +138,7 @@ export class PromoterService {
       ? (head.digest ?? (await target.resolveTag(p.targetRepository, p.tag as string)))
       : null;
     if (existing && existing !== p.digest) {
-      throw new PromotionRefused(
+      throw Failure.permanent(
         `the target tag ${p.targetRegistry}/${p.targetRepository}:${p.tag} already holds ${existing}; remove or change the tag, then retry`,
       );
     }

@@ -181,8 +181,9 @@ export class PromotionService {
         );
       }
       if (e instanceof RegistryError) {
+        // Only what may pass later is "retry later" (503); the rest names the problem (422).
         throw new DomainError(
-          ErrorCode.RegistryUnavailable,
+          e.permanent ? ErrorCode.RegistryRefused : ErrorCode.RegistryUnavailable,
           `could not resolve the tag at ${r.registry}: ${e.message}`,
           { registry: r.registry, kind: e.kind },
         );

@@ -12,7 +12,7 @@ const DISCOVERY_TTL_MS = 60 * 60 * 1000;
  * and the OAuth error, never a secret. A RegistryError, so the registry client passes it on as is.
  */
 const refused = (message: string): RegistryError =>
-  new RegistryError('unauthorized', message, { transient: false });
+  new RegistryError('unauthorized', message, { permanent: true });
 
 /**
  * Short-lived registry tokens from an environment's credential profile: an OIDC client-credentials

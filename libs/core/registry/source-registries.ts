@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AirlockConfig } from '../../config';
 import {
   type CredentialProfile,
   DomainError,
@@ -22,7 +23,16 @@ export class SourceRegistries {
   constructor(
     private readonly factory: RegistryClientFactory,
     private readonly tokens: RegistryTokens,
+    private readonly config: AirlockConfig,
   ) {}
+
+  /** Every request's deadline and minimum rate: a slow registry cannot hold a worker slot. */
+  private limits(): { deadlineMs: number; minBytesPerSecond: number } {
+    return {
+      deadlineMs: this.config.REGISTRY_DEADLINE_SECONDS * 1000,
+      minBytesPerSecond: this.config.REGISTRY_MIN_BYTES_PER_SECOND,
+    };
+  }
 
   private credentials(profile: CredentialProfile | undefined): RegistryCredentials | undefined {
     return profile ? { tokenSupplier: this.tokens.supplierFor(profile) } : undefined;
@@ -35,6 +45,7 @@ export class SourceRegistries {
       insecure: target.insecure ?? false,
       credentials: this.credentials(target.credentials),
       timeoutMs: TIMEOUT_MS,
+      ...this.limits(),
     });
   }
 
@@ -56,6 +67,7 @@ export class SourceRegistries {
       redirectHosts: rule.redirectHosts,
       credentials: this.credentials(rule.credentials),
       timeoutMs: TIMEOUT_MS,
+      ...this.limits(),
     });
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CheckStatus, exceptionApplies, type PolicyDocument } from '../../domain';
+import { CheckStatus, exceptionApplies, Failure, type PolicyDocument } from '../../domain';
 import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
 import {
   type LayerProblem,
@@ -28,10 +28,15 @@ const PERMANENT: ReadonlySet<LayerProblem['kind']> = new Set([
   'path-traversal',
   'link-escape',
   'unsupported-media-type',
+  'digest-mismatch',
 ]);
 
+/** A read that failed is as permanent as its cause (a digest mismatch is, a dropped connection not). */
+const isPermanent = (problem: LayerProblem): boolean =>
+  problem.failure?.permanent ?? PERMANENT.has(problem.kind);
+
 /** A refusal of the image's shape: scanning part of it would prove nothing about the rest. */
-class UnscannableImage extends Error {}
+const unscannable = (message: string): Failure => Failure.permanent(message);
 
 interface PlatformImage {
   platform: string;
@@ -61,18 +66,16 @@ async function platformImages(
         !((m as { platform?: { os?: string } }).platform?.os === 'unknown'),
     );
     if (children.length > MAX_PLATFORMS)
-      throw new UnscannableImage(
-        `the index lists ${children.length} platforms; at most ${MAX_PLATFORMS} are scanned`,
-      );
+      throw unscannable(`the index lists ${children.length} platforms; at most ${MAX_PLATFORMS} are scanned`);
     for (const m of children) {
       const child = await c.getManifest(repository, m.digest);
-      if (isImageIndex(child.json)) throw new UnscannableImage(`${m.digest} is an index inside an index`);
+      if (isImageIndex(child.json)) throw unscannable(`${m.digest} is an index inside an index`);
       images.push({ platform: platformName(m), layers: child.json.layers });
     }
   }
   const tooMany = images.find((i) => i.layers.length > MAX_MANIFEST_LAYERS);
   if (tooMany)
-    throw new UnscannableImage(
+    throw unscannable(
       `${tooMany.platform} has ${tooMany.layers.length} layers; at most ${MAX_MANIFEST_LAYERS} are scanned`,
     );
   return images;
@@ -140,38 +143,26 @@ export class SecretsCheck implements CheckKind {
 
   async run(ctx: CheckContext): Promise<CheckResult> {
     const p = ctx.promotion;
-    let result: SecretScanResult;
-    try {
-      result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
-        const images = await platformImages(c, p.sourceRepository, p.digest);
-        // Each platform on its own: a whiteout in one platform's layers says nothing of another's.
-        const results: SecretScanResult[] = [];
-        for (const image of images) {
-          const layers: ScanLayer[] = image.layers.map((d) => ({
-            digest: d.digest,
-            mediaType: d.mediaType,
-            // The client verifies size and digest while streaming; the scan need not hash again.
-            open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
-          }));
-          results.push(
-            await scanLayers(layers, this.limits, {
-              verifyDigest: false,
-              fingerprintKey: this.fingerprintKey,
-            }),
-          );
-        }
-        return mergeScans(results);
-      });
-    } catch (e) {
-      if (!(e instanceof UnscannableImage)) throw e;
-      return {
-        status: CheckStatus.Error,
-        summary: e.message,
-        findings: [],
-        blocking: [e.message],
-        permanent: true,
-      };
-    }
+    const result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
+      const images = await platformImages(c, p.sourceRepository, p.digest);
+      // Each platform on its own: a whiteout in one platform's layers says nothing of another's.
+      const results: SecretScanResult[] = [];
+      for (const image of images) {
+        const layers: ScanLayer[] = image.layers.map((d) => ({
+          digest: d.digest,
+          mediaType: d.mediaType,
+          // The client verifies size and digest while streaming; the scan need not hash again.
+          open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
+        }));
+        results.push(
+          await scanLayers(layers, this.limits, {
+            verifyDigest: false,
+            fingerprintKey: this.fingerprintKey,
+          }),
+        );
+      }
+      return mergeScans(results);
+    });
 
     const now = new Date(this.clock.now());
     const allow = (ctx.policy.scans?.secrets?.allow ?? []).filter((a) => exceptionApplies(a, now));
@@ -200,7 +191,7 @@ export class SecretsCheck implements CheckKind {
         blocking: result.problems.map(
           (pr) => `${pr.message}${pr.path ? ` (${pr.path})` : ''} in layer ${pr.layer}`,
         ),
-        permanent: result.problems.every((pr) => PERMANENT.has(pr.kind)),
+        failure: new Failure(summariseSecretScan(result), result.problems.every(isPermanent)),
       };
     }
     const dropped = result.stats.findingsDropped;
