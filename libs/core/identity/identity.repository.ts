@@ -52,8 +52,20 @@ export class IdentityRepository {
     return found;
   }
 
-  /** Bumped on every change, so other processes drop their caches (see IdentityService). */
+  /**
+   * Called in the transaction of every change to issuers, bindings or links: bumps the generation,
+   * which every process reads before it trusts what it remembers of them (IdentityService). The
+   * change is seen by the first request after it commits, in any process, with no NOTIFY to wait for.
+   */
   async notifyChanged(m: EntityManager): Promise<void> {
-    await m.query(`SELECT pg_notify('identity_changed', '')`);
+    await m.query(`UPDATE identity_generation SET value = value + 1 WHERE id = 1`);
+  }
+
+  /** The committed generation of issuers, bindings and links (see notifyChanged). */
+  async generation(): Promise<number> {
+    const rows: Array<{ value: string }> = await this.db.query(
+      'SELECT value FROM identity_generation WHERE id = 1',
+    );
+    return Number(rows[0]?.value ?? 0);
   }
 }

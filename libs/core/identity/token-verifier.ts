@@ -47,7 +47,9 @@ const refuse = (reason: string): DomainError =>
 /**
  * Verifies bearer tokens from trusted issuers and turns them into Callers. Verified tokens are
  * remembered (by hash) for at most a minute, never past their expiry, and never past a change of
- * trusted issuers or role bindings in any process.
+ * trusted issuers, role bindings or identity links in any process: every request first reads the
+ * committed generation of those (IdentityService.currentGeneration), so a removal that committed
+ * before the request arrived is never overlooked, whichever process made it.
  */
 @Injectable()
 export class TokenVerifier {
@@ -63,7 +65,7 @@ export class TokenVerifier {
     const cacheKey = createHash('sha256').update(token).digest('base64url');
     const hit = this.cache.get(cacheKey);
     // Roles come from bindings: a remembered caller is stale once any process changed them.
-    const generation = this.identity.generation;
+    const generation = await this.identity.currentGeneration();
     if (hit && hit.until > Date.now() && hit.generation === generation) return hit.caller;
 
     let unverified: JWTPayload;
@@ -76,7 +78,9 @@ export class TokenVerifier {
       throw refuse('not a JWT');
     }
     const issuer =
-      typeof unverified.iss === 'string' ? await this.identity.trustedIssuer(unverified.iss) : undefined;
+      typeof unverified.iss === 'string'
+        ? await this.identity.trustedIssuer(unverified.iss, generation)
+        : undefined;
     if (!issuer) throw refuse('issuer not trusted');
 
     let payload: JWTPayload;
@@ -107,12 +111,15 @@ export class TokenVerifier {
         ? groupsClaim.filter((g): g is string => typeof g === 'string')
         : [];
     const claims = isCi ? ciClaims(payload) : {};
-    const grants = await this.identity.grantsFor({
-      issuer: issuer.issuer,
-      subject,
-      groups,
-      repository: typeof claims.repository === 'string' ? claims.repository : undefined,
-    });
+    const grants = await this.identity.grantsFor(
+      {
+        issuer: issuer.issuer,
+        subject,
+        groups,
+        repository: typeof claims.repository === 'string' ? claims.repository : undefined,
+      },
+      generation,
+    );
     const caller = makeCaller(
       { kind: isCi ? 'ci' : 'human', issuer: issuer.issuer, subject },
       { groups, claims, tokenJti: isCi ? (payload.jti as string) : null, grants },
