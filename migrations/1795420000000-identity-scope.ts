@@ -1,10 +1,13 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
+/** What decides who may do what: a change to any of them moves the generation. */
+const TABLES = ['trusted_issuer', 'role_binding', 'identity_link'];
+
 /**
  * Role bindings may say which artifact repositories a requester may ask for; and one counter,
- * bumped in the same transaction as every change to trusted issuers, role bindings and identity
- * links, lets every API process check before it authorises a request that what it remembers of
- * them is current (a NOTIFY can arrive after the next request).
+ * bumped by triggers in the same transaction as every change to trusted issuers, role bindings and
+ * identity links (by Airlock or anyone else), lets every API process check before it authorises a
+ * request that what it remembers of them is current (a NOTIFY can arrive after the next request).
  */
 export class IdentityScope1795420000000 implements MigrationInterface {
   name = 'IdentityScope1795420000000';
@@ -16,9 +19,21 @@ export class IdentityScope1795420000000 implements MigrationInterface {
     );
     await q.query(`INSERT INTO "identity_generation" ("id", "value") VALUES (1, 0)`);
     await q.query(`GRANT SELECT, UPDATE ON "identity_generation" TO airlock_app`);
+    await q.query(`
+      CREATE FUNCTION airlock_identity_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE identity_generation SET value = value + 1 WHERE id = 1;
+        RETURN NULL;
+      END $$`);
+    for (const table of TABLES) {
+      await q.query(`CREATE TRIGGER ${table}_identity_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                     ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION airlock_identity_changed()`);
+    }
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    for (const table of TABLES) await q.query(`DROP TRIGGER ${table}_identity_changed ON ${table}`);
+    await q.query(`DROP FUNCTION airlock_identity_changed()`);
     await q.query(`DROP TABLE "identity_generation"`);
     await q.query(`ALTER TABLE "role_binding" DROP COLUMN "artifact_repository_pattern"`);
   }

@@ -5,7 +5,6 @@ import { DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { type Actor, actorKey } from './actor';
 import { IdentityLinkEntity } from './identity-link.entity';
-import { IdentityRepository } from './identity.repository';
 import { IdentityService } from './identity.service';
 
 export interface IdentityLinkView {
@@ -26,7 +25,6 @@ export class IdentityLinkService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditRepository,
-    private readonly identities: IdentityRepository,
     private readonly identity: IdentityService,
   ) {}
 
@@ -69,7 +67,6 @@ export class IdentityLinkService {
         },
         m,
       );
-      await this.identities.notifyChanged(m);
       return saved;
     });
     return this.view(row);
@@ -91,7 +88,6 @@ export class IdentityLinkService {
         },
         m,
       );
-      await this.identities.notifyChanged(m);
     });
   }
 

@@ -53,15 +53,10 @@ export class IdentityRepository {
   }
 
   /**
-   * Called in the transaction of every change to issuers, bindings or links: bumps the generation,
-   * which every process reads before it trusts what it remembers of them (IdentityService). The
-   * change is seen by the first request after it commits, in any process, with no NOTIFY to wait for.
+   * The committed generation of trusted issuers, role bindings and identity links: triggers on
+   * those tables bump it in the transaction of every change, whoever makes it (migration
+   * 1795420000000), so it moves exactly when what it guards does.
    */
-  async notifyChanged(m: EntityManager): Promise<void> {
-    await m.query(`UPDATE identity_generation SET value = value + 1 WHERE id = 1`);
-  }
-
-  /** The committed generation of issuers, bindings and links (see notifyChanged). */
   async generation(): Promise<number> {
     const rows: Array<{ value: string }> = await this.db.query(
       'SELECT value FROM identity_generation WHERE id = 1',

@@ -118,7 +118,6 @@ export class IdentityService {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       this.logger.log({ msg: 'applied bootstrap identities', file: path });
     });
   }
@@ -198,7 +197,6 @@ export class IdentityService {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       return row;
     });
     return this.issuerView(created);
@@ -217,7 +215,6 @@ export class IdentityService {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
     });
   }
 
@@ -252,7 +249,6 @@ export class IdentityService {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       return row;
     });
     return this.bindingView(created);
@@ -272,7 +268,6 @@ export class IdentityService {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
     });
   }
 
