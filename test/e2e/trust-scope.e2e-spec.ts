@@ -103,8 +103,7 @@ describe('trust scope', () => {
       expect(refused.status).toBe(403);
       expect(refused.body).toMatchObject({
         code: 'repository_not_allowed',
-        repository: 'acme/app',
-        claimRepository: 'acme/other',
+        details: { repository: 'acme/app', claimRepository: 'acme/other' },
       });
       expect(refused.body.detail).toContain('acme/app');
       expect(refused.body.detail).toContain('acme/other');
