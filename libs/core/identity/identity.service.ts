@@ -11,6 +11,7 @@ import {
   type RoleBindingView,
   type TrustedIssuerView,
 } from './identity.dto';
+import { FreshRead } from './fresh-read';
 import { IdentityRepository } from './identity.repository';
 import { type RoleBindingEntity, Role } from './role-binding.entity';
 import { type TrustedIssuerEntity } from './trusted-issuer.entity';
@@ -43,9 +44,7 @@ export class IdentityService {
   private readonly logger = new Logger(IdentityService.name);
   private snapshot: Snapshot | undefined;
   private loading: { generation: number; snapshot: Promise<Snapshot> } | undefined;
-  /** The generation read under way, and the one queued to start after it (see currentGeneration). */
-  private reading: Promise<number> | undefined;
-  private queued: Promise<number> | undefined;
+  private readonly generationRead = new FreshRead(() => this.repo.generation());
 
   constructor(
     private readonly repo: IdentityRepository,
@@ -56,26 +55,11 @@ export class IdentityService {
   /**
    * The generation of issuers, bindings and links committed when this was called. Whoever keeps
    * what it derived from them (TokenVerifier's callers, IdentityLinkService) compares it with the
-   * generation they derived it under. One small query per request at most: callers arriving while
-   * a read is under way share the next read (which starts after they arrived, so it sees every
-   * change that committed before them), never the one already under way.
+   * generation they derived it under. One small query per request at most, shared by the requests
+   * that arrive while one waits to start (FreshRead).
    */
   currentGeneration(): Promise<number> {
-    if (!this.reading) return this.startGenerationRead();
-    const after = (): Promise<number> => {
-      this.queued = undefined;
-      return this.startGenerationRead();
-    };
-    this.queued ??= this.reading.then(after, after);
-    return this.queued;
-  }
-
-  private startGenerationRead(): Promise<number> {
-    const read = this.repo.generation().finally(() => {
-      if (this.reading === read) this.reading = undefined;
-    });
-    this.reading = read;
-    return read;
+    return this.generationRead.get();
   }
 
   /** Applies the bootstrap file when no issuer is trusted yet: the first admin's way in. */
