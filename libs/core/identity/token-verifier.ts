@@ -41,6 +41,23 @@ function ciClaims(p: JWTPayload): CiClaimsSnapshot {
   return Object.fromEntries(Object.entries(snapshot).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * Issuers, bindings and their generation live in Postgres: when they cannot be read the caller
+ * is told the service is unavailable (503), never that its token was refused.
+ */
+async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    throw new DomainError(
+      ErrorCode.DatabaseUnavailable,
+      'who may do what cannot be read right now; retry shortly',
+      {},
+    );
+  }
+}
+
 const refuse = (reason: string): DomainError =>
   new DomainError(ErrorCode.Unauthenticated, `the bearer token was refused: ${reason}`, { reason });
 
@@ -65,7 +82,7 @@ export class TokenVerifier {
     const cacheKey = createHash('sha256').update(token).digest('base64url');
     const hit = this.cache.get(cacheKey);
     // Roles come from bindings: a remembered caller is stale once any process changed them.
-    const generation = await this.identity.currentGeneration();
+    const generation = await fromDatabase(() => this.identity.currentGeneration());
     if (hit && hit.until > Date.now() && hit.generation === generation) return hit.caller;
 
     let unverified: JWTPayload;
@@ -79,7 +96,7 @@ export class TokenVerifier {
     }
     const issuer =
       typeof unverified.iss === 'string'
-        ? await this.identity.trustedIssuer(unverified.iss, generation)
+        ? await fromDatabase(() => this.identity.trustedIssuer(unverified.iss as string, generation))
         : undefined;
     if (!issuer) throw refuse('issuer not trusted');
 
@@ -111,14 +128,16 @@ export class TokenVerifier {
         ? groupsClaim.filter((g): g is string => typeof g === 'string')
         : [];
     const claims = isCi ? ciClaims(payload) : {};
-    const grants = await this.identity.grantsFor(
-      {
-        issuer: issuer.issuer,
-        subject,
-        groups,
-        repository: typeof claims.repository === 'string' ? claims.repository : undefined,
-      },
-      generation,
+    const grants = await fromDatabase(() =>
+      this.identity.grantsFor(
+        {
+          issuer: issuer.issuer,
+          subject,
+          groups,
+          repository: typeof claims.repository === 'string' ? claims.repository : undefined,
+        },
+        generation,
+      ),
     );
     const caller = makeCaller(
       { kind: isCi ? 'ci' : 'human', issuer: issuer.issuer, subject },
