@@ -237,6 +237,41 @@ describe('trust scope', () => {
       expect(third.body).toMatchObject({ status: 'approved', tally: { satisfied: true } });
     });
 
+    it('an approval stops counting when its approver is linked to the requester since', async () => {
+      const env = `relink-${unique()}`;
+      await rig.environment(env, { approvals: { required: 2 } });
+      const p = await awaiting(env);
+      const decide = (as: ClientName) =>
+        rig.call('POST', `/v1/promotions/${p.id}/approvals`, {
+          as,
+          body: { decision: 'approve', digest: p.digest },
+        });
+      expect((await decide('approver')).status).toBe(201);
+      // alice turns out to be the person behind the requesting workload.
+      const alice = (await rig.call('GET', '/v1/whoami', { as: 'approver' })).body.identity;
+      const requester = (await rig.call('GET', `/v1/promotions/${p.id}`, { as: 'auditor' })).body.requester;
+      const person = `person-${unique()}`;
+      const links = [alice, requester];
+      try {
+        for (const identity of links) {
+          const res = await rig.call('POST', '/v1/identity-links', {
+            as: 'admin',
+            body: { identity, person },
+          });
+          expect(res.status).toBe(201);
+        }
+        const bob = await decide('approver2');
+        expect(bob.body).toMatchObject({
+          status: 'awaiting_approval',
+          tally: { satisfied: false, lapsed: [{ person, refusal: 'self_approval' }] },
+        });
+      } finally {
+        for (const identity of links) {
+          await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`, { as: 'admin' });
+        }
+      }
+    });
+
     it('a removed binding refuses the very next request, with the same token', async () => {
       const binding = await bind({ role: 'auditor', issuer: 'people', subject: 'dave' });
       const token = await rig.token('noRole', { fresh: true });
