@@ -300,3 +300,27 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
 
 /** `GET /v1/promotions/:id`: how routes are named in the matrix, the tests and their messages. */
 export const routeKey = (r: Pick<RouteAuthorization, 'method' | 'path'>): string => `${r.method} ${r.path}`;
+
+// Scoped callers: the table above uses callers whose roles hold in every environment. These hold
+// theirs only in another environment (a staging one), or carry another repository's CI claims; on
+// routes whose service checks the environment or the repository they must be refused (403). Each
+// case runs the table's fixture for its route, against the matrix's environment.
+//   scopedApprover  an approver of staging only (ivan)
+//   scopedAdmin     an admin of staging only (judy)
+//   otherRepo       a CI workload of acme/other (ci-other), a requester everywhere for acme/*
+export const SCOPED_CALLERS = ['scopedApprover', 'scopedAdmin', 'otherRepo'] as const;
+export type ScopedCaller = (typeof SCOPED_CALLERS)[number];
+
+export interface ScopedAuthorization extends Pick<RouteAuthorization, 'method' | 'path'> {
+  caller: ScopedCaller;
+  expect: number;
+}
+
+export const SCOPED_AUTHORIZATION: readonly ScopedAuthorization[] = [
+  { method: 'POST', path: '/v1/break-glass-reviews/:id/sign-off', caller: 'scopedApprover', expect: 403 },
+  { method: 'POST', path: '/v1/break-glass-reviews/:id/sign-off', caller: 'scopedAdmin', expect: 403 },
+  { method: 'POST', path: '/v1/promotions/:id/approvals', caller: 'scopedApprover', expect: 403 },
+  { method: 'POST', path: '/v1/promotions/:id/cancel', caller: 'scopedAdmin', expect: 403 },
+  { method: 'POST', path: '/v1/promotions/:id/retry', caller: 'scopedAdmin', expect: 403 },
+  { method: 'POST', path: '/v1/promotions', caller: 'otherRepo', expect: 403 },
+];

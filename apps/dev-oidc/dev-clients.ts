@@ -65,6 +65,8 @@ function humanClient(id: string, groups: string[]): DevClient {
 export const DEFAULT_CLIENTS: readonly DevClient[] = [
   ciClient('ci-app', 'acme/app', 'carol', '0123456789abcdef0123456789abcdef01234567', '1001'),
   ciClient('ci-other', 'acme/other', 'dave', 'fedcba9876543210fedcba9876543210fedcba98', '2001'),
+  // A workload of another team's repository (team/app), for repository scoping.
+  ciClient('ci-team', 'team/app', 'dave', '00112233445566778899aabbccddeeff00112233', '3001'),
   humanClient('alice', ['release-managers']),
   humanClient('bob', ['release-managers', 'security']),
   humanClient('carol', ['developers']),
@@ -72,6 +74,9 @@ export const DEFAULT_CLIENTS: readonly DevClient[] = [
   humanClient('erin', ['platform-admins']),
   humanClient('frank', ['platform-admins']),
   humanClient('grace', ['auditors']),
+  // People whose roles tests bind to one environment only (no default binding matches their groups).
+  humanClient('ivan', ['staging-release']),
+  humanClient('judy', ['staging-admins']),
   {
     client_id: 'airlock-promoter',
     client_secret: 'airlock-promoter-secret',

@@ -2,6 +2,7 @@ import {
   ApprovalRefusal,
   approvalRequirements,
   type ApprovalsSection,
+  countApprovals,
   type Decider,
   refusalFor,
   tallyApprovals,
@@ -152,5 +153,50 @@ describe(approvalRequirements.name, () => {
       expiresAfterSeconds: 86400,
       pendingTimeoutSeconds: 604800,
     });
+  });
+});
+
+describe(countApprovals.name, () => {
+  const now = 10 * H;
+  const one = req({ required: 1 });
+  const two = req({ required: 2 });
+  const standing = (d: Decider, at = now - H) => ({ decider: d, at });
+
+  it('counts approvers who still may approve', () => {
+    const c = countApprovals([standing(decider('alice')), standing(decider('bob'))], parties, two, now);
+    expect(c).toMatchObject({ satisfied: true, lapsed: [] });
+  });
+
+  it('leaves out an approver whose role was removed since', () => {
+    const c = countApprovals(
+      [standing(decider('alice', ['release-managers'], false)), standing(decider('bob'))],
+      parties,
+      two,
+      now,
+    );
+    expect(c.satisfied).toBe(false);
+    expect(c.missing).toEqual({ approvals: 1 });
+    expect(c.lapsed).toEqual([{ person: 'alice', refusal: ApprovalRefusal.NotApprover }]);
+  });
+
+  it('leaves out an approver linked to the requester since', () => {
+    const c = countApprovals([standing(decider('ci-app'))], parties, one, now);
+    expect(c).toMatchObject({ satisfied: false, lapsed: [{ person: 'ci-app', refusal: 'self_approval' }] });
+  });
+
+  it('leaves out an approver who left the rule’s groups', () => {
+    const rule = req({ rules: [{ name: 'sec', required: 1, groups: ['security'] }] });
+    const c = countApprovals([standing(decider('bob', ['release-managers']))], parties, rule, now);
+    expect(c).toMatchObject({ satisfied: false, lapsed: [{ person: 'bob', refusal: 'not_in_rule_groups' }] });
+  });
+
+  it('still expires old approvals', () => {
+    const c = countApprovals(
+      [standing(decider('alice'), now - 30 * H)],
+      parties,
+      req({ required: 1, expiresAfter: '24h' }),
+      now,
+    );
+    expect(c).toMatchObject({ satisfied: false, expired: ['alice'], lapsed: [] });
   });
 });

@@ -183,3 +183,37 @@ export function tallyApprovals(
   });
   return { satisfied: Object.keys(missing).length === 0, assignment, missing, expired };
 }
+
+/** A recorded approval, with its approver as they stand now: current bindings, links and rules. */
+export interface StandingApproval {
+  decider: Decider;
+  /** ms since epoch */
+  at: number;
+}
+
+export interface ApprovalCount extends Tally {
+  /** Approvals that stopped counting because their approver no longer may approve, and why. */
+  lapsed: Array<{ person: string; refusal: ApprovalRefusal }>;
+}
+
+/**
+ * Counts approvals as they stand now: each must still pass `refusalFor` (its approver still holds
+ * the approver role for the environment, is still not the requester or an author under today's
+ * identity links, still in a rule's groups) when the count is made, not only when it was given.
+ * So removing a role binding, an identity link or a trusted issuer takes effect on the next count.
+ */
+export function countApprovals(
+  approvals: readonly StandingApproval[],
+  parties: RequestParties,
+  req: ApprovalRequirements,
+  now: number,
+): ApprovalCount {
+  const lapsed: ApprovalCount['lapsed'] = [];
+  const counted: CountedApproval[] = [];
+  for (const a of approvals) {
+    const refusal = refusalFor(a.decider, parties, req, 'approve');
+    if (refusal) lapsed.push({ person: a.decider.person, refusal });
+    else counted.push({ person: a.decider.person, groups: a.decider.groups, at: a.at });
+  }
+  return { ...tallyApprovals(counted, req, now), lapsed };
+}

@@ -16,6 +16,13 @@ export interface SourceRule {
   redirectHosts?: string[];
   /** How Airlock obtains pull tokens for this registry, when it needs any. */
   credentials?: CredentialProfile;
+  /**
+   * Which of this registry's repositories a CI workload may ask for, written in terms of its
+   * token's `repository` claim: `{repository}` (the default) means the artifact's repository path
+   * equals the claim (lowercased, as image names are); `mirror/{repository}` maps `acme/app` to
+   * `mirror/acme/app`. A role binding's `artifactRepositoryPattern` may allow more.
+   */
+  ciRepository?: string;
 }
 
 /**
@@ -56,4 +63,51 @@ export function isSourceAllowed(
 
 export function targetRepositoryFor(target: TargetMapping, sourceRepository: string): string {
   return target.repository.split('{repository}').join(sourceRepository);
+}
+
+/** The placeholder a source rule's `ciRepository` template must contain. */
+export const CI_REPOSITORY_PLACEHOLDER = '{repository}';
+
+/** The repository a CI workload with this `repository` claim owns under a source rule. */
+export function ciRepositoryFor(rule: Pick<SourceRule, 'ciRepository'>, claimRepository: string): string {
+  const template = rule.ciRepository ?? CI_REPOSITORY_PLACEHOLDER;
+  return template.split(CI_REPOSITORY_PLACEHOLDER).join(claimRepository.toLowerCase());
+}
+
+/** Who is asking for an artifact, as far as which repositories they may ask for is concerned. */
+export interface RequesterScope {
+  kind: 'ci' | 'human' | 'system';
+  /** A CI token's `repository` claim (GitHub `repository`, GitLab `project_path`). */
+  claimRepository?: string;
+  /**
+   * One entry per requester role binding that holds in the environment: its
+   * `artifactRepositoryPattern`, or null when it has none.
+   */
+  grantPatterns: ReadonlyArray<string | null>;
+}
+
+/**
+ * Whether a requester may ask for this artifact (its source already allowed by the environment).
+ * A binding's `artifactRepositoryPattern` allows the repositories it matches. Without one, a
+ * person's binding allows whatever the environment's sources allow, and a CI workload may ask only
+ * for its own repository: the one a source rule for the artifact's registry and repository maps
+ * its `repository` claim to. Otherwise any workload trusted as a requester could become "the
+ * requester" of another team's artifact, and that team's own committers could then approve it.
+ */
+export function mayRequestRepository(
+  sources: readonly SourceRule[],
+  artifact: Pick<ArtifactReference, 'registry' | 'repository'>,
+  scope: RequesterScope,
+): boolean {
+  if (scope.grantPatterns.some((p) => p !== null && matchesRepositoryPattern(p, artifact.repository)))
+    return true;
+  if (scope.kind !== 'ci') return scope.grantPatterns.some((p) => p === null);
+  const claim = scope.claimRepository;
+  if (!claim || scope.grantPatterns.length === 0) return false;
+  return sources.some(
+    (rule) =>
+      rule.registry === artifact.registry &&
+      rule.repositories.some((pattern) => matchesRepositoryPattern(pattern, artifact.repository)) &&
+      ciRepositoryFor(rule, claim) === artifact.repository,
+  );
 }

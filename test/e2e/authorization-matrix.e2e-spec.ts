@@ -11,6 +11,7 @@ import {
   CALLERS,
   type RouteAuthorization,
   routeKey,
+  SCOPED_AUTHORIZATION,
 } from '../authorization-matrix';
 import { artifact, Rig } from '../support/rig';
 
@@ -314,6 +315,39 @@ describe('authorization matrix', () => {
       }
       expect(mismatches).toEqual([]);
     });
+  });
+
+  // Callers whose roles hold in a staging environment only, or whose CI claims name another
+  // repository (test/authorization-matrix.ts, SCOPED_AUTHORIZATION).
+  describe('scoped callers', () => {
+    beforeAll(async () => {
+      for (const [role, subject] of [
+        ['approver', 'ivan'],
+        ['admin', 'judy'],
+      ]) {
+        const res = await rig.call('POST', '/v1/role-bindings', {
+          as: 'admin',
+          body: { role, issuer: rig.issuers.people, subject, environment: `staging-${env}` },
+        });
+        if (res.status !== 201) throw new Error(`scoped binding: ${res.status} ${JSON.stringify(res.body)}`);
+        madeBindings.push(res.body.id);
+      }
+    });
+
+    it.each(SCOPED_AUTHORIZATION.map((c) => [`${routeKey(c)} as ${c.caller}`, c] as const))(
+      '%s',
+      async (_, c) => {
+        const call = await FIXTURES[routeKey(c)]('noRole');
+        // A CI token requests one promotion: a fresh one each time.
+        const token = await rig.token(c.caller, { fresh: c.caller === 'otherRepo' });
+        const res = await rig.call(c.method, call.path, { token, body: call.body });
+        call.after?.(res);
+        expect({ status: res.status, code: res.body?.code }).toEqual({
+          status: c.expect,
+          code: expect.stringMatching(/^(forbidden|not_approver|repository_not_allowed)$/),
+        });
+      },
+    );
   });
 
   /** Calls one cell; returns what was wrong with the answer, or undefined. */

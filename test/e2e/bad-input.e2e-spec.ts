@@ -421,6 +421,27 @@ const CASES: Record<string, Case[]> = {
       code: V,
       field,
     })),
+    // Repository scoping: a source's CI mapping keeps exactly one {repository} among path characters.
+    ...(
+      [
+        ['ciRepository without {repository}', 'acme/app'],
+        ['ciRepository with two {repository}', '{repository}/{repository}'],
+        ['ciRepository with SQL', `${SQL}{repository}`],
+        ['ciRepository of the wrong type', ['{repository}']],
+      ] as const
+    ).map(([name, ciRepository]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/environments',
+      as: 'admin',
+      body: {
+        ...validEnvironment(),
+        sources: [{ registry: 'r.example.com', repositories: ['a/*'], ciRepository }],
+      },
+      status: 400,
+      code: V,
+      field: 'sources.0.ciRepository',
+    })),
   ],
 
   'GET /v1/environments': [
@@ -763,6 +784,27 @@ const CASES: Record<string, Case[]> = {
       status: 400,
       code: V,
       field,
+    })),
+    // Repository scoping: artifactRepositoryPattern is a repository pattern, on requester bindings only.
+    ...(
+      [
+        ['artifactRepositoryPattern with a path trick', { artifactRepositoryPattern: 'acme/../x' }],
+        ['artifactRepositoryPattern with SQL', { artifactRepositoryPattern: SQL }],
+        ['artifactRepositoryPattern of the wrong type', { artifactRepositoryPattern: ['acme/*'] }],
+        [
+          'artifactRepositoryPattern on an auditor binding',
+          { role: 'auditor', artifactRepositoryPattern: 'acme/*' },
+        ],
+      ] as const
+    ).map(([name, extra]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/role-bindings',
+      as: 'admin',
+      body: { role: 'requester', issuer: 'https://i.example.com', subject: 's', ...extra },
+      status: 400,
+      code: V,
+      field: 'artifactRepositoryPattern',
     })),
   ],
 

@@ -19,8 +19,12 @@ describe('idempotency', () => {
       headers: key === undefined ? undefined : { 'idempotency-key': key },
     });
   const fresh = (as: ClientName = 'requester'): Promise<string> => rig.token(as, { fresh: true });
-  const body = (seed: string, metadata?: Record<string, string>): Record<string, unknown> => ({
-    artifact: artifact('acme/app', `${env}-${seed}`),
+  const body = (
+    seed: string,
+    metadata?: Record<string, string>,
+    repository = 'acme/app',
+  ): Record<string, unknown> => ({
+    artifact: artifact(repository, `${env}-${seed}`),
     environment: env,
     ...(metadata ? { metadata } : {}),
   });
@@ -116,14 +120,17 @@ describe('idempotency', () => {
   it('scopes keys to the caller: the same key from another caller is another promotion', async () => {
     const key = `scoped-${uid()}`;
     const mine = await post(await fresh('requester'), body('scoped'), key);
-    const theirs = await post(await fresh('otherRepo'), body('scoped'), key);
+    // ci-other may request only its own repository's artifacts (acme/other).
+    const theirs = await post(await fresh('otherRepo'), body('scoped', undefined, 'acme/other'), key);
     expect(mine.status).toBe(201);
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
     expect(theirs.body.requester).not.toBe(mine.body.requester);
     // Each caller's replay finds its own.
     expect((await post(await fresh('requester'), body('scoped'), key)).body.id).toBe(mine.body.id);
-    expect((await post(await fresh('otherRepo'), body('scoped'), key)).body.id).toBe(theirs.body.id);
+    expect((await post(await fresh('otherRepo'), body('scoped', undefined, 'acme/other'), key)).body.id).toBe(
+      theirs.body.id,
+    );
     const rows = await promotionsWithKey(key);
     expect(rows.map((r) => r.id).sort()).toEqual([mine.body.id, theirs.body.id].sort());
     expect(await keyRows(key)).toHaveLength(2);

@@ -22,7 +22,9 @@ describe('promotions', () => {
   }
 
   async function created(env: string, seed: string, as: ClientName = 'requester'): Promise<string> {
-    const res = await create({ artifact: artifact('acme/app', seed), environment: env }, { as });
+    // A CI workload requests its own repository's artifacts (ci-other's is acme/other).
+    const repository = as === 'otherRepo' ? 'acme/other' : 'acme/app';
+    const res = await create({ artifact: artifact(repository, seed), environment: env }, { as });
     if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.id as string;
   }

@@ -18,6 +18,13 @@ export const CLIENTS = {
   noRole: { issuer: 'people', client: 'dave' },
   /** carol: the human actor behind ci-app's runs (the CI claims' `actor`). */
   author: { issuer: 'people', client: 'carol' },
+  // No role by default: tests bind these to one environment (see test/support/role-bindings.ts).
+  /** ivan: an approver of one (staging) environment, once a test binds him. */
+  scopedApprover: { issuer: 'people', client: 'ivan' },
+  /** judy: an admin of one (staging) environment, once a test binds her. */
+  scopedAdmin: { issuer: 'people', client: 'judy' },
+  /** A CI workload of team/app (its repository claim), requester only where a test binds it. */
+  teamRepo: { issuer: 'ci', client: 'ci-team' },
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 

@@ -63,6 +63,13 @@ export class TallyView {
   >;
   @ApiProperty({ type: [String], description: 'People whose approval is older than the policy allows' })
   expired!: string[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description:
+      'Approvals that no longer count because their approver no longer may approve (role removed, identity linked to a party), with the refusal code',
+  })
+  lapsed!: Array<{ person: string; refusal: string }>;
 }
 
 export class DecisionView {

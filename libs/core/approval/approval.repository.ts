@@ -71,6 +71,10 @@ export class ApprovalRepository {
     });
   }
 
+  review(id: string): Promise<BreakGlassReviewEntity | null> {
+    return this.db.getRepository(BreakGlassReviewEntity).findOneBy({ id });
+  }
+
   lockReview(id: string, m: EntityManager): Promise<BreakGlassReviewEntity | null> {
     return m
       .getRepository(BreakGlassReviewEntity)

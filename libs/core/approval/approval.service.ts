@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import {
+  type ApprovalCount,
   ApprovalRefusal,
   type ApprovalRequirements,
   approvalRequirements,
+  countApprovals,
   type Decider,
   DomainError,
   ErrorCode,
@@ -12,8 +14,6 @@ import {
   PromotionStatus,
   refusalFor,
   type RequestParties,
-  type Tally,
-  tallyApprovals,
 } from '../../domain';
 import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { AuditRepository } from '../audit/audit.repository';
@@ -22,6 +22,7 @@ import { EnvironmentService } from '../environment/environment.service';
 import { type Actor, actorKey, SYSTEM_ACTOR } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
 import { IdentityLinkService } from '../identity/identity-link.service';
+import { IdentityService } from '../identity/identity.service';
 import { Role } from '../identity/role-binding.entity';
 import { PolicyService } from '../policy/policy.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
@@ -66,6 +67,7 @@ export class ApprovalService {
     private readonly policies: PolicyService,
     private readonly environments: EnvironmentService,
     private readonly links: IdentityLinkService,
+    private readonly identity: IdentityService,
     private readonly promotions: PromotionService,
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
@@ -97,8 +99,15 @@ export class ApprovalService {
     const before = await this.promotions.entity(promotionId);
     const environment = await this.environments.byIdName(before.environmentId);
     const req = await this.requirements(before);
-    const parties = await this.parties(before);
-    const who = { ...(await this.decider(caller)), isApprover: hasRole(caller, Role.Approver, environment) };
+    // Roles and links as committed now, loaded now: counting inside the transaction then needs no
+    // other connection.
+    const generation = await this.identity.currentGeneration();
+    await this.identity.prepare(generation);
+    const parties = await this.parties(before, generation);
+    const who = {
+      ...(await this.decider(caller.actor, caller.groups, generation)),
+      isApprover: hasRole(caller, Role.Approver, environment),
+    };
     const decided = await this.repo.transaction(async (m) => {
       const p = await this.repo.lockPromotion(promotionId, m);
       if (!p) throw notFound('promotion', promotionId);
@@ -163,7 +172,7 @@ export class ApprovalService {
       );
 
       const approvals = [...earlier, approval].filter((d) => d.decision === ApprovalDecision.Approve);
-      const tally = this.tally(approvals, req, now);
+      const tally = await this.count(approvals, environment, parties, req, now, generation);
       let status: PromotionStatus = p.status;
       if (dto.decision === ApprovalDecision.Reject) {
         status = PromotionStatus.Rejected;
@@ -196,24 +205,28 @@ export class ApprovalService {
           )
         ).filter((id): id is string => id !== undefined);
     if (envIds !== null && envIds.length === 0) return [];
-    const decider = await this.decider(caller);
+    const decider = await this.decider(caller.actor, caller.groups);
     const now = this.clock.now();
     const out: PendingApprovalView[] = [];
     for (const p of await this.repo.awaiting(envIds, Math.min(limit * 4, 400))) {
       const environment = await this.environments.byIdName(p.environmentId);
       const req = await this.requirements(p);
       const who = { ...decider, isApprover: hasRole(caller, Role.Approver, environment) };
-      if (refusalFor(who, await this.parties(p), req, 'approve')) continue;
+      const parties = await this.parties(p);
+      if (refusalFor(who, parties, req, 'approve')) continue;
       const decisions = (await this.repo.decisions(p.id)).filter((d) => this.counts(d, p));
       if (decisions.some((d) => d.person === who.person && !this.isExpired(d, req, now))) continue;
       const detail = await this.promotions.get(p.id);
       const { checks, approvals: _a, history: _h, ...view } = detail;
       out.push({
         ...view,
-        tally: this.tally(
+        tally: await this.count(
           decisions.filter((d) => d.decision === ApprovalDecision.Approve),
+          environment,
+          parties,
           req,
           now,
+          await this.identity.currentGeneration(),
         ),
         evidence: checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
       });
@@ -234,7 +247,7 @@ export class ApprovalService {
 
   /** Promotes without approvals in an emergency: loud audit event and a review that stays open. */
   async breakGlass(promotionId: string, reason: string, caller: Caller): Promise<BreakGlassReviewView> {
-    const decider = await this.decider(caller);
+    const decider = await this.decider(caller.actor, caller.groups);
     const environment = await this.environments.byIdName(
       (await this.promotions.entity(promotionId)).environmentId,
     );
@@ -299,7 +312,20 @@ export class ApprovalService {
   }
 
   async signOff(reviewId: string, comment: string, caller: Caller): Promise<BreakGlassReviewView> {
-    const decider = await this.decider(caller);
+    const decider = await this.decider(caller.actor, caller.groups);
+    const found = await this.repo.review(reviewId);
+    if (!found) throw notFound('break-glass review', reviewId);
+    // The review is of a promotion into one environment: only its approvers and admins sign it off.
+    const environment = await this.environments.byIdName(
+      (await this.promotions.entity(found.promotionId)).environmentId,
+    );
+    if (!hasRole(caller, Role.Approver, environment) && !hasRole(caller, Role.Admin, environment)) {
+      throw new DomainError(
+        ErrorCode.Forbidden,
+        `signing off a break-glass review needs the approver or admin role for ${environment}`,
+        { environment },
+      );
+    }
     await this.repo.transaction(async (m) => {
       const r = await this.repo.lockReview(reviewId, m);
       if (!r) throw notFound('break-glass review', reviewId);
@@ -322,7 +348,7 @@ export class ApprovalService {
         m,
       );
     });
-    const after = (await this.repo.reviews(false)).find((r) => r.id === reviewId);
+    const after = await this.repo.review(reviewId);
     if (!after) throw notFound('break-glass review', reviewId);
     return this.reviewView(after);
   }
@@ -383,31 +409,58 @@ export class ApprovalService {
     );
   }
 
-  private tally(approvals: ApprovalEntity[], req: ApprovalRequirements, now: number): Tally {
-    return tallyApprovals(
-      approvals.map((a) => ({ person: a.person, groups: a.groups, at: a.createdAt.getTime() })),
-      req,
-      now,
+  /**
+   * Counts the approvals as their approvers stand now: each identity as recorded (issuer, subject,
+   * the groups its token carried) is matched against today's role bindings, trusted issuers and
+   * identity links, and must still pass the approval rules (countApprovals), so a role removed
+   * after an approval was given takes that approval out of every later count.
+   */
+  private async count(
+    approvals: ApprovalEntity[],
+    environment: string,
+    parties: RequestParties,
+    req: ApprovalRequirements,
+    now: number,
+    generation: number,
+  ): Promise<ApprovalCount> {
+    const standing = await Promise.all(
+      approvals.map(async (a) => {
+        const grants = await this.identity.grantsFor(
+          { issuer: a.approver.issuer, subject: a.approver.subject, groups: a.groups },
+          generation,
+        );
+        const decider = await this.decider(a.approver, a.groups, generation);
+        return {
+          decider: { ...decider, isApprover: hasRole({ grants }, Role.Approver, environment) },
+          at: a.createdAt.getTime(),
+        };
+      }),
     );
+    return countApprovals(standing, parties, req, now);
   }
 
   /**
    * The person deciding and the names they go by. A person's own subject doubles as their handle,
    * which is how CI claims (`actor`) name them unless an admin linked another handle.
    */
-  private async decider(caller: Caller): Promise<Omit<Decider, 'isApprover'>> {
-    const person = await this.links.personOf(caller.key);
-    const handle = `handle:${caller.actor.subject}`;
-    const aliases = [person, caller.key];
-    if ((await this.links.personOf(handle)) === handle) aliases.push(handle);
-    return { person, aliases, groups: caller.groups };
+  private async decider(
+    actor: Actor,
+    groups: readonly string[],
+    generation?: number,
+  ): Promise<Omit<Decider, 'isApprover'>> {
+    const key = actorKey(actor);
+    const person = await this.links.personOf(key, generation);
+    const handle = `handle:${actor.subject}`;
+    const aliases = [person, key];
+    if ((await this.links.personOf(handle, generation)) === handle) aliases.push(handle);
+    return { person, aliases, groups: [...groups] };
   }
 
-  private async parties(p: PromotionEntity): Promise<RequestParties> {
+  private async parties(p: PromotionEntity, generation?: number): Promise<RequestParties> {
     const handles = [p.claims.actor].filter((h): h is string => typeof h === 'string' && h.length > 0);
     return {
-      requesterPerson: await this.links.personOf(p.requesterKey),
-      authorPersons: await Promise.all(handles.map((h) => this.links.personOf(`handle:${h}`))),
+      requesterPerson: await this.links.personOf(p.requesterKey, generation),
+      authorPersons: await Promise.all(handles.map((h) => this.links.personOf(`handle:${h}`, generation))),
     };
   }
 

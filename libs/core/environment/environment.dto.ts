@@ -101,6 +101,18 @@ export class SourceRuleDto {
   @ValidateNested()
   @Type(() => CredentialProfileDto)
   credentials?: CredentialProfileDto;
+
+  @ApiPropertyOptional({
+    example: 'mirror/{repository}',
+    description:
+      "The repository a CI workload may request here, in terms of its token's `repository` claim (lowercased); default `{repository}`: the same path",
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9._/-]{0,200}\{repository\}[a-z0-9._/-]{0,200}$/, {
+    message: 'ciRepository must be lowercase path characters around one {repository}',
+  })
+  ciRepository?: string;
 }
 
 export class TargetMappingDto {

@@ -48,6 +48,7 @@ export class EnvironmentService {
             ...(s.tokenRealms ? { tokenRealms: [...s.tokenRealms] } : {}),
             ...(s.redirectHosts ? { redirectHosts: [...s.redirectHosts] } : {}),
             ...(s.credentials ? { credentials: profile(s.credentials) } : {}),
+            ...(s.ciRepository !== undefined ? { ciRepository: s.ciRepository } : {}),
           })),
           target: {
             registry: dto.target.registry,

@@ -6,6 +6,8 @@ import { type Role } from './role-binding.entity';
 export interface RoleGrant {
   role: Role;
   environment: string | null;
+  /** Requester grants: the artifact repositories the binding allows (see `mayRequestRepository`). */
+  artifactRepositoryPattern?: string;
 }
 
 /** The authenticated caller of a request, built from a verified token only. */
@@ -24,7 +26,7 @@ export function makeCaller(actor: Actor, fields: Omit<Caller, 'actor' | 'key'>):
   return { actor, key: actorKey(actor), ...fields };
 }
 
-export function hasRole(caller: Caller, role: Role, environment?: string): boolean {
+export function hasRole(caller: Pick<Caller, 'grants'>, role: Role, environment?: string): boolean {
   return caller.grants.some(
     (g) =>
       g.role === role &&

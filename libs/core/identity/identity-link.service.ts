@@ -1,13 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
-import { PgListener } from '../database/pg-listener';
 import { type Actor, actorKey } from './actor';
 import { IdentityLinkEntity } from './identity-link.entity';
-
-const REFRESH_MS = 10_000;
+import { IdentityService } from './identity.service';
 
 export interface IdentityLinkView {
   identity: string;
@@ -16,26 +14,27 @@ export interface IdentityLinkView {
   createdAt: string;
 }
 
-/** Resolves identities to people (see IdentityLinkEntity); cached, reloaded on change. */
+/**
+ * Resolves identities to people (see IdentityLinkEntity); cached, and reloaded whenever the
+ * committed identity generation moved (a link removed in any process counts at once).
+ */
 @Injectable()
-export class IdentityLinkService implements OnModuleInit {
-  private cache: { at: number; links: Map<string, string> } | undefined;
+export class IdentityLinkService {
+  private cache: { generation: number; links: Map<string, string> } | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditRepository,
-    private readonly listener: PgListener,
+    private readonly identity: IdentityService,
   ) {}
 
-  onModuleInit(): void {
-    this.listener.on('identity_changed', () => {
-      this.cache = undefined;
-    });
-  }
-
-  /** The person behind an identity key or handle; the key itself when nobody linked it. */
-  async personOf(identity: string): Promise<string> {
-    return (await this.links()).get(identity) ?? identity;
+  /**
+   * The person behind an identity key or handle; the key itself when nobody linked it. With
+   * `generation` (IdentityService.currentGeneration), links at least that new, read only if the
+   * cache is older.
+   */
+  async personOf(identity: string, generation?: number): Promise<string> {
+    return (await this.links(generation)).get(identity) ?? identity;
   }
 
   async list(): Promise<IdentityLinkView[]> {
@@ -68,10 +67,8 @@ export class IdentityLinkService implements OnModuleInit {
         },
         m,
       );
-      await m.query(`SELECT pg_notify('identity_changed', '')`);
       return saved;
     });
-    this.cache = undefined;
     return this.view(row);
   }
 
@@ -91,16 +88,17 @@ export class IdentityLinkService implements OnModuleInit {
         },
         m,
       );
-      await m.query(`SELECT pg_notify('identity_changed', '')`);
     });
-    this.cache = undefined;
   }
 
-  private async links(): Promise<Map<string, string>> {
-    if (this.cache && Date.now() - this.cache.at < REFRESH_MS) return this.cache.links;
+  private async links(at?: number): Promise<Map<string, string>> {
+    const generation = at ?? (await this.identity.currentGeneration());
+    if (this.cache && this.cache.generation >= generation) return this.cache.links;
+    // Read after the generation: these rows hold every change up to it.
     const rows = await this.db.getRepository(IdentityLinkEntity).find();
-    this.cache = { at: Date.now(), links: new Map(rows.map((r) => [r.identity, r.person])) };
-    return this.cache.links;
+    const links = new Map(rows.map((r) => [r.identity, r.person]));
+    if (!this.cache || this.cache.generation < generation) this.cache = { generation, links };
+    return links;
   }
 
   private view(r: IdentityLinkEntity): IdentityLinkView {

@@ -22,7 +22,7 @@ class RepositoryPatternConstraint implements ValidatorConstraintInterface {
     return typeof value === 'string' && isValidRepositoryPattern(value);
   }
   defaultMessage(): string {
-    return 'repositoryPattern must be an owner/name pattern with `*` or `**` wildcards';
+    return '$property must be an owner/name pattern with `*` or `**` wildcards';
   }
 }
 
@@ -90,6 +90,15 @@ export class CreateRoleBindingDto {
   @IsOptional()
   @Validate(RepositoryPatternConstraint)
   repositoryPattern?: string;
+
+  @ApiPropertyOptional({
+    example: 'acme/*',
+    description:
+      'Requester bindings: artifact repositories its callers may request, beyond a CI workload’s own repository',
+  })
+  @IsOptional()
+  @Validate(RepositoryPatternConstraint)
+  artifactRepositoryPattern?: string;
 }
 
 export class RoleBindingView {
@@ -100,6 +109,7 @@ export class RoleBindingView {
   @ApiPropertyOptional({ nullable: true, type: String }) subject!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) group!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) repositoryPattern!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) artifactRepositoryPattern!: string | null;
   @ApiProperty() createdBy!: string;
   @ApiProperty() createdAt!: string;
 }

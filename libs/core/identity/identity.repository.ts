@@ -52,8 +52,15 @@ export class IdentityRepository {
     return found;
   }
 
-  /** Bumped on every change, so other processes drop their caches (see IdentityService). */
-  async notifyChanged(m: EntityManager): Promise<void> {
-    await m.query(`SELECT pg_notify('identity_changed', '')`);
+  /**
+   * The committed generation of trusted issuers, role bindings and identity links: triggers on
+   * those tables bump it in the transaction of every change, whoever makes it (migration
+   * 1795420000000), so it moves exactly when what it guards does.
+   */
+  async generation(): Promise<number> {
+    const rows: Array<{ value: string }> = await this.db.query(
+      'SELECT value FROM identity_generation WHERE id = 1',
+    );
+    return Number(rows[0]?.value ?? 0);
   }
 }

@@ -1,9 +1,8 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { AirlockConfig } from '../../config';
 import { DomainError, ErrorCode, matchesRepositoryPattern, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
-import { PgListener } from '../database/pg-listener';
 import { type Actor, actorKey } from './actor';
 import { type RoleGrant } from './caller';
 import {
@@ -12,15 +11,16 @@ import {
   type RoleBindingView,
   type TrustedIssuerView,
 } from './identity.dto';
+import { FreshRead } from './fresh-read';
 import { IdentityRepository } from './identity.repository';
-import { type RoleBindingEntity } from './role-binding.entity';
+import { type RoleBindingEntity, Role } from './role-binding.entity';
 import { type TrustedIssuerEntity } from './trusted-issuer.entity';
 
-const REFRESH_MS = 10_000;
 const BOOTSTRAP_ACTOR: Actor = { kind: 'system', issuer: 'airlock', subject: 'bootstrap' };
 
 interface Snapshot {
-  at: number;
+  /** The committed generation read before these rows were: they are at least that new. */
+  generation: number;
   issuers: Map<string, TrustedIssuerEntity>;
   bindings: RoleBindingEntity[];
 }
@@ -34,39 +34,32 @@ export interface BindingSubject {
 }
 
 /**
- * Trusted issuers and role bindings. Read on every request, so held in memory and reloaded when
- * any process changes them (NOTIFY) and at least every REFRESH_MS.
+ * Trusted issuers and role bindings. Read on every request, so held in memory; but before each use
+ * the committed generation (bumped with every change, in any process) is read again, so a removed
+ * binding, issuer or link never authorises a request that arrives after its removal committed,
+ * here or in any other process (the NOTIFY that used to drop it could arrive after that request).
  */
 @Injectable()
-export class IdentityService implements OnModuleInit {
+export class IdentityService {
   private readonly logger = new Logger(IdentityService.name);
   private snapshot: Snapshot | undefined;
-  private loading: Promise<Snapshot> | undefined;
-  private changes = 0;
+  private loading: { generation: number; snapshot: Promise<Snapshot> } | undefined;
+  private readonly generationRead = new FreshRead(() => this.repo.generation());
 
   constructor(
     private readonly repo: IdentityRepository,
     private readonly audit: AuditRepository,
-    private readonly listener: PgListener,
     private readonly config: AirlockConfig,
   ) {}
 
-  onModuleInit(): void {
-    this.listener.on('identity_changed', () => this.invalidate());
-  }
-
   /**
-   * Changes whenever issuers or bindings may have changed, here or (NOTIFY) in another process:
-   * whoever keeps what it derived from them (TokenVerifier's callers) must drop it then.
+   * The generation of issuers, bindings and links committed when this was called. Whoever keeps
+   * what it derived from them (TokenVerifier's callers, IdentityLinkService) compares it with the
+   * generation they derived it under. One small query per request at most, shared by the requests
+   * that arrive while one waits to start (FreshRead).
    */
-  get generation(): number {
-    return this.changes;
-  }
-
-  private invalidate(): void {
-    this.changes += 1;
-    this.snapshot = undefined;
-    this.loading = undefined;
+  currentGeneration(): Promise<number> {
+    return this.generationRead.get();
   }
 
   /** Applies the bootstrap file when no issuer is trusted yet: the first admin's way in. */
@@ -109,19 +102,21 @@ export class IdentityService implements OnModuleInit {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       this.logger.log({ msg: 'applied bootstrap identities', file: path });
     });
-    this.invalidate();
   }
 
-  async trustedIssuer(issuer: string): Promise<TrustedIssuerEntity | undefined> {
-    return (await this.current()).issuers.get(issuer);
+  async trustedIssuer(issuer: string, generation?: number): Promise<TrustedIssuerEntity | undefined> {
+    return (await this.current(generation)).issuers.get(issuer);
   }
 
-  /** Every role the bindings grant to a caller with these verified claims. */
-  async grantsFor(s: BindingSubject): Promise<RoleGrant[]> {
-    const { bindings } = await this.current();
+  /**
+   * Every role the bindings grant to a caller with these verified claims, as they stand now (or at
+   * `generation` or later, when the caller just read it): none once the issuer is no longer trusted.
+   */
+  async grantsFor(s: BindingSubject, generation?: number): Promise<RoleGrant[]> {
+    const { bindings, issuers } = await this.current(generation);
+    if (!issuers.has(s.issuer)) return [];
     const grants: RoleGrant[] = [];
     for (const b of bindings) {
       if (b.issuer !== s.issuer) continue;
@@ -132,8 +127,20 @@ export class IdentityService implements OnModuleInit {
         !(s.repository && matchesRepositoryPattern(b.repositoryPattern, s.repository))
       )
         continue;
-      if (!grants.some((g) => g.role === b.role && g.environment === b.environment)) {
-        grants.push({ role: b.role, environment: b.environment });
+      const pattern = b.artifactRepositoryPattern;
+      if (
+        !grants.some(
+          (g) =>
+            g.role === b.role &&
+            g.environment === b.environment &&
+            (g.artifactRepositoryPattern ?? null) === pattern,
+        )
+      ) {
+        grants.push({
+          role: b.role,
+          environment: b.environment,
+          ...(pattern !== null ? { artifactRepositoryPattern: pattern } : {}),
+        });
       }
     }
     return grants;
@@ -174,10 +181,8 @@ export class IdentityService implements OnModuleInit {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       return row;
     });
-    this.invalidate();
     return this.issuerView(created);
   }
 
@@ -194,9 +199,7 @@ export class IdentityService implements OnModuleInit {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
     });
-    this.invalidate();
   }
 
   async listBindings(): Promise<RoleBindingView[]> {
@@ -211,6 +214,13 @@ export class IdentityService implements OnModuleInit {
         { field: 'subject' },
       );
     }
+    if (dto.artifactRepositoryPattern !== undefined && dto.role !== Role.Requester) {
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        'artifactRepositoryPattern: only a requester binding says which artifacts may be requested',
+        { field: 'artifactRepositoryPattern' },
+      );
+    }
     const created = await this.repo.transaction(async (m) => {
       const row = await this.repo.insertBinding(this.bindingFields(dto, actor), m);
       await this.audit.record(
@@ -223,10 +233,8 @@ export class IdentityService implements OnModuleInit {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
       return row;
     });
-    this.invalidate();
     return this.bindingView(created);
   }
 
@@ -244,9 +252,7 @@ export class IdentityService implements OnModuleInit {
         },
         m,
       );
-      await this.repo.notifyChanged(m);
     });
-    this.invalidate();
   }
 
   private bindingFields(b: CreateRoleBindingDto, actor: Actor): Omit<RoleBindingEntity, 'id' | 'createdAt'> {
@@ -257,25 +263,36 @@ export class IdentityService implements OnModuleInit {
       subject: b.subject ?? null,
       group: b.group ?? null,
       repositoryPattern: b.repositoryPattern ?? null,
+      artifactRepositoryPattern: b.artifactRepositoryPattern ?? null,
       createdBy: actor,
     };
   }
 
-  private async current(): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.at < REFRESH_MS) return this.snapshot;
-    if (this.loading) return this.loading;
-    const loading = this.load(this.changes).finally(() => {
-      if (this.loading === loading) this.loading = undefined;
+  /**
+   * Loads issuers and bindings at least as new as `generation` now, so that later calls with that
+   * generation need no connection (e.g. inside a transaction that holds one already).
+   */
+  async prepare(generation: number): Promise<void> {
+    await this.current(generation);
+  }
+
+  /** Issuers and bindings at least as new as `generation` (read now when not given). */
+  private async current(generation?: number): Promise<Snapshot> {
+    const at = generation ?? (await this.currentGeneration());
+    if (this.snapshot && this.snapshot.generation >= at) return this.snapshot;
+    if (this.loading && this.loading.generation >= at) return this.loading.snapshot;
+    const snapshot = this.load(at).finally(() => {
+      if (this.loading?.snapshot === snapshot) this.loading = undefined;
     });
-    this.loading = loading;
-    return loading;
+    this.loading = { generation: at, snapshot };
+    return snapshot;
   }
 
   private async load(generation: number): Promise<Snapshot> {
+    // Read after the generation was: the rows hold every change up to it (perhaps a later one too).
     const [issuers, bindings] = await Promise.all([this.repo.issuers(), this.repo.bindings()]);
-    const snapshot = { at: Date.now(), issuers: new Map(issuers.map((i) => [i.issuer, i])), bindings };
-    // A change that arrived while this was read may be missing from it: not kept for later callers.
-    if (generation === this.changes) this.snapshot = snapshot;
+    const snapshot = { generation, issuers: new Map(issuers.map((i) => [i.issuer, i])), bindings };
+    if (!this.snapshot || this.snapshot.generation < generation) this.snapshot = snapshot;
     return snapshot;
   }
 
@@ -300,6 +317,7 @@ export class IdentityService implements OnModuleInit {
       subject: b.subject,
       group: b.group,
       repositoryPattern: b.repositoryPattern,
+      artifactRepositoryPattern: b.artifactRepositoryPattern,
       createdBy: actorKey(b.createdBy),
       createdAt: b.createdAt.toISOString(),
     };

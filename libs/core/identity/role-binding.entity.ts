@@ -38,6 +38,13 @@ export class RoleBindingEntity {
   @Column('text', { nullable: true })
   repositoryPattern!: string | null;
 
+  /**
+   * Requester bindings only: the artifact repositories the binding lets its callers ask for. Without
+   * it, a CI workload may ask only for its own repository (see `mayRequestRepository`).
+   */
+  @Column('text', { nullable: true })
+  artifactRepositoryPattern!: string | null;
+
   @Column('jsonb')
   createdBy!: Actor;
 

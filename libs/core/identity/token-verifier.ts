@@ -41,13 +41,32 @@ function ciClaims(p: JWTPayload): CiClaimsSnapshot {
   return Object.fromEntries(Object.entries(snapshot).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * Issuers, bindings and their generation live in Postgres: when they cannot be read the caller
+ * is told the service is unavailable (503), never that its token was refused.
+ */
+async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    throw new DomainError(
+      ErrorCode.DatabaseUnavailable,
+      'who may do what cannot be read right now; retry shortly',
+      {},
+    );
+  }
+}
+
 const refuse = (reason: string): DomainError =>
   new DomainError(ErrorCode.Unauthenticated, `the bearer token was refused: ${reason}`, { reason });
 
 /**
  * Verifies bearer tokens from trusted issuers and turns them into Callers. Verified tokens are
  * remembered (by hash) for at most a minute, never past their expiry, and never past a change of
- * trusted issuers or role bindings in any process.
+ * trusted issuers, role bindings or identity links in any process: every request first reads the
+ * committed generation of those (IdentityService.currentGeneration), so a removal that committed
+ * before the request arrived is never overlooked, whichever process made it.
  */
 @Injectable()
 export class TokenVerifier {
@@ -63,7 +82,7 @@ export class TokenVerifier {
     const cacheKey = createHash('sha256').update(token).digest('base64url');
     const hit = this.cache.get(cacheKey);
     // Roles come from bindings: a remembered caller is stale once any process changed them.
-    const generation = this.identity.generation;
+    const generation = await fromDatabase(() => this.identity.currentGeneration());
     if (hit && hit.until > Date.now() && hit.generation === generation) return hit.caller;
 
     let unverified: JWTPayload;
@@ -76,7 +95,9 @@ export class TokenVerifier {
       throw refuse('not a JWT');
     }
     const issuer =
-      typeof unverified.iss === 'string' ? await this.identity.trustedIssuer(unverified.iss) : undefined;
+      typeof unverified.iss === 'string'
+        ? await fromDatabase(() => this.identity.trustedIssuer(unverified.iss as string, generation))
+        : undefined;
     if (!issuer) throw refuse('issuer not trusted');
 
     let payload: JWTPayload;
@@ -112,12 +133,17 @@ export class TokenVerifier {
         ? groupsClaim.filter((g): g is string => typeof g === 'string')
         : [];
     const claims = isCi ? ciClaims(payload) : {};
-    const grants = await this.identity.grantsFor({
-      issuer: issuer.issuer,
-      subject,
-      groups,
-      repository: typeof claims.repository === 'string' ? claims.repository : undefined,
-    });
+    const grants = await fromDatabase(() =>
+      this.identity.grantsFor(
+        {
+          issuer: issuer.issuer,
+          subject,
+          groups,
+          repository: typeof claims.repository === 'string' ? claims.repository : undefined,
+        },
+        generation,
+      ),
+    );
     const caller = makeCaller(
       { kind: isCi ? 'ci' : 'human', issuer: issuer.issuer, subject },
       { groups, claims, tokenJti: isCi ? (payload.jti as string) : null, grants },

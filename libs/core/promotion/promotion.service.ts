@@ -8,6 +8,7 @@ import {
   formatArtifactReference,
   isNotFound,
   isSourceAllowed,
+  mayRequestRepository,
   notFound,
   parseRequestedArtifact,
   type ArtifactReference,
@@ -64,6 +65,7 @@ export class PromotionService {
         { environment: env.name, registry: requested.registry, repository: requested.repository },
       );
     }
+    this.assertRepositoryAllowed(env, requested, caller);
     const metadata = dto.metadata ?? {};
     const requestHash = canonicalHash({ artifact: dto.artifact, environment: dto.environment, metadata });
 
@@ -158,6 +160,41 @@ export class PromotionService {
         updatedAt: at,
       },
     };
+  }
+
+  /**
+   * A requester asks only for artifacts its bindings allow: a CI workload for its own repository
+   * (its `repository` claim, mapped by the source rule's `ciRepository`) unless a binding's
+   * `artifactRepositoryPattern` allows more. Checked before anything is claimed or resolved.
+   */
+  private assertRepositoryAllowed(
+    env: { name: string; sources: Parameters<typeof mayRequestRepository>[0] },
+    artifact: { registry: string; repository: string },
+    caller: Caller,
+  ): void {
+    const claimRepository =
+      typeof caller.claims.repository === 'string' ? caller.claims.repository : undefined;
+    const grantPatterns = caller.grants
+      .filter((g) => g.role === Role.Requester && (g.environment === null || g.environment === env.name))
+      .map((g) => g.artifactRepositoryPattern ?? null);
+    if (
+      mayRequestRepository(env.sources, artifact, { kind: caller.actor.kind, claimRepository, grantPatterns })
+    )
+      return;
+    const whose =
+      caller.actor.kind === 'ci'
+        ? `a workload whose repository claim is ${claimRepository ?? '(none)'}`
+        : caller.key;
+    throw new DomainError(
+      ErrorCode.RepositoryNotAllowed,
+      `${artifact.registry}/${artifact.repository} may not be requested by ${whose} in ${env.name}: no source mapping or role binding allows it`,
+      {
+        environment: env.name,
+        registry: artifact.registry,
+        repository: artifact.repository,
+        claimRepository: claimRepository ?? null,
+      },
+    );
   }
 
   /** Resolves a tag once, against the environment's configured source registry, and pins it. */
