@@ -14,3 +14,4 @@ export * from './approval-rules';
 export * from './scan-policy';
 export * from './spdx-license';
 export * from './json-shape';
+export * from './host-allowlist';
