@@ -99,7 +99,11 @@ export function parseHostPatterns(text: string): HostPattern[] {
       continue;
     }
     const labels = split.host.startsWith('[')
-      ? [`[${ipv6Groups(split.host.slice(1, -1))!.map((g) => g.toString(16)).join(':')}]`]
+      ? [
+          `[${ipv6Groups(split.host.slice(1, -1))!
+            .map((g) => g.toString(16))
+            .join(':')}]`,
+        ]
       : split.host.split('.');
     patterns.push({ text: entry, labels, port });
   }
@@ -173,7 +177,7 @@ export function isPrivateAddress(ip: string): boolean {
     (g[0] & 0xffc0) === 0xfe80 || // link-local
     (g[0] & 0xffc0) === 0xfec0 || // site-local (deprecated)
     (g[0] & 0xff00) === 0xff00 || // multicast
-    g[0] === 0x2001 && g[1] === 0x0db8 // documentation
+    (g[0] === 0x2001 && g[1] === 0x0db8) // documentation
   );
 }
 

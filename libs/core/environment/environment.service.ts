@@ -8,7 +8,11 @@ import { type Caller } from '../identity/caller';
 import { IdentityService } from '../identity/identity.service';
 import { HostGuard } from '../outbound/host-guard';
 import { SecretStore } from '../secrets/secret-store';
-import { type CreateEnvironmentDto, type CredentialProfileDto, type EnvironmentView } from './environment.dto';
+import {
+  type CreateEnvironmentDto,
+  type CredentialProfileDto,
+  type EnvironmentView,
+} from './environment.dto';
 import { type EnvironmentEntity } from './environment.entity';
 import { EnvironmentRepository } from './environment.repository';
 

@@ -70,16 +70,25 @@ export class HostGuard {
       case 'local-name':
         throw refuse(field, host, `${host} names this machine, which ${privateOnly}`);
       case 'address':
-        if (kind.private) throw refuse(field, host, `${host} is a private or loopback address, which ${privateOnly}`);
+        if (kind.private)
+          throw refuse(field, host, `${host} is a private or loopback address, which ${privateOnly}`);
         return;
       case 'name': {
         const addresses = await this.resolver.addresses(kind.name).catch(() => undefined);
         if (addresses === undefined || addresses.length === 0) {
-          throw refuse(field, host, `${url.hostname} could not be resolved, so it cannot be checked for private addresses`);
+          throw refuse(
+            field,
+            host,
+            `${url.hostname} could not be resolved, so it cannot be checked for private addresses`,
+          );
         }
         const inside = addresses.find(isPrivate);
         if (inside !== undefined) {
-          throw refuse(field, host, `${url.hostname} resolves to the private or loopback address ${inside}, which ${privateOnly}`);
+          throw refuse(
+            field,
+            host,
+            `${url.hostname} resolves to the private or loopback address ${inside}, which ${privateOnly}`,
+          );
         }
         return;
       }

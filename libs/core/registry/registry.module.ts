@@ -6,5 +6,9 @@ import { SecretsModule } from '../secrets/secrets.module';
 import { RegistryTokens } from './registry-tokens';
 import { SourceRegistries } from './source-registries';
 
-@Module({ imports: [OciModule, IdentityModule, OutboundModule, SecretsModule], providers: [SourceRegistries, RegistryTokens], exports: [SourceRegistries] })
+@Module({
+  imports: [OciModule, IdentityModule, OutboundModule, SecretsModule],
+  providers: [SourceRegistries, RegistryTokens],
+  exports: [SourceRegistries],
+})
 export class RegistryModule {}

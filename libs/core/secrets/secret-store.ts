@@ -73,7 +73,10 @@ export class SecretStore implements OnModuleInit {
     const trimmed = value.trim();
     if (trimmed === '') throw unavailable(name, `the secret ${name} is empty`);
     if (this.isOwnKey(trimmed, await this.keys())) {
-      throw unavailable(name, `the secret ${name} holds Airlock's own signing key; it is never used as a secret`);
+      throw unavailable(
+        name,
+        `the secret ${name} holds Airlock's own signing key; it is never used as a secret`,
+      );
     }
     return trimmed;
   }
@@ -92,7 +95,10 @@ export class SecretStore implements OnModuleInit {
     }
     const keys = await this.keys();
     if (keys.paths.has(real)) {
-      throw unavailable(name, `the secret ${name} is one of Airlock's own key files; it is never used as a secret`);
+      throw unavailable(
+        name,
+        `the secret ${name} is one of Airlock's own key files; it is never used as a secret`,
+      );
     }
     // O_NOFOLLOW: the real path must not have become a link since; O_NONBLOCK: a FIFO cannot hang us.
     const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
@@ -103,7 +109,10 @@ export class SecretStore implements OnModuleInit {
       const s = await handle.stat();
       if (!s.isFile()) throw unavailable(name, `the secret ${name} is not a regular file`);
       if (keys.inodes.has(inode(s))) {
-        throw unavailable(name, `the secret ${name} is one of Airlock's own key files; it is never used as a secret`);
+        throw unavailable(
+          name,
+          `the secret ${name} is one of Airlock's own key files; it is never used as a secret`,
+        );
       }
       if (s.size > SECRET_MAX_BYTES) {
         throw unavailable(name, `the secret file ${name} is larger than ${SECRET_MAX_BYTES} bytes`);
