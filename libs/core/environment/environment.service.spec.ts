@@ -34,7 +34,7 @@ const definition = (over: Partial<CreateEnvironmentDto> = {}): CreateEnvironment
       credentials: profile(),
     },
     ...over,
-  }) as CreateEnvironmentDto;
+  });
 
 function service(stale: Array<{ name: string; fields: string[] }> = []): EnvironmentService {
   const config = loadConfig({
@@ -126,7 +126,7 @@ describe(`${EnvironmentService.name}.checkDefinition`, () => {
       ErrorCode.HostNotAllowed,
     ],
   ])('refuses %s, naming the field', async (_what, over, field, code) => {
-    const e = await refusal(service().checkDefinition(definition(over as Partial<CreateEnvironmentDto>)));
+    const e = await refusal(service().checkDefinition(definition(over)));
     expect(e.code).toBe(code);
     expect(e.details).toMatchObject({ field });
     expect(e.message.startsWith(`${field}: `)).toBe(true);

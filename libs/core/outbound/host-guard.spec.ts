@@ -16,7 +16,7 @@ const resolver = {
     if (!found) throw new Error(`ENOTFOUND ${name}`);
     return found;
   },
-} as HostResolver;
+};
 
 const guard = (env: Record<string, string> = {}): HostGuard =>
   new HostGuard(
