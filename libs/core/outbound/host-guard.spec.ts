@@ -1,7 +1,6 @@
 import { loadConfig } from '../../config';
 import { DomainError, ErrorCode } from '../../domain';
 import { HostGuard } from './host-guard';
-import { type HostResolver } from './host-resolver';
 
 const DNS: Record<string, string[]> = {
   'registry.example.com': ['93.184.216.34'],
@@ -85,7 +84,7 @@ describe(HostGuard.name, () => {
   });
 
   describe('where private hosts are allowed', () => {
-    it.each([
+    it.each<Record<string, string>>([
       { AIRLOCK_MODE: 'development' },
       { AIRLOCK_MODE: 'test' },
       { AIRLOCK_ALLOW_PRIVATE_HOSTS: 'true' },
