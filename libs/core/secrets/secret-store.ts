@@ -202,7 +202,7 @@ export class SecretStore implements OnModuleInit {
       }
       if (own || copy) {
         throw new Error(
-          `AIRLOCK_SECRETS_DIR ${dir} holds ${name}, which is ${own ? 'one of Airlock’s own key files' : 'a copy of Airlock’s signing key'}: remove it`,
+          `AIRLOCK_SECRETS_DIR ${dir} holds ${name}, which is ${own ? "one of Airlock's own key files" : "a copy of Airlock's signing key"}: remove it`,
         );
       }
     }
