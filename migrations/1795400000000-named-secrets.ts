@@ -17,12 +17,12 @@ export class NamedSecrets1795400000000 implements MigrationInterface {
     await this.rewrite(
       q,
       `CASE
-         WHEN rule->'credentials' ? 'clientSecretFile'
-          AND regexp_replace(rule->'credentials'->>'clientSecretFile', '^.*/', '') ~ '^[a-z0-9-]{1,63}$'
-         THEN jsonb_set(rule, '{credentials}',
-                (rule->'credentials' - 'clientSecretFile') || jsonb_build_object('clientSecretName',
-                  regexp_replace(rule->'credentials'->>'clientSecretFile', '^.*/', '')))
-         ELSE rule END`,
+         WHEN r->'credentials' ? 'clientSecretFile'
+          AND regexp_replace(r->'credentials'->>'clientSecretFile', '^.*/', '') ~ '^[a-z0-9-]{1,63}$'
+         THEN jsonb_set(r, '{credentials}',
+                ((r->'credentials') - 'clientSecretFile'::text) || jsonb_build_object('clientSecretName',
+                  regexp_replace(r->'credentials'->>'clientSecretFile', '^.*/', '')))
+         ELSE r END`,
     );
   }
 
@@ -30,22 +30,22 @@ export class NamedSecrets1795400000000 implements MigrationInterface {
     await this.rewrite(
       q,
       `CASE
-         WHEN rule->'credentials' ? 'clientSecretName'
-         THEN jsonb_set(rule, '{credentials}',
-                (rule->'credentials' - 'clientSecretName') || jsonb_build_object('clientSecretFile',
-                  '/run/secrets/' || (rule->'credentials'->>'clientSecretName')))
-         ELSE rule END`,
+         WHEN r->'credentials' ? 'clientSecretName'
+         THEN jsonb_set(r, '{credentials}',
+                ((r->'credentials') - 'clientSecretName'::text) || jsonb_build_object('clientSecretFile',
+                  '/run/secrets/' || (r->'credentials'->>'clientSecretName')))
+         ELSE r END`,
     );
   }
 
-  /** Applies `expression` (of `rule`: a source rule or the target) to every rule of every environment. */
+  /** Applies `expression` (of `r`: a source rule or the target) to every rule of every environment. */
   private async rewrite(q: QueryRunner, expression: string): Promise<void> {
-    await q.query(`CREATE FUNCTION airlock_rewrite_profile(rule jsonb) RETURNS jsonb
+    await q.query(`CREATE FUNCTION airlock_rewrite_profile(r jsonb) RETURNS jsonb
                    LANGUAGE sql IMMUTABLE AS $$ SELECT ${expression} $$`);
     await q.query(`
       UPDATE environment SET
-        sources = (SELECT coalesce(jsonb_agg(airlock_rewrite_profile(t.rule) ORDER BY t.i), '[]'::jsonb)
-                     FROM jsonb_array_elements(sources) WITH ORDINALITY AS t(rule, i)),
+        sources = (SELECT coalesce(jsonb_agg(airlock_rewrite_profile(t.r) ORDER BY t.i), '[]'::jsonb)
+                     FROM jsonb_array_elements(sources) WITH ORDINALITY AS t(r, i)),
         target = airlock_rewrite_profile(target),
         updated_at = now()
       WHERE sources::text LIKE '%clientSecret%' OR target::text LIKE '%clientSecret%'`);
