@@ -16,25 +16,24 @@ const profile = (over: Record<string, unknown> = {}) => ({
   services: ['registry.prod.example.com'],
   ...over,
 });
-const definition = (over: Partial<CreateEnvironmentDto> = {}): CreateEnvironmentDto =>
-  ({
-    name: 'production',
-    sources: [
-      {
-        registry: 'registry.staging.example.com',
-        repositories: ['acme/*'],
-        tokenRealms: ['https://auth.example.com/token'],
-        redirectHosts: ['blobs.example.com'],
-        credentials: profile(),
-      },
-    ],
-    target: {
-      registry: 'registry.prod.example.com',
-      repository: 'prod/{repository}',
+const definition = (over: Partial<CreateEnvironmentDto> = {}): CreateEnvironmentDto => ({
+  name: 'production',
+  sources: [
+    {
+      registry: 'registry.staging.example.com',
+      repositories: ['acme/*'],
+      tokenRealms: ['https://auth.example.com/token'],
+      redirectHosts: ['blobs.example.com'],
       credentials: profile(),
     },
-    ...over,
-  });
+  ],
+  target: {
+    registry: 'registry.prod.example.com',
+    repository: 'prod/{repository}',
+    credentials: profile(),
+  },
+  ...over,
+});
 
 function service(stale: Array<{ name: string; fields: string[] }> = []): EnvironmentService {
   const config = loadConfig({
