@@ -20,6 +20,8 @@ const esm = [
   'oauth4webapi',
   'canonicalize',
   '@renovatebot/pep440',
+  // Nest 12 is ESM: unit tests of services (with plain fakes) load its decorators.
+  '@nestjs',
   // make-fetch-happen's proxy agents, loaded by @sigstore/sign (test/support/sigstore.ts).
   'agent-base',
   'proxy-agent-negotiate',

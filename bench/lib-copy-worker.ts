@@ -6,7 +6,12 @@
 // JSON line (CopyReport) on stdout.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { type AirlockConfig } from '../libs/config';
+import { join } from 'node:path';
+import { loadConfig } from '../libs/config';
+import { type IdentityService } from '../libs/core/identity/identity.service';
+import { HostGuard } from '../libs/core/outbound/host-guard';
+import { HostResolver } from '../libs/core/outbound/host-resolver';
+import { SecretStore } from '../libs/core/secrets/secret-store';
 import { type CredentialProfile, type SourceRule, type TargetMapping } from '../libs/domain';
 import { RegistryTokens } from '../libs/core/registry/registry-tokens';
 import { SourceRegistries } from '../libs/core/registry/source-registries';
@@ -15,6 +20,8 @@ import { RegistryClientFactory } from '../libs/oci/oci.module';
 
 export interface CopyJob {
   profile: CredentialProfile;
+  /** AIRLOCK_SECRETS_DIR: the folder holding the profile's named secret. */
+  secretsDir: string;
   source: { host: string; repository: string };
   target: { host: string; repository: string };
   digest: string;
@@ -55,12 +62,24 @@ async function main(): Promise<void> {
     load('reflect-metadata');
     load('../apps/worker/worker.module');
   }
-  const config = {
-    AUTH_ALLOW_INSECURE_ISSUERS: true,
-    REGISTRY_DEADLINE_SECONDS: 120,
-    REGISTRY_MIN_BYTES_PER_SECOND: 1024 * 1024,
-  } as AirlockConfig;
-  const tokens = new RegistryTokens(config);
+  // The worker's own configuration for loopback registries and a named secret in a folder.
+  const config = loadConfig({
+    AIRLOCK_MODE: 'test',
+    DATABASE_URL: 'postgres://unused/airlock',
+    REDIS_URL: 'redis://unused',
+    AIRLOCK_SIGNING_KEY_FILE: join(job.secretsDir, '..', 'no-signing-key.pem'),
+    AUDIT_CHECKPOINT_FILE: join(job.secretsDir, '..', 'checkpoints.jsonl'),
+    AIRLOCK_SECRETS_DIR: job.secretsDir,
+    AIRLOCK_ALLOWED_HOSTS: '127.0.0.1:*',
+  });
+  // The issuer is trusted (the benchmark has no database to hold trusted issuers).
+  const identity = { trustedIssuer: async () => ({}) } as unknown as IdentityService;
+  const tokens = new RegistryTokens(
+    config,
+    new HostGuard(config, new HostResolver()),
+    identity,
+    new SecretStore(config),
+  );
   const registries = new SourceRegistries(new RegistryClientFactory(), tokens, config);
   let tokenMs = 0;
   let tokenGrants = 0;

@@ -21,7 +21,7 @@
 // PROMOTER_BENCH_DEADLINE_SECONDS=450, BENCH_DOC=docs/benchmarks.md|none,
 // PROMOTER_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (for the Airlock copy process)
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -130,8 +130,9 @@ async function main(): Promise<void> {
     const certPath = join(dir, 'registry-token-issuer.pem');
     const oidc: OidcProviderHandle = await startOidcProvider({ registryCertOut: certPath });
     stops.push(() => oidc.stop());
-    const secretFile = join(dir, `${CLIENT_ID}.secret`);
-    await writeFile(secretFile, `${CLIENT_SECRET}\n`, { mode: 0o600 });
+    const secretsDir = join(dir, 'secrets');
+    await mkdir(secretsDir);
+    await writeFile(join(secretsDir, CLIENT_ID), `${CLIENT_SECRET}\n`, { mode: 0o600 });
     const auth: RegistryTokenAuth = {
       realm: `${oidc.issuer}/token`,
       service: SERVICE,
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
     const profile: CredentialProfile = {
       issuer: oidc.issuer,
       clientId: CLIENT_ID,
-      clientSecretFile: secretFile,
+      clientSecretName: CLIENT_ID,
       services: [SERVICE],
     };
     const token = (scope: string): Promise<string> =>
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
     ) => {
       const job: CopyJob = {
         profile,
+        secretsDir,
         source: { host: source.host, repository: SOURCE_REPO },
         target: { host: target.host, repository: TARGET_REPO },
         digest: image.digest,

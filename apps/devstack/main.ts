@@ -64,8 +64,6 @@ async function main(): Promise<void> {
     registry('registry-prod', 5002),
   ]);
 
-  const secretFile = join(dataDir, 'promoter-client-secret');
-  writeFileSync(secretFile, PROMOTER.secret, { mode: 0o600 });
   const key = releaseKey(join(dataDir, 'release-signing-key.pem'));
   const seeder = new RegistryClient({
     host: staging.host,
@@ -87,8 +85,21 @@ async function main(): Promise<void> {
     bootstrap: developmentBootstrap(issuers),
     mode: 'development',
     apiPort: Number(env.API_PORT ?? 8080),
-    env: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    env: {
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      // The registries and issuers this stack runs, all on loopback (development mode allows
+      // plain http and loopback addresses, for allowed hosts only).
+      AIRLOCK_ALLOWED_HOSTS: [staging.host, prod.host, issuers.ci, issuers.people]
+        .map((h) => new URL(h.includes('://') ? h : `http://${h}`).host)
+        .join(','),
+    },
   });
+  // The promoter's client secret, named `airlock-promoter` by the environment's credential
+  // profile: a file in the stack's AIRLOCK_SECRETS_DIR, as an operator would mount it.
+  writeFileSync(join(stack.secretsDir, PROMOTER.clientId), PROMOTER.secret, { mode: 0o600 });
+  // A development database from before named secrets holds `promoter-client-secret` (the
+  // migration named the secret after the old file).
+  writeFileSync(join(stack.secretsDir, 'promoter-client-secret'), PROMOTER.secret, { mode: 0o600 });
   await stack.start();
 
   // The `production` environment: signed images from staging's acme/*, two sign-offs, copied to
@@ -106,7 +117,7 @@ async function main(): Promise<void> {
     const credentials = {
       issuer: issuers.people,
       clientId: PROMOTER.clientId,
-      clientSecretFile: secretFile,
+      clientSecretName: PROMOTER.clientId,
       services: [REGISTRY_SERVICE],
     };
     await api('erin', 'POST', '/v1/environments', {

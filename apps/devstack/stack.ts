@@ -93,6 +93,8 @@ export class AirlockStack {
   api: ServiceProcess | undefined;
   worker: ServiceProcess | undefined;
   apiUrl = '';
+  /** AIRLOCK_SECRETS_DIR unless the options' env names another folder. */
+  readonly secretsDir: string;
   private readonly env: Record<string, string>;
 
   constructor(private readonly o: StackOptions) {
@@ -101,6 +103,10 @@ export class AirlockStack {
     ensureSigningKey(keyFile);
     const bootstrapFile = join(o.dataDir, 'bootstrap.json');
     writeFileSync(bootstrapFile, JSON.stringify(o.bootstrap, null, 2));
+    // Named secrets (credential profiles' client secrets) live in a folder of their own, apart
+    // from the signing key: Airlock refuses to start when the folder holds its key.
+    this.secretsDir = join(o.dataDir, 'secrets');
+    mkdirSync(this.secretsDir, { recursive: true, mode: 0o700 });
     this.env = {
       AIRLOCK_MODE: o.mode,
       DATABASE_URL: o.databaseUrl,
@@ -110,6 +116,9 @@ export class AirlockStack {
       AUDIT_CHECKPOINT_FILE: join(o.dataDir, 'audit-checkpoints.jsonl'),
       AIRLOCK_BOOTSTRAP_FILE: bootstrapFile,
       AUTH_ALLOW_INSECURE_ISSUERS: 'true',
+      AIRLOCK_SECRETS_DIR: this.secretsDir,
+      // Everything of a one-machine stack is on loopback (registries, issuers).
+      AIRLOCK_ALLOWED_HOSTS: '127.0.0.1:*',
       LOG_LEVEL: 'info',
       ...o.env,
     };

@@ -50,3 +50,19 @@ describe(loadConfig.name, () => {
     ).toBe(true);
   });
 });
+
+describe('AIRLOCK_ALLOWED_HOSTS at boot', () => {
+  it('parses the patterns once', () => {
+    const c = loadConfig({ ...valid, AIRLOCK_ALLOWED_HOSTS: 'registry.example.com,127.0.0.1:*' });
+    expect(c.allowedHosts.map((p) => p.text)).toEqual(['registry.example.com', '127.0.0.1:*']);
+    expect(c.privateHostsAllowed).toBe(false);
+    expect(loadConfig({ ...valid, AIRLOCK_MODE: 'test' }).privateHostsAllowed).toBe(true);
+    expect(loadConfig({ ...valid, AIRLOCK_ALLOW_PRIVATE_HOSTS: 'true' }).privateHostsAllowed).toBe(true);
+  });
+
+  it.each(['reg*.example.com', 'a.example.com:99999', 'a..b'])('stops on the bad pattern %p', (bad) => {
+    expect(() => loadConfig({ ...valid, AIRLOCK_ALLOWED_HOSTS: `ok.example.com,${bad}` })).toThrow(
+      /AIRLOCK_ALLOWED_HOSTS/,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { type HostPattern, parseHostPatterns } from '../domain/host-allowlist';
 import {
   IsBoolean,
   IsEnum,
@@ -197,7 +198,9 @@ export class AirlockConfig {
   /**
    * Hosts (with optional port) the admin API may configure as registries, token realms, redirect
    * targets, credential issuers or webhook URLs: comma-separated, `*` matches one DNS label, a port
-   * of `*` any port (`registry.example.com`, `*.corp.example.com:5000`, `127.0.0.1:*`). Empty: none.
+   * of `*` any port (`registry.example.com`, `*.corp.example.com:5000`, `127.0.0.1:*`). A pattern
+   * without a port matches only the scheme's default port. Empty: none. Parsed at boot
+   * (`allowedHosts`); a bad pattern stops the process.
    */
   @Matches(/^[A-Za-z0-9.*:,\[\]-]*$/, {
     message: 'AIRLOCK_ALLOWED_HOSTS must be a comma-separated list of host patterns',
@@ -299,6 +302,17 @@ export class AirlockConfig {
    */
   namedSecretEnv: Readonly<Record<string, string>> = {};
 
+  /** AIRLOCK_ALLOWED_HOSTS parsed by loadConfig (libs/domain/host-allowlist). */
+  allowedHosts: readonly HostPattern[] = [];
+
+  /**
+   * Whether plain http and loopback, link-local or private addresses may be configured: in
+   * development and test mode, or when AIRLOCK_ALLOW_PRIVATE_HOSTS says so.
+   */
+  get privateHostsAllowed(): boolean {
+    return this.AIRLOCK_MODE !== RuntimeMode.Production || this.AIRLOCK_ALLOW_PRIVATE_HOSTS;
+  }
+
   get databaseMigrationUrl(): string {
     return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
   }
@@ -333,6 +347,11 @@ export function loadConfig(env: Record<string, string | undefined>): AirlockConf
   }
   if (config.AIRLOCK_MODE !== RuntimeMode.Test && config.AIRLOCK_TEST_CLOCK_FILE) {
     throw new ConfigError(['AIRLOCK_TEST_CLOCK_FILE: only allowed in test mode']);
+  }
+  try {
+    config.allowedHosts = parseHostPatterns(config.AIRLOCK_ALLOWED_HOSTS);
+  } catch (e) {
+    throw new ConfigError([`AIRLOCK_ALLOWED_HOSTS: ${(e as Error).message}`]);
   }
   config.namedSecretEnv = Object.fromEntries(
     Object.entries(env).filter(

@@ -28,17 +28,22 @@ export interface SourceRule {
 /**
  * Where Airlock gets short-lived registry tokens: an OIDC issuer's client-credentials grant, asked
  * for exactly the scopes one copy needs (`repository:prod/app:pull,push`) and the registry's
- * `service` as the audience. The client secret lives in a file (a mounted secret), never in the
- * database; tokens live in memory for the copy and are never stored or logged.
+ * `service` as the audience. The client secret is named, never given as a path: the operator
+ * provides it (a file in AIRLOCK_SECRETS_DIR or an environment variable); it is never in the
+ * database. Tokens live in memory for the copy and are never stored or logged. The issuer must be
+ * a trusted issuer on an allowed host.
  */
 export interface CredentialProfile {
   issuer: string;
   clientId: string;
-  /** Path of a file holding the client secret. */
-  clientSecretFile: string;
+  /** Name of the secret (`[a-z0-9-]{1,63}`) holding the client secret (see SecretStore). */
+  clientSecretName: string;
   /** Registry `service` names (token audiences) this profile may obtain tokens for. */
   services: string[];
 }
+
+/** What a credential profile may name as its secret: a name, never a path. */
+export const SECRET_NAME = /^[a-z0-9-]{1,63}$/;
 
 /** Where promoted artifacts go. `repository` may contain `{repository}`, the source repository. */
 export interface TargetMapping {

@@ -16,3 +16,4 @@ export * from './scan-policy';
 export * from './spdx-license';
 export * from './json-shape';
 export * from './connection-failure';
+export * from './host-allowlist';

@@ -48,6 +48,21 @@ const validEnvironment = (): Record<string, any> => ({
   target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
 });
 
+/** A valid environment whose target has a credential profile (the people issuer, trusted), changed by `over`. */
+const withProfile = (over: Record<string, unknown>): Record<string, any> => ({
+  ...validEnvironment(),
+  target: {
+    ...validEnvironment().target,
+    credentials: {
+      issuer: process.env.AIRLOCK_TEST_PEOPLE_ISSUER,
+      clientId: 'airlock-promoter',
+      clientSecretName: 'promoter',
+      services: ['registry.prod.example.com'],
+      ...over,
+    },
+  },
+});
+
 /** The failures every route with a JSON body shares. */
 function bodyCases(method: string, path: () => string, as: ClientName, valid: () => unknown): Case[] {
   return [
@@ -441,6 +456,106 @@ const CASES: Record<string, Case[]> = {
       status: 400,
       code: V,
       field: 'sources.0.ciRepository',
+    })),
+  ],
+
+  // Trust boundaries (issue #11): secrets are named, never paths; outside hosts only where allowed.
+  'POST /v1/environments (credential profiles and hosts)': [
+    ...(
+      [
+        [
+          'a secret file path (the old field)',
+          { clientSecretFile: '/etc/passwd' },
+          'target.credentials.clientSecretFile',
+        ],
+        [
+          'a path as the secret name',
+          { clientSecretName: '/etc/passwd' },
+          'target.credentials.clientSecretName',
+        ],
+        [
+          'a relative path as the secret name',
+          { clientSecretName: '../airlock-signing-key.pem' },
+          'target.credentials.clientSecretName',
+        ],
+        [
+          'an upper-case secret name',
+          { clientSecretName: 'Promoter' },
+          'target.credentials.clientSecretName',
+        ],
+        ['a huge secret name', { clientSecretName: 'a'.repeat(64) }, 'target.credentials.clientSecretName'],
+        ['a secret name as a number', { clientSecretName: 7 }, 'target.credentials.clientSecretName'],
+        ['no secret name', { clientSecretName: undefined }, 'target.credentials.clientSecretName'],
+        ['a file URL as the issuer', { issuer: 'file:///etc/passwd' }, 'target.credentials.issuer'],
+      ] as const
+    ).map(([name, over, field]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/environments',
+      as: 'admin',
+      get body() {
+        return withProfile(over);
+      },
+      status: 400,
+      code: V,
+      field,
+    })),
+    ...(
+      [
+        ['a secret nobody provides', { clientSecretName: `missing-${uid}` }, 'secret_not_available'],
+        ['an issuer on a host not allowed', { issuer: 'https://login.evil.test' }, 'host_not_allowed'],
+        [
+          'an allowed issuer that is not trusted',
+          { issuer: 'https://login.example.com' },
+          'host_not_allowed',
+        ],
+      ] as const
+    ).map(([name, over, code]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/environments',
+      as: 'admin',
+      get body() {
+        return withProfile(over);
+      },
+      status: 422,
+      code,
+    })),
+    ...(
+      [
+        [
+          'a source registry not allowed',
+          { sources: [{ registry: 'registry.evil.test', repositories: ['a/*'] }] },
+        ],
+        [
+          'a target registry not allowed',
+          { target: { registry: '10.1.2.3:5000', repository: 'prod/{repository}' } },
+        ],
+        [
+          'a token realm not allowed',
+          {
+            sources: [
+              { registry: 'r.example.com', repositories: ['a/*'], tokenRealms: ['https://auth.evil.test/t'] },
+            ],
+          },
+        ],
+        [
+          'a redirect host not allowed',
+          {
+            sources: [
+              { registry: 'r.example.com', repositories: ['a/*'], redirectHosts: ['169.254.169.254'] },
+            ],
+          },
+        ],
+      ] as const
+    ).map(([name, over]): Case => ({
+      name,
+      method: 'POST',
+      path: () => '/v1/environments',
+      as: 'admin',
+      body: { ...validEnvironment(), ...over },
+      status: 422,
+      code: 'host_not_allowed',
     })),
   ],
 

@@ -47,11 +47,14 @@ describe('promoter', () => {
   beforeAll(async () => {
     pr = await PromoterRig.start();
     rig = await Rig.start({
+      AIRLOCK_SECRETS_DIR: pr.secretsDir,
       WORKER_QUEUES: 'checks,promote,maintenance',
       LOG_LEVEL: 'debug',
       WORKER_JOB_ATTEMPTS: '3',
       WORKER_RETRY_DELAY_MS: '200',
     });
+    // Credential profiles may name only a trusted issuer.
+    await rig.trustIssuer(pr.issuer);
     target = pr.client(pr.target);
     source = pr.client(pr.source);
   }, 90_000);
@@ -541,11 +544,11 @@ describe('promoter', () => {
     it('a wrong client secret; retried once the secret file is right, promoted without new approvals', async () => {
       const tag = `secret-${uid()}`;
       const image = await sourceImage(tag);
-      const secretFile = join(pr.dir, `rotating-${uid()}.secret`);
+      const secretName = `rotating-${uid()}`;
       const wrong = `wrong-${uid()}-secret`;
       retiredSecrets.push(wrong);
-      await writeFile(secretFile, `${wrong}\n`, { mode: 0o600 });
-      const env = await environment({ approvals: { required: 2 } }, { target: pr.profile({ secretFile }) });
+      await pr.writeSecret(secretName, wrong);
+      const env = await environment({ approvals: { required: 2 } }, { target: pr.profile({ secretName }) });
       const id = await request(sourceRef(tag), env);
       await waitFor(id, 'awaiting_approval');
       await approveTwice(id, image.digest);
@@ -554,7 +557,7 @@ describe('promoter', () => {
       expect(failure(failed)).not.toContain(wrong);
       expect(failure(failed)).not.toContain(pr.secretOf('promoter'));
 
-      await writeFile(secretFile, `${pr.secretOf('promoter')}\n`, { mode: 0o600 });
+      await pr.writeSecret(secretName, pr.secretOf('promoter'));
       const retried = await retry(id);
       const p = await waitFor(retried, 'promoted');
       expect(p.approvals).toHaveLength(2);

@@ -6,7 +6,7 @@
 // what leaked. Fixtures are pushed to the registries directly with a token of the rig's own client,
 // so the proxies see only Airlock's traffic.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,8 @@ import { startRegistry, startRegistryProxy, type RegistryHandle, type RegistryPr
 export interface CredentialProfile {
   issuer: string;
   clientId: string;
-  clientSecretFile: string;
+  /** A secret the deployment's AIRLOCK_SECRETS_DIR holds (here: `PromoterRig.secretsDir`). */
+  clientSecretName: string;
   services: string[];
 }
 
@@ -84,7 +85,8 @@ export const requestRepository = (path: string): string | undefined =>
 
 /**
  * The registry-token issuer, two token-auth registries behind recording proxies, and the client
- * secret files. Start with `PromoterRig.start()`, stop with `stop()`.
+ * secrets as named secrets in `secretsDir` (start Airlock with AIRLOCK_SECRETS_DIR set to it, and
+ * trust `issuer`). Start with `PromoterRig.start()`, stop with `stop()`.
  */
 export class PromoterRig {
   private constructor(
@@ -96,13 +98,14 @@ export class PromoterRig {
     private readonly oidc: OidcProviderHandle,
   ) {}
 
-  /** The promoter's client secret file. */
-  get secretFile(): string {
-    return this.secretFileOf('promoter');
+  /** The folder of named secrets: give it to Airlock as AIRLOCK_SECRETS_DIR. */
+  get secretsDir(): string {
+    return join(this.dir, 'secrets');
   }
 
-  secretFileOf(client: PromoterClientName): string {
-    return join(this.dir, `${PROMOTER_CLIENTS[client]}.secret`);
+  /** The name of a client's secret (its client id). */
+  secretNameOf(client: PromoterClientName): string {
+    return PROMOTER_CLIENTS[client];
   }
 
   /** The real secret of a client (what its secret file held at start). */
@@ -115,20 +118,20 @@ export class PromoterRig {
     return Object.values(this.secrets);
   }
 
-  /** Overwrites a client's secret file (e.g. with a wrong secret, then the right one again). */
-  async writeSecretFile(client: PromoterClientName, secret: string = this.secrets[client]): Promise<void> {
-    await writeFile(this.secretFileOf(client), `${secret}\n`, { mode: 0o600 });
+  /** Writes a named secret into the secrets folder (e.g. a wrong secret, then the right one). */
+  async writeSecret(name: string, secret: string): Promise<void> {
+    await writeFile(join(this.secretsDir, name), `${secret}\n`, { mode: 0o600 });
   }
 
   /** A credential profile for an environment; default: the promoter for both registries. */
   profile(
-    options: { client?: PromoterClientName; services?: string[]; secretFile?: string } = {},
+    options: { client?: PromoterClientName; services?: string[]; secretName?: string } = {},
   ): CredentialProfile {
     const client = options.client ?? 'promoter';
     return {
       issuer: this.issuer,
       clientId: PROMOTER_CLIENTS[client],
-      clientSecretFile: options.secretFile ?? this.secretFileOf(client),
+      clientSecretName: options.secretName ?? this.secretNameOf(client),
       services: options.services ?? [this.source.service, this.target.service],
     };
   }
@@ -262,8 +265,9 @@ export class PromoterRig {
           client('rig', both),
         ]),
       );
+      await mkdir(join(dir, 'secrets'), { mode: 0o700 });
       for (const name of Object.keys(PROMOTER_CLIENTS) as PromoterClientName[]) {
-        await writeFile(join(dir, `${PROMOTER_CLIENTS[name]}.secret`), `${secrets[name]}\n`, {
+        await writeFile(join(dir, 'secrets', PROMOTER_CLIENTS[name]), `${secrets[name]}\n`, {
           mode: 0o600,
         });
       }

@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { AirlockStack, developmentBootstrap } from '../../apps/devstack/stack';
 import { getToken } from './oidc';
 import { testEnv } from './test-env';
+
+/** AIRLOCK_ALLOWED_HOSTS of a test deployment unless a test names its own. */
+export const TEST_ALLOWED_HOSTS =
+  '127.0.0.1:*,*.example.com,*.example.com:*,*.*.example.com,*.*.example.com:*';
 
 /** Test clients of the development issuers, by the role their bindings give them. */
 export const CLIENTS = {
@@ -87,6 +92,9 @@ export class Rig {
         // their way (still counted in Redis); rate-limits.e2e-spec.ts sets small ones.
         RATE_LIMIT_CALLER_MAX: '10000000',
         RATE_LIMIT_ANONYMOUS_MAX: '10000000',
+        // Loopback (the run's registries and issuers) and the example.com names tests configure;
+        // test mode allows plain http and loopback on these.
+        AIRLOCK_ALLOWED_HOSTS: TEST_ALLOWED_HOSTS,
         ...env,
       },
     });
@@ -105,6 +113,29 @@ export class Rig {
   }
 
   private readonly tokens = new Map<string, string>();
+
+  /** The deployment's AIRLOCK_SECRETS_DIR (unless the test gave its own). */
+  get secretsDir(): string {
+    return this.stack.secretsDir;
+  }
+
+  /** Provides a named secret as the operator would: a file in the secrets folder. */
+  async writeSecret(name: string, value: string): Promise<void> {
+    await writeFile(join(this.secretsDir, name), `${value}\n`, { mode: 0o600 });
+  }
+
+  /**
+   * Trusts an issuer (as an admin) so credential profiles may name it. Trusted for `human`
+   * callers with an audience nobody asks for, so its tokens give no one a role.
+   */
+  async trustIssuer(issuer: string): Promise<string> {
+    const res = await this.call('POST', '/v1/trusted-issuers', {
+      as: 'admin',
+      body: { issuer, kind: 'human', audience: 'airlock-credential-issuer-only' },
+    });
+    if (res.status !== 201) throw new Error(`trust ${issuer}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  }
 
   /** A real token from the development issuer (fetched over HTTP; a fresh one each call when fresh). */
   async token(name: ClientName, opts: { fresh?: boolean; resource?: string } = {}): Promise<string> {

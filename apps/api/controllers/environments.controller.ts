@@ -52,7 +52,7 @@ export class EnvironmentsController {
   @Post()
   @Roles([Role.Admin], 'global')
   @ApiCreatedResponse({ type: EnvironmentView })
-  @ApiProblems(400, 403, 409, 413, 415)
+  @ApiProblems(400, 403, 409, 413, 415, 422)
   create(@Body() dto: CreateEnvironmentDto, @CurrentCaller() caller: Caller): Promise<EnvironmentView> {
     return this.environments.create(dto, caller);
   }

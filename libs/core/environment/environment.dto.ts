@@ -1,8 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  Equals,
   IsArray,
   IsBoolean,
   IsDefined,
@@ -13,10 +14,11 @@ import {
   MaxLength,
   ValidateNested,
   Validate,
+  ValidateIf,
   type ValidatorConstraintInterface,
   ValidatorConstraint,
 } from 'class-validator';
-import { isValidRepositoryPattern } from '../../domain';
+import { isValidRepositoryPattern, SECRET_NAME } from '../../domain';
 
 const REGISTRY_HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$/;
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -43,12 +45,25 @@ export class CredentialProfileDto {
   clientId!: string;
 
   @ApiProperty({
-    example: '/run/secrets/airlock-promoter',
-    description: 'File holding the client secret (never stored by Airlock)',
+    example: 'airlock-promoter',
+    description:
+      'Name of the secret holding the client secret: a file of that name in AIRLOCK_SECRETS_DIR, or the ' +
+      'variable AIRLOCK_SECRET_ENV_PREFIX + NAME (upper case, `-` as `_`). Never a path; never stored by Airlock.',
   })
   @IsString()
-  @Matches(/^\/[^\0]{1,1000}$/, { message: 'clientSecretFile must be an absolute path' })
-  clientSecretFile!: string;
+  @Matches(SECRET_NAME, {
+    message: 'clientSecretName must be a secret name: lower-case letters, digits and dashes (at most 63)',
+  })
+  clientSecretName!: string;
+
+  /** Refused: secrets are named, never given as paths (the field stays only to say so clearly). */
+  @ApiHideProperty()
+  @ValidateIf((o: object) => 'clientSecretFile' in o)
+  @Equals(undefined, {
+    message:
+      'clientSecretFile is no longer accepted: name the secret with clientSecretName (a file in AIRLOCK_SECRETS_DIR or an AIRLOCK_SECRET_… variable the operator provides)',
+  })
+  clientSecretFile?: never;
 
   @ApiProperty({
     type: [String],

@@ -43,6 +43,21 @@ export class EnvironmentRepository {
     return q.orderBy('e.name', 'ASC').limit(limit).getMany();
   }
 
+  /** Environments whose credential profiles still hold a secret file path, with where. */
+  async withSecretFiles(): Promise<Array<{ name: string; fields: string[] }>> {
+    const rows: Array<{ name: string; field: string }> = await this.db.query(
+      `SELECT e.name, 'sources.' || (s.i - 1) || '.credentials' AS field
+         FROM environment e, jsonb_array_elements(e.sources) WITH ORDINALITY AS s(rule, i)
+        WHERE s.rule->'credentials' ? 'clientSecretFile'
+       UNION ALL
+       SELECT e.name, 'target.credentials' FROM environment e WHERE e.target->'credentials' ? 'clientSecretFile'
+       ORDER BY 1, 2`,
+    );
+    const byName = new Map<string, string[]>();
+    for (const r of rows) byName.set(r.name, [...(byName.get(r.name) ?? []), r.field]);
+    return [...byName].map(([name, fields]) => ({ name, fields }));
+  }
+
   async setActivePolicy(environmentId: string, policyVersionId: string, m: EntityManager): Promise<void> {
     await m.query('UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1', [
       environmentId,

@@ -1,11 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { type Caller } from '../identity/caller';
-import { type CreateEnvironmentDto, type EnvironmentView } from './environment.dto';
+import { IdentityService } from '../identity/identity.service';
+import { HostGuard } from '../outbound/host-guard';
+import { SecretStore } from '../secrets/secret-store';
+import {
+  type CreateEnvironmentDto,
+  type CredentialProfileDto,
+  type EnvironmentView,
+} from './environment.dto';
 import { type EnvironmentEntity } from './environment.entity';
 import { EnvironmentRepository } from './environment.repository';
 
@@ -14,12 +21,12 @@ const CACHE_MS = 5000;
 const profile = (c: CredentialProfile): CredentialProfile => ({
   issuer: c.issuer,
   clientId: c.clientId,
-  clientSecretFile: c.clientSecretFile,
+  clientSecretName: c.clientSecretName,
   services: [...c.services],
 });
 
 @Injectable()
-export class EnvironmentService {
+export class EnvironmentService implements OnApplicationBootstrap {
   /** Environments read on every promotion request; a short cache keeps that off the database. */
   private readonly cache = new Map<string, { at: number; env: EnvironmentEntity }>();
   private readonly names = new Map<string, string>();
@@ -28,9 +35,75 @@ export class EnvironmentService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly repo: EnvironmentRepository,
     private readonly audit: AuditRepository,
+    private readonly identity: IdentityService,
+    private readonly hosts: HostGuard,
+    private readonly secrets: SecretStore,
   ) {}
 
+  /**
+   * A credential profile stored before secrets were named (it holds a file path) stops the
+   * process: it would otherwise fail at the first promotion, or read a file it should not. The
+   * migration converted the profiles it could (docs/security.md); the rest need an admin.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const stale = await this.repo.withSecretFiles();
+    if (stale.length > 0) {
+      throw new Error(
+        `environment ${stale.map((e) => `${e.name} (${e.fields.join(', ')})`).join('; ')}: a credential profile still ` +
+          `names a secret file (clientSecretFile). Secrets are named now: put the secret in AIRLOCK_SECRETS_DIR ` +
+          `and replace clientSecretFile with clientSecretName in that environment's row`,
+      );
+    }
+  }
+
+  /**
+   * Every check of an environment definition beyond its shape, in one place (creation, and
+   * anything that will create it later, call this): each registry, token realm and redirect host
+   * and each credential issuer is an allowed host (AIRLOCK_ALLOWED_HOSTS; plain http and private
+   * addresses only where the operator allows them), each issuer is a trusted issuer, and each
+   * named secret exists. Throws host_not_allowed or secret_not_available naming the field.
+   */
+  async checkDefinition(dto: CreateEnvironmentDto): Promise<void> {
+    for (const [i, s] of dto.sources.entries()) {
+      const at = `sources.${i}`;
+      const insecure = s.insecure ?? false;
+      await this.hosts.checkHost(`${at}.registry`, s.registry, insecure);
+      for (const [j, realm] of (s.tokenRealms ?? []).entries()) {
+        await this.hosts.checkUrl(`${at}.tokenRealms.${j}`, realm);
+      }
+      for (const [j, host] of (s.redirectHosts ?? []).entries()) {
+        await this.hosts.checkHost(`${at}.redirectHosts.${j}`, host, insecure);
+      }
+      if (s.credentials) await this.checkProfile(`${at}.credentials`, s.credentials);
+    }
+    await this.hosts.checkHost('target.registry', dto.target.registry, dto.target.insecure ?? false);
+    if (dto.target.credentials) await this.checkProfile('target.credentials', dto.target.credentials);
+  }
+
+  private async checkProfile(at: string, c: CredentialProfileDto): Promise<void> {
+    await this.hosts.checkUrl(`${at}.issuer`, c.issuer);
+    if (!(await this.identity.trustedIssuer(c.issuer))) {
+      throw new DomainError(
+        ErrorCode.HostNotAllowed,
+        `${at}.issuer: ${c.issuer} is not a trusted issuer; trust it first (POST /v1/trusted-issuers)`,
+        { field: `${at}.issuer`, issuer: c.issuer },
+      );
+    }
+    try {
+      await this.secrets.check(c.clientSecretName);
+    } catch (e) {
+      if (e instanceof DomainError) {
+        throw new DomainError(e.code, `${at}.clientSecretName: ${e.message}`, {
+          ...e.details,
+          field: `${at}.clientSecretName`,
+        });
+      }
+      throw e;
+    }
+  }
+
   async create(dto: CreateEnvironmentDto, caller: Caller): Promise<EnvironmentView> {
+    await this.checkDefinition(dto);
     const env = await this.db.transaction(async (m) => {
       if (await this.repo.findByName(dto.name, m)) {
         throw new DomainError(ErrorCode.Conflict, `environment ${dto.name} already exists`, {

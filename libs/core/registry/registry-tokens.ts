@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { readFile } from 'node:fs/promises';
 import * as oidc from 'openid-client';
 import { AirlockConfig } from '../../config';
-import { type CredentialProfile } from '../../domain';
+import { type CredentialProfile, DomainError } from '../../domain';
 import { RegistryError, type RegistryTokenSupplier } from '../../oci';
+import { IdentityService } from '../identity/identity.service';
+import { HostGuard } from '../outbound/host-guard';
+import { SecretStore } from '../secrets/secret-store';
 
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
@@ -18,35 +20,48 @@ const refused = (message: string): RegistryError =>
  * Short-lived registry tokens from an environment's credential profile: an OIDC client-credentials
  * grant for exactly the scope a registry challenge names, with the registry's `service` as the
  * audience. Tokens are handed to the registry client and kept nowhere else; the client secret is
- * read from its file when needed.
+ * read from the SecretStore when needed.
+ *
+ * Before a secret leaves, the issuer is checked again (still an allowed host, still a trusted
+ * issuer: the operator or an admin may have changed either since the environment was defined), and
+ * the token endpoint its discovery document names must be on the issuer's own origin or an allowed
+ * host, so a discovery document cannot send the secret elsewhere.
  */
 @Injectable()
 export class RegistryTokens {
   private readonly servers = new Map<string, { at: number; metadata: Promise<oidc.ServerMetadata> }>();
 
-  constructor(private readonly config: AirlockConfig) {}
+  constructor(
+    private readonly config: AirlockConfig,
+    private readonly hosts: HostGuard,
+    private readonly identity: IdentityService,
+    private readonly secrets: SecretStore,
+  ) {}
 
   supplierFor(profile: CredentialProfile): RegistryTokenSupplier {
     return async (scope, challenge) => {
       const service = challenge.service;
+      const who = `client ${profile.clientId} at ${profile.issuer}`;
       if (!service || !profile.services.includes(service)) {
         throw refused(
-          `the registry asked for a token for service "${service ?? ''}", which the credential profile (client ${profile.clientId} at ${profile.issuer}) does not list`,
+          `the registry asked for a token for service "${service ?? ''}", which the credential profile (${who}) does not list`,
         );
       }
-      let secret: string;
-      try {
-        secret = (await readFile(profile.clientSecretFile, 'utf8')).trim();
-      } catch {
-        throw refused(`the client secret file of client ${profile.clientId} cannot be read`);
+      await this.asRefusal(this.hosts.checkUrl('credential issuer', profile.issuer));
+      if (!(await this.identity.trustedIssuer(profile.issuer))) {
+        throw refused(`the credential profile's issuer ${profile.issuer} is no longer a trusted issuer`);
       }
-      const insecure = this.config.AUTH_ALLOW_INSECURE_ISSUERS && profile.issuer.startsWith('http://');
-      const configuration = new oidc.Configuration(
-        await this.metadata(profile.issuer),
-        profile.clientId,
-        secret,
-      );
-      if (insecure) oidc.allowInsecureRequests(configuration);
+      const metadata = await this.metadata(profile.issuer);
+      const endpoint = metadata.token_endpoint;
+      if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
+        throw refused(`the discovery document of ${profile.issuer} names no usable token endpoint`);
+      }
+      if (new URL(endpoint).origin !== new URL(profile.issuer).origin) {
+        await this.asRefusal(this.hosts.checkUrl(`token endpoint of ${profile.issuer}`, endpoint));
+      }
+      const secret = await this.asRefusal(this.secrets.read(profile.clientSecretName));
+      const configuration = new oidc.Configuration(metadata, profile.clientId, secret);
+      if (this.insecure(profile.issuer)) oidc.allowInsecureRequests(configuration);
       try {
         const tokens = await oidc.clientCredentialsGrant(configuration, { resource: service, scope });
         return tokens.access_token;
@@ -60,16 +75,31 @@ export class RegistryTokens {
           );
         }
         throw refused(
-          `${profile.issuer} refused a token for client ${profile.clientId} (service ${service}, scope ${scope})${typeof code === 'string' ? `: ${code}` : ''}`,
+          `${profile.issuer} refused a token for client ${profile.clientId} (service ${service}, scope ${scope}): ${code}`,
         );
       }
     };
   }
 
+  /** A refusal of the host guard or the secret store, as a final registry error (its message names no secret). */
+  private async asRefusal<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (e) {
+      if (e instanceof DomainError) throw refused(e.message);
+      throw e;
+    }
+  }
+
+  /** Plain http to an issuer only where the operator allows it (development, tests). */
+  private insecure(issuer: string): boolean {
+    return this.config.privateHostsAllowed && issuer.startsWith('http://');
+  }
+
   private metadata(issuer: string): Promise<oidc.ServerMetadata> {
     const hit = this.servers.get(issuer);
     if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.metadata;
-    const insecure = this.config.AUTH_ALLOW_INSECURE_ISSUERS && issuer.startsWith('http://');
+    const insecure = this.insecure(issuer);
     const metadata = oidc
       .discovery(new URL(issuer), 'airlock-promoter', undefined, undefined, {
         timeout: 10,

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { HostGuard } from './host-guard';
+import { HostResolver } from './host-resolver';
+
+@Module({ providers: [HostResolver, HostGuard], exports: [HostGuard] })
+export class OutboundModule {}
