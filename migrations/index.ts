@@ -4,6 +4,7 @@ import { Approvals1795307187512 } from './1795307187512-approvals';
 import { WakeAfterCommit1795310000000 } from './1795310000000-wake-after-commit';
 import { PromotionAttestation1795309471436 } from './1795309471436-promotion-attestation';
 import { Advisories1795315392808 } from './1795315392808-advisories';
+import { ProposedChanges1795410000000 } from './1795410000000-proposed-changes';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -14,4 +15,5 @@ export const MIGRATIONS: Function[] = [
   PromotionAttestation1795309471436,
   WakeAfterCommit1795310000000,
   Advisories1795315392808,
+  ProposedChanges1795410000000,
 ];

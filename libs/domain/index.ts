@@ -14,3 +14,5 @@ export * from './approval-rules';
 export * from './scan-policy';
 export * from './spdx-license';
 export * from './json-shape';
+export * from './persons';
+export * from './change-rules';

@@ -7,6 +7,7 @@ import {
   type Decider,
   DomainError,
   ErrorCode,
+  isSamePerson,
   notFound,
   PromotionStatus,
   refusalFor,
@@ -291,7 +292,7 @@ export class ApprovalService {
       const r = await this.repo.lockReview(reviewId, m);
       if (!r) throw notFound('break-glass review', reviewId);
       if (r.signedOffAt) throw new DomainError(ErrorCode.Conflict, 'this review is already signed off', {});
-      if (r.openedByPerson === decider.person || decider.aliases.includes(r.openedByPerson)) {
+      if (isSamePerson(decider, r.openedByPerson)) {
         throw refuse(
           ApprovalRefusal.SelfApproval,
           'the person who broke the glass cannot sign off the review',
@@ -378,16 +379,9 @@ export class ApprovalService {
     );
   }
 
-  /**
-   * The person deciding and the names they go by. A person's own subject doubles as their handle,
-   * which is how CI claims (`actor`) name them unless an admin linked another handle.
-   */
+  /** The person deciding and the names they go by (see IdentityLinkService.namesOf). */
   private async decider(caller: Caller): Promise<Omit<Decider, 'isApprover'>> {
-    const person = await this.links.personOf(caller.key);
-    const handle = `handle:${caller.actor.subject}`;
-    const aliases = [person, caller.key];
-    if ((await this.links.personOf(handle)) === handle) aliases.push(handle);
-    return { person, aliases, groups: caller.groups };
+    return { ...(await this.links.namesOf(caller)), groups: caller.groups };
   }
 
   private async parties(p: PromotionEntity): Promise<RequestParties> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
@@ -30,8 +30,9 @@ export class EnvironmentService {
     private readonly audit: AuditRepository,
   ) {}
 
-  async create(dto: CreateEnvironmentDto, caller: Caller): Promise<EnvironmentView> {
-    const env = await this.db.transaction(async (m) => {
+  /** `within`: a transaction of the caller's (a change being applied); else one of its own. */
+  async create(dto: CreateEnvironmentDto, caller: Caller, within?: EntityManager): Promise<EnvironmentView> {
+    const work = async (m: EntityManager): Promise<EnvironmentEntity> => {
       if (await this.repo.findByName(dto.name, m)) {
         throw new DomainError(ErrorCode.Conflict, `environment ${dto.name} already exists`, {
           name: dto.name,
@@ -69,7 +70,8 @@ export class EnvironmentService {
         m,
       );
       return created;
-    });
+    };
+    const env = within ? await work(within) : await this.db.transaction(work);
     return this.view(env, null);
   }
 
