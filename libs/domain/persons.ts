@@ -18,7 +18,8 @@ export function isSamePerson(names: PersonNames, other: string): boolean {
 }
 
 /** `subject@issuer`: the key actorKey() builds from a verified token (issuer: an http(s) URL). */
-const IDENTITY_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/|+=@-]{0,255}@https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/;
+const IDENTITY_KEY =
+  /^[A-Za-z0-9][A-Za-z0-9._:/|+=@-]{0,255}@https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/;
 /** `handle:<name>`: how CI claims (`actor`) and provenance name a person, or a token's subject. */
 const HANDLE = /^handle:[A-Za-z0-9][A-Za-z0-9._@+-]{0,255}$/;
 

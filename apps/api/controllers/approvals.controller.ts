@@ -131,7 +131,10 @@ export class ApprovalsController {
   @Post('identity-links')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415)
   link(@Body() dto: LinkIdentityDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose(
@@ -144,7 +147,10 @@ export class ApprovalsController {
   @Delete('identity-links/:identity')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
   unlink(@Param('identity') identity: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     if (!/^[\x21-\x7e]{1,600}$/.test(identity)) {

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, type PipeTransform, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   type Caller,
   ChangeKind,
@@ -57,7 +63,10 @@ export class EnvironmentsController {
   @Post()
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   create(@Body() dto: CreateEnvironmentDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose({ kind: ChangeKind.EnvironmentCreate, payload: dto }, caller);

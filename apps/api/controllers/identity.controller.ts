@@ -10,7 +10,6 @@ import {
   IdentityService,
   Role,
   RoleBindingView,
-  TokenVerifier,
   TrustedIssuerView,
   WhoAmIView,
 } from '../../../libs/core';
@@ -24,7 +23,6 @@ import { uuidPipe } from './promotions.controller';
 export class IdentityController {
   constructor(
     private readonly identity: IdentityService,
-    private readonly verifier: TokenVerifier,
     private readonly changes: ChangeService,
   ) {}
 
@@ -54,7 +52,10 @@ export class IdentityController {
   @Post('trusted-issuers')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415)
   addIssuer(@Body() dto: CreateTrustedIssuerDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose({ kind: ChangeKind.TrustedIssuerAdd, payload: dto }, caller);
@@ -64,7 +65,10 @@ export class IdentityController {
   @Delete('trusted-issuers/:id')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
   removeIssuer(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose({ kind: ChangeKind.TrustedIssuerRemove, payload: { id } }, caller);
@@ -82,7 +86,10 @@ export class IdentityController {
   @Post('role-bindings')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 413, 415)
   addBinding(@Body() dto: CreateRoleBindingDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose({ kind: ChangeKind.RoleBindingAdd, payload: dto }, caller);
@@ -92,7 +99,10 @@ export class IdentityController {
   @Delete('role-bindings/:id')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiAcceptedResponse({ type: ChangeView, description: 'Proposed: nothing changes until another person approves' })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
   removeBinding(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     return this.changes.propose({ kind: ChangeKind.RoleBindingRemove, payload: { id } }, caller);

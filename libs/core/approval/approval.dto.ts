@@ -67,7 +67,8 @@ class IdentityFormConstraint implements ValidatorConstraintInterface {
 
 export class LinkIdentityDto {
   @ApiProperty({
-    description: 'An identity key as `whoami` shows it (subject@issuer, the issuer an http(s) URL) or handle:<name> as CI claims name people',
+    description:
+      'An identity key as `whoami` shows it (subject@issuer, the issuer an http(s) URL) or handle:<name> as CI claims name people',
     example: 'frank@https://login.example.com',
   })
   @IsString()

@@ -79,7 +79,11 @@ export class ChangeRepository {
   }
 
   /** Newest first; `beforeSeq` continues a page. */
-  list(status: ChangeStatus | undefined, beforeSeq: string | undefined, limit: number): Promise<ProposedChangeEntity[]> {
+  list(
+    status: ChangeStatus | undefined,
+    beforeSeq: string | undefined,
+    limit: number,
+  ): Promise<ProposedChangeEntity[]> {
     const q = this.db.getRepository(ProposedChangeEntity).createQueryBuilder('c');
     if (status) q.andWhere('c.status = :status', { status });
     if (beforeSeq) q.andWhere('c.seq < :seq', { seq: beforeSeq });

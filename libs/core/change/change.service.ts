@@ -53,7 +53,10 @@ export class ChangeService {
   ) {}
 
   async propose(request: ChangeRequest, caller: Caller): Promise<ChangeView> {
-    const req = await this.withSnapshot({ kind: request.kind, payload: plain(request.payload) } as ChangeRequest);
+    const req = await this.withSnapshot({
+      kind: request.kind,
+      payload: plain(request.payload),
+    } as ChangeRequest);
     const summary = changeSummary(req);
     const { person } = await this.links.namesOf(caller);
     const row = await this.repo.transaction(async (m) => {
@@ -135,7 +138,11 @@ export class ChangeService {
           if (e instanceof DomainError && !TRANSIENT.has(e.code)) throw new NoLongerApplies(e);
           throw e;
         }
-        await this.repo.close(id, { status: ChangeStatus.Applied, decidedBy: caller.actor, comment: null, result }, m);
+        await this.repo.close(
+          id,
+          { status: ChangeStatus.Applied, decidedBy: caller.actor, comment: null, result },
+          m,
+        );
         await this.audit.record(
           {
             actor: caller.actor,
@@ -182,7 +189,11 @@ export class ChangeService {
   }
 
   /** The one place a change takes effect: the owning service's own method, in `m`. */
-  private async apply(req: ChangeRequest, caller: Caller, m: EntityManager): Promise<Record<string, unknown>> {
+  private async apply(
+    req: ChangeRequest,
+    caller: Caller,
+    m: EntityManager,
+  ): Promise<Record<string, unknown>> {
     const actor = caller.actor;
     switch (req.kind) {
       case ChangeKind.TrustedIssuerAdd:

@@ -67,7 +67,12 @@ export class IdentityLinkService implements OnModuleInit {
   }
 
   /** `within`: a transaction of the caller's (a change being applied); else one of its own. */
-  async link(identity: string, person: string, actor: Actor, within?: EntityManager): Promise<IdentityLinkView> {
+  async link(
+    identity: string,
+    person: string,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<IdentityLinkView> {
     const row = await this.transaction(within, async (m) => {
       const repo = m.getRepository(IdentityLinkEntity);
       if (await repo.findOneBy({ identity })) {
@@ -118,7 +123,10 @@ export class IdentityLinkService implements OnModuleInit {
     this.cache = undefined;
   }
 
-  private transaction<T>(within: EntityManager | undefined, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  private transaction<T>(
+    within: EntityManager | undefined,
+    work: (m: EntityManager) => Promise<T>,
+  ): Promise<T> {
     return within ? work(within) : this.db.transaction(work);
   }
 

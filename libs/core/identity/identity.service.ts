@@ -89,7 +89,10 @@ export class IdentityService implements OnModuleInit {
              OR EXISTS (SELECT 1 FROM identity_link) OR EXISTS (SELECT 1 FROM environment) AS n`,
       );
       if (existing[0].n) {
-        this.logger.log({ msg: 'bootstrap file ignored: the database already holds identities or environments', file: path });
+        this.logger.log({
+          msg: 'bootstrap file ignored: the database already holds identities or environments',
+          file: path,
+        });
         return;
       }
       for (const i of doc.trustedIssuers ?? []) {
@@ -154,7 +157,11 @@ export class IdentityService implements OnModuleInit {
     return (await this.repo.issuers()).map((i) => this.issuerView(i));
   }
 
-  async addIssuer(dto: CreateTrustedIssuerDto, actor: Actor, within?: EntityManager): Promise<TrustedIssuerView> {
+  async addIssuer(
+    dto: CreateTrustedIssuerDto,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<TrustedIssuerView> {
     if (!this.config.AUTH_ALLOW_INSECURE_ISSUERS && !dto.issuer.startsWith('https://')) {
       throw new DomainError(ErrorCode.ValidationFailed, 'issuer: must be an https URL', { field: 'issuer' });
     }
@@ -214,7 +221,11 @@ export class IdentityService implements OnModuleInit {
     return (await this.repo.bindings()).map((b) => this.bindingView(b));
   }
 
-  async addBinding(dto: CreateRoleBindingDto, actor: Actor, within?: EntityManager): Promise<RoleBindingView> {
+  async addBinding(
+    dto: CreateRoleBindingDto,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<RoleBindingView> {
     if (!dto.subject && !dto.group && !dto.repositoryPattern) {
       throw new DomainError(
         ErrorCode.ValidationFailed,
