@@ -1,5 +1,4 @@
 import { ChangeKind } from '../../domain';
-import { type CredentialProfileDto } from '../environment/environment.dto';
 import { CallerKind } from '../identity/trusted-issuer.entity';
 import { Role } from '../identity/role-binding.entity';
 import { changeSummary } from './change-request';
@@ -59,13 +58,12 @@ describe(changeSummary.name, () => {
   });
 
   it('describes an environment without its credentials’ secret', () => {
-    // Cast: the profile's secret field is being renamed (clientSecretFile → clientSecretName).
     const credentials = {
       issuer: 'https://login.example.com',
       clientId: 'airlock-promoter',
       clientSecretFile: '/run/secrets/promoter',
       services: ['registry.prod.example.com'],
-    } as unknown as CredentialProfileDto;
+    };
     const summary = changeSummary({
       kind: ChangeKind.EnvironmentCreate,
       payload: {
