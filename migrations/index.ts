@@ -5,6 +5,7 @@ import { WakeAfterCommit1795310000000 } from './1795310000000-wake-after-commit'
 import { PromotionAttestation1795309471436 } from './1795309471436-promotion-attestation';
 import { Advisories1795315392808 } from './1795315392808-advisories';
 import { NamedSecrets1795400000000 } from './1795400000000-named-secrets';
+import { ProposedChanges1795410000000 } from './1795410000000-proposed-changes';
 import { IdentityScope1795420000000 } from './1795420000000-identity-scope';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
@@ -17,5 +18,6 @@ export const MIGRATIONS: Function[] = [
   WakeAfterCommit1795310000000,
   Advisories1795315392808,
   NamedSecrets1795400000000,
+  ProposedChanges1795410000000,
   IdentityScope1795420000000,
 ];

@@ -130,13 +130,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
   },
 
-  // Environments and policies: admins change them (policy activation by a second admin); everyone
-  // with a role reads.
+  // Environments and policies: admins change them (an environment is proposed, 202, and a second
+  // person approves it; policy activation by a second admin); everyone with a role reads.
   {
     method: 'POST',
     path: '/v1/environments',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
   {
     method: 'GET',
@@ -175,8 +175,9 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
   },
 
-  // Identity: anyone with a valid token may ask who they are; admins manage issuers, bindings and
-  // identity links (one person's several identities); auditors read them.
+  // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,
+  // bindings and identity links (one person's several identities: 202, applied once a second
+  // person approves); auditors read them.
   {
     method: 'GET',
     path: '/v1/whoami',
@@ -193,13 +194,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     method: 'POST',
     path: '/v1/trusted-issuers',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
   {
     method: 'DELETE',
     path: '/v1/trusted-issuers/:id',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
   {
     method: 'GET',
@@ -211,13 +212,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     method: 'POST',
     path: '/v1/role-bindings',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
   {
     method: 'DELETE',
     path: '/v1/role-bindings/:id',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
 
   {
@@ -230,13 +231,40 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     method: 'POST',
     path: '/v1/identity-links',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
   },
   {
     method: 'DELETE',
     path: '/v1/identity-links/:identity',
     inOpenApi: true,
-    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
+  },
+
+  // Changes to who is trusted (four eyes): admins and auditors read them; admins approve or reject
+  // a change another person proposed (the matrix's admin, erin, decides changes frank proposed).
+  {
+    method: 'GET',
+    path: '/v1/changes',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/changes/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/changes/:id/approve',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/changes/:id/reject',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
   },
 
   // Audit: auditors and admins read, verify, export and sign checkpoints.

@@ -6,6 +6,7 @@ import {
   AdvisoryModule,
   ApprovalModule,
   AuditModule,
+  ChangeModule,
   DatabaseModule,
   EnvironmentModule,
   IdentityModule,
@@ -18,6 +19,7 @@ import { GlobalAuthGuard } from './auth/global-auth.guard';
 import { AdvisoriesController } from './controllers/advisories.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
+import { ChangesController } from './controllers/changes.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
@@ -38,6 +40,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     OpsModule,
     ApprovalModule,
     AdvisoryModule,
+    ChangeModule,
   ],
   controllers: [
     HealthController,
@@ -47,6 +50,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     IdentityController,
     AuditController,
     AdvisoriesController,
+    ChangesController,
   ],
   providers: [
     BearerStrategy,

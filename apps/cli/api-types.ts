@@ -100,3 +100,18 @@ export interface PolicyVersionView {
   activatedBy: string | null;
   activatedAt: string | null;
 }
+
+/** A proposed change to who is trusted (libs/core/change/change.dto.ts ChangeView). */
+export interface ChangeView {
+  id: string;
+  kind: string;
+  status: 'proposed' | 'applied' | 'rejected' | 'withdrawn' | 'failed';
+  summary: string;
+  payload: Record<string, unknown>;
+  proposedBy: string;
+  createdAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  comment: string | null;
+  result: Record<string, unknown> | null;
+}

@@ -1,6 +1,7 @@
 // Human-readable renderings of the API's views (the --json output is the views themselves).
 import { type AuditVerification } from '../../libs/domain/audit-verification';
 import {
+  type ChangeView,
   type EnvironmentView,
   type PolicyVersionView,
   type PromotionDetailView,
@@ -145,4 +146,26 @@ export function formatVerification(v: AuditVerification, source: string): string
     }
   }
   return lines;
+}
+
+/** A proposed change, and what became of it. */
+export function formatChange(c: ChangeView): string[] {
+  return [
+    `change ${c.id}: ${c.status}`,
+    ...fields([
+      ['kind', c.kind],
+      ['summary', c.summary],
+      ['proposed', `${c.createdAt} by ${c.proposedBy}`],
+      ...(c.decidedAt ? [['decided', `${c.decidedAt} by ${c.decidedBy ?? '?'}`] as const] : []),
+      ...(c.comment ? [['comment', c.comment] as const] : []),
+    ]),
+  ];
+}
+
+export function formatChangeTable(items: readonly ChangeView[]): string[] {
+  if (items.length === 0) return ['no changes'];
+  return table(
+    ['ID', 'STATUS', 'KIND', 'PROPOSED BY', 'SUMMARY'],
+    items.map((c) => [c.id, c.status, c.kind, c.proposedBy, c.summary]),
+  );
 }

@@ -120,12 +120,18 @@ async function main(): Promise<void> {
       clientSecretName: PROMOTER.clientId,
       services: [REGISTRY_SERVICE],
     };
-    await api('erin', 'POST', '/v1/environments', {
+    // Four eyes on trust: erin proposes the environment, frank approves (and so applies) it.
+    const proposed = await api('erin', 'POST', '/v1/environments', {
       name: 'production',
       description: 'development: staging registry → production registry',
       sources: [{ registry: staging.host, repositories: ['acme/*'], insecure: true, credentials }],
       target: { registry: prod.host, repository: 'prod/{repository}', insecure: true, credentials },
     });
+    const change = (await proposed.json()) as { id: string };
+    if (proposed.status !== 202) throw new Error(`production: ${proposed.status} ${JSON.stringify(change)}`);
+    const applied = await api('frank', 'POST', `/v1/changes/${change.id}/approve`);
+    if (applied.status !== 200)
+      throw new Error(`production: approve ${applied.status} ${await applied.text()}`);
     const version = (await (
       await api('erin', 'POST', '/v1/environments/production/policies', {
         comment: 'two sign-offs, signed by the release key, no secrets in the layers',

@@ -42,3 +42,8 @@ export * from './promoter/promoter.service';
 export * from './advisory/advisory.module';
 export * from './advisory/advisory-import.service';
 export * from './advisory/advisory.dto';
+export * from './change/change.module';
+export * from './change/change.service';
+export * from './change/change.dto';
+export { type ChangeRequest } from './change/change-request';
+export { ChangeKind, ChangeStatus } from '../domain';

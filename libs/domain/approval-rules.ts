@@ -1,4 +1,5 @@
 import { parseDurationSeconds } from './duration';
+import { isSamePerson } from './persons';
 
 /**
  * The approval section of a policy, normalised: every rule must be met, by distinct people.
@@ -103,7 +104,7 @@ export function refusalFor(
 ): ApprovalRefusal | null {
   if (!decider.isApprover) return ApprovalRefusal.NotApprover;
   const sod = req.separationOfDuties;
-  const is = (who: string): boolean => who === decider.person || decider.aliases.includes(who);
+  const is = (who: string): boolean => isSamePerson(decider, who);
   if (sod.requesterCannotApprove && is(parties.requesterPerson)) return ApprovalRefusal.SelfApproval;
   if (sod.authorCannotApprove && parties.authorPersons.some(is)) return ApprovalRefusal.CommitAuthor;
   // A reject from any approver of the environment stops the request; an approval must be able

@@ -17,3 +17,5 @@ export * from './spdx-license';
 export * from './json-shape';
 export * from './connection-failure';
 export * from './host-allowlist';
+export * from './persons';
+export * from './change-rules';

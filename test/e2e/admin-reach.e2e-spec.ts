@@ -202,17 +202,15 @@ describe('trust boundaries: secrets and outside hosts', () => {
   it("a trusted issuer's discovery document cannot send the secret to another host", async () => {
     const name = `discovery-${uid}`;
     const credentials = profile({ issuer: `http://localhost:${issuer.port}`, services: ['evil-registry'] });
-    const env = await rig.call('POST', '/v1/environments', {
-      as: 'admin',
-      body: {
-        name,
-        sources: [
-          { registry: `localhost:${registry.port}`, repositories: ['acme/*'], insecure: true, credentials },
-        ],
-        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
-      },
+    // Proposed by one admin, applied by another (four eyes on trust): both checks passed.
+    const env = await rig.trustChange('POST', '/v1/environments', {
+      name,
+      sources: [
+        { registry: `localhost:${registry.port}`, repositories: ['acme/*'], insecure: true, credentials },
+      ],
+      target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
     });
-    expect(env.status).toBe(201);
+    expect(env).toMatchObject({ name });
     await rig
       .call('POST', `/v1/environments/${name}/policies`, {
         as: 'admin',

@@ -19,15 +19,15 @@ describe('approvals', () => {
     setClock(0);
     rig = await Rig.start({ AIRLOCK_TEST_CLOCK_FILE: clockFile, WORKER_SWEEP_INTERVAL_MS: '300' });
     // carol, the CI runs' actor, is also an approver: separation of duties must stop her.
-    const bind = await rig.call('POST', '/v1/role-bindings', {
-      as: 'admin',
-      body: { role: 'approver', issuer: rig.issuers.people, subject: 'carol' },
+    const bind = await rig.trustChange('POST', '/v1/role-bindings', {
+      role: 'approver',
+      issuer: rig.issuers.people,
+      subject: 'carol',
     });
-    expect(bind.status).toBe(201);
-    carolBinding = bind.body.id;
+    carolBinding = bind.id;
   });
   afterAll(async () => {
-    if (carolBinding) await rig?.call('DELETE', `/v1/role-bindings/${carolBinding}`, { as: 'admin' });
+    if (carolBinding) await rig?.trustChange('DELETE', `/v1/role-bindings/${carolBinding}`);
     await rig?.stop();
   });
   beforeEach(() => setClock(0));
@@ -93,11 +93,12 @@ describe('approvals', () => {
     it('self_approval: a person who requested cannot approve', async () => {
       const env = `appr-${unique()}`;
       await rig.environment(env, { approvals: { required: 1 } });
-      const bind = await rig.call('POST', '/v1/role-bindings', {
-        as: 'admin',
-        body: { role: 'requester', issuer: rig.issuers.people, subject: 'alice', environment: env },
+      const bind = await rig.trustChange('POST', '/v1/role-bindings', {
+        role: 'requester',
+        issuer: rig.issuers.people,
+        subject: 'alice',
+        environment: env,
       });
-      expect(bind.status).toBe(201);
       const req = await rig.call('POST', '/v1/promotions', {
         as: 'approver',
         body: { artifact: artifact('acme/app', env), environment: env },
@@ -106,7 +107,7 @@ describe('approvals', () => {
       await rig.waitForStatus(req.body.id, ['awaiting_approval']);
       const res = await decide(req.body.id, 'approver', { decision: 'approve', digest: req.body.digest });
       expect(res).toMatchObject({ status: 403, body: { code: 'self_approval' } });
-      await rig.call('DELETE', `/v1/role-bindings/${bind.body.id}`, { as: 'admin' });
+      await rig.trustChange('DELETE', `/v1/role-bindings/${bind.id}`);
     });
 
     it('not_in_rule_groups: every rule names groups the approver is not in', async () => {
@@ -147,11 +148,10 @@ describe('approvals', () => {
     const p = await awaitingPromotion({ approvals: { required: 2 } });
     const person = `person-${unique()}`;
     for (const who of ['alice', 'bob']) {
-      const link = await rig.call('POST', '/v1/identity-links', {
-        as: 'admin',
-        body: { identity: `${who}@${rig.issuers.people}`, person },
+      await rig.trustChange('POST', '/v1/identity-links', {
+        identity: `${who}@${rig.issuers.people}`,
+        person,
       });
-      expect(link.status).toBe(201);
     }
     try {
       expect((await decide(p.id, 'approver', { decision: 'approve', digest: p.digest })).status).toBe(201);
@@ -159,9 +159,10 @@ describe('approvals', () => {
       expect(bob).toMatchObject({ status: 409, body: { code: 'already_decided' } });
     } finally {
       for (const who of ['alice', 'bob']) {
-        await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(`${who}@${rig.issuers.people}`)}`, {
-          as: 'admin',
-        });
+        await rig.trustChange(
+          'DELETE',
+          `/v1/identity-links/${encodeURIComponent(`${who}@${rig.issuers.people}`)}`,
+        );
       }
     }
   });
@@ -169,19 +170,17 @@ describe('approvals', () => {
   it('a linked handle makes another identity the author', async () => {
     const p = await awaitingPromotion({ approvals: { required: 1 } });
     const person = `person-${unique()}`;
-    await rig.call('POST', '/v1/identity-links', { as: 'admin', body: { identity: 'handle:carol', person } });
-    await rig.call('POST', '/v1/identity-links', {
-      as: 'admin',
-      body: { identity: `bob@${rig.issuers.people}`, person },
-    });
+    await rig.trustChange('POST', '/v1/identity-links', { identity: 'handle:carol', person });
+    await rig.trustChange('POST', '/v1/identity-links', { identity: `bob@${rig.issuers.people}`, person });
     try {
       const bob = await decide(p.id, 'approver2', { decision: 'approve', digest: p.digest });
       expect(bob).toMatchObject({ status: 403, body: { code: 'commit_author' } });
     } finally {
-      await rig.call('DELETE', '/v1/identity-links/handle%3Acarol', { as: 'admin' });
-      await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(`bob@${rig.issuers.people}`)}`, {
-        as: 'admin',
-      });
+      await rig.trustChange('DELETE', '/v1/identity-links/handle%3Acarol');
+      await rig.trustChange(
+        'DELETE',
+        `/v1/identity-links/${encodeURIComponent(`bob@${rig.issuers.people}`)}`,
+      );
     }
   });
 

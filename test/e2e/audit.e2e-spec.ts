@@ -157,8 +157,7 @@ describe('audit trail', () => {
   /** A few environments: events of our own, after every checkpoint made so far. */
   async function freshEvents(n: number): Promise<Row[]> {
     const names = Array.from({ length: n }, () => `fresh-${hex()}`);
-    for (const name of names)
-      expect((await call('POST', '/v1/environments', { as: 'admin', body: envBody(name) })).status).toBe(201);
+    for (const name of names) await rig.trustChange('POST', '/v1/environments', envBody(name));
     const rows = await sealedRows();
     return names.map(
       (name) => rows.find((r) => r.action === 'environment.created' && r.subject_id === name) as Row,
@@ -225,22 +224,19 @@ describe('audit trail', () => {
       });
       expect(cancelled.status).toBe(200);
 
-      const binding = await call('POST', '/v1/role-bindings', {
+      // Trust changes: proposed by erin, approved (and so applied) by frank.
+      const bindingProposal = await call('POST', '/v1/role-bindings', {
         as: 'admin',
         body: { role: 'approver', issuer: rig.issuers.people, subject: 'carol', environment: env },
       });
-      expect(binding.status).toBe(201);
-      expect((await call('DELETE', `/v1/role-bindings/${binding.body.id}`, { as: 'admin' })).status).toBe(
-        204,
-      );
-      const issuer = await call('POST', '/v1/trusted-issuers', {
-        as: 'admin',
-        body: { issuer: `https://ci-${hex()}.example.com`, kind: 'ci', audience: 'airlock' },
+      const binding = await rig.approveChange(bindingProposal);
+      await rig.trustChange('DELETE', `/v1/role-bindings/${binding.id}`);
+      const issuer = await rig.trustChange('POST', '/v1/trusted-issuers', {
+        issuer: `https://ci-${hex()}.example.com`,
+        kind: 'ci',
+        audience: 'airlock',
       });
-      expect(issuer.status).toBe(201);
-      expect((await call('DELETE', `/v1/trusted-issuers/${issuer.body.id}`, { as: 'admin' })).status).toBe(
-        204,
-      );
+      await rig.trustChange('DELETE', `/v1/trusted-issuers/${issuer.id}`);
 
       const rows = await sealedRows();
       const erin = { kind: 'human', issuer: rig.issuers.people, subject: 'erin' };
@@ -251,7 +247,7 @@ describe('audit trail', () => {
           .map((r) => ({ action: r.action, actor: r.actor }));
 
       expect(of('environment', env)).toEqual([
-        { action: 'environment.created', actor: erin },
+        { action: 'environment.created', actor: frank },
         { action: 'policy.version_added', actor: erin },
         { action: 'policy.activated', actor: frank },
       ]);
@@ -287,19 +283,23 @@ describe('audit trail', () => {
         ['promotion.approved', 'checking', 'approved'],
       ]);
 
-      expect(of('role_binding', binding.body.id)).toEqual([
-        { action: 'identity.role_bound', actor: erin },
-        { action: 'identity.role_unbound', actor: erin },
+      expect(of('role_binding', binding.id)).toEqual([
+        { action: 'identity.role_bound', actor: frank },
+        { action: 'identity.role_unbound', actor: frank },
       ]);
-      expect(of('trusted_issuer', issuer.body.issuer)).toEqual([
-        { action: 'identity.issuer_trusted', actor: erin },
-        { action: 'identity.issuer_removed', actor: erin },
+      expect(of('trusted_issuer', issuer.issuer)).toEqual([
+        { action: 'identity.issuer_trusted', actor: frank },
+        { action: 'identity.issuer_removed', actor: frank },
+      ]);
+      expect(of('change', bindingProposal.body.id)).toEqual([
+        { action: 'change.proposed', actor: erin },
+        { action: 'change.applied', actor: frank },
       ]);
     });
 
     it('records every refused mutating request of a verified caller, with who asked and why', async () => {
       const env = `refused-${hex()}`;
-      expect((await call('POST', '/v1/environments', { as: 'admin', body: envBody(env) })).status).toBe(201);
+      await rig.trustChange('POST', '/v1/environments', envBody(env));
       const alice = { kind: 'human', issuer: rig.issuers.people, subject: 'alice' };
       const erin = { kind: 'human', issuer: rig.issuers.people, subject: 'erin' };
       // Requests without a verified caller are logged and counted, never audited: the trail is
@@ -399,7 +399,7 @@ describe('audit trail', () => {
   describe('reading the trail', () => {
     it('filters by action, actor and subject and pages with a cursor', async () => {
       const names = Array.from({ length: 7 }, (_, i) => `page-${i}-${hex()}`);
-      for (const name of names) await call('POST', '/v1/environments', { as: 'admin', body: envBody(name) });
+      for (const name of names) await rig.trustChange('POST', '/v1/environments', envBody(name));
       const all = await sealedRows();
       const created = all.filter((r) => r.action === 'environment.created');
 
@@ -437,7 +437,8 @@ describe('audit trail', () => {
         action: 'environment.created',
         subjectType: 'environment',
         subjectId: names[3],
-        actor: { subject: 'erin' },
+        // Proposed by erin, applied by frank: the environment's own event is the approver's.
+        actor: { subject: 'frank' },
       });
       // Items are chain links: their hashes are those of the table.
       const row = all.find((r) => r.seq === bySubject.body.items[0].seq) as Row;
@@ -486,7 +487,8 @@ describe('audit trail', () => {
           }),
         ),
       ]);
-      expect(results.slice(0, 50).map((r) => r.status)).toEqual(names.map(() => 201));
+      // (Proposals: each writes its own event; nothing is applied.)
+      expect(results.slice(0, 50).map((r) => r.status)).toEqual(names.map(() => 202));
       expect(results.slice(50, 75).map((r) => r.status)).toEqual(names.slice(0, 25).map(() => 403));
       expect(results.slice(75).map((r) => r.status)).toEqual([201, 201, 201]);
       for (const r of results.slice(75)) await rig.waitForStatus(r.body.id, ['awaiting_approval']);
@@ -497,8 +499,8 @@ describe('audit trail', () => {
         expect(r.prev_hash).toBe(i === 0 ? GENESIS_HASH : rows[i - 1].hash);
         expect(r.hash).toBe(chainHash(linkOf(r), r.prev_hash));
       });
-      for (const name of names) {
-        expect(rows.filter((r) => r.action === 'environment.created' && r.subject_id === name)).toHaveLength(
+      for (const r of results.slice(0, 50)) {
+        expect(rows.filter((e) => e.action === 'change.proposed' && e.subject_id === r.body.id)).toHaveLength(
           1,
         );
       }
@@ -599,7 +601,8 @@ describe('audit trail', () => {
       const [target] = await freshEvents(2);
       await behindTheAppsBack(async (c) => {
         await c.query(
-          `UPDATE audit_event SET actor = jsonb_set(actor, '{subject}', '"frank"') WHERE seq = $1`,
+          // (environment.created is frank's now, who approved the change: make it someone else's.)
+          `UPDATE audit_event SET actor = jsonb_set(actor, '{subject}', '"mallory"') WHERE seq = $1`,
           [target.seq],
         );
       });

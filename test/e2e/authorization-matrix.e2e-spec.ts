@@ -45,21 +45,21 @@ describe('authorization matrix', () => {
     await rig.environment(env, { approvals: { required: 1 } });
     promotionId = (await newPromotion()).id;
     // Someone outside the six callers may break the glass, so that there are reviews to sign off.
-    const bg = await rig.call('POST', '/v1/role-bindings', {
-      as: 'admin',
-      body: { role: 'break_glass', issuer: rig.issuers.people, subject: 'bob' },
+    const bg = await rig.trustChange('POST', '/v1/role-bindings', {
+      role: 'break_glass',
+      issuer: rig.issuers.people,
+      subject: 'bob',
     });
-    if (bg.status !== 201) throw new Error(`break-glass binding: ${bg.status} ${JSON.stringify(bg.body)}`);
-    madeBindings.push(bg.body.id);
+    madeBindings.push(bg.id);
   });
 
   afterAll(async () => {
     if (rig) {
-      for (const id of madeIssuers) await rig.call('DELETE', `/v1/trusted-issuers/${id}`, { as: 'admin' });
-      for (const id of madeBindings) await rig.call('DELETE', `/v1/role-bindings/${id}`, { as: 'admin' });
-      for (const identity of madeLinks) {
-        await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`, { as: 'admin' });
-      }
+      const clean = (path: string): Promise<unknown> =>
+        rig.trustChange('DELETE', path).catch(() => undefined);
+      for (const id of madeIssuers) await clean(`/v1/trusted-issuers/${id}`);
+      for (const id of madeBindings) await clean(`/v1/role-bindings/${id}`);
+      for (const identity of madeLinks) await clean(`/v1/identity-links/${encodeURIComponent(identity)}`);
     }
     await rig?.stop();
   });
@@ -88,32 +88,36 @@ describe('authorization matrix', () => {
 
   async function newLink(): Promise<string> {
     const identity = `handle:authz-${hex()}`;
-    const res = await rig.call('POST', '/v1/identity-links', {
-      as: 'admin',
-      body: { identity, person: `person-${hex()}` },
-    });
-    if (res.status !== 201) throw new Error(`identity link: ${res.status} ${JSON.stringify(res.body)}`);
+    await rig.trustChange('POST', '/v1/identity-links', { identity, person: `person-${hex()}` });
     madeLinks.push(identity);
     return identity;
   }
 
   async function newIssuer(): Promise<string> {
-    const res = await rig.call('POST', '/v1/trusted-issuers', {
-      as: 'admin',
-      body: { issuer: `https://issuer-${hex()}.example.com`, kind: 'human', audience: 'airlock' },
+    const made = await rig.trustChange('POST', '/v1/trusted-issuers', {
+      issuer: `https://issuer-${hex()}.example.com`,
+      kind: 'human',
+      audience: 'airlock',
     });
-    if (res.status !== 201) throw new Error(`issuer: ${res.status} ${JSON.stringify(res.body)}`);
-    madeIssuers.push(res.body.id);
-    return res.body.id as string;
+    madeIssuers.push(made.id);
+    return made.id as string;
   }
 
   async function newBinding(): Promise<string> {
-    const res = await rig.call('POST', '/v1/role-bindings', {
-      as: 'admin',
-      body: bindingBody(),
+    const made = await rig.trustChange('POST', '/v1/role-bindings', bindingBody());
+    madeBindings.push(made.id);
+    return made.id as string;
+  }
+
+  /** A change proposed by the second admin (a link of a handle nobody uses), for `admin` to decide. */
+  async function newChange(): Promise<string> {
+    const identity = `handle:authz-${hex()}`;
+    const res = await rig.call('POST', '/v1/identity-links', {
+      as: 'admin2',
+      body: { identity, person: `person-${hex()}` },
     });
-    if (res.status !== 201) throw new Error(`binding: ${res.status} ${JSON.stringify(res.body)}`);
-    madeBindings.push(res.body.id);
+    if (res.status !== 202) throw new Error(`change: ${res.status} ${JSON.stringify(res.body)}`);
+    madeLinks.push(identity);
     return res.body.id as string;
   }
 
@@ -211,14 +215,12 @@ describe('authorization matrix', () => {
     'POST /v1/trusted-issuers': async () => ({
       path: '/v1/trusted-issuers',
       body: { issuer: `https://issuer-${hex()}.example.com`, kind: 'human', audience: 'airlock' },
-      after: (res) => void (res.status === 201 && madeIssuers.push(res.body.id)),
     }),
     'DELETE /v1/trusted-issuers/:id': async () => ({ path: `/v1/trusted-issuers/${await newIssuer()}` }),
     'GET /v1/role-bindings': read(() => '/v1/role-bindings'),
     'POST /v1/role-bindings': async () => ({
       path: '/v1/role-bindings',
       body: bindingBody(),
-      after: (res) => void (res.status === 201 && madeBindings.push(res.body.id)),
     }),
     'DELETE /v1/role-bindings/:id': async () => ({ path: `/v1/role-bindings/${await newBinding()}` }),
     'GET /v1/identity-links': read(() => '/v1/identity-links'),
@@ -227,11 +229,19 @@ describe('authorization matrix', () => {
       return {
         path: '/v1/identity-links',
         body: { identity, person: `person-${hex()}` },
-        after: (res) => void (res.status === 201 && madeLinks.push(identity)),
       };
     },
     'DELETE /v1/identity-links/:identity': async () => ({
       path: `/v1/identity-links/${encodeURIComponent(await newLink())}`,
+    }),
+
+    // Changes to who is trusted: proposed by the second admin, so that `admin` may decide them.
+    'GET /v1/changes': read(() => '/v1/changes?status=proposed&limit=5'),
+    'GET /v1/changes/:id': async () => ({ path: `/v1/changes/${await newChange()}` }),
+    'POST /v1/changes/:id/approve': async () => ({ path: `/v1/changes/${await newChange()}/approve` }),
+    'POST /v1/changes/:id/reject': async () => ({
+      path: `/v1/changes/${await newChange()}/reject`,
+      body: { comment: 'authorization matrix: not this one' },
     }),
 
     'GET /v1/audit': read(() => '/v1/audit?limit=5'),

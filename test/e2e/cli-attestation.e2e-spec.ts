@@ -57,18 +57,11 @@ describe('airlock verify-attestation', () => {
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);
     rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '100' });
 
-    expect(
-      (
-        await rig.call('POST', '/v1/environments', {
-          as: 'admin',
-          body: {
-            name: env,
-            sources: [{ registry: source.host, repositories: ['acme/*'], insecure: true }],
-            target: { registry: target.host, repository: 'prod/{repository}', insecure: true },
-          },
-        })
-      ).status,
-    ).toBe(201);
+    await rig.trustChange('POST', '/v1/environments', {
+      name: env,
+      sources: [{ registry: source.host, repositories: ['acme/*'], insecure: true }],
+      target: { registry: target.host, repository: 'prod/{repository}', insecure: true },
+    });
     const policy = await rig.call('POST', `/v1/environments/${env}/policies`, {
       as: 'admin',
       body: {

@@ -81,18 +81,14 @@ describe('promoter', () => {
     } = {},
   ): Promise<string> {
     const name = `promo-${uid()}`;
-    const env = await rig.call('POST', '/v1/environments', {
-      as: 'admin',
-      body: {
-        name,
-        sources: pr.sources(['acme/*'], options.sources === undefined ? pr.profile() : options.sources),
-        target: {
-          ...pr.targetMapping(options.target === undefined ? pr.profile() : options.target),
-          ...options.targetMapping,
-        },
+    await rig.trustChange('POST', '/v1/environments', {
+      name,
+      sources: pr.sources(['acme/*'], options.sources === undefined ? pr.profile() : options.sources),
+      target: {
+        ...pr.targetMapping(options.target === undefined ? pr.profile() : options.target),
+        ...options.targetMapping,
       },
     });
-    if (env.status !== 201) throw new Error(`environment: ${env.status} ${JSON.stringify(env.body)}`);
     const v = await rig.call('POST', `/v1/environments/${name}/policies`, {
       as: 'admin',
       body: { document: { approvals: { required: 0 }, ...policy } },

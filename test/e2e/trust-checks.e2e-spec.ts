@@ -225,15 +225,12 @@ describe('trust checks', () => {
 
     it('an identity pattern that is not anchored, when the policy is added', async () => {
       const env = `trust-${unique()}`;
-      const created = await rig.call('POST', '/v1/environments', {
-        as: 'admin',
-        body: {
-          name: env,
-          sources: insecureSource(registry.host),
-          target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
-        },
+      const created = await rig.trustChange('POST', '/v1/environments', {
+        name: env,
+        sources: insecureSource(registry.host),
+        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
       });
-      expect(created.status).toBe(201);
+      expect(created.name).toBe(env);
       const policy = await rig.call('POST', `/v1/environments/${env}/policies`, {
         as: 'admin',
         body: {

@@ -129,12 +129,12 @@ export class Rig {
    * callers with an audience nobody asks for, so its tokens give no one a role.
    */
   async trustIssuer(issuer: string): Promise<string> {
-    const res = await this.call('POST', '/v1/trusted-issuers', {
-      as: 'admin',
-      body: { issuer, kind: 'human', audience: 'airlock-credential-issuer-only' },
+    const trusted = await this.trustChange('POST', '/v1/trusted-issuers', {
+      issuer,
+      kind: 'human',
+      audience: 'airlock-credential-issuer-only',
     });
-    if (res.status !== 201) throw new Error(`trust ${issuer}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.id as string;
+    return trusted.id as string;
   }
 
   /** A real token from the development issuer (fetched over HTTP; a fresh one each call when fresh). */
@@ -171,21 +171,34 @@ export class Rig {
     return (await this.db.query(query, params)).rows as T[];
   }
 
-  /** Creates an environment with an active policy (added by one admin, activated by another). */
+  /**
+   * Approves a proposed change (the 202 a trust route answers) as another admin, and returns what
+   * applying it returned (the created binding, environment, …).
+   */
+  async approveChange(proposal: ApiResponse, as: ClientName = 'admin2'): Promise<any> {
+    if (proposal.status !== 202)
+      throw new Error(`proposal: ${proposal.status} ${JSON.stringify(proposal.body)}`);
+    const res = await this.call('POST', `/v1/changes/${proposal.body.id}/approve`, { as });
+    if (res.status !== 200) throw new Error(`approve: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.result;
+  }
+
+  /** A trust change proposed by `admin` (erin) and approved by `admin2` (frank): applied. */
+  async trustChange(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
+    return this.approveChange(await this.call(method, path, { as: 'admin', body }));
+  }
+
+  /** Creates an environment (proposed by one admin, approved by another) with an active policy (likewise). */
   async environment(
     name: string,
     policy: Record<string, unknown> = { approvals: { required: 0 } },
     sources = [{ registry: 'registry.staging.example.com', repositories: ['acme/*', 'team/**'] }],
   ): Promise<void> {
-    const env = await this.call('POST', '/v1/environments', {
-      as: 'admin',
-      body: {
-        name,
-        sources,
-        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
-      },
+    await this.trustChange('POST', '/v1/environments', {
+      name,
+      sources,
+      target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
     });
-    if (env.status !== 201) throw new Error(`environment: ${env.status} ${JSON.stringify(env.body)}`);
     const v = await this.call('POST', `/v1/environments/${name}/policies`, {
       as: 'admin',
       body: { document: policy },

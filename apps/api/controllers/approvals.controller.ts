@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiOkResponse,
@@ -13,6 +14,9 @@ import {
   BreakGlassDto,
   BreakGlassReviewView,
   type Caller,
+  ChangeKind,
+  ChangeService,
+  ChangeView,
   DecideDto,
   DecisionView,
   DomainError,
@@ -51,6 +55,7 @@ export class ApprovalsController {
   constructor(
     private readonly approvals: ApprovalService,
     private readonly links: IdentityLinkService,
+    private readonly changes: ChangeService,
   ) {}
 
   /** Approve or reject. Refusals carry a stable code: self_approval, commit_author, not_approver, … */
@@ -122,23 +127,37 @@ export class ApprovalsController {
     return { items: await this.links.list() };
   }
 
+  /** Proposes linking an identity to a person; a second admin applies it. */
   @Post('identity-links')
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415)
-  link(@Body() dto: LinkIdentityDto, @CurrentCaller() caller: Caller): Promise<unknown> {
-    return this.links.link(dto.identity, dto.person, caller.actor);
+  link(@Body() dto: LinkIdentityDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose(
+      { kind: ChangeKind.IdentityLinkAdd, payload: { identity: dto.identity, person: dto.person } },
+      caller,
+    );
   }
 
+  /** Proposes removing a link. Any stored identity can be named, well-formed or not. */
   @Delete('identity-links/:identity')
-  @HttpCode(204)
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
-  async unlink(@Param('identity') identity: string, @CurrentCaller() caller: Caller): Promise<void> {
+  unlink(@Param('identity') identity: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
     if (!/^[\x21-\x7e]{1,600}$/.test(identity)) {
       throw new DomainError(ErrorCode.ValidationFailed, 'identity: must be printable ASCII without spaces', {
         errors: [{ field: 'identity', message: 'must be printable ASCII without spaces' }],
       });
     }
-    await this.links.unlink(identity, caller.actor);
+    return this.changes.propose({ kind: ChangeKind.IdentityLinkRemove, payload: { identity } }, caller);
   }
 }

@@ -1,7 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, type PipeTransform, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   type Caller,
+  ChangeKind,
+  ChangeService,
+  ChangeView,
   CreateEnvironmentDto,
   CreatePolicyVersionDto,
   DomainError,
@@ -47,14 +56,20 @@ export class EnvironmentsController {
   constructor(
     private readonly environments: EnvironmentService,
     private readonly policies: PolicyService,
+    private readonly changes: ChangeService,
   ) {}
 
+  /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
   @Post()
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiCreatedResponse({ type: EnvironmentView })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  create(@Body() dto: CreateEnvironmentDto, @CurrentCaller() caller: Caller): Promise<EnvironmentView> {
-    return this.environments.create(dto, caller);
+  create(@Body() dto: CreateEnvironmentDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose({ kind: ChangeKind.EnvironmentCreate, payload: dto }, caller);
   }
 
   @Get()

@@ -1,19 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   type Caller,
+  ChangeKind,
+  ChangeService,
+  ChangeView,
   CreateRoleBindingDto,
   CreateTrustedIssuerDto,
   IdentityService,
   Role,
   RoleBindingView,
-  TokenVerifier,
   TrustedIssuerView,
   WhoAmIView,
 } from '../../../libs/core';
@@ -27,7 +23,7 @@ import { uuidPipe } from './promotions.controller';
 export class IdentityController {
   constructor(
     private readonly identity: IdentityService,
-    private readonly verifier: TokenVerifier,
+    private readonly changes: ChangeService,
   ) {}
 
   /** Who the token says you are and what you may do: the first thing to try with a new token. */
@@ -52,25 +48,30 @@ export class IdentityController {
     return { items: await this.identity.listIssuers() };
   }
 
+  /** Proposes trusting an issuer; a second admin applies it (POST /v1/changes/:id/approve). */
   @Post('trusted-issuers')
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiCreatedResponse({ type: TrustedIssuerView })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 409, 413, 415)
-  addIssuer(
-    @Body() dto: CreateTrustedIssuerDto,
-    @CurrentCaller() caller: Caller,
-  ): Promise<TrustedIssuerView> {
-    return this.identity.addIssuer(dto, caller.actor);
+  addIssuer(@Body() dto: CreateTrustedIssuerDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose({ kind: ChangeKind.TrustedIssuerAdd, payload: dto }, caller);
   }
 
+  /** Proposes no longer trusting an issuer. */
   @Delete('trusted-issuers/:id')
-  @HttpCode(204)
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiNoContentResponse()
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
-  async removeIssuer(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
-    await this.identity.removeIssuer(id, caller.actor);
-    this.verifier.forget();
+  removeIssuer(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose({ kind: ChangeKind.TrustedIssuerRemove, payload: { id } }, caller);
   }
 
   @Get('role-bindings')
@@ -81,26 +82,29 @@ export class IdentityController {
     return { items: await this.identity.listBindings() };
   }
 
+  /** Proposes a role binding; a second admin applies it. */
   @Post('role-bindings')
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiCreatedResponse({ type: RoleBindingView })
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 413, 415)
-  async addBinding(
-    @Body() dto: CreateRoleBindingDto,
-    @CurrentCaller() caller: Caller,
-  ): Promise<RoleBindingView> {
-    const view = await this.identity.addBinding(dto, caller.actor);
-    this.verifier.forget();
-    return view;
+  addBinding(@Body() dto: CreateRoleBindingDto, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose({ kind: ChangeKind.RoleBindingAdd, payload: dto }, caller);
   }
 
+  /** Proposes removing a role binding. */
   @Delete('role-bindings/:id')
-  @HttpCode(204)
+  @HttpCode(202)
   @Roles([Role.Admin], 'global')
-  @ApiNoContentResponse()
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
   @ApiProblems(400, 403, 404)
-  async removeBinding(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
-    await this.identity.removeBinding(id, caller.actor);
-    this.verifier.forget();
+  removeBinding(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<ChangeView> {
+    return this.changes.propose({ kind: ChangeKind.RoleBindingRemove, payload: { id } }, caller);
   }
 }

@@ -1,9 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { type EnvironmentView, type Page, type PolicyVersionView } from '../api-types';
+import { type ChangeView, type EnvironmentView, type Page, type PolicyVersionView } from '../api-types';
 import { parsePositiveInt, requiredOption, stringOption, UsageError } from '../args';
 import { type CommandContext, type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
-import { formatEnvironment, formatEnvironmentTable, formatPolicyTable, formatPolicyVersion } from '../format';
+import {
+  formatChange,
+  formatEnvironment,
+  formatEnvironmentTable,
+  formatPolicyTable,
+  formatPolicyVersion,
+} from '../format';
 
 const envPath = (name: string): string => `/v1/environments/${encodeURIComponent(name)}`;
 
@@ -49,6 +55,40 @@ export const environmentsGet: CommandSpec = {
   },
 };
 
+/** A JSON object read from --file, or a usage error saying what is wrong with it. */
+async function jsonObjectFile(file: string, what: string): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    const why = e instanceof SyntaxError ? `not JSON (${e.message})` : (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--file ${file}: ${why ?? String(e)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`--file ${file}: the ${what} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export const environmentsCreate: CommandSpec = {
+  name: 'environments create',
+  summary: 'propose an environment (applied once a second admin approves the change)',
+  usage: '--file environment.json',
+  positionals: [],
+  options: { file: { type: 'string' } },
+  optionHelp: [['--file <environment.json>', 'name, sources, target (as POST /v1/environments takes)']],
+  async run(ctx, { values }) {
+    const body = await jsonObjectFile(requiredOption(values, 'file'), 'environment');
+    const res = await ctx.api().post<ChangeView>('/v1/environments', body);
+    if (ctx.json) ctx.out.json(res.body);
+    else {
+      ctx.out.lines(formatChange(res.body));
+      ctx.out.note(`another admin applies it with: airlock changes approve ${res.body.id}`);
+    }
+    return ExitCode.Ok;
+  },
+};
+
 export const policiesAdd: CommandSpec = {
   name: 'policies add',
   summary: 'add a policy version to an environment (inactive until a second admin activates it)',
@@ -60,17 +100,7 @@ export const policiesAdd: CommandSpec = {
     ['--comment <text>', 'why this version exists'],
   ],
   async run(ctx, { values, positionals }) {
-    const file = requiredOption(values, 'file');
-    let document: unknown;
-    try {
-      document = JSON.parse(await readFile(file, 'utf8'));
-    } catch (e) {
-      const why = e instanceof SyntaxError ? `not JSON (${e.message})` : (e as NodeJS.ErrnoException).code;
-      throw new UsageError(`--file ${file}: ${why ?? String(e)}`);
-    }
-    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-      throw new UsageError(`--file ${file}: the policy must be a JSON object`);
-    }
+    const document = await jsonObjectFile(requiredOption(values, 'file'), 'policy');
     const comment = stringOption(values, 'comment');
     const res = await ctx.api().post<PolicyVersionView>(`${envPath(positionals[0])}/policies`, {
       document,

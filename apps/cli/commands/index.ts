@@ -2,7 +2,9 @@ import { type CommandSpec } from '../command';
 import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
 import { auditCheckpoints, auditExport, auditVerify } from './audit';
+import { changesApprove, changesGet, changesList, changesReject } from './changes';
 import {
+  environmentsCreate,
   environmentsGet,
   environmentsList,
   policiesActivate,
@@ -30,10 +32,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   verifyAttestation,
   environmentsList,
   environmentsGet,
+  environmentsCreate,
   policiesAdd,
   policiesActivate,
   policiesList,
   policiesGet,
+  changesList,
+  changesGet,
+  changesApprove,
+  changesReject,
   advisoriesImport,
 ];
 

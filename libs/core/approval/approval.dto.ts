@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEnum, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { DIGEST } from '../../domain';
+import {
+  IsEnum,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  Validate,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { DIGEST, identityFormProblem } from '../../domain';
 import { PromotionView } from '../promotion/promotion.dto';
 import { ApprovalDecision } from './approval.entity';
 
@@ -41,10 +52,27 @@ export class SignOffDto {
   comment!: string;
 }
 
+/** Only the forms Airlock compares (see identityFormProblem): a link on anything else never matches. */
+@ValidatorConstraint({ name: 'identityForm' })
+class IdentityFormConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && identityFormProblem(value) === null;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return typeof args.value === 'string'
+      ? (identityFormProblem(args.value) ?? 'identity: invalid')
+      : 'identity must be a string';
+  }
+}
+
 export class LinkIdentityDto {
-  @ApiProperty({ description: 'An identity key (subject@issuer) or handle:<name> as CI claims name people' })
+  @ApiProperty({
+    description:
+      'An identity key as `whoami` shows it (subject@issuer, the issuer an http(s) URL) or handle:<name> as CI claims name people',
+    example: 'frank@https://login.example.com',
+  })
   @IsString()
-  @Matches(/^[\x21-\x7e]{1,600}$/, { message: 'identity must be printable ASCII without spaces' })
+  @Validate(IdentityFormConstraint)
   identity!: string;
 
   @ApiProperty({ description: 'The person this identity belongs to' })

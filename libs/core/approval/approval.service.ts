@@ -10,6 +10,7 @@ import {
   DomainError,
   ErrorCode,
   isNotFound,
+  isSamePerson,
   notFound,
   PromotionStatus,
   refusalFor,
@@ -330,7 +331,7 @@ export class ApprovalService {
       const r = await this.repo.lockReview(reviewId, m);
       if (!r) throw notFound('break-glass review', reviewId);
       if (r.signedOffAt) throw new DomainError(ErrorCode.Conflict, 'this review is already signed off', {});
-      if (r.openedByPerson === decider.person || decider.aliases.includes(r.openedByPerson)) {
+      if (isSamePerson(decider, r.openedByPerson)) {
         throw refuse(
           ApprovalRefusal.SelfApproval,
           'the person who broke the glass cannot sign off the review',
@@ -439,21 +440,16 @@ export class ApprovalService {
     return countApprovals(standing, parties, req, now);
   }
 
-  /**
-   * The person deciding and the names they go by. A person's own subject doubles as their handle,
-   * which is how CI claims (`actor`) name them unless an admin linked another handle.
-   */
+  /** The person deciding and the names they go by (see IdentityLinkService.namesOf). */
   private async decider(
     actor: Actor,
     groups: readonly string[],
     generation?: number,
   ): Promise<Omit<Decider, 'isApprover'>> {
-    const key = actorKey(actor);
-    const person = await this.links.personOf(key, generation);
-    const handle = `handle:${actor.subject}`;
-    const aliases = [person, key];
-    if ((await this.links.personOf(handle, generation)) === handle) aliases.push(handle);
-    return { person, aliases, groups: [...groups] };
+    return {
+      ...(await this.links.namesOf({ key: actorKey(actor), actor }, generation)),
+      groups: [...groups],
+    };
   }
 
   private async parties(p: PromotionEntity, generation?: number): Promise<RequestParties> {

@@ -3,6 +3,7 @@ import { ApprovalEntity } from '../approval/approval.entity';
 import { BreakGlassReviewEntity } from '../approval/break-glass-review.entity';
 import { IdentityLinkEntity } from '../identity/identity-link.entity';
 import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
+import { ProposedChangeEntity } from '../change/change.entity';
 import { CheckEntity } from '../check/check.entity';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { RoleBindingEntity } from '../identity/role-binding.entity';
@@ -31,4 +32,5 @@ export const ENTITIES = [
   AdvisoryImportEntity,
   AdvisoryEntity,
   AdvisoryPackageEntity,
+  ProposedChangeEntity,
 ];

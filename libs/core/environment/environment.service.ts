@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
@@ -102,9 +102,10 @@ export class EnvironmentService implements OnApplicationBootstrap {
     }
   }
 
-  async create(dto: CreateEnvironmentDto, caller: Caller): Promise<EnvironmentView> {
+  /** `within`: a transaction of the caller's (a change being applied); else one of its own. */
+  async create(dto: CreateEnvironmentDto, caller: Caller, within?: EntityManager): Promise<EnvironmentView> {
     await this.checkDefinition(dto);
-    const env = await this.db.transaction(async (m) => {
+    const work = async (m: EntityManager): Promise<EnvironmentEntity> => {
       if (await this.repo.findByName(dto.name, m)) {
         throw new DomainError(ErrorCode.Conflict, `environment ${dto.name} already exists`, {
           name: dto.name,
@@ -143,7 +144,8 @@ export class EnvironmentService implements OnApplicationBootstrap {
         m,
       );
       return created;
-    });
+    };
+    const env = within ? await work(within) : await this.db.transaction(work);
     return this.view(env, null);
   }
 

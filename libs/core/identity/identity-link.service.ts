@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
-import { DomainError, ErrorCode, notFound } from '../../domain';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { DomainError, ErrorCode, notFound, type PersonNames } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { type Actor, actorKey } from './actor';
+import { type Caller } from './caller';
 import { IdentityLinkEntity } from './identity-link.entity';
 import { IdentityService } from './identity.service';
 
@@ -37,6 +38,26 @@ export class IdentityLinkService {
     return (await this.links(generation)).get(identity) ?? identity;
   }
 
+  /**
+   * The person behind a caller and every name they go by: the one resolution every four-eyes
+   * rule uses (approvals, break-glass sign-off, policy activation, changes). A person's own subject
+   * doubles as their handle, which is how CI claims (`actor`) name them unless an admin linked
+   * that handle to someone else.
+   */
+  async namesOf(caller: Pick<Caller, 'key' | 'actor'>, generation?: number): Promise<PersonNames> {
+    const person = await this.personOf(caller.key, generation);
+    const handle = `handle:${caller.actor.subject}`;
+    const aliases = [person, caller.key];
+    if ((await this.personOf(handle, generation)) === handle) aliases.push(handle);
+    return { person, aliases };
+  }
+
+  /** One link, or null. */
+  async find(identity: string): Promise<IdentityLinkView | null> {
+    const row = await this.db.getRepository(IdentityLinkEntity).findOneBy({ identity });
+    return row ? this.view(row) : null;
+  }
+
   async list(): Promise<IdentityLinkView[]> {
     const rows = await this.db
       .getRepository(IdentityLinkEntity)
@@ -44,8 +65,14 @@ export class IdentityLinkService {
     return rows.map((r) => this.view(r));
   }
 
-  async link(identity: string, person: string, actor: Actor): Promise<IdentityLinkView> {
-    const row = await this.db.transaction(async (m) => {
+  /** `within`: a transaction of the caller's (a change being applied); else one of its own. */
+  async link(
+    identity: string,
+    person: string,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<IdentityLinkView> {
+    const row = await this.transaction(within, async (m) => {
       const repo = m.getRepository(IdentityLinkEntity);
       if (await repo.findOneBy({ identity })) {
         throw new DomainError(
@@ -72,8 +99,8 @@ export class IdentityLinkService {
     return this.view(row);
   }
 
-  async unlink(identity: string, actor: Actor): Promise<void> {
-    await this.db.transaction(async (m) => {
+  async unlink(identity: string, actor: Actor, within?: EntityManager): Promise<void> {
+    await this.transaction(within, async (m) => {
       const repo = m.getRepository(IdentityLinkEntity);
       const found = await repo.findOneBy({ identity });
       if (!found) throw notFound('identity link', identity);
@@ -89,6 +116,13 @@ export class IdentityLinkService {
         m,
       );
     });
+  }
+
+  private transaction<T>(
+    within: EntityManager | undefined,
+    work: (m: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return within ? work(within) : this.db.transaction(work);
   }
 
   private async links(at?: number): Promise<Map<string, string>> {

@@ -12,8 +12,9 @@ export class IdentityRepository {
     return this.db.manager;
   }
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+  /** `within`: run in the caller's transaction (a change being applied) instead of a new one. */
+  transaction<T>(work: (m: EntityManager) => Promise<T>, within?: EntityManager): Promise<T> {
+    return within ? work(within) : this.db.transaction(work);
   }
 
   issuers(): Promise<TrustedIssuerEntity[]> {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
+import { type EntityManager } from 'typeorm';
 import { AirlockConfig } from '../../config';
 import { DomainError, ErrorCode, matchesRepositoryPattern, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
@@ -62,7 +63,11 @@ export class IdentityService {
     return this.generationRead.get();
   }
 
-  /** Applies the bootstrap file when no issuer is trusted yet: the first admin's way in. */
+  /**
+   * Applies the bootstrap file to an empty database only (no trusted issuer, role binding,
+   * identity link or environment): the first admin's way in. Once anything exists, who is trusted
+   * changes only through proposals a second person approves, so the file is ignored (and says so).
+   */
   async bootstrap(): Promise<void> {
     const path = this.config.AIRLOCK_BOOTSTRAP_FILE;
     if (!path) return;
@@ -72,8 +77,17 @@ export class IdentityService {
     };
     await this.repo.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(7474)');
-      const existing: Array<{ n: string }> = await m.query('SELECT count(*) AS n FROM trusted_issuer');
-      if (Number(existing[0].n) > 0) return;
+      const existing: Array<{ n: boolean }> = await m.query(
+        `SELECT EXISTS (SELECT 1 FROM trusted_issuer) OR EXISTS (SELECT 1 FROM role_binding)
+             OR EXISTS (SELECT 1 FROM identity_link) OR EXISTS (SELECT 1 FROM environment) AS n`,
+      );
+      if (existing[0].n) {
+        this.logger.log({
+          msg: 'bootstrap file ignored: the database already holds identities or environments',
+          file: path,
+        });
+        return;
+      }
       for (const i of doc.trustedIssuers ?? []) {
         await this.repo.insertIssuer(
           {
@@ -150,7 +164,11 @@ export class IdentityService {
     return (await this.repo.issuers()).map((i) => this.issuerView(i));
   }
 
-  async addIssuer(dto: CreateTrustedIssuerDto, actor: Actor): Promise<TrustedIssuerView> {
+  async addIssuer(
+    dto: CreateTrustedIssuerDto,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<TrustedIssuerView> {
     if (!this.config.AUTH_ALLOW_INSECURE_ISSUERS && !dto.issuer.startsWith('https://')) {
       throw new DomainError(ErrorCode.ValidationFailed, 'issuer: must be an https URL', { field: 'issuer' });
     }
@@ -182,11 +200,11 @@ export class IdentityService {
         m,
       );
       return row;
-    });
+    }, within);
     return this.issuerView(created);
   }
 
-  async removeIssuer(id: string, actor: Actor): Promise<void> {
+  async removeIssuer(id: string, actor: Actor, within?: EntityManager): Promise<void> {
     await this.repo.transaction(async (m) => {
       const removed = await this.repo.deleteIssuer(id, m);
       if (!removed) throw notFound('trusted issuer', id);
@@ -199,14 +217,18 @@ export class IdentityService {
         },
         m,
       );
-    });
+    }, within);
   }
 
   async listBindings(): Promise<RoleBindingView[]> {
     return (await this.repo.bindings()).map((b) => this.bindingView(b));
   }
 
-  async addBinding(dto: CreateRoleBindingDto, actor: Actor): Promise<RoleBindingView> {
+  async addBinding(
+    dto: CreateRoleBindingDto,
+    actor: Actor,
+    within?: EntityManager,
+  ): Promise<RoleBindingView> {
     if (!dto.subject && !dto.group && !dto.repositoryPattern) {
       throw new DomainError(
         ErrorCode.ValidationFailed,
@@ -234,11 +256,11 @@ export class IdentityService {
         m,
       );
       return row;
-    });
+    }, within);
     return this.bindingView(created);
   }
 
-  async removeBinding(id: string, actor: Actor): Promise<void> {
+  async removeBinding(id: string, actor: Actor, within?: EntityManager): Promise<void> {
     await this.repo.transaction(async (m) => {
       const removed = await this.repo.deleteBinding(id, m);
       if (!removed) throw notFound('role binding', id);
@@ -252,7 +274,7 @@ export class IdentityService {
         },
         m,
       );
-    });
+    }, within);
   }
 
   private bindingFields(b: CreateRoleBindingDto, actor: Actor): Omit<RoleBindingEntity, 'id' | 'createdAt'> {

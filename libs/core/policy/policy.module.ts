@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { IdentityModule } from '../identity/identity.module';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, IdentityModule],
   providers: [PolicyRepository, PolicyService],
   exports: [PolicyService],
 })

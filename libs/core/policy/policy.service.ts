@@ -5,6 +5,7 @@ import {
   canonicalHash,
   DomainError,
   ErrorCode,
+  isSamePerson,
   notFound,
   type PolicyDocument,
   policyDocumentProblems,
@@ -14,6 +15,7 @@ import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { actorKey } from '../identity/actor';
 import { type Caller } from '../identity/caller';
+import { IdentityLinkService } from '../identity/identity-link.service';
 import { type CreatePolicyVersionDto, type PolicyVersionView } from './policy.dto';
 import { type PolicyVersionEntity } from './policy-version.entity';
 import { PolicyRepository } from './policy.repository';
@@ -30,6 +32,7 @@ export class PolicyService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly repo: PolicyRepository,
     private readonly audit: AuditRepository,
+    private readonly links: IdentityLinkService,
   ) {}
 
   async addVersion(
@@ -75,15 +78,18 @@ export class PolicyService {
     return this.view(created, environment, null);
   }
 
+  /** Four eyes: the activating person is not the one who added the version (linked identities count once). */
   async activate(environment: string, version: number, caller: Caller): Promise<PolicyVersionView> {
+    const activator = await this.links.namesOf(caller);
     const activated = await this.db.transaction(async (m) => {
       const env = await this.lockEnvironment(environment, m);
       const v = await this.repo.find(env.id, version, m);
       if (!v) throw notFound('policy version', `${environment}/${version}`);
-      if (actorKey(v.createdBy) === caller.key) {
+      const author = actorKey(v.createdBy);
+      if (isSamePerson(activator, author) || isSamePerson(activator, await this.links.personOf(author))) {
         throw new DomainError(
           ErrorCode.FourEyesRequired,
-          'a policy version must be activated by an admin other than the one who added it',
+          'a policy version must be activated by a person other than the one who added it (linked identities count once)',
           { createdBy: actorKey(v.createdBy) },
         );
       }
