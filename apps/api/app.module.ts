@@ -13,6 +13,7 @@ import {
   PolicyModule,
   PromotionModule,
 } from '../../libs/core';
+import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GlobalAuthGuard } from './auth/global-auth.guard';
 import { AdvisoriesController } from './controllers/advisories.controller';
@@ -21,6 +22,7 @@ import { AuditController } from './controllers/audit.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
+import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
 import { ProblemFilter } from './http/problem.filter';
 
@@ -37,6 +39,7 @@ import { ProblemFilter } from './http/problem.filter';
     OpsModule,
     ApprovalModule,
     AdvisoryModule,
+    TrustModule,
   ],
   controllers: [
     HealthController,
@@ -46,6 +49,7 @@ import { ProblemFilter } from './http/problem.filter';
     IdentityController,
     AuditController,
     AdvisoriesController,
+    KeysController,
   ],
   providers: [
     BearerStrategy,

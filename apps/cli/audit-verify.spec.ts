@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainHash, type ChainLink, GENESIS_HASH } from '../../libs/domain/audit-chain';
 import { type AuditCheckpoint, checkpointPayload } from '../../libs/domain/audit-checkpoint';
+import { signingKeyId } from '../../libs/domain/signing-key-set';
 import { run } from './cli';
 
 // Offline `airlock audit verify --file …`: no server, real files, the shared verifier.
@@ -39,7 +40,7 @@ const jsonl = (rows: unknown[]): string => rows.map((r) => `${JSON.stringify(r)}
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const keyPath = write('key.pem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
 function checkpoint(link: ChainLink): AuditCheckpoint {
-  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-02T00:00:00.000Z', keyId: 'k1' };
+  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-02T00:00:00.000Z', keyId: signingKeyId(publicKey) };
   return {
     ...unsigned,
     signature: sign('sha256', checkpointPayload(unsigned), privateKey).toString('base64'),
@@ -113,7 +114,9 @@ describe('airlock audit verify --file (offline)', () => {
       otherKey,
     ]);
     expect(r.code).toBe(6);
-    expect(r.stdout).toContain('checkpoint signature invalid');
+    // The checkpoint names the key that signed it, and that key is not the one given.
+    expect(r.stdout).toContain('checkpoint key unknown');
+    expect(r.stdout).toContain(`signed by key ${signingKeyId(publicKey)}, which is not in the key set`);
   });
 
   it('exits 1 when verification cannot run', async () => {

@@ -369,7 +369,7 @@ describe('airlock verify-attestation', () => {
   });
 
   it.each([
-    [['verify-attestation', IMAGE], /--public-key is required/],
+    [['verify-attestation', IMAGE], /--keys \(or --public-key\) is required/],
     [['verify-attestation', '--public-key', 'k.pem'], /expected <image>, got none/],
     [['verify-attestation', `${HOST}/${REPO}:v1`, '--public-key', 'k.pem'], /not pinned by digest/],
     [['verify-attestation', IMAGE, '--public-key', join(dir, 'missing.pem')], /cannot read .*ENOENT/],
@@ -414,7 +414,7 @@ describe('airlock verify-attestation', () => {
     const help = await cli(['verify-attestation', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(
-      'usage: airlock verify-attestation <registry/repository@sha256:…> --public-key <airlock.pem> [--insecure] [--registry-token-file f]',
+      'usage: airlock verify-attestation <registry/repository@sha256:…> (--keys keys.json | --public-key airlock.pem) [--insecure] [--registry-token-file f]',
     );
     expect(help.stdout).toMatch(/Exit 0 when both verify, 7 when either is missing/);
   });

@@ -1,7 +1,7 @@
 import { type CommandSpec } from '../command';
 import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
-import { auditCheckpoints, auditExport, auditVerify } from './audit';
+import { auditCheckpoints, auditExport, auditVerify, keys } from './audit';
 import {
   environmentsGet,
   environmentsList,
@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   auditVerify,
   auditExport,
   auditCheckpoints,
+  keys,
   verifyAttestation,
   environmentsList,
   environmentsGet,
