@@ -154,7 +154,10 @@ function candidateKeys(
   if (keyId !== '') {
     const selected = keys.select(keyId, at);
     if (selected.ok) return [selected.key];
-    return { reason: selected.problem === 'key_unknown' ? 'wrong_key' : 'key_not_valid', detail: selected.detail };
+    return {
+      reason: selected.problem === 'key_unknown' ? 'wrong_key' : 'key_not_valid',
+      detail: selected.detail,
+    };
   }
   const valid = keys.validKeys(at);
   return valid.length > 0

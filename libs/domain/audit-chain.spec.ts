@@ -27,7 +27,12 @@ function chain(n: number): ChainLink[] {
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 function checkpoint(link: ChainLink) {
-  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-01T00:00:00.000Z', keyId: signingKeyId(publicKey) };
+  const unsigned = {
+    seq: link.seq,
+    hash: link.hash,
+    issuedAt: '2026-01-01T00:00:00.000Z',
+    keyId: signingKeyId(publicKey),
+  };
   return {
     ...unsigned,
     signature: sign('sha256', checkpointPayload(unsigned), privateKey).toString('base64'),

@@ -34,7 +34,8 @@ function previousKey(entry: unknown, where: string, baseDir: string, read: ReadT
   if (typeof e.publicKeyFile !== 'string' || e.publicKeyFile === '') {
     throw new KeySetError(`${where}: publicKeyFile is missing`);
   }
-  if (e.notAfter === undefined) throw new KeySetError(`${where}: notAfter (when the key stopped signing) is missing`);
+  if (e.notAfter === undefined)
+    throw new KeySetError(`${where}: notAfter (when the key stopped signing) is missing`);
   const path = isAbsolute(e.publicKeyFile) ? e.publicKeyFile : resolve(baseDir, e.publicKeyFile);
   let pem: string;
   try {

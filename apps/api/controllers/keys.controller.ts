@@ -37,7 +37,8 @@ class PublishedKeyView {
   current!: boolean;
 
   @ApiProperty({
-    description: 'Hex SHA-256 of the DER SubjectPublicKeyInfo: the key id records signed before key ids were unified carry',
+    description:
+      'Hex SHA-256 of the DER SubjectPublicKeyInfo: the key id records signed before key ids were unified carry',
   })
   spkiSha256!: string;
 }

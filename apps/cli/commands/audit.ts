@@ -195,7 +195,7 @@ export const keys: CommandSpec = {
   optionHelp: [['--out <file>', 'write the key set (JSON) to a file, for --keys of the verifiers']],
   details: [
     'Needs no token. `airlock audit verify --keys` and `airlock verify-attestation --keys` check',
-    'each signature with the key it names, within that key\'s period. Keep a copy somewhere the',
+    "each signature with the key it names, within that key's period. Keep a copy somewhere the",
     'server cannot change it: a key set fetched together with what it verifies only proves what the',
     'server says today.',
   ],

@@ -36,7 +36,7 @@ export const verifyAttestation: CommandSpec = {
     "of Airlock's promotion attestation (https://airlock.dev/attestations/promotion/v1) and",
     'verification summary (https://slsa.dev/verification_summary/v1) with --public-key, and that',
     'both are about the image digest. The Airlock server is not contacted.',
-    "Each envelope names its key (keyid); with --keys that key must be in the set and valid at the",
+    'Each envelope names its key (keyid); with --keys that key must be in the set and valid at the',
     "statement's date, so attestations signed before a key rotation still verify. Get the set with",
     '`airlock keys --out keys.json` and keep a copy the server cannot change.',
     'Exit 0 when both verify, 7 when either is missing or does not verify, 1 when verification',
