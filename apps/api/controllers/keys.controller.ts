@@ -1,6 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { type PublishedKeySet, SIGNING_KEY_ALGORITHM, VerificationKeys } from '../../../libs/domain';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  DomainError,
+  ErrorCode,
+  type PublishedKeySet,
+  SIGNING_KEY_ALGORITHM,
+  VerificationKeys,
+} from '../../../libs/domain';
 import { Public } from '../auth/auth.decorators';
 
 class PublishedKeyView {
@@ -60,7 +66,19 @@ export class KeysController {
 
   @Get()
   @ApiOkResponse({ type: PublishedKeySetView, description: "Airlock's signing keys, current and previous" })
-  list(): PublishedKeySet {
+  @ApiResponse({
+    status: 400,
+    description: 'An unknown query parameter (the route takes none)',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  })
+  list(@Query() query: Record<string, unknown>): PublishedKeySet {
+    // The route takes no parameters; like every other route, it refuses the ones it does not know.
+    const unknown = Object.keys(query);
+    if (unknown.length > 0) {
+      throw new DomainError(ErrorCode.ValidationFailed, `invalid request: ${unknown[0]}: unknown field`, {
+        errors: unknown.map((field) => ({ field, message: `unknown field ${field}` })),
+      });
+    }
     return this.keys.published();
   }
 }
