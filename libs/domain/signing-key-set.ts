@@ -176,7 +176,9 @@ export class VerificationKeys {
       const at = `${where} key ${i}`;
       if (!isObject(k) || typeof k.publicKey !== 'string') throw new KeySetError(`${at} has no publicKey`);
       if (k.algorithm !== undefined && k.algorithm !== SIGNING_KEY_ALGORITHM) {
-        throw new KeySetError(`${at}: algorithm ${JSON.stringify(k.algorithm)} is not ${SIGNING_KEY_ALGORITHM}`);
+        throw new KeySetError(
+          `${at}: algorithm ${JSON.stringify(k.algorithm)} is not ${SIGNING_KEY_ALGORITHM}`,
+        );
       }
       const key = verificationKey(parseP256PublicKey(k.publicKey, `${at} publicKey`), {
         notBefore: k.notBefore == null ? null : parseInstant(k.notBefore, `${at} notBefore`),
@@ -185,7 +187,9 @@ export class VerificationKeys {
       });
       // The id is computed from the key, never taken on trust; a file naming it otherwise is wrong.
       if (k.keyId !== undefined && k.keyId !== key.keyId) {
-        throw new KeySetError(`${at}: keyId ${JSON.stringify(k.keyId)} is not the id of its key (${key.keyId})`);
+        throw new KeySetError(
+          `${at}: keyId ${JSON.stringify(k.keyId)} is not the id of its key (${key.keyId})`,
+        );
       }
       return key;
     });
