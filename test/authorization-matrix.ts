@@ -63,6 +63,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: false,
     expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
+  // Airlock's public keys (keys helper): public like a JWKS, so verifiers need no token.
+  {
+    method: 'GET',
+    path: '/v1/keys',
+    inOpenApi: true,
+    expect: { none: 200, noRole: 200, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
 
   // Promotions: CI requests; everyone with a role reads; the requester or an admin cancels.
   {

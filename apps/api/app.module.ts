@@ -14,6 +14,7 @@ import {
   PolicyModule,
   PromotionModule,
 } from '../../libs/core';
+import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GlobalAuthGuard } from './auth/global-auth.guard';
 import { AdvisoriesController } from './controllers/advisories.controller';
@@ -23,6 +24,7 @@ import { ChangesController } from './controllers/changes.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
+import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { RefusalRecorder } from './http/refusal-recorder';
@@ -41,6 +43,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ApprovalModule,
     AdvisoryModule,
     ChangeModule,
+    TrustModule,
   ],
   controllers: [
     HealthController,
@@ -51,6 +54,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AuditController,
     AdvisoriesController,
     ChangesController,
+    KeysController,
   ],
   providers: [
     BearerStrategy,

@@ -47,7 +47,8 @@ export interface ApiResponse<T> {
 
 export interface ApiClientOptions {
   server: string;
-  token: TokenSource;
+  /** Undefined for public routes (GET /v1/keys): no Authorization header is sent. */
+  token: TokenSource | undefined;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   /** Per attempt; default 30 s. */
@@ -147,8 +148,8 @@ export class ApiClient {
       accept: 'application/json, application/problem+json',
       'user-agent': USER_AGENT,
       ...options.headers,
-      authorization: `Bearer ${await this.options.token()}`,
     };
+    if (this.options.token) headers.authorization = `Bearer ${await this.options.token()}`;
     let body: string | Uint8Array | undefined;
     if (options.raw !== undefined) {
       body = options.raw.bytes;

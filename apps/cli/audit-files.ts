@@ -4,6 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { type ChainLink } from '../../libs/domain/audit-chain';
 import { type AuditCheckpoint } from '../../libs/domain/audit-checkpoint';
+import { KeySetError, VerificationKeys } from '../../libs/domain/signing-key-set';
 import { UsageError } from './args';
 
 /** A line of the export that is not a chain link: the export cannot be trusted past it. */
@@ -125,4 +126,48 @@ export async function readPublicKey(path: string): Promise<string> {
     throw new UsageError(`${path} is not a PEM public key`);
   }
   return pem;
+}
+
+/**
+ * Airlock's key set as `GET /v1/keys` returns it (`airlock keys --out keys.json`): every key that
+ * signed, each with its period. A file that is not one is a usage error naming the problem.
+ */
+export async function readKeySet(path: string): Promise<VerificationKeys> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path} is not JSON (expected the key set of GET /v1/keys)`);
+  }
+  try {
+    return VerificationKeys.fromPublished(value, path);
+  } catch (e) {
+    if (e instanceof KeySetError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** `--keys` or `--public-key` (exactly one), as the key set a verifier uses. */
+export async function readVerificationKeys(
+  keysFile: string | undefined,
+  publicKeyFile: string | undefined,
+): Promise<VerificationKeys | undefined> {
+  if (keysFile !== undefined && publicKeyFile !== undefined) {
+    throw new UsageError('give --keys or --public-key, not both');
+  }
+  if (keysFile !== undefined) return readKeySet(keysFile);
+  if (publicKeyFile === undefined) return undefined;
+  const pem = await readPublicKey(publicKeyFile);
+  try {
+    return VerificationKeys.single(pem, publicKeyFile);
+  } catch (e) {
+    if (e instanceof KeySetError) throw new UsageError(e.message);
+    throw e;
+  }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainHash, type ChainLink, GENESIS_HASH } from '../../libs/domain/audit-chain';
 import { type AuditCheckpoint, checkpointPayload } from '../../libs/domain/audit-checkpoint';
+import { signingKeyId, verificationKey, VerificationKeys } from '../../libs/domain/signing-key-set';
 import { run } from './cli';
 
 // Offline `airlock audit verify --file …`: no server, real files, the shared verifier.
@@ -39,7 +40,12 @@ const jsonl = (rows: unknown[]): string => rows.map((r) => `${JSON.stringify(r)}
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const keyPath = write('key.pem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
 function checkpoint(link: ChainLink): AuditCheckpoint {
-  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-02T00:00:00.000Z', keyId: 'k1' };
+  const unsigned = {
+    seq: link.seq,
+    hash: link.hash,
+    issuedAt: '2026-01-02T00:00:00.000Z',
+    keyId: signingKeyId(publicKey),
+  };
   return {
     ...unsigned,
     signature: sign('sha256', checkpointPayload(unsigned), privateKey).toString('base64'),
@@ -113,7 +119,9 @@ describe('airlock audit verify --file (offline)', () => {
       otherKey,
     ]);
     expect(r.code).toBe(6);
-    expect(r.stdout).toContain('checkpoint signature invalid');
+    // The checkpoint names the key that signed it, and that key is not the one given.
+    expect(r.stdout).toContain('checkpoint key unknown');
+    expect(r.stdout).toContain(`signed by key ${signingKeyId(publicKey)}, which is not in the key set`);
   });
 
   it('exits 1 when verification cannot run', async () => {
@@ -129,5 +137,100 @@ describe('airlock audit verify --file (offline)', () => {
     const whole = write('whole.json', JSON.stringify({ publicKey: 'ignored', items: [checkpoint(good[4])] }));
     const r = await verify(['--file', exportPath, '--checkpoints', whole, '--public-key', keyPath]);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('airlock audit verify --file --keys (a key set after a rotation)', () => {
+  const good = chain(5);
+  const exportPath = write('rotated-export.jsonl', jsonl(good));
+  const previous = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  /** Signed by `by` at `issuedAt`, naming `by`'s key id. */
+  const signed = (link: ChainLink, by: typeof previous, issuedAt: string): AuditCheckpoint => {
+    const unsigned = { seq: link.seq, hash: link.hash, issuedAt, keyId: signingKeyId(by.publicKey) };
+    return {
+      ...unsigned,
+      signature: sign('sha256', checkpointPayload(unsigned), by.privateKey).toString('base64'),
+    };
+  };
+  // The previous key signed until 2026-02-01, the current one (privateKey/publicKey above) since.
+  const keySet = VerificationKeys.of([
+    verificationKey(publicKey, { current: true }),
+    verificationKey(previous.publicKey, { notAfter: new Date('2026-02-01T00:00:00Z') }),
+  ]);
+  const keysPath = write('keys.json', JSON.stringify(keySet.published()));
+  const current = { privateKey, publicKey };
+
+  it('exits 0 when checkpoints of the previous and the current key match', async () => {
+    const cps = write(
+      'rotated.jsonl',
+      jsonl([
+        signed(good[1], previous, '2026-01-15T00:00:00.000Z'),
+        signed(good[4], current, '2026-03-01T00:00:00.000Z'),
+      ]),
+    );
+    const r = await verify(['--file', exportPath, '--checkpoints', cps, '--keys', keysPath]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/checkpoints\s+2 matched/);
+  });
+
+  it('exits 6 naming the key of a checkpoint signed by a key not in the set', async () => {
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const cps = write('stranger.jsonl', jsonl([signed(good[2], stranger, '2026-03-01T00:00:00.000Z')]));
+    const r = await verify(['--file', exportPath, '--checkpoints', cps, '--keys', keysPath, '--json']);
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout).firstCheckpointMismatch).toEqual({
+      seq: '3',
+      problem: 'checkpoint_key_unknown',
+      keyId: signingKeyId(stranger.publicKey),
+    });
+  });
+
+  it("exits 6 for a previous key's checkpoint dated after its period", async () => {
+    const cps = write('late.jsonl', jsonl([signed(good[2], previous, '2026-02-02T00:00:00.000Z')]));
+    const r = await verify(['--file', exportPath, '--checkpoints', cps, '--keys', keysPath]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toContain('checkpoint problem: seq 3: checkpoint key not valid');
+    expect(r.stdout).toContain(signingKeyId(previous.publicKey));
+  });
+
+  it('counts a mismatching checkpoint as not matched (no "1 matched" beside the mismatch)', async () => {
+    const cps = write('one.jsonl', jsonl([signed(good[2], current, '2026-03-01T00:00:00.000Z')]));
+    const r = await verify([
+      '--file',
+      write('rechained.jsonl', jsonl(chain(5, 2))),
+      '--checkpoints',
+      cps,
+      '--keys',
+      keysPath,
+    ]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toMatch(/checkpoints\s+0 of 1 matched/);
+    expect(r.stdout).toContain('checkpoint problem: seq 3: checkpoint mismatch');
+  });
+
+  it('exits 1 on a key set file that is not one, or with both --keys and --public-key', async () => {
+    const bad = await verify([
+      '--file',
+      exportPath,
+      '--checkpoints',
+      keysPath,
+      '--keys',
+      write('bad-keys.json', '[]'),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not a key set');
+    const both = await verify([
+      '--file',
+      exportPath,
+      '--checkpoints',
+      keysPath,
+      '--keys',
+      keysPath,
+      '--public-key',
+      keyPath,
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('give --keys or --public-key, not both');
   });
 });

@@ -95,6 +95,13 @@ function context(out: Output, values: ParsedValues, deps: CliDeps): CommandConte
       client = new ApiClient({ server, token, fetch: deps.fetch, sleep: deps.sleep });
       return client;
     },
+    publicApi: () =>
+      new ApiClient({
+        server: resolveServer(values, deps.env),
+        token: undefined,
+        fetch: deps.fetch,
+        sleep: deps.sleep,
+      }),
     registry: deps.registry ?? ((config) => new RegistryClient(config)),
     sleep: deps.sleep ?? sleep,
     now: deps.now ?? Date.now,

@@ -15,6 +15,8 @@ export interface CommandContext {
   env: Env;
   /** The API client (built on first use: commands that need no server never need a token). */
   api(): ApiClient;
+  /** A client that sends no token, for the API's public routes (GET /v1/keys). */
+  publicApi(): ApiClient;
   /** A client for one registry (verify-attestation); the caller closes it. */
   registry(config: RegistryConfig): AttestationRegistry;
   sleep(ms: number): Promise<void>;

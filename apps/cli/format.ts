@@ -125,12 +125,16 @@ export function formatPolicyTable(items: readonly PolicyVersionView[]): string[]
 
 /** The verification report: the head, and the first broken link or checkpoint problem. */
 export function formatVerification(v: AuditVerification, source: string): string[] {
+  // Matched counts only checkpoints whose hash the chain still has: never "1 matched" beside the
+  // mismatch that same checkpoint is.
+  const compared = v.checkpointsChecked;
+  const matched = v.checkpointsMatched ?? compared;
   const lines = [
     `audit chain (${source}): ${v.ok ? 'OK' : 'BROKEN'}`,
     ...fields([
       ['links verified', String(v.checked)],
       [v.ok ? 'head' : 'last sound link', `seq ${v.head.seq} hash ${v.head.hash}`],
-      ['checkpoints', `${v.checkpointsChecked} matched`],
+      ['checkpoints', matched === compared ? `${matched} matched` : `${matched} of ${compared} matched`],
     ]),
   ];
   const b = v.firstBrokenLink;
@@ -141,8 +145,20 @@ export function formatVerification(v: AuditVerification, source: string): string
   const c = v.firstCheckpointMismatch;
   if (c) {
     lines.push(`  checkpoint problem: seq ${c.seq}: ${c.problem.replace(/_/g, ' ')}`);
-    if (c.problem !== 'checkpoint_signature_invalid') {
-      lines.push(`    expected ${c.expected}`, `    found    ${c.found}`);
+    switch (c.problem) {
+      case 'checkpoint_mismatch':
+      case 'checkpoint_beyond_head':
+        lines.push(`    expected ${c.expected}`, `    found    ${c.found}`);
+        break;
+      case 'checkpoint_key_unknown':
+        lines.push(`    signed by key ${c.keyId || '(none named)'}, which is not in the key set`);
+        break;
+      case 'checkpoint_key_not_valid':
+        lines.push(`    ${c.detail}`);
+        break;
+      case 'checkpoint_signature_invalid':
+        lines.push(`    the signature does not verify with key ${c.keyId || '(none named)'}`);
+        break;
     }
   }
   return lines;

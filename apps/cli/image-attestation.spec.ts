@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verificationKey, VerificationKeys } from '../../libs/domain/signing-key-set';
 import { sha256Digest } from '../../libs/oci/digest-stream';
 import { RegistryError } from '../../libs/oci/errors';
 import { type ManifestResult } from '../../libs/oci/registry-client';
@@ -22,6 +23,7 @@ import {
   type AttestationRegistry,
   checkImageAttestation,
   exitCodeForReport,
+  formatAttestationReport,
   parseImageReference,
 } from './image-attestation';
 
@@ -369,7 +371,7 @@ describe('airlock verify-attestation', () => {
   });
 
   it.each([
-    [['verify-attestation', IMAGE], /--public-key is required/],
+    [['verify-attestation', IMAGE], /--keys \(or --public-key\) is required/],
     [['verify-attestation', '--public-key', 'k.pem'], /expected <image>, got none/],
     [['verify-attestation', `${HOST}/${REPO}:v1`, '--public-key', 'k.pem'], /not pinned by digest/],
     [['verify-attestation', IMAGE, '--public-key', join(dir, 'missing.pem')], /cannot read .*ENOENT/],
@@ -414,8 +416,79 @@ describe('airlock verify-attestation', () => {
     const help = await cli(['verify-attestation', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(
-      'usage: airlock verify-attestation <registry/repository@sha256:…> --public-key <airlock.pem> [--insecure] [--registry-token-file f]',
+      'usage: airlock verify-attestation <registry/repository@sha256:…> (--keys keys.json | --public-key airlock.pem) [--insecure] [--registry-token-file f]',
     );
     expect(help.stdout).toMatch(/Exit 0 when both verify, 7 when either is missing/);
+  });
+});
+
+describe('checkImageAttestation with a key set (after a rotation)', () => {
+  const ref = parseImageReference(IMAGE);
+  const current = p256();
+  // Airlock's earlier key signed until 2026-02-01; the attestation above is dated 2026-01-01.
+  const rotated = (notAfter = '2026-02-01T00:00:00Z') =>
+    VerificationKeys.of([
+      verificationKey(current.key.publicKey, { current: true }),
+      verificationKey(airlock.key.publicKey, { notAfter: new Date(notAfter) }),
+    ]);
+
+  it("names the key in the envelopes' keyid", () => {
+    const envelope = JSON.parse(airlockLayers()[0].bytes.toString()) as {
+      signatures: Array<{ keyid: string }>;
+    };
+    expect(envelope.signatures[0].keyid).toBe(airlock.key.keyId);
+  });
+
+  it('verifies an attestation of the previous key, with the key its keyid names', async () => {
+    const r = await checkImageAttestation(fakeRegistry(), ref, rotated());
+    expect(r.verified).toBe(true);
+    expect(r.layers.map((l) => [l.keyId, l.verifiedBy])).toEqual([
+      [airlock.key.keyId, airlock.key.keyId],
+      [airlock.key.keyId, airlock.key.keyId],
+    ]);
+    expect(formatAttestationReport(r)[2]).toContain(`key ${airlock.key.keyId}`);
+  });
+
+  it("refuses a previous key's signature dated after the key's period", async () => {
+    const r = await checkImageAttestation(fakeRegistry(), ref, rotated('2025-12-01T00:00:00Z'));
+    expect(r.verified).toBe(false);
+    expect(r.layers[0]).toMatchObject({ reason: 'key_not_valid' });
+    expect(r.layers[0].detail).toContain(airlock.key.keyId);
+  });
+
+  it('refuses an envelope naming a key not in the set, naming it', async () => {
+    const r = await checkImageAttestation(
+      fakeRegistry({ layers: airlockLayers(stranger.key) }),
+      ref,
+      rotated(),
+    );
+    expect(r.verified).toBe(false);
+    expect(r.layers[0]).toMatchObject({ reason: 'wrong_key' });
+    expect(r.problems.join(' ')).toContain(stranger.key.keyId);
+  });
+
+  it('tries every key valid at its date on envelopes signed before key ids (empty keyid)', async () => {
+    const layers = airlockLayers().map((l) => {
+      const e = JSON.parse(l.bytes.toString()) as { signatures: Array<{ keyid: string }> };
+      e.signatures[0].keyid = '';
+      return { ...l, bytes: Buffer.from(JSON.stringify(e)) };
+    });
+    const r = await checkImageAttestation(fakeRegistry({ layers }), ref, rotated());
+    expect(r.verified).toBe(true);
+    expect(r.layers[0].verifiedBy).toBe(airlock.key.keyId);
+  });
+
+  it('takes --keys from the CLI (the JSON of GET /v1/keys)', async () => {
+    const keysFile = join(mkdtempSync(join(tmpdir(), 'airlock-keys-')), 'keys.json');
+    writeFileSync(keysFile, JSON.stringify(rotated().published()));
+    const r = await run({
+      argv: ['verify-attestation', IMAGE, '--keys', keysFile],
+      env: {},
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      fetch: () => Promise.reject(new Error('no server')),
+      registry: () => fakeRegistry(),
+    });
+    expect(r).toBe(ExitCode.Ok);
   });
 });

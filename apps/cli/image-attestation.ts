@@ -9,6 +9,7 @@ import { type RegistryClient } from '../../libs/oci/registry-client';
 import { type AttestationFinding, verifyAttestation } from '../../libs/trust/attestation.verifier';
 import { parseStatement } from '../../libs/trust/in-toto-statement';
 import { PROMOTION_PREDICATE, VSA_PREDICATE } from '../../libs/trust/promotion-attestation';
+import { type VerificationKey, VerificationKeys } from '../../libs/domain/signing-key-set';
 import { compileTrust } from '../../libs/trust/signer-trust';
 import { UsageError } from './args';
 import { ExitCode } from './exit-codes';
@@ -80,6 +81,10 @@ export interface LayerResult {
   annotatedPredicateType: string;
   /** Signature verified with the key and statement about the image digest. */
   verified: boolean;
+  /** The envelope's `keyid` (empty on attestations signed before key ids). */
+  keyId: string;
+  /** The key of the set that verified it. */
+  verifiedBy: string | null;
   /** The signed statement's predicate type (null when the signature did not verify). */
   predicateType: string | null;
   reason: string;
@@ -121,16 +126,57 @@ function decodePredicate(envelope: unknown): Record<string, unknown> | null {
   return typeof statement === 'string' ? null : statement.predicate;
 }
 
+/** The date the statement is signed at: the promotion's promotedAt, or the VSA's timeVerified. */
+function statementTime(envelope: unknown): string | null {
+  const p = decodePredicate(envelope);
+  const at = p?.promotedAt ?? p?.timeVerified;
+  return typeof at === 'string' ? at : null;
+}
+
+function envelopeKeyId(envelope: unknown): string {
+  const sigs = (envelope as { signatures?: unknown } | null)?.signatures;
+  const first: unknown = Array.isArray(sigs) ? sigs[0] : undefined;
+  const keyid = (first as { keyid?: unknown } | undefined)?.keyid;
+  return typeof keyid === 'string' ? keyid : '';
+}
+
+/**
+ * The keys to try on one envelope: the one its `keyid` names, if the set has it and it was valid
+ * at the statement's date; every key valid then when the envelope names none (attestations signed
+ * before key ids). A reason instead when no key may verify it.
+ */
+function candidateKeys(
+  keys: VerificationKeys,
+  envelope: unknown,
+): VerificationKey[] | { reason: string; detail: string } {
+  const keyId = envelopeKeyId(envelope);
+  const at = statementTime(envelope);
+  if (keyId !== '') {
+    const selected = keys.select(keyId, at);
+    if (selected.ok) return [selected.key];
+    return {
+      reason: selected.problem === 'key_unknown' ? 'wrong_key' : 'key_not_valid',
+      detail: selected.detail,
+    };
+  }
+  const valid = keys.validKeys(at);
+  return valid.length > 0
+    ? valid
+    : { reason: 'key_not_valid', detail: `no key of the set was valid at ${at ?? '(no date)'}` };
+}
+
 async function verifyLayer(
   registry: AttestationRegistry,
   ref: ImageReference,
   layer: Descriptor,
-  publicKey: string,
+  keys: VerificationKeys,
 ): Promise<{ result: LayerResult; predicate: Record<string, unknown> | null }> {
   const base = {
     digest: layer.digest,
     annotatedPredicateType: layer.annotations?.predicateType ?? '',
     verified: false,
+    keyId: '',
+    verifiedBy: null,
     predicateType: null,
   };
   let envelope: unknown;
@@ -149,11 +195,16 @@ async function verifyLayer(
     }
     throw e;
   }
+  base.keyId = envelopeKeyId(envelope);
+  const candidates = candidateKeys(keys, envelope);
+  if (!Array.isArray(candidates)) return { result: { ...base, ...candidates }, predicate: null };
+  // Policy key names are short labels; each maps back to its key id.
+  const named = candidates.map((k, i) => ({ name: `${AIRLOCK_KEY_NAME}-${i}`, key: k }));
   const verification = verifyAttestation(
     { envelope },
     {
       digest: ref.digest,
-      trust: { policy: { keys: [{ name: AIRLOCK_KEY_NAME, publicKey }] } },
+      trust: { policy: { keys: named.map((n) => ({ name: n.name, publicKey: n.key.publicKeyPem })) } },
       policy: {},
     },
   );
@@ -165,10 +216,12 @@ async function verifyLayer(
     };
   }
   const verified = f.signatureVerified && f.aboutArtifact;
+  const by = f.signatureVerified ? (named.find((n) => n.name === f.key)?.key.keyId ?? null) : null;
   return {
     result: {
       ...base,
       verified,
+      verifiedBy: by,
       predicateType: f.signatureVerified ? f.predicateType : null,
       reason: verified ? 'verified' : f.reason,
       detail: f.detail,
@@ -179,15 +232,17 @@ async function verifyLayer(
 
 /**
  * Fetches the image's `.att` manifest and verifies the layers that claim one of Airlock's
- * predicates. A predicate counts when a layer's DSSE signature verifies with `publicKey`, its
+ * predicates. A predicate counts when a layer's DSSE signature verifies with the key of `keys` its
+ * `keyid` names (valid at the statement's date; every valid key when it names none), its
  * statement is about the image digest, and the signed predicate type (not the layer's unsigned
  * annotation) is that predicate. Registry failures other than a bad layer are thrown (exit 1).
  */
 export async function checkImageAttestation(
   registry: AttestationRegistry,
   ref: ImageReference,
-  publicKey: string,
+  keys: VerificationKeys | string,
 ): Promise<AttestationReport> {
+  const keySet = typeof keys === 'string' ? VerificationKeys.single(keys) : keys;
   const image = `${ref.registry}/${ref.repository}@${ref.digest}`;
   const empty = (predicateType: string): PredicateResult => ({
     predicateType,
@@ -228,7 +283,7 @@ export async function checkImageAttestation(
     );
   }
   for (const layer of candidates.slice(0, MAX_CANDIDATE_LAYERS)) {
-    const { result, predicate } = await verifyLayer(registry, ref, layer, publicKey);
+    const { result, predicate } = await verifyLayer(registry, ref, layer, keySet);
     report.layers.push(result);
     for (const p of [report.promotion, report.verificationSummary]) {
       if (!p.verified && result.verified && result.predicateType === p.predicateType) {
@@ -326,7 +381,10 @@ export function formatAttestationReport(r: AttestationReport): string[] {
   if (r.attestation)
     lines.push(...fields([['attestation', `${r.attestation.reference} (${r.attestation.digest})`]]));
   const section = (title: string, p: PredicateResult, body: (x: Record<string, unknown>) => string[]) => {
-    lines.push(`${title}: ${p.verified ? `verified (layer ${p.layer})` : 'NOT VERIFIED'}`);
+    const by = r.layers.find((l) => l.digest === p.layer)?.verifiedBy;
+    lines.push(
+      `${title}: ${p.verified ? `verified (layer ${p.layer}${by ? `, key ${by}` : ''})` : 'NOT VERIFIED'}`,
+    );
     if (p.verified && p.predicate) lines.push(...body(p.predicate));
   };
   section('promotion', r.promotion, promotionLines);

@@ -2,6 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { type ChainLink, chainHash, GENESIS_HASH } from './audit-chain';
 import { checkpointPayload } from './audit-checkpoint';
 import { verifyAuditChain } from './audit-verification';
+import { signingKeyId } from './signing-key-set';
 
 function chain(n: number): ChainLink[] {
   const links: ChainLink[] = [];
@@ -26,7 +27,12 @@ function chain(n: number): ChainLink[] {
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 function checkpoint(link: ChainLink) {
-  const unsigned = { seq: link.seq, hash: link.hash, issuedAt: '2026-01-01T00:00:00.000Z', keyId: 'k' };
+  const unsigned = {
+    seq: link.seq,
+    hash: link.hash,
+    issuedAt: '2026-01-01T00:00:00.000Z',
+    keyId: signingKeyId(publicKey),
+  };
   return {
     ...unsigned,
     signature: sign('sha256', checkpointPayload(unsigned), privateKey).toString('base64'),

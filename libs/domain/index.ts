@@ -9,6 +9,7 @@ export * from './canonical-hash';
 export * from './audit-chain';
 export * from './audit-checkpoint';
 export * from './audit-verification';
+export * from './signing-key-set';
 export * from './policy-schema';
 export * from './duration';
 export * from './approval-rules';

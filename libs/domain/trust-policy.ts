@@ -295,7 +295,7 @@ export function parseTrustedKey(pem: string): KeyObject | string {
   return key;
 }
 
-/** sha256 of the DER SPKI, hex: the same key id SigningKey uses. */
+/** sha256 of the DER SPKI, hex: a hint signers may give for a trusted key (not Airlock's key id). */
 export function publicKeyId(key: KeyObject): string {
   return createHash('sha256')
     .update(key.export({ type: 'spki', format: 'der' }))

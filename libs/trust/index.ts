@@ -1,6 +1,7 @@
 // The Nest module lives in ./trust.module (import it by path): this index stays free of Nest, so
 // plain code, the CLI and jest tests can use the verifiers.
 export * from './signing-key';
+export * from './previous-keys';
 export * from '../domain/trust-policy';
 export * from './trust-findings';
 export {

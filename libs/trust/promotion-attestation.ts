@@ -50,13 +50,17 @@ function statement(subjectName: string, digest: string, predicateType: string, p
   );
 }
 
-/** Signs an in-toto statement as a DSSE envelope with Airlock's key (keyid empty, like cosign). */
+/**
+ * Signs an in-toto statement as a DSSE envelope with Airlock's key. The `keyid` names the key
+ * (GET /v1/keys) in the form DSSE tooling derives itself, so `cosign verify-attestation --key`
+ * still matches it (see signingKeyId).
+ */
 export function signStatement(payload: Buffer, key: SigningKey): DsseEnvelope {
   const sig = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE_JSON, payload));
   return {
     payloadType: IN_TOTO_PAYLOAD_TYPE_JSON,
     payload: payload.toString('base64'),
-    signatures: [{ keyid: '', sig: sig.toString('base64') }],
+    signatures: [{ keyid: key.keyId, sig: sig.toString('base64') }],
   };
 }
 

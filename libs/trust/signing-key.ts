@@ -1,29 +1,27 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  hkdfSync,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { signingKeyId, spkiSha256 } from '../domain/signing-key-set';
 
 /**
- * Airlock's own ECDSA P-256 key: signs audit checkpoints now and promotion attestations later.
- * Loaded once from a PEM file; the private key never leaves this object.
+ * Airlock's own ECDSA P-256 key, the current one: signs audit checkpoints and promotion
+ * attestations. Loaded once from a PEM file; the private key never leaves this object. Earlier
+ * keys, kept to verify what they signed, are public keys only (signing-key-set.ts).
  */
 export class SigningKey {
+  readonly publicKey: KeyObject;
   readonly publicKeyPem: string;
-  /** sha256 of the DER public key, hex: names the key in what it signs. */
+  /** Names the key in what it signs: see signingKeyId. */
   readonly keyId: string;
 
   private constructor(private readonly privateKey: KeyObject) {
-    const publicKey = createPublicKey(privateKey);
-    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    this.keyId = createHash('sha256')
-      .update(publicKey.export({ type: 'spki', format: 'der' }))
-      .digest('hex');
+    this.publicKey = createPublicKey(privateKey);
+    this.publicKeyPem = this.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.keyId = signingKeyId(this.publicKey);
+  }
+
+  /** Hex SHA-256 of the DER SubjectPublicKeyInfo (the id records made before key ids were unified carry). */
+  get spkiSha256(): string {
+    return spkiSha256(this.publicKey);
   }
 
   static fromPem(pem: string): SigningKey {

@@ -519,6 +519,7 @@ describe('audit trail', () => {
         head: { seq: report.head.seq, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
         firstBrokenLink: null,
         checkpointsChecked: expect.any(Number),
+        checkpointsMatched: report.checkpointsChecked,
         firstCheckpointMismatch: null,
       });
       expect(Number(report.head.seq)).toBeGreaterThanOrEqual(rows.length);
@@ -576,6 +577,7 @@ describe('audit trail', () => {
       expect((await verifyAuditChain(links, [forged], cps.body.publicKey)).firstCheckpointMismatch).toEqual({
         seq: forged.seq,
         problem: 'checkpoint_signature_invalid',
+        keyId: forged.keyId,
       });
     });
   });

@@ -150,6 +150,7 @@ describe('authorization matrix', () => {
     'GET /openapi.json': read(() => '/openapi.json'),
     'GET /openapi.yaml': read(() => '/openapi.yaml'),
     'GET /docs': read(() => '/docs'),
+    'GET /v1/keys': read(() => '/v1/keys'),
 
     'POST /v1/promotions': async (caller) => ({
       path: '/v1/promotions',

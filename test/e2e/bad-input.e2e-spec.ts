@@ -1357,6 +1357,24 @@ const CASES: Record<string, Case[]> = {
       code: 'not_found',
     },
   ],
+  // Airlock's key set (keys helper): public, takes no parameters, and refuses unknown ones.
+  'GET /v1/keys': [
+    ...(
+      [
+        ['unknown parameter', 'keyId=x', 'keyId'],
+        ['prototype member name', 'constructor=1', 'constructor'],
+        ['NUL in a parameter', 'x=%00', 'x'],
+      ] as const
+    ).map(([name, q, field]): Case => ({
+      name,
+      method: 'GET',
+      path: () => `/v1/keys?${q}`,
+      as: null,
+      status: 400,
+      code: V,
+      field,
+    })),
+  ],
 };
 
 /** Gaps this suite found and that were closed: kept as regressions, titled by what went wrong. */

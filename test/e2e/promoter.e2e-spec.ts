@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import { signingKeyId } from '../../libs/domain/signing-key-set';
 import { type ImageManifest, type RegistryClient } from '../../libs/oci';
 import {
   addToReferrersTagIndex,
@@ -396,8 +397,13 @@ describe('promoter', () => {
       digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       predicateTypes: expect.arrayContaining([PROMOTION_PREDICATE, VSA_PREDICATE]),
     });
-    const publicKeyDer = createPublicKey(await airlockPublicKey()).export({ type: 'spki', format: 'der' });
-    expect(p.attestation.keyId).toBe(createHash('sha256').update(publicKeyDer).digest('hex'));
+    // The key id of Airlock's key, as GET /v1/keys lists it and the envelopes' keyid names it.
+    const airlockKeyId = signingKeyId(createPublicKey(await airlockPublicKey()));
+    expect(p.attestation.keyId).toBe(airlockKeyId);
+    const envelope = JSON.parse(
+      att.layers.find((l) => l.predicateType === PROMOTION_PREDICATE)!.bytes.toString(),
+    ) as { signatures: Array<{ keyid: string }> };
+    expect(envelope.signatures.map((s) => s.keyid)).toEqual([airlockKeyId]);
     // The attestation's digest names something that is in the target: the .att manifest or a layer.
     expect([att.digest, ...att.layers.map((l) => l.layerDigest)]).toContain(p.attestation.digest);
 

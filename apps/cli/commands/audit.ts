@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { type AuditCheckpoint } from '../../../libs/domain/audit-checkpoint';
 import { type AuditVerification, verifyAuditChain } from '../../../libs/domain/audit-verification';
 import { stringOption, UsageError } from '../args';
-import { ExportLineError, openExport, readCheckpoints, readPublicKey } from '../audit-files';
+import { type VerificationKeys } from '../../../libs/domain/signing-key-set';
+import { ExportLineError, openExport, readCheckpoints, readVerificationKeys } from '../audit-files';
 import { type CommandContext, type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
 import { formatVerification } from '../format';
@@ -20,24 +21,26 @@ async function verifyOffline(
   ctx: CommandContext,
   file: string,
   checkpointsFile: string | undefined,
+  keysFile: string | undefined,
   keyFile: string | undefined,
 ): Promise<ExitCode> {
-  if (checkpointsFile !== undefined && keyFile === undefined) {
-    throw new UsageError('--checkpoints needs --public-key (the key that signed them)');
+  const keyGiven = keysFile !== undefined || keyFile !== undefined;
+  if (checkpointsFile !== undefined && !keyGiven) {
+    throw new UsageError('--checkpoints needs --keys (from `airlock keys`) or --public-key');
   }
-  if (keyFile !== undefined && checkpointsFile === undefined) {
-    throw new UsageError('--public-key is only used with --checkpoints');
+  if (keyGiven && checkpointsFile === undefined) {
+    throw new UsageError('--keys and --public-key are only used with --checkpoints');
   }
   let checkpoints: AuditCheckpoint[] = [];
-  let publicKey: string | undefined;
-  if (checkpointsFile !== undefined && keyFile !== undefined) {
+  let keys: VerificationKeys | undefined;
+  if (checkpointsFile !== undefined) {
+    keys = await readVerificationKeys(keysFile, keyFile);
     checkpoints = await readCheckpoints(checkpointsFile);
-    publicKey = await readPublicKey(keyFile);
   }
   const links = await openExport(file);
   let result: AuditVerification;
   try {
-    result = await verifyAuditChain(links, checkpoints, publicKey);
+    result = await verifyAuditChain(links, checkpoints, keys);
   } catch (e) {
     if (!(e instanceof ExportLineError)) throw e;
     if (ctx.json) ctx.out.json({ ok: false, malformedLine: e.line, error: e.message });
@@ -51,11 +54,12 @@ async function verifyOffline(
 export const auditVerify: CommandSpec = {
   name: 'audit verify',
   summary: 'verify the audit hash chain and its signed checkpoints (online or offline)',
-  usage: '[--file export.jsonl [--checkpoints checkpoints.jsonl --public-key key.pem]]',
+  usage: '[--file export.jsonl [--checkpoints checkpoints.jsonl --keys keys.json | --public-key key.pem]]',
   positionals: [],
   options: {
     file: { type: 'string' },
     checkpoints: { type: 'string' },
+    keys: { type: 'string' },
     'public-key': { type: 'string' },
   },
   optionHelp: [
@@ -67,7 +71,11 @@ export const auditVerify: CommandSpec = {
       '--checkpoints <file>',
       'signed checkpoints to compare the chain with (from `airlock audit checkpoints`)',
     ],
-    ['--public-key <key.pem>', 'the key the checkpoints are signed with; obtain it independently'],
+    [
+      '--keys <keys.json>',
+      "Airlock's key set (from `airlock keys`): each checkpoint is checked with the key it names",
+    ],
+    ['--public-key <key.pem>', 'one key instead of the set (checkpoints signed by it only)'],
   ],
   details: [
     'Online, the server walks its chain; offline, the export is streamed line by line and checked',
@@ -75,14 +83,18 @@ export const auditVerify: CommandSpec = {
     'first one is named), 1 when verification could not run.',
     'Fetch the checkpoints before the export: a checkpoint newer than the export looks like',
     'events removed from the end of the chain.',
+    'A checkpoint counts when the key its keyId names is in the key set, was valid at its issuedAt',
+    '(keys rotated out keep verifying what they signed before), and verifies its signature. Keep',
+    'the key set somewhere the server cannot change it.',
   ],
   async run(ctx, { values }) {
     const file = stringOption(values, 'file');
     const checkpoints = stringOption(values, 'checkpoints');
+    const keys = stringOption(values, 'keys');
     const key = stringOption(values, 'public-key');
-    if (file !== undefined) return verifyOffline(ctx, file, checkpoints, key);
-    if (checkpoints !== undefined || key !== undefined) {
-      throw new UsageError('--checkpoints and --public-key are for offline verification with --file');
+    if (file !== undefined) return verifyOffline(ctx, file, checkpoints, keys, key);
+    if (checkpoints !== undefined || keys !== undefined || key !== undefined) {
+      throw new UsageError('--checkpoints, --keys and --public-key are for offline verification with --file');
     }
     const v = await ctx.api().get<AuditVerification>('/v1/audit/verify');
     return report(ctx, v, ctx.api().server);
@@ -164,6 +176,47 @@ export const auditCheckpoints: CommandSpec = {
       ctx.out.json(res);
     } else {
       ctx.out.stdout.write(jsonl);
+    }
+    return ExitCode.Ok;
+  },
+};
+
+/** What `GET /v1/keys` returns (libs/domain's PublishedKeySet). */
+interface KeySetResponse {
+  keys: Array<{ keyId: string; current: boolean; notBefore: string | null; notAfter: string | null }>;
+}
+
+export const keys: CommandSpec = {
+  name: 'keys',
+  summary: "download Airlock's key set (the JSON of GET /v1/keys: current and previous signing keys)",
+  usage: '[--out keys.json]',
+  positionals: [],
+  options: { out: { type: 'string' } },
+  optionHelp: [['--out <file>', 'write the key set (JSON) to a file, for --keys of the verifiers']],
+  details: [
+    'Needs no token. `airlock audit verify --keys` and `airlock verify-attestation --keys` check',
+    "each signature with the key it names, within that key's period. Keep a copy somewhere the",
+    'server cannot change it: a key set fetched together with what it verifies only proves what the',
+    'server says today.',
+  ],
+  async run(ctx, { values }) {
+    const res = await ctx.publicApi().get<KeySetResponse>('/v1/keys');
+    const out = stringOption(values, 'out');
+    if (out !== undefined) {
+      const text = `${JSON.stringify(res, null, 2)}\n`;
+      await writeAtomically(out, async (dest) => {
+        await pipeline(Readable.from([text]), dest);
+      });
+      ctx.out.note(`wrote ${res.keys.length} key${res.keys.length === 1 ? '' : 's'} to ${out}`);
+    } else if (ctx.json) {
+      ctx.out.json(res);
+    } else {
+      ctx.out.lines(
+        res.keys.map(
+          (k) =>
+            `${k.keyId}  ${k.current ? 'current ' : 'previous'}  ${k.notBefore ?? '-'} .. ${k.notAfter ?? '-'}`,
+        ),
+      );
     }
     return ExitCode.Ok;
   },

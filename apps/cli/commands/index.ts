@@ -1,7 +1,7 @@
 import { type CommandSpec } from '../command';
 import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
-import { auditCheckpoints, auditExport, auditVerify } from './audit';
+import { auditCheckpoints, auditExport, auditVerify, keys } from './audit';
 import { changesApprove, changesGet, changesList, changesReject } from './changes';
 import {
   environmentsCreate,
@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   auditVerify,
   auditExport,
   auditCheckpoints,
+  keys,
   verifyAttestation,
   environmentsList,
   environmentsGet,

@@ -1,5 +1,5 @@
 import { stringOption, UsageError } from '../args';
-import { readPublicKey } from '../audit-files';
+import { readVerificationKeys } from '../audit-files';
 import { type CommandSpec } from '../command';
 import { readTokenFile } from '../config';
 import {
@@ -13,15 +13,21 @@ import {
 export const verifyAttestation: CommandSpec = {
   name: 'verify-attestation',
   summary: "verify Airlock's signed attestation on a promoted image (talks only to the registry)",
-  usage: '<registry/repository@sha256:…> --public-key <airlock.pem> [--insecure] [--registry-token-file f]',
+  usage:
+    '<registry/repository@sha256:…> (--keys keys.json | --public-key airlock.pem) [--insecure] [--registry-token-file f]',
   positionals: ['image'],
   options: {
+    keys: { type: 'string' },
     'public-key': { type: 'string' },
     insecure: { type: 'boolean' },
     'registry-token-file': { type: 'string' },
   },
   optionHelp: [
-    ['--public-key <airlock.pem>', "Airlock's signing public key (PEM); obtain it independently"],
+    [
+      '--keys <keys.json>',
+      "Airlock's key set (from `airlock keys`): the key is chosen by the envelope's keyid",
+    ],
+    ['--public-key <airlock.pem>', "one of Airlock's public keys (PEM) instead of the set"],
     ['--insecure', 'plain http to the registry (loopback and tests only)'],
     ['--registry-token-file <f>', 'a registry bearer token, read from a file (default: anonymous)'],
   ],
@@ -30,8 +36,9 @@ export const verifyAttestation: CommandSpec = {
     "of Airlock's promotion attestation (https://airlock.dev/attestations/promotion/v1) and",
     'verification summary (https://slsa.dev/verification_summary/v1) with --public-key, and that',
     'both are about the image digest. The Airlock server is not contacted.',
-    'The key is the one GET /v1/audit/checkpoints returns as publicKey (`airlock audit checkpoints',
-    '--public-key-out`); keep a copy the server cannot change.',
+    'Each envelope names its key (keyid); with --keys that key must be in the set and valid at the',
+    "statement's date, so attestations signed before a key rotation still verify. Get the set with",
+    '`airlock keys --out keys.json` and keep a copy the server cannot change.',
     'Exit 0 when both verify, 7 when either is missing or does not verify, 1 when verification',
     'could not run (registry unreachable or refusing, image not found, bad arguments).',
   ],
@@ -45,9 +52,13 @@ export const verifyAttestation: CommandSpec = {
     }
     const ref = parseImageReference(positionals[0]);
     const keyFile = stringOption(values, 'public-key');
-    if (keyFile === undefined || keyFile === '') throw new UsageError('--public-key is required');
-    const publicKey = await readPublicKey(keyFile);
-    assertUsableKey(publicKey, keyFile);
+    const keysFile = stringOption(values, 'keys');
+    if (keyFile === '' || keysFile === '' || (keyFile === undefined && keysFile === undefined)) {
+      throw new UsageError('--keys (or --public-key) is required');
+    }
+    const keys = await readVerificationKeys(keysFile, keyFile);
+    if (keys === undefined) throw new UsageError('--keys (or --public-key) is required');
+    for (const k of keys.keys) assertUsableKey(k.publicKeyPem, keysFile ?? keyFile ?? '');
     const tokenFile = stringOption(values, 'registry-token-file');
     let bearerToken: string | undefined;
     if (tokenFile !== undefined) {
@@ -60,7 +71,7 @@ export const verifyAttestation: CommandSpec = {
       ...(bearerToken !== undefined ? { credentials: { bearerToken } } : {}),
     });
     try {
-      const report = await checkImageAttestation(registry, ref, publicKey);
+      const report = await checkImageAttestation(registry, ref, keys);
       if (ctx.json) ctx.out.json(report);
       else ctx.out.lines(formatAttestationReport(report));
       return exitCodeForReport(report);

@@ -5,6 +5,7 @@ import {
   type AuditVerification,
   type ChainLink,
   checkpointPayload,
+  VerificationKeys,
   verifyAuditChain,
 } from '../../domain';
 import { SigningKey } from '../../trust';
@@ -28,6 +29,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: AuditRepository,
     private readonly checkpoints: AuditCheckpointStore,
     private readonly key: SigningKey,
+    private readonly keys: VerificationKeys,
     private readonly config: AirlockConfig,
   ) {}
 
@@ -89,7 +91,8 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async verify(): Promise<AuditVerification> {
-    return verifyAuditChain(this.allLinks(), await this.checkpoints.all(), this.key.publicKeyPem);
+    // Every key of the set: checkpoints signed before a rotation verify with the key of their time.
+    return verifyAuditChain(this.allLinks(), await this.checkpoints.all(), this.keys);
   }
 
   /** Signs the current head and appends it to the checkpoint file. */

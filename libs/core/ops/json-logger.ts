@@ -38,7 +38,10 @@ export class JsonLogger implements LoggerService {
     rest: unknown[],
   ): void {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
-    if (message !== null && typeof message === 'object') this.pino[level]({ context, ...message });
+    // An Error's message is not an own enumerable property: log it (and the stack) explicitly, or a
+    // failure at start (a bad key file) would be logged as a bare class name.
+    if (message instanceof Error) this.pino[level]({ context, err: message }, message.message);
+    else if (message !== null && typeof message === 'object') this.pino[level]({ context, ...message });
     else this.pino[level]({ context }, String(message));
   }
 

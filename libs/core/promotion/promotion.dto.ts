@@ -148,7 +148,10 @@ export class AttestationView {
   @ApiProperty({ description: 'cosign attestation tag in the target registry' }) reference!: string;
   @ApiProperty() digest!: string;
   @ApiProperty({ type: [String] }) predicateTypes!: string[];
-  @ApiProperty({ description: "sha256 of Airlock's public key (GET /v1/audit/checkpoints serves it)" })
+  @ApiProperty({
+    description:
+      "Id of Airlock's key that signed it (`SHA256:<base64>`, GET /v1/keys; attestations made before key ids were unified carry the key's hex SPKI sha256)",
+  })
   keyId!: string;
 }
 

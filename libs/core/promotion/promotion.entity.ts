@@ -31,7 +31,7 @@ export interface PromotionAttestationRef {
   /** Digest of the attestation manifest. */
   digest: string;
   predicateTypes: string[];
-  /** sha256 of Airlock's public key (DER SPKI) that signed it. */
+  /** Id of Airlock's key that signed it (see signingKeyId; older rows: hex sha256 of the DER SPKI). */
   keyId: string;
 }
 
