@@ -41,3 +41,5 @@ export * from './promoter/promoter.service';
 export * from './advisory/advisory.module';
 export * from './advisory/advisory-import.service';
 export * from './advisory/advisory.dto';
+export * from './reconcile/reconcile.module';
+export * from './reconcile/reconciler.service';

@@ -3,3 +3,4 @@ export * from './job-queue';
 export * from './jobs.module';
 export * from './redis-connection';
 export * from './wake-bus';
+export * from './job-failure';

@@ -2,8 +2,15 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
-import { type JobItem, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
+import { type JobItem, type JobName, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
 import { createRedis } from './redis-connection';
+
+/**
+ * What the reconciler needs to know of a job: `live` (waiting, prioritized, delayed, active or
+ * waiting for children: it will run), `finished` (completed or failed: it will not run again) or
+ * `missing` (Redis does not know it: never added, removed, or lost with Redis's data).
+ */
+export type JobPresence = 'live' | 'finished' | 'missing';
 
 /** How long finished jobs are kept: long enough that a relay retry deduplicates against them. */
 const KEEP_COMPLETED_SECONDS = 24 * 3600;
@@ -51,6 +58,49 @@ export class JobQueue implements OnApplicationShutdown {
         mine.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
       );
     }
+  }
+
+  async presence(name: JobName, jobId: string): Promise<JobPresence> {
+    const state = await this.queue(QUEUE_OF[name]).getJobState(jobId);
+    if (state === 'unknown') return 'missing';
+    return state === 'completed' || state === 'failed' ? 'finished' : 'live';
+  }
+
+  /**
+   * Makes sure a job scheduler exists (`force`: writes it again even if it does). A scheduler lives
+   * in Redis only, so it is gone when Redis lost its data; the maintenance side calls this on every
+   * reconcile tick and after each reconnect.
+   */
+  async ensureScheduler(name: JobName, everyMs: number, force = false): Promise<boolean> {
+    const queue = this.queue(QUEUE_OF[name]);
+    if (!force && (await queue.getJobScheduler(name))) return false;
+    await queue.upsertJobScheduler(
+      name,
+      { every: everyMs },
+      { name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    return true;
+  }
+
+  /** Whether the producer connection is up right now (calls made while it is down wait). */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
+  }
+
+  /**
+   * Calls `handler` whenever the connection is ready again after it was lost: jobs and schedulers
+   * may have gone with Redis's data, and the reconciler should look at once.
+   */
+  onReconnect(handler: () => void): void {
+    let lost = false;
+    this.connection.on('close', () => {
+      lost = true;
+    });
+    this.connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      handler();
+    });
   }
 
   /** Jobs by queue and state, for metrics. */
