@@ -43,3 +43,4 @@ export * from './advisory/advisory-import.service';
 export * from './advisory/advisory.dto';
 export * from './reconcile/reconcile.module';
 export * from './reconcile/reconciler.service';
+export * from './reconcile/reconcile-pass';

@@ -2,15 +2,15 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
-import { type JobItem, type JobName, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
+import {
+  type JobItem,
+  type JobName,
+  type JobPresence,
+  QUEUE_NAMES,
+  QUEUE_OF,
+  type QueueName,
+} from './job.types';
 import { createRedis } from './redis-connection';
-
-/**
- * What the reconciler needs to know of a job: `live` (waiting, prioritized, delayed, active or
- * waiting for children: it will run), `finished` (completed or failed: it will not run again) or
- * `missing` (Redis does not know it: never added, removed, or lost with Redis's data).
- */
-export type JobPresence = 'live' | 'finished' | 'missing';
 
 /** How long finished jobs are kept: long enough that a relay retry deduplicates against them. */
 const KEEP_COMPLETED_SECONDS = 24 * 3600;

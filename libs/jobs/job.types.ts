@@ -38,6 +38,13 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.SweepPending]: QueueName.Maintenance,
 };
 
+/**
+ * What the reconciler needs to know of a job: `live` (waiting, prioritized, delayed, active or
+ * waiting for children: it will run), `finished` (completed or failed: it will not run again) or
+ * `missing` (Redis does not know it: never added, removed, or lost with Redis's data).
+ */
+export type JobPresence = 'live' | 'finished' | 'missing';
+
 export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];
 export type JobOf<N extends JobName> = Extract<JobItem, { name: N }>;
 

@@ -2,34 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { type PromotionStatus } from '../../domain';
-import { type JobName, OUTBOX_TOPIC, WakeBus } from '../../jobs';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { SYSTEM_ACTOR } from '../identity/actor';
+import { type Requeue, type ReconcileStore, type StalePromotion } from './reconcile-pass';
 
 /** Serialises reconcile passes across every worker; a Postgres lock survives Redis losing its data. */
 const RECONCILE_LOCK = 0x52_65_63_6f_6e; // "Recon"
 
-/** A promotion in a working status whose status has not changed for a while. */
-export interface StalePromotion {
-  id: string;
-  /** Insertion order, the pass's cursor. */
-  seq: string;
-  status: PromotionStatus;
-  /** Its status history, newest first. */
-  history: Array<{ id: string; from: PromotionStatus | null; to: PromotionStatus }>;
-}
-
-export interface Requeue {
-  promotionId: string;
-  /** The status and newest history row the decision saw: nothing is enqueued if either changed. */
-  status: PromotionStatus;
-  lastChangeId: string;
-  job: JobName;
-  jobId: string;
-  reason: string;
-}
-
 @Injectable()
-export class ReconcileRepository {
+export class ReconcileRepository implements ReconcileStore {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly wakeups: WakeBus,
