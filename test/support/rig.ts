@@ -76,6 +76,9 @@ export class Rig {
         // No promoter unless a test asks for one (WORKER_QUEUES including promote): test
         // environments point at registries that do not exist, so approved is where they stop.
         WORKER_QUEUES: 'checks,maintenance',
+        // Rigs share the run's database but not their Redis prefix: one rig's reconciler would take
+        // the working promotions other test files left behind. Tests of the reconciler set it.
+        RECONCILE_AFTER_MS: String(24 * 3600_000),
         ...env,
       },
     });
