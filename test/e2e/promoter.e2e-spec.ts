@@ -48,6 +48,9 @@ describe('promoter', () => {
     pr = await PromoterRig.start();
     rig = await Rig.start({
       WORKER_QUEUES: 'checks,promote,maintenance',
+      // Long enough that a busy machine does not delay lock renewal past it: each spurious stall
+      // counts towards maxStalledCount, and the kill -9 test spends ten of them on purpose.
+      WORKER_LOCK_DURATION_MS: '10000',
       LOG_LEVEL: 'debug',
       WORKER_JOB_ATTEMPTS: '3',
       WORKER_RETRY_DELAY_MS: '200',
