@@ -1,10 +1,13 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
-import { type ServiceProcess } from '../../apps/devstack/processes';
+import { freePort, type ServiceProcess } from '../../apps/devstack/processes';
 import { artifact, Rig } from '../support/rig';
 import { testEnv } from '../support/test-env';
 
@@ -276,5 +279,146 @@ describe('reconciler', () => {
     } finally {
       setClock(0);
     }
+  }, 300_000);
+});
+
+/**
+ * Finding 1 of issue #12, as it happened: Redis as shipped (no AOF) killed with -9 and started
+ * again empty. The periodic pass is set to an hour, so what brings the jobs and the sweep scheduler
+ * back is the pass the worker runs when its Redis connection is ready again.
+ */
+describe('reconciler after Redis is killed and comes back empty', () => {
+  const dbName = `airlock_test_reconcile_kill_${randomBytes(4).toString('hex')}`;
+  const adminUrl = testEnv().adminDatabaseUrl;
+  let port: number;
+  let redisProcess: ChildProcess | undefined;
+  let redis: Redis;
+  let rig: Rig;
+  let checks: Queue;
+  let maintenance: Queue;
+
+  async function startRedis(): Promise<void> {
+    redisProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await until('redis answers', async () => {
+      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    });
+  }
+
+  async function killRedis(): Promise<void> {
+    const p = redisProcess;
+    redisProcess = undefined;
+    if (!p || p.exitCode !== null) return;
+    const exited = once(p, 'exit');
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startRedis();
+    const url = await ensureDatabase(adminUrl, dbName);
+    await runMigrations(url);
+    const redisUrl = `redis://127.0.0.1:${port}/0`;
+    rig = await Rig.start(
+      {
+        REDIS_URL: redisUrl,
+        WORKER_QUEUES: 'maintenance',
+        RECONCILE_AFTER_MS: '500',
+        RECONCILE_INTERVAL_MS: String(3600_000),
+      },
+      { databaseUrl: url },
+    );
+    redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    redis.on('error', () => undefined);
+    checks = new Queue('checks', { connection: redis, prefix: rig.prefix });
+    maintenance = new Queue('maintenance', { connection: redis, prefix: rig.prefix });
+  }, 300_000);
+
+  afterAll(async () => {
+    await checks?.close();
+    await maintenance?.close();
+    redis?.disconnect();
+    await rig?.stop();
+    await killRedis();
+    if (!process.env.AIRLOCK_TEST_KEEP) await dropDatabase(adminUrl, dbName);
+  });
+
+  it('requeues every waiting job and recreates the sweep scheduler when the worker reconnects', async () => {
+    const env = `rec-kill-${randomBytes(3).toString('hex')}`;
+    await rig.environment(env, { approvals: { required: 1 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await rig.call('POST', '/v1/promotions', {
+        token: await rig.token('requester', { fresh: true }),
+        body: { artifact: artifact('acme/app', `${env}-${i}`), environment: env },
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const jobIds = await Promise.all(
+      ids.map(async (id) => {
+        const [row] = await rig.sql(
+          `SELECT id FROM promotion_status_change WHERE promotion_id = $1 AND to_status = 'received'`,
+          [id],
+        );
+        return `promotion-run-checks-${id}-${row.id}`;
+      }),
+    );
+    for (const jobId of jobIds) {
+      await until(`${jobId} is enqueued`, async () => (await checks.getJobState(jobId)) === 'waiting');
+    }
+    expect(await maintenance.getJobScheduler('approvals.sweep-pending')).toBeDefined();
+    await until('the promotions are stale', async () => {
+      const [row] = await rig.sql(
+        `SELECT bool_and(updated_at < now() - interval '1 second') AS stale FROM promotion WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return row.stale === true;
+    });
+
+    const runId = async (): Promise<string> => /run_id:(\w+)/.exec(await redis.info('server'))?.[1] ?? '';
+    const before = await runId();
+    await killRedis();
+    await startRedis();
+    // A new Redis with nothing persisted (the worker may already have written to it again).
+    expect(await runId()).not.toBe(before);
+
+    await until(
+      'the sweep scheduler is back',
+      async () => (await maintenance.getJobScheduler('approvals.sweep-pending')) !== undefined,
+    );
+    for (const jobId of jobIds) {
+      await until(`${jobId} is enqueued again`, async () => (await checks.getJobState(jobId)) === 'waiting');
+    }
+    const events = await rig.sql(
+      `SELECT subject_id FROM audit_pending WHERE action = 'promotion.requeued'
+       UNION ALL SELECT subject_id FROM audit_event WHERE action = 'promotion.requeued'`,
+    );
+    expect(events.map((e) => e.subject_id).sort()).toEqual([...ids].sort());
+
+    await rig.stack.stopWorker();
+    await rig.stack.startWorker({ WORKER_QUEUES: 'checks,maintenance' });
+    for (const id of ids) await rig.waitForStatus(id, ['awaiting_approval'], 120_000);
   }, 300_000);
 });
