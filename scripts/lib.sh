@@ -69,7 +69,10 @@ ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || { log "no redis-server found: install redis or set REDIS_URL"; exit 1; }
   log "starting Redis on 127.0.0.1:6379"
   mkdir -p "$ROOT/.data/redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+  # AOF and noeviction, as BullMQ asks: without them a crash or memory pressure drops queued jobs
+  # (the reconciler re-enqueues them, but only after RECONCILE_AFTER_MS).
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
     --dir "$ROOT/.data/redis" --logfile "$ROOT/.data/redis/redis.log"
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return; sleep 0.2; done
   log "Redis did not become ready"; exit 1

@@ -84,7 +84,9 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
     },
   };
 
-  const timeout = o.timeoutMs ?? 30_000;
+  // Generous: on a loaded machine a Node service can take tens of seconds to load and start; the
+  // bound only decides how long a broken start takes to be reported.
+  const timeout = o.timeoutMs ?? 120_000;
   await new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${o.name} not ready within ${timeout} ms:\n${recent}`)),

@@ -144,11 +144,16 @@ export class AirlockStack {
   }
 
   async startWorker(extraEnv: Record<string, string> = {}): Promise<void> {
-    this.worker = await spawnService({
-      name: 'airlock-worker',
+    this.worker = await this.spawnWorker(extraEnv);
+  }
+
+  /** A worker process; `startWorker` keeps one as `worker`, tests may run more (and stop them). */
+  spawnWorker(extraEnv: Record<string, string> = {}, name = 'airlock-worker'): Promise<ServiceProcess> {
+    return spawnService({
+      name,
       script: builtScript('apps/worker/main.js'),
       env: { ...this.env, ...extraEnv },
-      logFile: join(this.o.dataDir, 'worker.log'),
+      logFile: join(this.o.dataDir, `${name}.log`),
       ready: (child) =>
         new Promise<void>((resolveReady) => {
           const onData = (chunk: Buffer): void => {

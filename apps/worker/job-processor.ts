@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
 import { classifyFailure } from '../../libs/domain';
-import { createRedis, isJobName, type JobItem, JobName, JobQueue, QueueName } from '../../libs/jobs';
+import { createRedis, failedForGood, isJobName, type JobItem, type QueueName } from '../../libs/jobs';
 import { JobHandlers } from './job-handlers';
 
 /**
@@ -25,7 +25,6 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly config: AirlockConfig,
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
-    private readonly queue: JobQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,19 +42,6 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
           maxStalledCount: 10,
         }),
     );
-    // The pending-timeout sweep is a BullMQ job scheduler: one schedule however many workers run.
-    if (queues.includes(QueueName.Maintenance)) {
-      void this.queue
-        .queue(QueueName.Maintenance)
-        .upsertJobScheduler(
-          JobName.SweepPending,
-          { every: this.config.WORKER_SWEEP_INTERVAL_MS },
-          { name: JobName.SweepPending, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
-        )
-        .catch((e: unknown) =>
-          this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) }),
-        );
-    }
     for (const worker of this.workers) {
       worker.on('failed', (job, err) => {
         this.logger.warn({
@@ -65,8 +51,7 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
           attempt: job?.attemptsMade,
           error: err.message,
         });
-        const final = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message));
-        if (final && isJobName(job.name)) {
+        if (job && failedForGood(job, err) && isJobName(job.name)) {
           const item = { name: job.name, data: job.data as unknown } as JobItem;
           this.handlers
             .abandoned(item, err.message)

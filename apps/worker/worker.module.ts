@@ -8,9 +8,11 @@ import {
   OpsModule,
   OutboxModule,
   PromoterModule,
+  ReconcileModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
+import { Maintenance } from './maintenance';
 
 /** The worker: an application context with no HTTP server, consuming the queue. */
 @Module({
@@ -23,7 +25,8 @@ import { JobProcessor } from './job-processor';
     OpsModule,
     ApprovalModule,
     PromoterModule,
+    ReconcileModule,
   ],
-  providers: [JobHandlers, JobProcessor],
+  providers: [JobHandlers, JobProcessor, Maintenance],
 })
 export class WorkerModule {}

@@ -47,3 +47,6 @@ export * from './change/change.service';
 export * from './change/change.dto';
 export { type ChangeRequest } from './change/change-request';
 export { ChangeKind, ChangeStatus } from '../domain';
+export * from './reconcile/reconcile.module';
+export * from './reconcile/reconciler.service';
+export * from './reconcile/reconcile-pass';

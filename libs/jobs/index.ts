@@ -4,3 +4,4 @@ export * from './jobs.module';
 export * from './redis-connection';
 export * from './wake-bus';
 export * from './queue-outage';
+export * from './job-failure';

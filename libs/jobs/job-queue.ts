@@ -3,7 +3,14 @@ import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
 import { DomainError } from '../domain';
-import { type JobItem, QUEUE_NAMES, QUEUE_OF, type QueueName } from './job.types';
+import {
+  type JobItem,
+  type JobName,
+  type JobPresence,
+  QUEUE_NAMES,
+  QUEUE_OF,
+  type QueueName,
+} from './job.types';
 import { atQueueEdge } from './queue-outage';
 import { createRedis } from './redis-connection';
 
@@ -57,6 +64,49 @@ export class JobQueue implements OnApplicationShutdown {
         mine.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
       );
     }
+  }
+
+  async presence(name: JobName, jobId: string): Promise<JobPresence> {
+    const state = await this.queue(QUEUE_OF[name]).getJobState(jobId);
+    if (state === 'unknown') return 'missing';
+    return state === 'completed' || state === 'failed' ? 'finished' : 'live';
+  }
+
+  /**
+   * Makes sure a job scheduler exists (`force`: writes it again even if it does). A scheduler lives
+   * in Redis only, so it is gone when Redis lost its data; the maintenance side calls this on every
+   * reconcile tick and after each reconnect.
+   */
+  async ensureScheduler(name: JobName, everyMs: number, force = false): Promise<boolean> {
+    const queue = this.queue(QUEUE_OF[name]);
+    if (!force && (await queue.getJobScheduler(name))) return false;
+    await queue.upsertJobScheduler(
+      name,
+      { every: everyMs },
+      { name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    return true;
+  }
+
+  /** Whether the producer connection is up right now (calls made while it is down wait). */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
+  }
+
+  /**
+   * Calls `handler` whenever the connection is ready again after it was lost: jobs and schedulers
+   * may have gone with Redis's data, and the reconciler should look at once.
+   */
+  onReconnect(handler: () => void): void {
+    let lost = false;
+    this.connection.on('close', () => {
+      lost = true;
+    });
+    this.connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      handler();
+    });
   }
 
   /** Jobs by queue and state, for metrics. */

@@ -38,6 +38,13 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.SweepPending]: QueueName.Maintenance,
 };
 
+/**
+ * What the reconciler needs to know of a job: `live` (waiting, prioritized, delayed, active or
+ * waiting for children: it will run), `finished` (completed or failed: it will not run again) or
+ * `missing` (Redis does not know it: never added, removed, or lost with Redis's data).
+ */
+export type JobPresence = 'live' | 'finished' | 'missing';
+
 export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];
 export type JobOf<N extends JobName> = Extract<JobItem, { name: N }>;
 
@@ -57,4 +64,43 @@ export function jobStartedBy(from: PromotionStatus | null, to: PromotionStatus):
   if (from === PromotionStatus.Failed && to === PromotionStatus.Checking) return JobName.RunChecks;
   if (to === PromotionStatus.Approved) return JobName.Promote;
   return null;
+}
+
+/**
+ * The job that works a promotion in this status, or null when nothing works it (a final status,
+ * or one that waits for people). A promotion in a working status must always have this job live.
+ */
+export function jobWorking(status: PromotionStatus): JobName | null {
+  switch (status) {
+    case PromotionStatus.Received:
+    case PromotionStatus.Checking:
+      return JobName.RunChecks;
+    case PromotionStatus.Approved:
+    case PromotionStatus.Promoting:
+      return JobName.Promote;
+    case PromotionStatus.AwaitingApproval:
+    case PromotionStatus.Failed:
+    case PromotionStatus.Promoted:
+    case PromotionStatus.Rejected:
+    case PromotionStatus.Expired:
+    case PromotionStatus.Cancelled:
+      return null;
+  }
+}
+
+/**
+ * The id of the job a transition started: the job name, the promotion and the history row of the
+ * transition. The same formula is written in SQL where the outbox row is inserted
+ * (promotion-state-machine.ts, promotion.repository.ts); a spec keeps the two equal.
+ */
+export function jobIdFor(name: JobName, promotionId: string, historyId: string): string {
+  return `${name.replace(/\./g, '-')}-${promotionId}-${historyId}`;
+}
+
+/**
+ * Ids a job may be enqueued again under when it was lost or finished without moving its promotion
+ * on: `attempt` 0 is the original id (reused when Redis no longer knows it), then `<id>-r1`, … .
+ */
+export function requeueJobId(originalId: string, attempt: number): string {
+  return attempt === 0 ? originalId : `${originalId}-r${attempt}`;
 }

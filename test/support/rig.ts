@@ -95,6 +95,9 @@ export class Rig {
         // Loopback (the run's registries and issuers) and the example.com names tests configure;
         // test mode allows plain http and loopback on these.
         AIRLOCK_ALLOWED_HOSTS: TEST_ALLOWED_HOSTS,
+        // Rigs share the run's database but not their Redis prefix: one rig's reconciler would take
+        // the working promotions other test files left behind. Tests of the reconciler set it.
+        RECONCILE_AFTER_MS: String(24 * 3600_000),
         ...env,
       },
     });

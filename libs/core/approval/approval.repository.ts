@@ -55,6 +55,30 @@ export class ApprovalRepository {
     });
   }
 
+  /** The policy versions that promotions awaiting approval were pinned to. */
+  async awaitingPolicyVersions(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      'SELECT DISTINCT policy_version_id AS id FROM promotion WHERE status = $1',
+      [PromotionStatus.AwaitingApproval],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Up to `limit` promotions pinned to a policy version that have awaited approval since `cutoff`
+   * or longer, oldest first. While a promotion awaits approval its `updated_at` is when it started
+   * waiting: only status transitions write that column.
+   */
+  async awaitingSince(policyVersionId: string, cutoff: Date, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM promotion
+       WHERE status = $1 AND policy_version_id = $2 AND updated_at <= $3
+       ORDER BY updated_at, seq LIMIT $4`,
+      [PromotionStatus.AwaitingApproval, policyVersionId, cutoff, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async insertReview(
     r: Pick<BreakGlassReviewEntity, 'promotionId' | 'openedBy' | 'openedByPerson' | 'reason'>,
     m: EntityManager,

@@ -39,6 +39,10 @@ import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { ApprovalRepository } from './approval.repository';
 import { type BreakGlassReviewEntity } from './break-glass-review.entity';
 
+/** Overdue requests expired per statement, and how long one sweep may keep going. */
+const EXPIRY_BATCH = 200;
+const EXPIRY_BUDGET_MS = 20_000;
+
 const refuse = (code: ApprovalRefusal, message: string, details: Record<string, unknown> = {}): DomainError =>
   new DomainError(code as unknown as ErrorCode, message, { refusal: code, ...details });
 
@@ -355,28 +359,46 @@ export class ApprovalService {
   }
 
   /** Moves requests that waited past their policy's pending timeout to `expired`. */
-  async expireOverdue(): Promise<number> {
-    const now = this.clock.now();
+  /**
+   * Expires every request that waited past its policy's pending timeout: per pinned policy version,
+   * the oldest first, a bounded batch per statement, until none is left or the time budget is spent
+   * (the next sweep carries on).
+   */
+  async expireOverdue(budgetMs = EXPIRY_BUDGET_MS): Promise<number> {
+    const deadline = Date.now() + budgetMs;
     let expired = 0;
-    for (const p of await this.repo.awaiting(null, 1000)) {
-      const req = await this.requirements(p);
-      if (req.pendingTimeoutSeconds === null || !p.awaitingSince) continue;
-      if (now - p.awaitingSince.getTime() < req.pendingTimeoutSeconds * 1000) continue;
-      try {
-        await this.stateMachine.transition({
-          promotionId: p.id,
-          from: PromotionStatus.AwaitingApproval,
-          to: PromotionStatus.Expired,
-          actor: SYSTEM_ACTOR,
-          reason: `nobody decided within ${req.pendingTimeoutSeconds} s`,
-          reasons: [`expired: not decided within the policy's pending timeout`],
-        });
-        expired += 1;
-      } catch (e) {
-        if (!(e instanceof DomainError && e.code === ErrorCode.Conflict)) throw e;
+    for (const versionId of await this.repo.awaitingPolicyVersions()) {
+      const timeout = approvalRequirements(
+        (await this.policies.byId(versionId)).document.approvals,
+      ).pendingTimeoutSeconds;
+      if (timeout === null) continue;
+      for (;;) {
+        const cutoff = new Date(this.clock.now() - timeout * 1000);
+        const ids = await this.repo.awaitingSince(versionId, cutoff, EXPIRY_BATCH);
+        for (const id of ids) if (await this.expire(id, timeout)) expired += 1;
+        if (ids.length < EXPIRY_BATCH) break;
+        if (Date.now() > deadline) return expired;
       }
     }
     return expired;
+  }
+
+  /** False when someone decided (or cancelled) first. */
+  private async expire(id: string, timeoutSeconds: number): Promise<boolean> {
+    try {
+      await this.stateMachine.transition({
+        promotionId: id,
+        from: PromotionStatus.AwaitingApproval,
+        to: PromotionStatus.Expired,
+        actor: SYSTEM_ACTOR,
+        reason: `nobody decided within ${timeoutSeconds} s`,
+        reasons: [`expired: not decided within the policy's pending timeout`],
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return false;
+      throw e;
+    }
   }
 
   private async move(
