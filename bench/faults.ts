@@ -450,7 +450,7 @@ async function main(): Promise<void> {
       AIRLOCK_BOOTSTRAP_FILE: bootstrapFile,
       AUTH_ALLOW_INSECURE_ISSUERS: 'true',
       AIRLOCK_ALLOWED_HOSTS: '127.0.0.1:*,localhost:*',
-      AIRLOCK_SECRETS_DIR: pr.dir,
+      AIRLOCK_SECRETS_DIR: pr.secretsDir,
       RATE_LIMIT_CALLER_MAX: '0',
       RATE_LIMIT_ANONYMOUS_MAX: '0',
       WORKER_CONCURRENCY: '4',
@@ -477,6 +477,12 @@ async function main(): Promise<void> {
       people: issuers.people,
       artifact: `${pr.source.host}/acme/app@${image.digest}`,
     };
+    // Credential profiles may name only a trusted issuer: the registries' token issuer.
+    await adminChange(w, 'POST', '/v1/trusted-issuers', {
+      issuer: pr.issuer,
+      kind: 'human',
+      audience: 'airlock-credential-issuer-only',
+    });
     await environment(w, pr, 'gate', { approvals: { required: 1 }, scans: { secrets: {} } });
     await environment(w, pr, 'auto', { approvals: { required: 0 } });
 
