@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { workerReady } from '../apps/devstack/stack';
 import { freePort, httpOk, spawnService, type ServiceProcess, builtScript } from '../apps/devstack/processes';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -238,16 +239,7 @@ export class AirlockProcesses {
       env: this.env,
       logFile: join(this.dir, `worker-${i}.log`),
       timeoutMs: 120_000,
-      ready: (child) =>
-        new Promise<void>((resolveReady) => {
-          const onData = (chunk: Buffer): void => {
-            if (chunk.toString('utf8').includes('worker started')) {
-              child.stdout?.off('data', onData);
-              resolveReady();
-            }
-          };
-          child.stdout?.on('data', onData);
-        }),
+      ready: workerReady,
     });
   }
 

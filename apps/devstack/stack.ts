@@ -1,3 +1,4 @@
+import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSigningKey } from './keys';
@@ -88,6 +89,19 @@ export interface StackOptions {
   env?: Record<string, string>;
 }
 
+/** Resolves when a worker process says it has started consuming its queues. */
+export function workerReady(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolveReady) => {
+    const onData = (chunk: Buffer): void => {
+      if (chunk.toString('utf8').includes('worker started')) {
+        child.stdout?.off('data', onData);
+        resolveReady();
+      }
+    };
+    child.stdout?.on('data', onData);
+  });
+}
+
 /** API and worker processes of one Airlock deployment, for development, tests and benchmarks. */
 export class AirlockStack {
   api: ServiceProcess | undefined;
@@ -153,17 +167,9 @@ export class AirlockStack {
       name,
       script: builtScript('apps/worker/main.js'),
       env: { ...this.env, ...extraEnv },
-      logFile: join(this.o.dataDir, `${name}.log`),
-      ready: (child) =>
-        new Promise<void>((resolveReady) => {
-          const onData = (chunk: Buffer): void => {
-            if (chunk.toString('utf8').includes('worker started')) {
-              child.stdout?.off('data', onData);
-              resolveReady();
-            }
-          };
-          child.stdout?.on('data', onData);
-        }),
+      // The one worker keeps the log name tests and people look for.
+      logFile: join(this.o.dataDir, name === 'airlock-worker' ? 'worker.log' : `${name}.log`),
+      ready: workerReady,
     });
   }
 

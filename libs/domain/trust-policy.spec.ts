@@ -203,7 +203,8 @@ describe('trust policy', () => {
       const compiled = compileAnchoredPattern('^(a+)+$');
       const started = Date.now();
       expect(compiled.ok && compiled.matcher.matches(`${'a'.repeat(50_000)}!`)).toBe(false);
-      expect(Date.now() - started).toBeLessThan(1000);
+      // A complexity guard, not a speed goal: backtracking would take minutes, so the bound is loose.
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
 
     it('treats a value without ^ as exact, dots included', () => {

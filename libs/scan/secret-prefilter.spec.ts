@@ -391,7 +391,8 @@ describe('the spans of the entropy rule', () => {
       const bytes = Buffer.from(text);
       findHighEntropyAssignmentsInSpans(bytes, planSecretScan('a.txt', bytes).entropySpans);
     }
-    expect(performance.now() - started).toBeLessThan(5000);
+    // A complexity guard, not a speed goal: backtracking would take minutes, so the bound is loose.
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 });
 

@@ -118,7 +118,8 @@ describe('the entropy rule', () => {
     // A long run of operator characters once cost ~250 backtracking steps per character.
     findHighEntropyAssignments(`key${'='.repeat(400_000)}`);
     findHighEntropyAssignments(`token${':'.repeat(400_000)}`);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // A complexity guard, not a speed goal: backtracking would take minutes, so the bound is loose.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

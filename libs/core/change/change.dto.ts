@@ -1,27 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsEnum, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ChangeKind, ChangeStatus } from '../../domain';
+import { PageQuery } from '../common/page-query';
 
-export class ListChangesQuery {
+export class ListChangesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ChangeStatus, description: '`proposed`: what awaits a second admin' })
   @IsOptional()
   @IsEnum(ChangeStatus)
   status?: ChangeStatus;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(600)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class RejectChangeDto {

@@ -1,20 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsEnum,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   Validate,
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { DIGEST, PromotionStatus } from '../../domain';
+import { PageQuery } from '../common/page-query';
 import { ENVIRONMENT_NAME } from '../environment/environment.dto';
 
 @ValidatorConstraint({ name: 'metadata' })
@@ -58,7 +55,7 @@ export class CancelPromotionDto {
   reason?: string;
 }
 
-export class ListPromotionsQuery {
+export class ListPromotionsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: PromotionStatus })
   @IsOptional()
   @IsEnum(PromotionStatus)
@@ -79,20 +76,6 @@ export class ListPromotionsQuery {
   @IsOptional()
   @Matches(DIGEST, { message: 'digest must be sha256: followed by 64 lowercase hex characters' })
   digest?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(600)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class StatusChangeView {
