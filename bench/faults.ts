@@ -413,6 +413,9 @@ export function broken(r: Row): string[] {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  // Every service child (two APIs, three workers, issuers, registries, Postgres, Redis) listens
+  // for this process's exit, to die with it.
+  process.setMaxListeners(64);
   const dir = await mkdtemp(join(tmpdir(), 'airlock-faults-'));
   const cleanup: Array<() => Promise<unknown>> = [];
   let failed = false;

@@ -11,10 +11,21 @@ import { freePort, httpOk, spawnService, type ServiceProcess, builtScript } from
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a command as the postgres user when we are root (initdb and postgres refuse root). */
-function asPostgres(command: string, args: string[]): { command: string; args: string[] } {
-  if (process.getuid?.() !== 0) return { command, args };
-  return { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args] };
+/**
+ * initdb and postgres refuse to run as root: when we are root they run as the postgres user, set
+ * on the process itself (not through runuser, which would not pass our signals on to postgres).
+ */
+function postgresUser(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** Children that are not Node services (spawnService kills those) must not outlive the suite. */
+function killOnExit(child: ChildProcess): void {
+  const kill = (): void => void child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
 }
 
 function postgresBin(): string {
@@ -39,18 +50,10 @@ export class OwnPostgres {
     mkdirSync(dir, { recursive: true });
     // The postgres user must be able to reach its folder through ours (mkdtemp makes it 0700).
     chmodSync(dirname(dir), 0o755);
-    if (process.getuid?.() === 0)
-      chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), 0);
-    const init = asPostgres(join(bin, 'initdb'), [
-      '-D',
-      join(dir, 'data'),
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-    ]);
-    execFileSync(init.command, init.args, { stdio: 'ignore' });
+    const user = postgresUser();
+    if ('uid' in user) chownSync(dir, user.uid, user.gid);
+    const initdb = ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8'];
+    execFileSync(join(bin, 'initdb'), initdb, { stdio: 'ignore', ...user });
     const pg = new OwnPostgres(dir, await freePort(), bin);
     await pg.up();
     return pg;
@@ -61,7 +64,7 @@ export class OwnPostgres {
   }
 
   async up(): Promise<void> {
-    const run = asPostgres(join(this.bin, 'postgres'), [
+    const args = [
       '-D',
       join(this.dir, 'data'),
       '-p',
@@ -74,9 +77,13 @@ export class OwnPostgres {
       'max_connections=300',
       '-c',
       'fsync=off',
-    ]);
+    ];
     const log = createWriteStream(join(this.dir, 'postgres.log'), { flags: 'a' });
-    this.child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(join(this.bin, 'postgres'), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...postgresUser(),
+    });
+    killOnExit(this.child);
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
     for (let i = 0; i < 300; i++) {
@@ -153,6 +160,7 @@ export class OwnRedis {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    killOnExit(this.child);
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
     for (let i = 0; i < 300; i++) {
