@@ -336,12 +336,14 @@ describe('authorization matrix', () => {
         ['approver', 'ivan'],
         ['admin', 'judy'],
       ]) {
-        const res = await rig.call('POST', '/v1/role-bindings', {
-          as: 'admin',
-          body: { role, issuer: rig.issuers.people, subject, environment: `staging-${env}` },
+        // A trust change: proposed by one admin, applied by another.
+        const made = await rig.trustChange('POST', '/v1/role-bindings', {
+          role,
+          issuer: rig.issuers.people,
+          subject,
+          environment: `staging-${env}`,
         });
-        if (res.status !== 201) throw new Error(`scoped binding: ${res.status} ${JSON.stringify(res.body)}`);
-        madeBindings.push(res.body.id);
+        madeBindings.push(made.id);
       }
     });
 
