@@ -46,6 +46,18 @@ const cases: Case[] = [
     rules: [RESTRICTED_IMPORTS],
   },
   {
+    name: 'a domain file spawning a process',
+    filePath: 'libs/domain/layering-case.ts',
+    code: `import { execFile } from 'child_process';\nimport { readFile } from 'node:fs/promises';\nexport const used = [execFile, readFile];\n`,
+    rules: [RESTRICTED_IMPORTS],
+  },
+  {
+    name: 'a domain file importing a queue',
+    filePath: 'libs/domain/layering-case.ts',
+    code: `import { Queue } from 'bullmq';\nexport const used = Queue;\n`,
+    rules: [RESTRICTED_IMPORTS],
+  },
+  {
     name: 'a domain file calling fetch',
     filePath: 'libs/domain/layering-case.ts',
     code: `export const used = () => fetch('https://example.com');\n`,
