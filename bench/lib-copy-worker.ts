@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadConfig } from '../libs/config';
 import { type IdentityService } from '../libs/core/identity/identity.service';
+import { OidcDiscovery } from '../libs/core/identity/oidc-discovery';
 import { HostGuard } from '../libs/core/outbound/host-guard';
 import { HostResolver } from '../libs/core/outbound/host-resolver';
 import { SecretStore } from '../libs/core/secrets/secret-store';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
     new HostGuard(config, new HostResolver()),
     identity,
     new SecretStore(config),
+    new OidcDiscovery(),
   );
   const registries = new SourceRegistries(new RegistryClientFactory(), tokens, config);
   let tokenMs = 0;

@@ -107,7 +107,3 @@ export function policyDocumentProblems(document: unknown): string[] {
   }
   return (validate.errors ?? []).map(describe);
 }
-
-export function isPolicyDocument(document: unknown): document is PolicyDocument {
-  return validate(document);
-}

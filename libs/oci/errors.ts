@@ -68,10 +68,6 @@ export class RegistryError extends Failure {
   }
 }
 
-export function isRegistryError(error: unknown, kind?: RegistryErrorKind): error is RegistryError {
-  return error instanceof RegistryError && (kind === undefined || error.kind === kind);
-}
-
 /** A URL fit for an error message: origin and path, never the query (signed URLs, upload state). */
 export function redactUrl(url: URL | string): string {
   try {

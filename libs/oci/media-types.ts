@@ -31,10 +31,6 @@ export function isIndexMediaType(mediaType: string): boolean {
   return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 
-export function isImageManifestMediaType(mediaType: string): boolean {
-  return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
-}
-
 export interface Platform {
   architecture: string;
   os: string;

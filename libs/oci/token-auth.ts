@@ -38,14 +38,13 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
       i++;
       continue;
     }
-    const start = i;
     const token = readToken();
     if (token === '') {
       i++; // skip a stray character
       continue;
     }
     skipSpaces();
-    if (header[i] === '=' && current !== undefined) {
+    if (header[i] === '=') {
       i++;
       skipSpaces();
       let value = '';
@@ -60,9 +59,8 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
       } else {
         value = readToken();
       }
-      current.params[token.toLowerCase()] = value;
-    } else if (header[i] === '=' && current === undefined) {
-      i = start + token.length + 1; // a parameter before any scheme: ignore it
+      // A parameter before any scheme belongs to nothing: its value is read past and dropped.
+      if (current !== undefined) current.params[token.toLowerCase()] = value;
     } else {
       current = { scheme: token.toLowerCase(), params: {} };
       challenges.push(current);

@@ -1,3 +1,4 @@
+import { dsse } from '@sigstore/core';
 import { type SigningKey } from './signing-key';
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -28,17 +29,6 @@ export interface DsseEnvelope {
   signatures: Array<{ keyid: string; sig: string }>;
 }
 
-/** DSSE's pre-authentication encoding: what is actually signed. */
-export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
-    type,
-    Buffer.from(` ${payload.length} `, 'utf8'),
-    payload,
-  ]);
-}
-
 function statement(subjectName: string, digest: string, predicateType: string, predicate: object): Buffer {
   return Buffer.from(
     JSON.stringify({
@@ -56,7 +46,7 @@ function statement(subjectName: string, digest: string, predicateType: string, p
  * still matches it (see signingKeyId).
  */
 export function signStatement(payload: Buffer, key: SigningKey): DsseEnvelope {
-  const sig = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE_JSON, payload));
+  const sig = key.sign(dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE_JSON, payload));
   return {
     payloadType: IN_TOTO_PAYLOAD_TYPE_JSON,
     payload: payload.toString('base64'),

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signingKeyId, spkiSha256 } from '../domain/signing-key-set';
 
@@ -48,14 +48,5 @@ export class SigningKey {
   /** ECDSA P-256 over SHA-256, DER-encoded (the form cosign uses). */
   sign(data: Buffer): Buffer {
     return sign('sha256', data, this.privateKey);
-  }
-}
-
-/** Verifies a DER ECDSA signature against a PEM public key (used by verifiers, offline too). */
-export function verifyWithPublicKey(publicKeyPem: string, data: Buffer, signature: Buffer): boolean {
-  try {
-    return verify('sha256', data, createPublicKey(publicKeyPem), signature);
-  } catch {
-    return false;
   }
 }

@@ -95,15 +95,11 @@ describe('rotating Airlock’s signing key', () => {
       AIRLOCK_PREVIOUS_KEYS_FILE: previousFile,
       AUDIT_CHECKPOINT_FILE: checkpointFile,
     });
-    const created = await rig.call('POST', '/v1/environments', {
-      as: 'admin',
-      body: {
-        name: env,
-        sources: [{ registry: source.host, repositories: ['acme/*'], insecure: true }],
-        target: { registry: target.host, repository: 'prod/{repository}', insecure: true },
-      },
+    await rig.trustChange('POST', '/v1/environments', {
+      name: env,
+      sources: [{ registry: source.host, repositories: ['acme/*'], insecure: true }],
+      target: { registry: target.host, repository: 'prod/{repository}', insecure: true },
     });
-    expect(created.status).toBe(201);
     const policy = await rig.call('POST', `/v1/environments/${env}/policies`, {
       as: 'admin',
       body: {

@@ -253,13 +253,8 @@ describe('trust scope', () => {
       const person = `person-${unique()}`;
       const links = [alice, requester];
       try {
-        for (const identity of links) {
-          const res = await rig.call('POST', '/v1/identity-links', {
-            as: 'admin',
-            body: { identity, person },
-          });
-          expect(res.status).toBe(201);
-        }
+        for (const identity of links)
+          await rig.trustChange('POST', '/v1/identity-links', { identity, person });
         const bob = await decide('approver2');
         expect(bob.body).toMatchObject({
           status: 'awaiting_approval',
@@ -267,7 +262,7 @@ describe('trust scope', () => {
         });
       } finally {
         for (const identity of links) {
-          await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`, { as: 'admin' });
+          await rig.trustChange('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`);
         }
       }
     });

@@ -2,7 +2,7 @@ import { type Rig } from './rig';
 
 /**
  * Role bindings made and removed by tests. Kept here, in one place, because how a binding change
- * is made (today one admin's request; later perhaps a proposal a second admin approves) is not
+ * is made (a proposal one admin makes and a second applies) is not
  * what those tests are about.
  */
 export interface BindingSpec {
@@ -15,18 +15,19 @@ export interface BindingSpec {
   environment?: string;
 }
 
-/** Creates a binding as an admin and returns its id; throws unless it was created. */
+/**
+ * Creates a binding (proposed by one admin, applied by another: four eyes on trust) and returns its
+ * id; throws unless it was created.
+ */
 export async function addRoleBinding(rig: Rig, spec: BindingSpec): Promise<string> {
-  const res = await rig.call('POST', '/v1/role-bindings', {
-    as: 'admin',
-    body: { ...spec, issuer: rig.issuers[spec.issuer] },
+  const created = await rig.trustChange('POST', '/v1/role-bindings', {
+    ...spec,
+    issuer: rig.issuers[spec.issuer],
   });
-  if (res.status !== 201) throw new Error(`role binding: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id as string;
+  return created.id as string;
 }
 
-/** Removes a binding; throws unless the removal took effect. */
+/** Removes a binding (likewise proposed and applied); throws unless the removal took effect. */
 export async function removeRoleBinding(rig: Rig, id: string): Promise<void> {
-  const res = await rig.call('DELETE', `/v1/role-bindings/${id}`, { as: 'admin' });
-  if (res.status !== 204) throw new Error(`remove role binding: ${res.status} ${JSON.stringify(res.body)}`);
+  await rig.trustChange('DELETE', `/v1/role-bindings/${id}`);
 }

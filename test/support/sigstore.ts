@@ -5,6 +5,7 @@
 // root is built from the mock's keys. No TSA: the mock's timestamps are sometimes refused by
 // @sigstore/core (trailing zeros trimmed), and the Rekor SET gives the signing time.
 import { type Bundle, bundleToJSON, envelopeToJSON } from '@sigstore/bundle';
+import { dsse } from '@sigstore/core';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler } from '@sigstore/mock';
 import {
   DSSEBundleBuilder,
@@ -217,16 +218,8 @@ export function cycloneDxSbom(digest: string): Buffer {
 
 const IN_TOTO = 'application/vnd.in-toto+json';
 
-/** DSSE pre-authentication encoding. */
-export function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType);
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `),
-    type,
-    Buffer.from(` ${payload.length} `),
-    payload,
-  ]);
-}
+/** DSSE pre-authentication encoding: what a DSSE signature signs (Sigstore's own, as the verifiers use). */
+export const pae = dsse.preAuthEncoding;
 
 /** A bare DSSE envelope (cosign `.att` layer content) signed by each key. */
 export function keyDsseEnvelope(

@@ -3,10 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { EnvironmentEntity } from './environment.entity';
 
-export interface EnvironmentWithPolicy extends EnvironmentEntity {
-  activePolicyVersion: number | null;
-}
-
 @Injectable()
 export class EnvironmentRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}

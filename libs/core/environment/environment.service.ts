@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
+import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { type Caller } from '../identity/caller';
 import { IdentityService } from '../identity/identity.service';
@@ -16,8 +17,6 @@ import {
 import { type EnvironmentEntity } from './environment.entity';
 import { EnvironmentRepository } from './environment.repository';
 
-const CACHE_MS = 5000;
-
 const profile = (c: CredentialProfile): CredentialProfile => ({
   issuer: c.issuer,
   clientId: c.clientId,
@@ -28,8 +27,8 @@ const profile = (c: CredentialProfile): CredentialProfile => ({
 @Injectable()
 export class EnvironmentService implements OnApplicationBootstrap {
   /** Environments read on every promotion request; a short cache keeps that off the database. */
-  private readonly cache = new Map<string, { at: number; env: EnvironmentEntity }>();
-  private readonly names = new Map<string, string>();
+  private readonly cache = boundedCache<string, EnvironmentEntity>(CACHE_BOUNDS.environments);
+  private readonly names = boundedCache<string, string>(CACHE_BOUNDS.environmentNames);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -156,13 +155,13 @@ export class EnvironmentService implements OnApplicationBootstrap {
     return this.view(env, versions.get(env.id) ?? null);
   }
 
-  /** For the promotion hot path: cached briefly, never for longer than CACHE_MS. */
+  /** For the promotion hot path: cached briefly (CACHE_BOUNDS.environments). */
   async byNameCached(name: string): Promise<EnvironmentEntity> {
     const hit = this.cache.get(name);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.env;
+    if (hit) return hit;
     const env = await this.repo.findByName(name);
     if (!env) throw notFound('environment', name);
-    this.cache.set(name, { at: Date.now(), env });
+    this.cache.set(name, env);
     return env;
   }
 
@@ -171,7 +170,7 @@ export class EnvironmentService implements OnApplicationBootstrap {
     return this.byNameCached(await this.byIdName(id));
   }
 
-  /** Environment names never change, so the mapping is cached for good. */
+  /** Environment names never change, so the mapping stays cached (bounded in number: CACHE_BOUNDS). */
   async byIdName(id: string): Promise<string> {
     const known = this.names.get(id);
     if (known) return known;

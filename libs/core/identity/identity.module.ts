@@ -4,11 +4,19 @@ import { IdentityLinkService } from './identity-link.service';
 import { IdentityRepository } from './identity.repository';
 import { IdentityService } from './identity.service';
 import { JwksClient } from './jwks.client';
+import { OidcDiscovery } from './oidc-discovery';
 import { TokenVerifier } from './token-verifier';
 
 @Module({
   imports: [AuditModule],
-  providers: [IdentityRepository, IdentityService, IdentityLinkService, JwksClient, TokenVerifier],
-  exports: [IdentityService, IdentityLinkService, TokenVerifier],
+  providers: [
+    IdentityRepository,
+    IdentityService,
+    IdentityLinkService,
+    OidcDiscovery,
+    JwksClient,
+    TokenVerifier,
+  ],
+  exports: [IdentityService, IdentityLinkService, OidcDiscovery, TokenVerifier],
 })
 export class IdentityModule {}

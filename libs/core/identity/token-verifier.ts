@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AirlockConfig } from '../../config';
 import { DomainError, ErrorCode } from '../../domain';
+import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { type CiClaimsSnapshot } from '../promotion/promotion.entity';
 import { type Caller, makeCaller } from './caller';
 import { IdentityService } from './identity.service';
@@ -22,8 +23,6 @@ export const ALLOWED_ALGORITHMS = [
   'PS512',
   'EdDSA',
 ];
-const CACHE_MAX = 10_000;
-const CACHE_MS = 60_000;
 
 /** The CI claims kept with a promotion: GitHub Actions names first, GitLab's as fallbacks. */
 function ciClaims(p: JWTPayload): CiClaimsSnapshot {
@@ -70,7 +69,9 @@ const refuse = (reason: string): DomainError =>
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly cache = new Map<string, { until: number; generation: number; caller: Caller }>();
+  private readonly cache = boundedCache<string, { generation: number; caller: Caller }>(
+    CACHE_BOUNDS.verifiedTokens,
+  );
 
   constructor(
     private readonly identity: IdentityService,
@@ -83,7 +84,7 @@ export class TokenVerifier {
     const hit = this.cache.get(cacheKey);
     // Roles come from bindings: a remembered caller is stale once any process changed them.
     const generation = await fromDatabase(() => this.identity.currentGeneration());
-    if (hit && hit.until > Date.now() && hit.generation === generation) return hit.caller;
+    if (hit && hit.generation === generation) return hit.caller;
 
     let unverified: JWTPayload;
     try {
@@ -148,12 +149,11 @@ export class TokenVerifier {
       { kind: isCi ? 'ci' : 'human', issuer: issuer.issuer, subject },
       { groups, claims, tokenJti: isCi ? (payload.jti as string) : null, grants },
     );
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(cacheKey, {
-      until: Math.min(Date.now() + CACHE_MS, (payload.exp as number) * 1000),
-      generation,
-      caller,
-    });
+    // Never past the token's expiry (0 would mean "no time bound" to the cache: not remembered).
+    const ttl = Math.floor(
+      Math.min(CACHE_BOUNDS.verifiedTokens.ttlMs, (payload.exp as number) * 1000 - Date.now()),
+    );
+    if (ttl >= 1) this.cache.set(cacheKey, { generation, caller }, { ttl });
     return caller;
   }
 

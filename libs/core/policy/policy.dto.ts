@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
-import { POLICY_SCHEMA } from '../../domain';
 
 export class CreatePolicyVersionDto {
   @ApiProperty({
@@ -33,5 +32,3 @@ export class PolicyVersionView {
   @ApiPropertyOptional({ nullable: true, type: String }) activatedBy!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) activatedAt!: string | null;
 }
-
-export const POLICY_DOCUMENT_SCHEMA = POLICY_SCHEMA;

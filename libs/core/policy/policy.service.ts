@@ -11,6 +11,7 @@ import {
   policyDocumentProblems,
 } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
+import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { actorKey } from '../identity/actor';
@@ -26,7 +27,7 @@ import { PolicyRepository } from './policy.repository';
  */
 @Injectable()
 export class PolicyService {
-  private readonly versionsById = new Map<string, PolicyVersionEntity>();
+  private readonly versionsById = boundedCache<string, PolicyVersionEntity>(CACHE_BOUNDS.policyVersions);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -148,7 +149,7 @@ export class PolicyService {
     );
   }
 
-  /** Policy versions never change, so they are cached for good once read. */
+  /** Policy versions never change, so once read they stay cached (bounded in number: CACHE_BOUNDS). */
   async byId(id: string): Promise<PolicyVersionEntity> {
     const hit = this.versionsById.get(id);
     if (hit) return hit;

@@ -4,10 +4,9 @@ import { AirlockConfig } from '../../config';
 import { type CredentialProfile, DomainError } from '../../domain';
 import { RegistryError, type RegistryTokenSupplier } from '../../oci';
 import { IdentityService } from '../identity/identity.service';
+import { OidcDiscovery } from '../identity/oidc-discovery';
 import { HostGuard } from '../outbound/host-guard';
 import { SecretStore } from '../secrets/secret-store';
-
-const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
 /**
  * A token request refused: final, a person has to fix the profile. The message names the profile
@@ -29,13 +28,12 @@ const refused = (message: string): RegistryError =>
  */
 @Injectable()
 export class RegistryTokens {
-  private readonly servers = new Map<string, { at: number; metadata: Promise<oidc.ServerMetadata> }>();
-
   constructor(
     private readonly config: AirlockConfig,
     private readonly hosts: HostGuard,
     private readonly identity: IdentityService,
     private readonly secrets: SecretStore,
+    private readonly discovery: OidcDiscovery,
   ) {}
 
   supplierFor(profile: CredentialProfile): RegistryTokenSupplier {
@@ -96,24 +94,15 @@ export class RegistryTokens {
     return this.config.privateHostsAllowed && issuer.startsWith('http://');
   }
 
-  private metadata(issuer: string): Promise<oidc.ServerMetadata> {
-    const hit = this.servers.get(issuer);
-    if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.metadata;
-    const insecure = this.insecure(issuer);
-    const metadata = oidc
-      .discovery(new URL(issuer), 'airlock-promoter', undefined, undefined, {
-        timeout: 10,
-        ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
-      })
-      .then((c) => c.serverMetadata())
-      .catch(() => {
-        this.servers.delete(issuer);
-        throw new RegistryError(
-          'unavailable',
-          `the credential profile's issuer ${issuer} could not be discovered`,
-        );
-      });
-    this.servers.set(issuer, { at: Date.now(), metadata });
-    return metadata;
+  /** The issuer's discovery document (cached for the process, shared with token verification). */
+  private async metadata(issuer: string): Promise<oidc.ServerMetadata> {
+    try {
+      return await this.discovery.metadata(issuer, this.insecure(issuer));
+    } catch {
+      throw new RegistryError(
+        'unavailable',
+        `the credential profile's issuer ${issuer} could not be discovered`,
+      );
+    }
   }
 }
