@@ -90,9 +90,25 @@ describe('hostile registry', () => {
 
   const signatures = () => ({ signatures: { keys: [{ name: 'release', publicKey: release.publicKeyPem }] } });
 
+  // Every misbehaviour lives in a repository of its own (`acme/<scenario>`), while the CI token
+  // names `acme/app`: a requester binding widens what it may request, in these environments only.
+  const widening: string[] = [];
+  afterAll(async () => {
+    for (const id of widening)
+      await rig.trustChange('DELETE', `/v1/role-bindings/${id}`).catch(() => undefined);
+  });
+
   async function environment(): Promise<string> {
     const env = `hostile-${unique()}`;
     await rig.environment(env, { approvals: { required: 0 }, ...signatures() }, insecureSource(hostile.host));
+    const binding = await rig.trustChange('POST', '/v1/role-bindings', {
+      role: 'requester',
+      issuer: rig.issuers.ci,
+      repositoryPattern: 'acme/app',
+      artifactRepositoryPattern: 'acme/*',
+      environment: env,
+    });
+    widening.push(binding.id);
     return env;
   }
 

@@ -24,10 +24,13 @@ describe('promoter upload sessions', () => {
   beforeAll(async () => {
     pr = await PromoterRig.start();
     rig = await Rig.start({
+      AIRLOCK_SECRETS_DIR: pr.secretsDir,
       WORKER_QUEUES: 'checks,promote,maintenance',
       WORKER_JOB_ATTEMPTS: '3',
       WORKER_RETRY_DELAY_MS: '200',
     });
+    // Credential profiles may name only a trusted issuer.
+    await rig.trustIssuer(pr.issuer);
   }, 90_000);
   afterAll(async () => {
     await rig?.stop();
@@ -73,11 +76,12 @@ describe('promoter upload sessions', () => {
 
   async function environment(): Promise<string> {
     const name = `uploads-${randomBytes(3).toString('hex')}`;
-    const env = await rig.call('POST', '/v1/environments', {
-      as: 'admin',
-      body: { name, sources: pr.sources(['acme/*']), target: pr.targetMapping(pr.profile()) },
+    // Proposed by one admin, applied by another (four eyes on trust).
+    await rig.trustChange('POST', '/v1/environments', {
+      name,
+      sources: pr.sources(['acme/*']),
+      target: pr.targetMapping(pr.profile()),
     });
-    if (env.status !== 201) throw new Error(`environment: ${env.status} ${JSON.stringify(env.body)}`);
     const v = await rig.call('POST', `/v1/environments/${name}/policies`, {
       as: 'admin',
       body: { document: { approvals: { required: 0 } } },
