@@ -27,6 +27,35 @@ import { SourceRegistries } from '../registry/source-registries';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 
 /**
+ * What Airlock attests about a promotion: the row (break-glass is its flag, set by that transition)
+ * and the facts read for it (pinned policy version, checks, decisions).
+ */
+export function promotionFacts(
+  p: PromotionEntity,
+  d: AttestationFacts,
+  environment: string,
+  promotedAt: Date,
+): PromotionFacts {
+  return {
+    promotionId: p.id,
+    environment,
+    source: { registry: p.sourceRegistry, repository: p.sourceRepository, digest: p.digest, tag: p.tag },
+    target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
+    policy: { version: d.policyVersion, sha256: p.policySha256 },
+    checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+    approvals: d.approvals.map((a) => ({
+      decision: a.decision,
+      approver: a.approverKey,
+      at: a.at.toISOString(),
+    })),
+    breakGlass: p.breakGlass,
+    requester: { identity: p.requesterKey, claims: p.claims },
+    requestedAt: p.createdAt.toISOString(),
+    promotedAt: promotedAt.toISOString(),
+  };
+}
+
+/**
  * The promoter: copies exactly the approved digest (with every platform, its signatures and
  * attestations) to the target with short-lived credentials, attaches Airlock's signed attestation,
  * and records the outcome. Safe to run again at any point: everything it writes is addressed by
@@ -151,23 +180,7 @@ export class PromoterService {
     environment: string,
     carried: Array<{ mediaType: string; digest: string; size: number; annotations?: Record<string, string> }>,
   ): Promise<void> {
-    const facts: PromotionFacts = {
-      promotionId: p.id,
-      environment,
-      source: { registry: p.sourceRegistry, repository: p.sourceRepository, digest: p.digest, tag: p.tag },
-      target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
-      policy: { version: d.policyVersion, sha256: p.policySha256 },
-      checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
-      approvals: d.approvals.map((a) => ({
-        decision: a.decision,
-        approver: a.approverKey,
-        at: a.at.toISOString(),
-      })),
-      breakGlass: p.breakGlass,
-      requester: { identity: p.requesterKey, claims: p.claims },
-      requestedAt: p.createdAt.toISOString(),
-      promotedAt: new Date().toISOString(),
-    };
+    const facts = promotionFacts(p, d, environment, new Date());
     const statements = promotionStatements(facts);
     const layers = cosignAttestationLayers(
       statements.map((s) => ({
