@@ -1,7 +1,7 @@
 import { PromotionEntity } from './promotion.entity';
 
 /** The promotion's columns, named as the entity's properties, for hand-written reads and RETURNING. */
-export const PROMOTION_COLUMNS = [
+const COLUMNS = [
   'id',
   'seq',
   'environment_id AS "environmentId"',
@@ -27,9 +27,13 @@ export const PROMOTION_COLUMNS = [
   'break_glass AS "breakGlass"',
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
-]
-  .map((c) => `p.${c}`)
-  .join(', ');
+];
+
+/** The columns of the promotion named `table` in the statement. */
+export const promotionColumns = (table: string): string => COLUMNS.map((c) => `${table}.${c}`).join(', ');
+
+/** The columns, for reads that name the promotion `p`. */
+export const PROMOTION_COLUMNS = promotionColumns('p');
 
 export type PromotionRow = Omit<PromotionEntity, 'environment' | 'policyVersion'>;
 

@@ -15,7 +15,7 @@ import { atDatabaseEdge } from '../database/database-outage';
 import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
 import { type PromotionEntity } from './promotion.entity';
-import { PROMOTION_COLUMNS, type PromotionRow, toPromotion } from './promotion-row';
+import { promotionColumns, type PromotionRow, toPromotion } from './promotion-row';
 
 export interface Transition {
   promotionId: string;
@@ -169,10 +169,10 @@ export class PromotionStateMachine {
     const manager = tx?.manager ?? this.db.manager;
     const rows: PromotionRow[] = await manager.query(
       `WITH moved AS (
-         UPDATE promotion p SET status = $3::text::promotion_status, updated_at = now(),
+         UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),
                 reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean
          WHERE id = $1 AND status = $2::text::promotion_status
-         RETURNING ${PROMOTION_COLUMNS}
+         RETURNING ${promotionColumns('promotion')}
        ), hist AS (
          INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
          SELECT id, $2::text::promotion_status, $3::text::promotion_status, $4::jsonb, $5 FROM moved
