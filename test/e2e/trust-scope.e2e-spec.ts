@@ -254,11 +254,11 @@ describe('trust scope', () => {
       const links = [alice, requester];
       try {
         for (const identity of links) {
-          const res = await rig.call('POST', '/v1/identity-links', {
-            as: 'admin',
-            body: { identity, person },
+          // A trust change: proposed by one admin, applied by another.
+          expect(await rig.trustChange('POST', '/v1/identity-links', { identity, person })).toMatchObject({
+            identity,
+            person,
           });
-          expect(res.status).toBe(201);
         }
         const bob = await decide('approver2');
         expect(bob.body).toMatchObject({
@@ -267,7 +267,9 @@ describe('trust scope', () => {
         });
       } finally {
         for (const identity of links) {
-          await rig.call('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`, { as: 'admin' });
+          await rig
+            .trustChange('DELETE', `/v1/identity-links/${encodeURIComponent(identity)}`)
+            .catch(() => undefined);
         }
       }
     });
