@@ -91,4 +91,70 @@ describe('PromotionStateMachine', () => {
     });
     expect(wakes).toEqual([]);
   });
+
+  describe('create', () => {
+    const record = {
+      id: 'p-1',
+      environmentId: 'env-1',
+      sourceRegistry: 'registry.staging.example.com',
+      sourceRepository: 'acme/app',
+      digest: `sha256:${'b'.repeat(64)}`,
+      tag: null,
+      targetRegistry: 'registry.prod.example.com',
+      targetRepository: 'prod/acme/app',
+      requester: SYSTEM_ACTOR,
+      requesterKey: 'ci@https://ci.example.com',
+      claims: {},
+      metadata: {},
+      tokenIssuer: 'https://ci.example.com',
+      tokenJti: 'jti-1',
+      idempotencyKey: null,
+      requestHash: 'f'.repeat(64),
+    };
+    function creating(answer: () => Promise<{ rows: unknown[] }>) {
+      const statements: Array<{ name: string; values: unknown[] }> = [];
+      const wakes: string[] = [];
+      const db = {
+        driver: {
+          master: {
+            query: async (q: { name: string; values: unknown[] }) => {
+              statements.push(q);
+              return answer();
+            },
+          },
+        },
+      } as unknown as DataSource;
+      const wakeups = { wake: (topic: string) => void wakes.push(topic) } as unknown as WakeBus;
+      return { sm: new PromotionStateMachine(db, wakeups), statements, wakes };
+    }
+
+    it('inserts as received, starting the check stage, in one prepared statement, then wakes the relay', async () => {
+      const at = new Date();
+      const { sm, statements, wakes } = creating(async () => ({
+        rows: [{ policy_sha256: 'a'.repeat(64), created_at: at, policy_version: 2 }],
+      }));
+      expect(await sm.create(record)).toEqual({
+        policySha256: 'a'.repeat(64),
+        policyVersion: 2,
+        createdAt: at,
+      });
+      expect(statements).toHaveLength(1);
+      expect(statements[0].name).toBe('airlock_promotion_create');
+      expect(statements[0].values.at(-1)).toBe(JobName.RunChecks);
+      expect(wakes).toEqual([OUTBOX_TOPIC]);
+    });
+
+    it('answers null, waking nobody, when the environment has no active policy', async () => {
+      const { sm, wakes } = creating(async () => ({ rows: [] }));
+      expect(await sm.create(record)).toBeNull();
+      expect(wakes).toEqual([]);
+    });
+
+    it('refuses a CI token used a second time', async () => {
+      const { sm } = creating(async () => {
+        throw Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'uq_promotion_token' });
+      });
+      await expect(sm.create(record)).rejects.toMatchObject({ code: ErrorCode.TokenReplayed });
+    });
+  });
 });

@@ -68,6 +68,9 @@ const OUTBOX_INSERT = (job: string): string => `
            jsonb_build_object('promotionId', hist.promotion_id)
          FROM hist WHERE ${job}::text IS NOT NULL`;
 
+/** The unique index on a promotion's (token issuer, jti): see PromotionEntity. */
+const TOKEN_CONSTRAINT = 'uq_promotion_token';
+
 /**
  * The only code that creates a promotion or changes its status, each in one statement: the row
  * (inserted, or updated conditionally: `WHERE status = from`), the history row, the audit event
@@ -95,7 +98,7 @@ export class PromotionStateMachine {
   async create(p: NewPromotion): Promise<CreatedPromotion | null> {
     const job = jobStartedBy(null, INITIAL_STATUS);
     const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
-      await this.prepared(
+      await this.insert(
         'airlock_promotion_create',
         `WITH env AS (
          SELECT e.id, pv.id AS policy_version_id, pv.sha256, pv.version
@@ -215,6 +218,22 @@ export class PromotionStateMachine {
       `the promotion is ${current[0].status}, no longer ${t.from}; it cannot move to ${t.to}`,
       { expected: t.from, actual: current[0].status },
     );
+  }
+
+  /** The intake statement; a CI token's second use (its `jti` is unique per issuer) is token_replayed. */
+  private async insert<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    try {
+      return await this.prepared<T>(name, text, values);
+    } catch (e) {
+      if ((e as { constraint?: string }).constraint === TOKEN_CONSTRAINT) {
+        throw new DomainError(
+          ErrorCode.TokenReplayed,
+          'this CI token has already been used to request a promotion',
+          {},
+        );
+      }
+      throw e;
+    }
   }
 
   /**

@@ -39,7 +39,6 @@ export interface RequestResult {
   created: boolean;
 }
 
-const UNIQUE_VIOLATION = '23505';
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 @Injectable()
@@ -123,13 +122,6 @@ export class PromotionService {
       created = await this.stateMachine.create(record);
     } catch (e) {
       if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
-      if ((e as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new DomainError(
-          ErrorCode.TokenReplayed,
-          'this CI token has already been used to request a promotion',
-          {},
-        );
-      }
       throw e;
     }
     if (!created) {
