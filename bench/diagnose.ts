@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../libs/core/database/data-source';
-import { PromotionRepository, type NewPromotion } from '../libs/core/promotion/promotion.repository';
+import { PromotionRepository } from '../libs/core/promotion/promotion.repository';
+import { type NewPromotion, PromotionStateMachine } from '../libs/core/promotion/promotion-state-machine';
 import { type WakeBus } from '../libs/jobs';
 
 export interface DiagnoseRow {
@@ -86,7 +87,8 @@ export async function diagnose(o: {
   await ds.initialize();
   // No relay to wake in this in-process measurement.
   const noWake = { wake: (): void => undefined } as unknown as WakeBus;
-  const repo = new PromotionRepository(ds, noWake);
+  const repo = new PromotionRepository(ds);
+  const stateMachine = new PromotionStateMachine(ds, noWake);
   const id = (): string => o.detailIds[Math.floor(Math.random() * o.detailIds.length)];
   const seq = (): string => String(1000 + Math.floor(Math.random() * (o.rows - 1000)));
   const out: DiagnoseRow[] = [];
@@ -137,15 +139,21 @@ export async function diagnose(o: {
       idempotencyKey: null,
       requestHash: 'f'.repeat(64),
     });
-    await run('create: PromotionRepository.create (NOTIFY triggers on)', 10, () => repo.create(record()));
+    await run('create: PromotionStateMachine.create (NOTIFY triggers on)', 10, () =>
+      stateMachine.create(record()),
+    );
     // The same statement and parameters, prepared once per connection (pg named statement): no
     // 2 kB of SQL text sent, parsed and planned per request.
     let captured: { sql: string; params: unknown[] } = { sql: '', params: [] };
-    const capture = new PromotionRepository(
+    const capture = new PromotionStateMachine(
       {
-        query: async (sql: string, params: unknown[]) => {
-          captured = { sql, params };
-          return [{ policy_sha256: '', created_at: new Date(), policy_version: 1 }];
+        driver: {
+          master: {
+            query: async (q: { text: string; values: unknown[] }) => {
+              captured = { sql: q.text, params: q.values };
+              return { rows: [{ policy_sha256: '', created_at: new Date(), policy_version: 1 }] };
+            },
+          },
         },
       } as unknown as DataSource,
       noWake,
@@ -163,7 +171,9 @@ export async function diagnose(o: {
     await ds.query('ALTER TABLE outbox DISABLE TRIGGER outbox_notify');
     await ds.query('ALTER TABLE audit_pending DISABLE TRIGGER audit_pending_notify');
     try {
-      await run('create: PromotionRepository.create (NOTIFY triggers off)', 10, () => repo.create(record()));
+      await run('create: PromotionStateMachine.create (NOTIFY triggers off)', 10, () =>
+        stateMachine.create(record()),
+      );
       await run('create: prepared and NOTIFY triggers off', 10, prepared);
     } finally {
       await ds.query('ALTER TABLE outbox ENABLE TRIGGER outbox_notify');

@@ -1,4 +1,5 @@
 export * from './promotion-status';
+export * from './promotion-lifecycle';
 export * from './errors';
 export * from './failure';
 export * from './artifact-reference';

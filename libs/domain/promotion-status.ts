@@ -1,6 +1,6 @@
 /**
- * The lifecycle of a promotion request. This file is the only place that says which status may
- * follow which; the state machine service in libs/core enforces it in the database.
+ * The statuses of a promotion request. Which status may follow which, and what each one starts,
+ * is the lifecycle table in promotion-lifecycle.ts; the state machine in libs/core enforces it.
  *
  * received → checking → awaiting_approval → approved → promoting → promoted, with the exits
  * rejected (a rule said no), expired (nobody decided in time), cancelled (someone stopped it) and
@@ -30,46 +30,6 @@ export enum PromotionStatus {
 }
 
 export const PROMOTION_STATUSES: readonly PromotionStatus[] = Object.values(PromotionStatus);
-
-/** Allowed transitions: from → the statuses it may move to. Anything absent is forbidden. */
-export const PROMOTION_TRANSITIONS: Readonly<Record<PromotionStatus, readonly PromotionStatus[]>> = {
-  [PromotionStatus.Received]: [PromotionStatus.Checking, PromotionStatus.Cancelled],
-  [PromotionStatus.Checking]: [
-    PromotionStatus.AwaitingApproval,
-    PromotionStatus.Approved,
-    PromotionStatus.Rejected,
-    PromotionStatus.Cancelled,
-    PromotionStatus.Failed,
-  ],
-  [PromotionStatus.AwaitingApproval]: [
-    PromotionStatus.Approved,
-    PromotionStatus.Rejected,
-    PromotionStatus.Expired,
-    PromotionStatus.Cancelled,
-  ],
-  [PromotionStatus.Approved]: [PromotionStatus.Promoting, PromotionStatus.Cancelled],
-  [PromotionStatus.Promoting]: [PromotionStatus.Promoted, PromotionStatus.Failed],
-  [PromotionStatus.Promoted]: [],
-  [PromotionStatus.Rejected]: [],
-  [PromotionStatus.Expired]: [],
-  [PromotionStatus.Cancelled]: [],
-  // A retry goes back to the stage that failed: the checks, or the copy (through approved, which
-  // starts the copy; the approvals it had still hold, as neither digest nor policy can change).
-  [PromotionStatus.Failed]: [PromotionStatus.Checking, PromotionStatus.Approved, PromotionStatus.Cancelled],
-};
-
-export function canTransition(from: PromotionStatus, to: PromotionStatus): boolean {
-  return PROMOTION_TRANSITIONS[from].includes(to);
-}
-
-export function isTerminal(status: PromotionStatus): boolean {
-  return PROMOTION_TRANSITIONS[status].length === 0;
-}
-
-/** Statuses from which a caller may cancel. */
-export const CANCELLABLE_STATUSES: readonly PromotionStatus[] = PROMOTION_STATUSES.filter((s) =>
-  canTransition(s, PromotionStatus.Cancelled),
-);
 
 export function isPromotionStatus(value: string): value is PromotionStatus {
   return (PROMOTION_STATUSES as readonly string[]).includes(value);

@@ -1,4 +1,4 @@
-import { PromotionStatus } from '../domain';
+import { LifecycleWork, type PromotionStatus, workFor, workStartedBy } from '../domain';
 
 /**
  * BullMQ queues by stage. A worker consumes the queues its WORKER_QUEUES names, so promoters, the
@@ -54,16 +54,19 @@ export function isJobName(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
 }
 
+/** The job that does each kind of work the lifecycle (libs/domain/promotion-lifecycle.ts) names. */
+export const JOB_OF_WORK: Readonly<Record<LifecycleWork, JobName>> = {
+  [LifecycleWork.Checks]: JobName.RunChecks,
+  [LifecycleWork.Copy]: JobName.Promote,
+};
+
 /**
- * The work a transition starts. The state machine writes the matching outbox row in the same
- * statement as the transition. Keyed by the transition, not the status: the check stage's own
- * received → checking must not start a second check stage, a retry's failed → checking must.
+ * The job a transition starts, as the lifecycle table says. The state machine writes the matching
+ * outbox row in the same statement as the transition.
  */
 export function jobStartedBy(from: PromotionStatus | null, to: PromotionStatus): JobName | null {
-  if (to === PromotionStatus.Received) return JobName.RunChecks;
-  if (from === PromotionStatus.Failed && to === PromotionStatus.Checking) return JobName.RunChecks;
-  if (to === PromotionStatus.Approved) return JobName.Promote;
-  return null;
+  const work = workStartedBy(from, to);
+  return work && JOB_OF_WORK[work];
 }
 
 /**
@@ -71,27 +74,14 @@ export function jobStartedBy(from: PromotionStatus | null, to: PromotionStatus):
  * or one that waits for people). A promotion in a working status must always have this job live.
  */
 export function jobWorking(status: PromotionStatus): JobName | null {
-  switch (status) {
-    case PromotionStatus.Received:
-    case PromotionStatus.Checking:
-      return JobName.RunChecks;
-    case PromotionStatus.Approved:
-    case PromotionStatus.Promoting:
-      return JobName.Promote;
-    case PromotionStatus.AwaitingApproval:
-    case PromotionStatus.Failed:
-    case PromotionStatus.Promoted:
-    case PromotionStatus.Rejected:
-    case PromotionStatus.Expired:
-    case PromotionStatus.Cancelled:
-      return null;
-  }
+  const work = workFor(status);
+  return work && JOB_OF_WORK[work];
 }
 
 /**
  * The id of the job a transition started: the job name, the promotion and the history row of the
  * transition. The same formula is written in SQL where the outbox row is inserted
- * (promotion-state-machine.ts, promotion.repository.ts); a spec keeps the two equal.
+ * (OUTBOX_INSERT in promotion-state-machine.ts); a spec keeps the two equal.
  */
 export function jobIdFor(name: JobName, promotionId: string, historyId: string): string {
   return `${name.replace(/\./g, '-')}-${promotionId}-${historyId}`;

@@ -1,17 +1,47 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, In, IsNull } from 'typeorm';
+import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import { PromotionStatus } from '../../domain';
+import { inTransaction, type Tx } from '../database/unit-of-work';
 import { PromotionEntity } from '../promotion/promotion.entity';
+import { PROMOTION_COLUMNS, type PromotionRow, toPromotion } from '../promotion/promotion-row';
 import { ApprovalEntity } from './approval.entity';
 import { BreakGlassReviewEntity } from './break-glass-review.entity';
+
+/** A promotion awaiting approval, as the pending list reads it. */
+export interface AwaitingPromotion {
+  promotion: PromotionEntity;
+  environmentName: string;
+  policyVersion: number;
+  /** Every decision on it, oldest first. */
+  decisions: ApprovalEntity[];
+  /** Its check results. */
+  evidence: Array<{ kind: string; status: string; summary: string }>;
+}
+
+/** An approval row as json_agg gives it. */
+const toApproval = (a: Record<string, unknown>): ApprovalEntity =>
+  ({
+    id: a.id,
+    promotionId: a.promotion_id,
+    decision: a.decision,
+    approver: a.approver,
+    approverKey: a.approver_key,
+    person: a.person,
+    groups: a.groups,
+    comment: a.comment,
+    digest: a.digest,
+    policySha256: a.policy_sha256,
+    createdAt: new Date(a.created_at as string),
+  }) as ApprovalEntity;
 
 @Injectable()
 export class ApprovalRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+  /** One transaction; work it announces (PromotionStateMachine's wake-ups) waits for its commit. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, work);
   }
 
   /** Locks the promotion row: decisions on one promotion happen one at a time. */
@@ -33,26 +63,37 @@ export class ApprovalRepository {
     return repo.save(repo.create(a));
   }
 
-  /** Promotions awaiting approval, newest first, with when they started waiting. */
-  async awaiting(
-    environmentIds: string[] | null,
-    limit: number,
-  ): Promise<Array<PromotionEntity & { awaitingSince: Date }>> {
-    const rows: Array<{ id: string; since: Date }> = await this.db.query(
-      `SELECT p.id, (SELECT max(c.at) FROM promotion_status_change c
-                     WHERE c.promotion_id = p.id AND c.to_status = 'awaiting_approval') AS since
-       FROM promotion p
+  /**
+   * Promotions awaiting approval, newest first, each with what an approver's list shows and decides
+   * on: its environment's name, pinned policy version, decisions so far and check results. One
+   * statement for the whole page.
+   */
+  async awaiting(environmentIds: string[] | null, limit: number): Promise<AwaitingPromotion[]> {
+    const rows: Array<
+      PromotionRow & {
+        environment_name: string;
+        policy_version: number;
+        decisions: Array<Record<string, unknown>>;
+        evidence: AwaitingPromotion['evidence'];
+      }
+    > = await this.db.query(
+      `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
+         COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS decisions,
+         COALESCE((SELECT json_agg(json_build_object('kind', c.kind, 'status', c.status, 'summary', c.summary)
+                   ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS evidence
+       FROM promotion p JOIN environment e ON e.id = p.environment_id
+       JOIN policy_version pv ON pv.id = p.policy_version_id
        WHERE p.status = $1 AND ($2::uuid[] IS NULL OR p.environment_id = ANY($2::uuid[]))
        ORDER BY p.seq DESC LIMIT $3`,
       [PromotionStatus.AwaitingApproval, environmentIds, limit],
     );
-    if (rows.length === 0) return [];
-    const entities = await this.db.getRepository(PromotionEntity).findBy({ id: In(rows.map((r) => r.id)) });
-    const byId = new Map(entities.map((e) => [e.id, e]));
-    return rows.flatMap((r) => {
-      const e = byId.get(r.id);
-      return e ? [Object.assign(e, { awaitingSince: r.since })] : [];
-    });
+    return rows.map((r) => ({
+      promotion: toPromotion(r),
+      environmentName: r.environment_name,
+      policyVersion: r.policy_version,
+      decisions: r.decisions.map(toApproval),
+      evidence: r.evidence,
+    }));
   }
 
   /** The policy versions that promotions awaiting approval were pinned to. */

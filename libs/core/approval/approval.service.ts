@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager } from 'typeorm';
 import {
   type ApprovalCount,
   ApprovalRefusal,
@@ -16,9 +15,9 @@ import {
   refusalFor,
   type RequestParties,
 } from '../../domain';
-import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
+import { type Tx } from '../database/unit-of-work';
 import { EnvironmentService } from '../environment/environment.service';
 import { type Actor, actorKey, SYSTEM_ACTOR } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -77,7 +76,6 @@ export class ApprovalService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
-    private readonly wakeups: WakeBus,
   ) {}
 
   async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
@@ -113,7 +111,8 @@ export class ApprovalService {
       ...(await this.decider(caller.actor, caller.groups, generation)),
       isApprover: hasRole(caller, Role.Approver, environment),
     };
-    const decided = await this.repo.transaction(async (m) => {
+    return this.repo.transaction(async (tx) => {
+      const m = tx.manager;
       const p = await this.repo.lockPromotion(promotionId, m);
       if (!p) throw notFound('promotion', promotionId);
       if (
@@ -181,21 +180,18 @@ export class ApprovalService {
       let status: PromotionStatus = p.status;
       if (dto.decision === ApprovalDecision.Reject) {
         status = PromotionStatus.Rejected;
-        await this.move(m, p.id, status, caller.actor, `rejected by ${caller.key}`, [
+        await this.move(tx, p.id, status, caller.actor, `rejected by ${caller.key}`, [
           `rejected by ${caller.key}: ${approval.comment}`,
         ]);
       } else if (tally.satisfied) {
         status = PromotionStatus.Approved;
         const by = Object.values(tally.assignment).flat();
-        await this.move(m, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
+        await this.move(tx, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
           `approved by ${by.join(', ')}`,
         ]);
       }
       return { decision: dto.decision, status, tally };
     });
-    // Approved starts the copy: wake the relay now that the transaction has committed.
-    if (decided.status === PromotionStatus.Approved) this.wakeups.wake(OUTBOX_TOPIC);
-    return decided;
   }
 
   /** What the caller may decide now, newest first, with the evidence and current tally. */
@@ -212,28 +208,27 @@ export class ApprovalService {
     if (envIds !== null && envIds.length === 0) return [];
     const decider = await this.decider(caller.actor, caller.groups);
     const now = this.clock.now();
+    const generation = await this.identity.currentGeneration();
     const out: PendingApprovalView[] = [];
-    for (const p of await this.repo.awaiting(envIds, Math.min(limit * 4, 400))) {
-      const environment = await this.environments.byIdName(p.environmentId);
+    for (const row of await this.repo.awaiting(envIds, Math.min(limit * 4, 400))) {
+      const p = row.promotion;
       const req = await this.requirements(p);
-      const who = { ...decider, isApprover: hasRole(caller, Role.Approver, environment) };
+      const who = { ...decider, isApprover: hasRole(caller, Role.Approver, row.environmentName) };
       const parties = await this.parties(p);
       if (refusalFor(who, parties, req, 'approve')) continue;
-      const decisions = (await this.repo.decisions(p.id)).filter((d) => this.counts(d, p));
+      const decisions = row.decisions.filter((d) => this.counts(d, p));
       if (decisions.some((d) => d.person === who.person && !this.isExpired(d, req, now))) continue;
-      const detail = await this.promotions.get(p.id);
-      const { checks, approvals: _a, history: _h, ...view } = detail;
       out.push({
-        ...view,
+        ...this.promotions.view(p, row.environmentName, row.policyVersion),
         tally: await this.count(
           decisions.filter((d) => d.decision === ApprovalDecision.Approve),
-          environment,
+          row.environmentName,
           parties,
           req,
           now,
-          await this.identity.currentGeneration(),
+          generation,
         ),
-        evidence: checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+        evidence: row.evidence,
       });
       if (out.length >= limit) break;
     }
@@ -256,7 +251,8 @@ export class ApprovalService {
     const environment = await this.environments.byIdName(
       (await this.promotions.entity(promotionId)).environmentId,
     );
-    const review = await this.repo.transaction(async (m) => {
+    const review = await this.repo.transaction(async (tx) => {
+      const m = tx.manager;
       const p = await this.repo.lockPromotion(promotionId, m);
       if (!p) throw notFound('promotion', promotionId);
       if (!hasRole(caller, Role.BreakGlass, environment)) {
@@ -279,12 +275,13 @@ export class ApprovalService {
         );
       }
       await this.move(
-        m,
+        tx,
         p.id,
         PromotionStatus.Approved,
         caller.actor,
         `BREAK-GLASS by ${caller.key}: ${reason}`,
         [`break-glass by ${caller.key}: ${reason}`],
+        true,
       );
       const opened = await this.repo.insertReview(
         { promotionId: p.id, openedBy: caller.actor, openedByPerson: decider.person, reason },
@@ -302,7 +299,6 @@ export class ApprovalService {
       );
       return opened;
     });
-    this.wakeups.wake(OUTBOX_TOPIC);
     this.logger.error({
       msg: 'BREAK-GLASS promotion: approvals skipped',
       promotionId,
@@ -331,7 +327,7 @@ export class ApprovalService {
         { environment },
       );
     }
-    await this.repo.transaction(async (m) => {
+    await this.repo.transaction(async ({ manager: m }) => {
       const r = await this.repo.lockReview(reviewId, m);
       if (!r) throw notFound('break-glass review', reviewId);
       if (r.signedOffAt) throw new DomainError(ErrorCode.Conflict, 'this review is already signed off', {});
@@ -402,16 +398,17 @@ export class ApprovalService {
   }
 
   private async move(
-    m: EntityManager,
+    tx: Tx,
     id: string,
     to: PromotionStatus,
     actor: Actor,
     reason: string,
     reasons: string[],
+    breakGlass = false,
   ): Promise<void> {
     await this.stateMachine.transition(
-      { promotionId: id, from: PromotionStatus.AwaitingApproval, to, actor, reason, reasons },
-      m,
+      { promotionId: id, from: PromotionStatus.AwaitingApproval, to, actor, reason, reasons, breakGlass },
+      tx,
     );
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   CheckStatus,
+  CHECK_DECISION_STATUS,
   classifyFailure,
   DomainError,
   ErrorCode,
@@ -11,6 +12,7 @@ import {
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
 import { PolicyService } from '../policy/policy.service';
+import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { CHECK_KINDS, type CheckKind, type CheckResult } from './check-kind';
@@ -51,8 +53,13 @@ export class CheckStageService {
     let p = await this.promotions.findById(promotionId);
     if (!p) return;
     if (p.status === PromotionStatus.Received) {
-      await this.move(promotionId, PromotionStatus.Received, PromotionStatus.Checking, 'check stage started');
-      p = await this.promotions.findById(promotionId);
+      p =
+        (await this.move(
+          promotionId,
+          PromotionStatus.Received,
+          PromotionStatus.Checking,
+          'check stage started',
+        )) ?? (await this.promotions.findById(promotionId));
       if (!p) return;
     }
     if (p.status !== PromotionStatus.Checking) return; // done already, or cancelled meanwhile
@@ -103,12 +110,7 @@ export class CheckStageService {
       return;
     }
     const outcome = evaluateChecks(policy, results);
-    const to =
-      outcome.decision === 'approved'
-        ? PromotionStatus.Approved
-        : outcome.decision === 'awaiting_approval'
-          ? PromotionStatus.AwaitingApproval
-          : PromotionStatus.Rejected;
+    const to = CHECK_DECISION_STATUS[outcome.decision];
     await this.move(promotionId, PromotionStatus.Checking, to, outcome.reasons.join('; '), outcome.reasons);
   }
 
@@ -126,18 +128,28 @@ export class CheckStageService {
     );
   }
 
-  /** A conflict means another run (or a cancel) got there first: not an error for the worker. */
+  /**
+   * The promotion as moved, or null on a conflict: another run (or a cancel) got there first, which
+   * is not an error for the worker.
+   */
   private async move(
     id: string,
     from: PromotionStatus,
     to: PromotionStatus,
     reason: string,
     reasons?: string[],
-  ): Promise<void> {
+  ): Promise<PromotionEntity | null> {
     try {
-      await this.stateMachine.transition({ promotionId: id, from, to, actor: SYSTEM_ACTOR, reason, reasons });
+      return await this.stateMachine.transition({
+        promotionId: id,
+        from,
+        to,
+        actor: SYSTEM_ACTOR,
+        reason,
+        reasons,
+      });
     } catch (e) {
-      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return;
+      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return null;
       throw e;
     }
   }

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
 import { isJobName, type JobItem, JobQueue, OUTBOX_TOPIC, WakeBus } from '../../jobs';
+import { OutboxRepository } from './outbox.repository';
 
-const BATCH = 200;
+/** Rows moved per transaction; a full batch means more may be waiting. */
+export const BATCH = 200;
 const POLL_MS = 1000;
 
 /**
@@ -20,7 +20,7 @@ export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxRepository,
     private readonly queue: JobQueue,
     private readonly wakeups: WakeBus,
   ) {}
@@ -59,24 +59,17 @@ export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Relays one batch; returns how many rows it moved. */
-  async relayBatch(): Promise<number> {
-    return this.db.transaction(async (m) => {
-      const rows: Array<{ id: string; job_name: string; job_id: string; payload: Record<string, unknown> }> =
-        await m.query(
-          `SELECT id, job_name, job_id, payload FROM outbox ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-        );
-      if (rows.length === 0) return 0;
+  relayBatch(): Promise<number> {
+    return this.outbox.drain(BATCH, async (rows) => {
       const jobs: Array<JobItem & { jobId: string }> = [];
       for (const r of rows) {
-        if (!isJobName(r.job_name)) {
-          this.logger.error({ msg: 'outbox row names no known job; dropped', id: r.id, job: r.job_name });
+        if (!isJobName(r.jobName)) {
+          this.logger.error({ msg: 'outbox row names no known job; dropped', id: r.id, job: r.jobName });
           continue;
         }
-        jobs.push({ name: r.job_name, data: r.payload, jobId: r.job_id } as JobItem & { jobId: string });
+        jobs.push({ name: r.jobName, data: r.payload, jobId: r.jobId } as JobItem & { jobId: string });
       }
       await this.queue.addBulk(jobs);
-      await m.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      return rows.length;
     });
   }
 }

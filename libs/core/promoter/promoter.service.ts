@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { classifyFailure, DomainError, ErrorCode, Failure, PromotionStatus } from '../../domain';
+import { classifyFailure, DomainError, ErrorCode, Failure, notFound, PromotionStatus } from '../../domain';
 import {
   copyManifest,
   type CopyStats,
@@ -19,14 +19,41 @@ import {
 } from '../../trust';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
-import { type PromotionDetailView } from '../promotion/promotion.dto';
 import { type PromotionEntity } from '../promotion/promotion.entity';
-import { PromotionRepository } from '../promotion/promotion.repository';
-import { PromotionService } from '../promotion/promotion.service';
+import { type AttestationFacts, PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+/**
+ * What Airlock attests about a promotion: the row (break-glass is its flag, set by that transition)
+ * and the facts read for it (pinned policy version, checks, decisions).
+ */
+export function promotionFacts(
+  p: PromotionEntity,
+  d: AttestationFacts,
+  environment: string,
+  promotedAt: Date,
+): PromotionFacts {
+  return {
+    promotionId: p.id,
+    environment,
+    source: { registry: p.sourceRegistry, repository: p.sourceRepository, digest: p.digest, tag: p.tag },
+    target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
+    policy: { version: d.policyVersion, sha256: p.policySha256 },
+    checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+    approvals: d.approvals.map((a) => ({
+      decision: a.decision,
+      approver: a.approverKey,
+      at: a.at.toISOString(),
+    })),
+    breakGlass: p.breakGlass,
+    requester: { identity: p.requesterKey, claims: p.claims },
+    requestedAt: p.createdAt.toISOString(),
+    promotedAt: promotedAt.toISOString(),
+  };
+}
 
 /**
  * The promoter: copies exactly the approved digest (with every platform, its signatures and
@@ -40,7 +67,6 @@ export class PromoterService {
 
   constructor(
     private readonly repo: PromotionRepository,
-    private readonly promotions: PromotionService,
     private readonly environments: EnvironmentService,
     private readonly registries: SourceRegistries,
     private readonly stateMachine: PromotionStateMachine,
@@ -50,8 +76,9 @@ export class PromoterService {
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
     let p = await this.repo.findById(promotionId);
     if (p?.status === PromotionStatus.Approved) {
-      await this.move(p.id, PromotionStatus.Approved, PromotionStatus.Promoting, 'copy started');
-      p = await this.repo.findById(promotionId);
+      p =
+        (await this.move(p.id, PromotionStatus.Approved, PromotionStatus.Promoting, 'copy started')) ??
+        (await this.repo.findById(promotionId));
     }
     if (!p || p.status !== PromotionStatus.Promoting) return; // done, or cancelled meanwhile
 
@@ -97,7 +124,8 @@ export class PromoterService {
 
   private async promote(p: PromotionEntity): Promise<CopyStats> {
     const env = await this.environments.byIdCached(p.environmentId);
-    const detail = await this.promotions.get(p.id);
+    const facts = await this.repo.attestationFacts(p.id);
+    if (!facts) throw notFound('promotion', p.id);
     const sourceClient = this.registries.clientFor(env.sources, p.sourceRegistry);
     const targetClient = this.registries.targetClient(env.target);
     try {
@@ -120,7 +148,7 @@ export class PromoterService {
       await this.attest(
         targetClient,
         p,
-        detail,
+        facts,
         env.name,
         sourceAtt && !isImageIndex(sourceAtt.json) ? sourceAtt.json.layers : [],
       );
@@ -148,23 +176,11 @@ export class PromoterService {
   private async attest(
     target: RegistryClient,
     p: PromotionEntity,
-    d: PromotionDetailView,
+    d: AttestationFacts,
     environment: string,
     carried: Array<{ mediaType: string; digest: string; size: number; annotations?: Record<string, string> }>,
   ): Promise<void> {
-    const facts: PromotionFacts = {
-      promotionId: p.id,
-      environment,
-      source: { registry: p.sourceRegistry, repository: p.sourceRepository, digest: p.digest, tag: p.tag },
-      target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
-      policy: { version: d.policyVersion, sha256: p.policySha256 },
-      checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
-      approvals: d.approvals.map((a) => ({ decision: a.decision, approver: a.approver, at: a.at })),
-      breakGlass: d.history.some((h) => h.reason.startsWith('BREAK-GLASS')),
-      requester: { identity: p.requesterKey, claims: p.claims },
-      requestedAt: p.createdAt.toISOString(),
-      promotedAt: new Date().toISOString(),
-    };
+    const facts = promotionFacts(p, d, environment, new Date());
     const statements = promotionStatements(facts);
     const layers = cosignAttestationLayers(
       statements.map((s) => ({
@@ -199,9 +215,9 @@ export class PromoterService {
     reason: string,
     reasons?: string[],
     details?: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<PromotionEntity | null> {
     try {
-      await this.stateMachine.transition({
+      return await this.stateMachine.transition({
         promotionId: id,
         from,
         to,
@@ -211,7 +227,8 @@ export class PromoterService {
         details,
       });
     } catch (e) {
-      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return;
+      // Another run (or a cancel) got there first: not an error for the worker.
+      if (e instanceof DomainError && e.code === ErrorCode.Conflict) return null;
       throw e;
     }
   }

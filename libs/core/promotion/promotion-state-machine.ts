@@ -1,9 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
-import { canTransition, DomainError, ErrorCode, notFound, type PromotionStatus } from '../../domain';
+import { type Pool } from 'pg';
+import { type DataSource } from 'typeorm';
+import {
+  canTransition,
+  DomainError,
+  ErrorCode,
+  INITIAL_STATUS,
+  notFound,
+  type PromotionStatus,
+} from '../../domain';
 import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
+import { atDatabaseEdge } from '../database/database-outage';
+import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
+import { type PromotionEntity } from './promotion.entity';
+import { promotionColumns, type PromotionRow, toPromotion } from './promotion-row';
 
 export interface Transition {
   promotionId: string;
@@ -16,13 +28,55 @@ export interface Transition {
   reasons?: string[];
   /** Extra audit details. */
   details?: Record<string, unknown>;
+  /** Approvals were skipped (break-glass): recorded on the promotion for good, and attested. */
+  breakGlass?: boolean;
+}
+
+export interface NewPromotion {
+  id: string;
+  environmentId: string;
+  sourceRegistry: string;
+  sourceRepository: string;
+  digest: string;
+  tag: string | null;
+  targetRegistry: string;
+  targetRepository: string;
+  requester: PromotionEntity['requester'];
+  requesterKey: string;
+  claims: PromotionEntity['claims'];
+  metadata: Record<string, string>;
+  tokenIssuer: string | null;
+  tokenJti: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+}
+
+export interface CreatedPromotion {
+  policySha256: string;
+  policyVersion: number;
+  createdAt: Date;
 }
 
 /**
- * The only code that changes a promotion's status. One statement does it all: the conditional
- * update (`WHERE status = from`), the history row, the audit event and, when the new status starts
- * work, the outbox row. Of two concurrent transitions from the same status exactly one applies;
- * the other gets a conflict.
+ * The outbox row of the job a transition starts (`job`: its name, or NULL for none), from the
+ * `hist` row just inserted. The job id is jobIdFor's formula (libs/jobs/job.types.ts; a spec keeps
+ * the two equal): the reconciler finds the job again by it.
+ */
+const OUTBOX_INSERT = (job: string): string => `
+         INSERT INTO outbox (job_name, job_id, payload)
+         SELECT ${job}::text, replace(${job}::text, '.', '-') || '-' || hist.promotion_id || '-' || hist.id,
+           jsonb_build_object('promotionId', hist.promotion_id)
+         FROM hist WHERE ${job}::text IS NOT NULL`;
+
+/** The unique index on a promotion's (token issuer, jti): see PromotionEntity. */
+const TOKEN_CONSTRAINT = 'uq_promotion_token';
+
+/**
+ * The only code that creates a promotion or changes its status, each in one statement: the row
+ * (inserted, or updated conditionally: `WHERE status = from`), the history row, the audit event
+ * and, when the lifecycle says the transition starts work, the outbox row. Of two concurrent
+ * transitions from the same status exactly one applies; the other gets a conflict. After the
+ * commit it wakes the outbox relay itself: at once, or when the caller's transaction commits.
  */
 @Injectable()
 export class PromotionStateMachine {
@@ -31,7 +85,83 @@ export class PromotionStateMachine {
     private readonly wakeups: WakeBus,
   ) {}
 
-  async transition(t: Transition, manager: EntityManager = this.db.manager): Promise<void> {
+  /** A transaction for work that moves promotions along with other writes (an approval). */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, work);
+  }
+
+  /**
+   * Inserts the promotion in the initial status with its first history row, audit event, check-stage
+   * job and idempotency completion, in one statement. The policy version pinned is the one active
+   * on the environment at this instant. Returns null when the environment has no active policy.
+   */
+  async create(p: NewPromotion): Promise<CreatedPromotion | null> {
+    const job = jobStartedBy(null, INITIAL_STATUS);
+    const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
+      await this.insert(
+        'airlock_promotion_create',
+        `WITH env AS (
+         SELECT e.id, pv.id AS policy_version_id, pv.sha256, pv.version
+         FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
+         WHERE e.id = $2
+       ), p AS (
+         INSERT INTO promotion (id, environment_id, policy_version_id, policy_sha256, source_registry,
+           source_repository, digest, tag, target_registry, target_repository, status, requester,
+           requester_key, claims, metadata, token_issuer, token_jti, idempotency_key, request_hash)
+         SELECT $1, env.id, env.policy_version_id, env.sha256, $3, $4, $5, $6, $7, $8, '${INITIAL_STATUS}',
+           $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16
+         FROM env
+         RETURNING id, policy_version_id, policy_sha256, created_at
+       ), hist AS (
+         INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
+         SELECT id, NULL, '${INITIAL_STATUS}', $9::jsonb, 'requested' FROM p
+         RETURNING id, promotion_id
+       ), aud AS (
+         INSERT INTO audit_pending (actor, action, subject_type, subject_id, details)
+         SELECT $9::jsonb, 'promotion.requested', 'promotion', p.id::text,
+           jsonb_build_object('artifact', $3 || '/' || $4 || '@' || $5, 'environmentId', $2::text,
+             'policyVersionId', p.policy_version_id, 'policySha256', p.policy_sha256, 'claims', $11::jsonb)
+         FROM p
+       ), job AS (${OUTBOX_INSERT('$17')}
+       ), idem AS (
+         UPDATE idempotency_key SET promotion_id = p.id FROM p
+         WHERE $15::text IS NOT NULL AND requester_key = $10 AND key = $15
+       )
+       SELECT p.policy_sha256, p.created_at, env.version AS policy_version FROM p, env`,
+        [
+          p.id,
+          p.environmentId,
+          p.sourceRegistry,
+          p.sourceRepository,
+          p.digest,
+          p.tag,
+          p.targetRegistry,
+          p.targetRepository,
+          JSON.stringify(p.requester),
+          p.requesterKey,
+          JSON.stringify(p.claims),
+          JSON.stringify(p.metadata),
+          p.tokenIssuer,
+          p.tokenJti,
+          p.idempotencyKey,
+          p.requestHash,
+          job,
+        ],
+      );
+    if (rows.length !== 1) return null;
+    if (job) this.wakeups.wake(OUTBOX_TOPIC);
+    return {
+      policySha256: rows[0].policy_sha256,
+      policyVersion: rows[0].policy_version,
+      createdAt: rows[0].created_at,
+    };
+  }
+
+  /**
+   * Moves the promotion and returns it as it now is. Inside `tx` the work it starts is announced
+   * when that transaction commits. A promotion no longer in `from` is a conflict.
+   */
+  async transition(t: Transition, tx?: Tx): Promise<PromotionEntity> {
     if (!canTransition(t.from, t.to)) {
       throw new DomainError(ErrorCode.InvalidTransition, `a promotion cannot go from ${t.from} to ${t.to}`, {
         from: t.from,
@@ -39,12 +169,13 @@ export class PromotionStateMachine {
       });
     }
     const job = jobStartedBy(t.from, t.to);
-    const rows: Array<{ id: string }> = await manager.query(
+    const manager = tx?.manager ?? this.db.manager;
+    const rows: PromotionRow[] = await manager.query(
       `WITH moved AS (
          UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),
-                reasons = COALESCE($6::jsonb, reasons)
+                reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean
          WHERE id = $1 AND status = $2::text::promotion_status
-         RETURNING id
+         RETURNING ${promotionColumns('promotion')}
        ), hist AS (
          INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
          SELECT id, $2::text::promotion_status, $3::text::promotion_status, $4::jsonb, $5 FROM moved
@@ -54,13 +185,9 @@ export class PromotionStateMachine {
          SELECT $4::jsonb, 'promotion.' || $3::text, 'promotion', id::text,
                 jsonb_build_object('from', $2::text, 'to', $3::text, 'reason', $5::text) || $7::jsonb
          FROM moved
-       ), job AS (
-         INSERT INTO outbox (job_name, job_id, payload)
-         SELECT $8::text, replace($8::text, '.', '-') || '-' || hist.promotion_id || '-' || hist.id,
-                jsonb_build_object('promotionId', hist.promotion_id)
-         FROM hist WHERE $8::text IS NOT NULL
+       ), job AS (${OUTBOX_INSERT('$8')}
        )
-       SELECT id FROM moved`,
+       SELECT * FROM moved`,
       [
         t.promotionId,
         t.from,
@@ -70,12 +197,16 @@ export class PromotionStateMachine {
         t.reasons ? JSON.stringify(t.reasons) : null,
         JSON.stringify(t.details ?? {}),
         job,
+        t.breakGlass === true,
       ],
     );
     if (rows.length === 1) {
-      // Inside a caller's transaction the caller wakes the relay after its commit.
-      if (job && manager === this.db.manager) this.wakeups.wake(OUTBOX_TOPIC);
-      return;
+      if (job) {
+        const wake = (): void => this.wakeups.wake(OUTBOX_TOPIC);
+        if (tx) tx.afterCommit(wake);
+        else wake();
+      }
+      return toPromotion(rows[0]);
     }
     const current: Array<{ status: PromotionStatus }> = await manager.query(
       'SELECT status FROM promotion WHERE id = $1',
@@ -87,5 +218,31 @@ export class PromotionStateMachine {
       `the promotion is ${current[0].status}, no longer ${t.from}; it cannot move to ${t.to}`,
       { expected: t.from, actual: current[0].status },
     );
+  }
+
+  /** The intake statement; a CI token's second use (its `jti` is unique per issuer) is token_replayed. */
+  private async insert<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    try {
+      return await this.prepared<T>(name, text, values);
+    } catch (e) {
+      if ((e as { constraint?: string }).constraint === TOKEN_CONSTRAINT) {
+        throw new DomainError(
+          ErrorCode.TokenReplayed,
+          'this CI token has already been used to request a promotion',
+          {},
+        );
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the intake statement as a named prepared statement: parsed and planned once per
+   * connection instead of on every request (2 kB of SQL; about a third of intake's database time).
+   */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    // Around TypeORM, so through the edge by hand: an unreachable Postgres is database_unavailable.
+    return (await atDatabaseEdge(() => pool.query({ name, text, values }))).rows as T[];
   }
 }

@@ -126,6 +126,13 @@ export class PromotionEntity {
   @Column('jsonb', { nullable: true })
   attestation!: PromotionAttestationRef | null;
 
+  /**
+   * Approvals were skipped by break-glass. Set by that transition (PromotionStateMachine) and never
+   * cleared; the promoter's attestation says so.
+   */
+  @Column('boolean', { default: false })
+  breakGlass!: boolean;
+
   /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
   @Column('jsonb', { default: [] })
   reasons!: string[];

@@ -13,6 +13,7 @@ import {
   parseRequestedArtifact,
   type ArtifactReference,
   PromotionStatus,
+  retryTarget,
   targetRepositoryFor,
 } from '../../domain';
 import { RegistryError } from '../../oci';
@@ -38,7 +39,6 @@ export interface RequestResult {
   created: boolean;
 }
 
-const UNIQUE_VIOLATION = '23505';
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 @Injectable()
@@ -119,16 +119,9 @@ export class PromotionService {
     };
     let created;
     try {
-      created = await this.repo.create(record);
+      created = await this.stateMachine.create(record);
     } catch (e) {
       if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
-      if ((e as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new DomainError(
-          ErrorCode.TokenReplayed,
-          'this CI token has already been used to request a promotion',
-          {},
-        );
-      }
       throw e;
     }
     if (!created) {
@@ -328,8 +321,8 @@ export class PromotionService {
   }
 
   /**
-   * Retries a failed promotion at the stage that failed: the checks again, or the copy (through
-   * approved, keeping its approvals: neither digest nor policy can have changed).
+   * Retries a failed promotion at the stage that failed, as the lifecycle says: the checks again,
+   * or the copy (through approved, keeping its approvals: neither digest nor policy can have changed).
    */
   async retry(id: string, caller: Caller): Promise<PromotionDetailView> {
     const p = await this.entity(id);
@@ -346,9 +339,7 @@ export class PromotionService {
         },
       );
     }
-    const detail = await this.get(id);
-    const failedFrom = [...detail.history].reverse().find((h) => h.to === PromotionStatus.Failed)?.from;
-    const to = failedFrom === PromotionStatus.Promoting ? PromotionStatus.Approved : PromotionStatus.Checking;
+    const to = retryTarget(await this.repo.failedFrom(id));
     await this.stateMachine.transition({
       promotionId: id,
       from: PromotionStatus.Failed,
@@ -360,7 +351,8 @@ export class PromotionService {
     return this.get(id);
   }
 
-  private view(p: PromotionEntity, environment: string, policyVersion: number): PromotionView {
+  /** The API's summary view of a promotion. */
+  view(p: PromotionEntity, environment: string, policyVersion: number): PromotionView {
     return {
       id: p.id,
       status: p.status,

@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import { type JobItem, JobName, type JobQueue, type WakeBus } from '../../jobs';
+import { BATCH, OutboxRelayService } from './outbox-relay.service';
+import { type OutboxRepository, type OutboxRow } from './outbox.repository';
+
+/** The outbox table in memory, with drain's contract: rows leave only when delivery succeeded. */
+class InMemoryOutbox {
+  rows: OutboxRow[] = [];
+  add(jobName: string, n = 1): void {
+    for (let i = 0; i < n; i++) {
+      const id = String(this.rows.length + 1);
+      this.rows.push({ id, jobName, jobId: `${jobName}-${id}`, payload: { promotionId: `p-${id}` } });
+    }
+  }
+  async drain(limit: number, deliver: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
+    const taken = this.rows.slice(0, limit);
+    if (taken.length === 0) return 0;
+    await deliver(taken);
+    this.rows = this.rows.filter((r) => !taken.includes(r));
+    return taken.length;
+  }
+}
+
+function relay(addBulk: (jobs: Array<JobItem & { jobId: string }>) => Promise<void>) {
+  const outbox = new InMemoryOutbox();
+  const queue = { addBulk } as unknown as JobQueue;
+  const wakeups = { on: () => undefined } as unknown as WakeBus;
+  return { outbox, service: new OutboxRelayService(outbox as unknown as OutboxRepository, queue, wakeups) };
+}
+
+describe('OutboxRelayService: every committed outbox row becomes one job', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it('enqueues a batch under the rows’ job ids, then deletes the rows', async () => {
+    const enqueued: Array<JobItem & { jobId: string }> = [];
+    const { outbox, service } = relay(async (jobs) => void enqueued.push(...jobs));
+    outbox.add(JobName.RunChecks);
+    outbox.add(JobName.Promote);
+    expect(await service.relayBatch()).toBe(2);
+    expect(enqueued).toEqual([
+      { name: JobName.RunChecks, data: { promotionId: 'p-1' }, jobId: `${JobName.RunChecks}-1` },
+      { name: JobName.Promote, data: { promotionId: 'p-2' }, jobId: `${JobName.Promote}-2` },
+    ]);
+    expect(outbox.rows).toEqual([]);
+    expect(await service.relayBatch()).toBe(0);
+  });
+
+  it('keeps the rows when the queue refuses them, and relays them on the next pass', async () => {
+    let up = false;
+    const enqueued: string[] = [];
+    const { outbox, service } = relay(async (jobs) => {
+      if (!up) throw new Error('Redis is down');
+      enqueued.push(...jobs.map((j) => j.jobId));
+    });
+    outbox.add(JobName.RunChecks);
+    await expect(service.relayBatch()).rejects.toThrow('Redis is down');
+    expect(outbox.rows).toHaveLength(1);
+    up = true;
+    expect(await service.relayBatch()).toBe(1);
+    expect(enqueued).toEqual([`${JobName.RunChecks}-1`]);
+  });
+
+  it('drops a row that names no known job instead of blocking the rest', async () => {
+    const enqueued: string[] = [];
+    const { outbox, service } = relay(async (jobs) => void enqueued.push(...jobs.map((j) => j.name)));
+    outbox.add('promotion.unknown');
+    outbox.add(JobName.Promote);
+    expect(await service.relayBatch()).toBe(2);
+    expect(enqueued).toEqual([JobName.Promote]);
+    expect(outbox.rows).toEqual([]);
+  });
+
+  it('moves a backlog in batches until the outbox is empty', async () => {
+    let calls = 0;
+    const { outbox, service } = relay(async () => void calls++);
+    outbox.add(JobName.RunChecks, BATCH * 2 + 3);
+    service.relaySoon();
+    await (service as unknown as { running: Promise<void> }).running;
+    expect(outbox.rows).toEqual([]);
+    expect(calls).toBe(3);
+  });
+});
