@@ -858,6 +858,16 @@ const CASES: Record<string, Case[]> = {
       code: V,
       field,
     })),
+    {
+      // Airlock fetches an issuer's discovery document and keys: only from hosts the operator allowed.
+      name: 'an issuer on a host the operator did not allow',
+      method: 'POST',
+      path: () => '/v1/trusted-issuers',
+      as: 'admin',
+      body: { issuer: 'https://login.evil.test', kind: 'ci', audience: 'airlock' },
+      status: 422,
+      code: 'host_not_allowed',
+    },
   ],
 
   'POST /v1/role-bindings': [

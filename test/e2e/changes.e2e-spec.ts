@@ -386,6 +386,28 @@ describe('four eyes on trust (changes)', () => {
     });
   });
 
+  it('policy activation only goes forward: an earlier version is not activated again by one admin', async () => {
+    // v1 was added by erin and activated by frank; v2 likewise. Going back to v1 would weaken the
+    // environment with an old second consent: it must be a new version another person activates.
+    const env = `forward-${hex()}`;
+    await rig.environment(env, { approvals: { required: 0 } });
+    const v2 = await rig.call('POST', `/v1/environments/${env}/policies`, {
+      as: 'admin',
+      body: { document: { approvals: { required: 1 } } },
+    });
+    expect(v2.status).toBe(201);
+    const on = await rig.call('POST', `/v1/environments/${env}/policies/${v2.body.version}/activate`, {
+      as: 'admin2',
+    });
+    expect(on.status).toBe(200);
+    const back = await rig.call('POST', `/v1/environments/${env}/policies/1/activate`, { as: 'admin2' });
+    expect(back).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    expect(back.body.detail).toContain('new version');
+    expect(
+      (await rig.call('GET', `/v1/environments/${env}`, { as: 'auditor' })).body.activePolicyVersion,
+    ).toBe(v2.body.version);
+  });
+
   it('ignores the bootstrap file once the database holds anything (and says so)', async () => {
     const before = await rig.sql('SELECT count(*)::int AS n FROM role_binding');
     await rig.stack.api?.stop();

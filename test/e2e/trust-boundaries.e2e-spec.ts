@@ -117,6 +117,24 @@ describe('trust boundaries', () => {
       );
     });
 
+    it('refusals of a token that verifies but grants no role add no audit row either', async () => {
+      // Any workload of a trusted CI issuer can mint such a token, a fresh subject per repository.
+      const before = await auditRows();
+      const token = await rig.token('teamRepo', { fresh: true });
+      const statuses = await pool(40, 8, async (i) => {
+        const res =
+          i % 2 === 0
+            ? await rig.call('POST', `/v1/promotions/${randomUUID()}/approvals`, {
+                token,
+                body: { decision: 'approve', digest: `sha256:${'a'.repeat(64)}` },
+              })
+            : await rig.call('POST', '/v1/environments', { token, body: { name: `x-${i}` } });
+        return res.status;
+      });
+      expect(statuses.every((s) => s >= 400 && s < 500)).toBe(true);
+      expect(await auditRows()).toBe(before);
+    });
+
     it("keeps an authenticated caller's refusal on record, with the path capped", async () => {
       const res = await rig.call('POST', `/v1/environments/${'n'.repeat(14_000)}/policies`, {
         as: 'admin',

@@ -99,7 +99,9 @@ export async function limitRequestRates(
     if (token) {
       // A hit in the verifier's cache for the guard right after; a refused token is anonymous.
       const caller = await verifier.verify(token).catch(() => undefined);
-      if (caller) {
+      // A caller with no role spends its address's budget: new subjects (a fresh CI repository)
+      // must not bring fresh budgets.
+      if (caller && caller.grants.length > 0) {
         const id = createHash('sha256').update(caller.key).digest('base64url').slice(0, 32);
         return { key: `caller:${id}`, max: config.RATE_LIMIT_CALLER_MAX };
       }

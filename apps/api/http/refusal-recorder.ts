@@ -12,8 +12,9 @@ const cap = (s: string | undefined): string | undefined =>
 
 /**
  * Where a refused request (4xx) leaves a trace. The audit trail is append-only and never
- * shrinks, so only refusals that name someone go there: a verified caller's refused mutating
- * request, with bounded fields. A request without a verified caller (no token, a refused token,
+ * shrinks, so only refusals that name someone go there: the refused mutating request of a verified
+ * caller who holds some role, with bounded fields. A request without such a caller (no token, a
+ * refused token, a token that grants no role,
  * an unknown route, a body refused before the guard ran) costs nothing durable: it is logged and
  * counted in `airlock_http_unaudited_refusals_total`, and the rate limiter bounds how many there are.
  */
@@ -27,7 +28,10 @@ export class RefusalRecorder {
   ) {}
 
   async record(req: FastifyRequest & { user?: Caller }, p: Problem): Promise<void> {
-    if (!req.user) {
+    // A token that verifies but grants no role (any workload of a trusted CI issuer can mint one,
+    // under a fresh subject per repository) is treated like no token: it names nobody Airlock
+    // gave standing to, so its refusals must not grow the append-only trail either.
+    if (!req.user || req.user.grants.length === 0) {
       this.metrics.unauditedRefusals.inc({ status: String(p.status), code: p.code });
       this.logger.log({
         msg: 'request refused',

@@ -9,7 +9,7 @@ import {
   DomainError,
   ErrorCode,
   isNotFound,
-  isSamePerson,
+  isProposer,
   notFound,
   PromotionStatus,
   refusalFor,
@@ -82,7 +82,11 @@ export class ApprovalService {
     try {
       return await this.decideOnce(promotionId, dto, caller);
     } catch (e) {
-      if (e instanceof DomainError && (Object.values(ApprovalRefusal) as string[]).includes(e.code)) {
+      // Only a caller who holds some role leaves a durable trace: a token that merely verifies (any
+      // workload of a trusted CI issuer) must not be able to grow the append-only trail.
+      const refusal =
+        e instanceof DomainError && (Object.values(ApprovalRefusal) as string[]).includes(e.code);
+      if (refusal && caller.grants.length > 0) {
         // A refused decision is part of the record too (the transaction that tried it rolled back).
         await this.audit.record({
           actor: caller.actor,
@@ -331,7 +335,11 @@ export class ApprovalService {
       const r = await this.repo.lockReview(reviewId, m);
       if (!r) throw notFound('break-glass review', reviewId);
       if (r.signedOffAt) throw new DomainError(ErrorCode.Conflict, 'this review is already signed off', {});
-      if (isSamePerson(decider, r.openedByPerson)) {
+      // The one who broke the glass as recorded then, and as the links say now: a link made since
+      // must not let them sign off their own review from another account.
+      const openedBy = actorKey(r.openedBy);
+      const breaker = [r.openedByPerson, openedBy, await this.links.personOf(openedBy)];
+      if (isProposer(decider, breaker)) {
         throw refuse(
           ApprovalRefusal.SelfApproval,
           'the person who broke the glass cannot sign off the review',

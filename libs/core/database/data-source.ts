@@ -20,6 +20,16 @@ export function dataSourceOptions(url: string, poolSize = 10, connectTimeoutMs =
     logging: false,
     // connectionTimeoutMillis bounds both a new connection and the wait for a free one: without
     // it a request waits forever while Postgres is down, instead of answering 503.
-    extra: { max: poolSize, application_name: 'airlock', connectionTimeoutMillis: connectTimeoutMs },
+    // keepAlive and the idle-in-transaction bound: a process whose host vanished mid-transaction
+    // must not hold row locks (outbox rows, the reconciler's advisory lock) for the hours the
+    // kernel's defaults would take to notice.
+    extra: {
+      max: poolSize,
+      application_name: 'airlock',
+      connectionTimeoutMillis: connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      options: '-c idle_in_transaction_session_timeout=300000',
+    },
   };
 }

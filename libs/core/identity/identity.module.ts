@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { OutboundModule } from '../outbound/outbound.module';
 import { IdentityLinkService } from './identity-link.service';
 import { IdentityRepository } from './identity.repository';
 import { IdentityService } from './identity.service';
@@ -8,7 +9,7 @@ import { OidcDiscovery } from './oidc-discovery';
 import { TokenVerifier } from './token-verifier';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, OutboundModule],
   providers: [
     IdentityRepository,
     IdentityService,

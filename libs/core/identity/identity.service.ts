@@ -1,3 +1,4 @@
+import { HostGuard } from '../outbound/host-guard';
 import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { type EntityManager } from 'typeorm';
@@ -51,6 +52,7 @@ export class IdentityService {
     private readonly repo: IdentityRepository,
     private readonly audit: AuditRepository,
     private readonly config: AirlockConfig,
+    private readonly hosts: HostGuard,
   ) {}
 
   /**
@@ -172,6 +174,8 @@ export class IdentityService {
     if (!this.config.AUTH_ALLOW_INSECURE_ISSUERS && !dto.issuer.startsWith('https://')) {
       throw new DomainError(ErrorCode.ValidationFailed, 'issuer: must be an https URL', { field: 'issuer' });
     }
+    // Airlock fetches the issuer's discovery document and keys: only from a host the operator allowed.
+    await this.hosts.checkUrl('issuer', dto.issuer);
     const created = await this.repo.transaction(async (m) => {
       const all = await this.repo.issuers();
       if (all.some((i) => i.issuer === dto.issuer)) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { AirlockConfig } from '../../config';
 import { boundedCache, CACHE_BOUNDS } from '../common/caches';
+import { HostGuard } from '../outbound/host-guard';
 import { OidcDiscovery } from './oidc-discovery';
 
 /**
@@ -17,6 +18,7 @@ export class JwksClient {
   constructor(
     private readonly config: AirlockConfig,
     private readonly discovery: OidcDiscovery,
+    private readonly hosts: HostGuard,
   ) {}
 
   async keysFor(issuer: string): Promise<JWTVerifyGetKey> {
@@ -25,6 +27,10 @@ export class JwksClient {
     if (!jwksUri) throw new Error(`issuer ${issuer} publishes no jwks_uri`);
     let keys = this.keySets.get(jwksUri);
     if (!keys) {
+      // The discovery document names where the keys are: on the issuer's own origin, or on a host
+      // the operator allowed, never anywhere a discovery document says (a request any caller can
+      // trigger with a token naming an unknown key).
+      if (new URL(jwksUri).origin !== new URL(issuer).origin) await this.hosts.checkUrl('jwks_uri', jwksUri);
       keys = createRemoteJWKSet(new URL(jwksUri), {
         timeoutDuration: 5000,
         cooldownDuration: 30_000,

@@ -28,8 +28,8 @@ export class PolicyRepository {
     return m.getRepository(PolicyVersionEntity).findOneBy({ environmentId, version });
   }
 
-  findById(id: string): Promise<PolicyVersionEntity | null> {
-    return this.db.getRepository(PolicyVersionEntity).findOneBy({ id });
+  findById(id: string, m: EntityManager = this.db.manager): Promise<PolicyVersionEntity | null> {
+    return m.getRepository(PolicyVersionEntity).findOneBy({ id });
   }
 
   list(

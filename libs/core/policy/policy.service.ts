@@ -97,6 +97,19 @@ export class PolicyService {
       if (env.activePolicyVersionId === v.id) {
         throw new DomainError(ErrorCode.Conflict, `version ${version} is already active`, { version });
       }
+      // Only forward: going back to a version that was active before, or one older than the active
+      // one, would let one admin weaken production with a second person's old consent. Going back is
+      // a new version with the old document, which another person activates.
+      const active = env.activePolicyVersionId
+        ? await this.repo.findById(env.activePolicyVersionId, m)
+        : null;
+      if (v.activatedAt !== null || (active && active.version > v.version)) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `version ${version} is older than the active version ${active?.version ?? version} or was active before: add its document again as a new version, for another person to activate`,
+          { version, activeVersion: active?.version ?? null },
+        );
+      }
       await this.repo.markActivated(v.id, caller.actor, m);
       await m.query(
         'UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1',

@@ -82,16 +82,9 @@ export class PromoterService {
     }
     if (!p || p.status !== PromotionStatus.Promoting) return; // done, or cancelled meanwhile
 
+    let stats: CopyStats;
     try {
-      const stats = await this.promote(p);
-      await this.move(
-        p.id,
-        PromotionStatus.Promoting,
-        PromotionStatus.Promoted,
-        'promoted',
-        [`promoted to ${p.targetRegistry}/${p.targetRepository}@${p.digest}`],
-        { copy: stats },
-      );
+      stats = await this.promote(p);
     } catch (e) {
       const failure = classifyFailure(e);
       const reason = failure.message;
@@ -105,7 +98,18 @@ export class PromoterService {
       await this.move(p.id, PromotionStatus.Promoting, PromotionStatus.Failed, `copy failed: ${reason}`, [
         `promotion failed: ${reason}`,
       ]);
+      return;
     }
+    // Outside the copy's failure handling: the copy succeeded, so a database blip while recording
+    // it is retried (the job, or the reconciler) rather than marking a finished copy failed.
+    await this.move(
+      p.id,
+      PromotionStatus.Promoting,
+      PromotionStatus.Promoted,
+      'promoted',
+      [`promoted to ${p.targetRegistry}/${p.targetRepository}@${p.digest}`],
+      { copy: stats },
+    );
   }
 
   /**

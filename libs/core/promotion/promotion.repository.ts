@@ -94,10 +94,11 @@ export class PromotionRepository {
   }
 
   async setAttestation(id: string, attestation: PromotionEntity['attestation']): Promise<void> {
-    await this.db.query('UPDATE promotion SET attestation = $2::jsonb WHERE id = $1', [
-      id,
-      JSON.stringify(attestation),
-    ]);
+    // Only while copying: a run that lost its job to a take-over must not rewrite a finished record.
+    await this.db.query(
+      `UPDATE promotion SET attestation = $2::jsonb WHERE id = $1 AND status = 'promoting'`,
+      [id, JSON.stringify(attestation)],
+    );
   }
 
   /** The status a promotion last moved to failed from (the stage that failed), or null. */
