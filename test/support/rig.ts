@@ -74,6 +74,9 @@ export class Rig {
     const databaseUrl = options.databaseUrl ?? process.env.AIRLOCK_TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('run e2e tests through jest (global setup prepares the database)');
     this.db = new Pool({ connectionString: databaseUrl, max: 4 });
+    // An idle client whose backend went away (a database dropped or restarted on purpose by a
+    // test) is replaced by the pool; its error is not the running test's failure.
+    this.db.on('error', () => undefined);
     this.redis = new Redis(testEnv().redisUrl, { lazyConnect: false });
     this.stack = new AirlockStack({
       dataDir: join(process.env.AIRLOCK_TEST_DATA_DIR as string, this.prefix),
@@ -226,11 +229,17 @@ export class Rig {
   }
 
   async stop(): Promise<void> {
-    await this.stack.stop();
-    const keys = await this.redis.keys(`${this.prefix}:*`);
-    if (keys.length) await this.redis.del(...keys);
-    this.redis.disconnect();
-    await this.db.end();
+    // Whatever fails on the way, the pool is closed: a test file that drops its own database
+    // afterwards would otherwise terminate idle clients still open here, and their 'error' event
+    // would land, unhandled, in whichever test runs next.
+    try {
+      await this.stack.stop();
+      const keys = await this.redis.keys(`${this.prefix}:*`);
+      if (keys.length) await this.redis.del(...keys);
+    } finally {
+      this.redis.disconnect();
+      await this.db.end();
+    }
   }
 }
 
