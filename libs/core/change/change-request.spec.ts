@@ -58,6 +58,47 @@ describe(changeSummary.name, () => {
     );
   });
 
+  it('says in the summary what widens trust, not only in the payload', () => {
+    expect(
+      changeSummary({
+        kind: ChangeKind.RoleBindingAdd,
+        payload: {
+          role: Role.Requester,
+          issuer: 'https://ci',
+          repositoryPattern: 'acme/release',
+          artifactRepositoryPattern: 'acme/*',
+        },
+      }),
+    ).toBe(
+      'grant requester in every environment to repositories acme/release of https://ci, allowed to request artifacts of acme/*',
+    );
+    const summary = changeSummary({
+      kind: ChangeKind.EnvironmentCreate,
+      payload: {
+        name: 'loose',
+        sources: [
+          {
+            registry: 'registry.staging.example.com',
+            repositories: ['mirror/**'],
+            insecure: true,
+            tokenRealms: ['https://auth.example.com/token'],
+            redirectHosts: ['cdn.example.com'],
+            ciRepository: 'mirror/{repository}',
+          },
+        ],
+        target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
+      },
+    });
+    for (const part of [
+      'over plain http',
+      'token realms https://auth.example.com/token',
+      'redirects to cdn.example.com',
+      'CI repositories as mirror/{repository}',
+    ]) {
+      expect(summary).toContain(part);
+    }
+  });
+
   it('describes an environment without its credentials’ secret', () => {
     const credentials = {
       issuer: 'https://login.example.com',
@@ -74,7 +115,7 @@ describe(changeSummary.name, () => {
       },
     });
     expect(summary).toBe(
-      'create environment production: target registry.prod.example.com/prod/{repository} with credentials of client airlock-promoter at https://login.example.com; sources registry.staging.example.com (acme/*)',
+      'create environment production: target registry.prod.example.com/prod/{repository} with credentials of client airlock-promoter at https://login.example.com for registry.prod.example.com; sources registry.staging.example.com (acme/*)',
     );
     expect(summary).not.toContain('promoter,');
   });

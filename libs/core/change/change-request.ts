@@ -31,6 +31,7 @@ interface BindingFields {
   subject?: string | null;
   group?: string | null;
   repositoryPattern?: string | null;
+  artifactRepositoryPattern?: string | null;
 }
 
 function binding(b: BindingFields): string {
@@ -40,18 +41,42 @@ function binding(b: BindingFields): string {
     b.repositoryPattern ? `repositories ${b.repositoryPattern}` : null,
   ].filter((w): w is string => w !== null);
   const where = b.environment ? `in ${b.environment}` : 'in every environment';
-  return `${b.role} ${where} to ${who.join(' and ') || 'everyone'} of ${b.issuer}`;
+  // What widens trust is said in the line a reviewer reads, not only in the payload.
+  const widens = b.artifactRepositoryPattern
+    ? `, allowed to request artifacts of ${b.artifactRepositoryPattern}`
+    : '';
+  return `${b.role} ${where} to ${who.join(' and ') || 'everyone'} of ${b.issuer}${widens}`;
 }
 
-function profile(c: { clientId: string; issuer: string } | undefined): string {
-  return c ? ` with credentials of client ${c.clientId} at ${c.issuer}` : '';
+function profile(c: { clientId: string; issuer: string; services?: string[] } | undefined): string {
+  if (!c) return '';
+  const services = c.services?.length ? ` for ${c.services.join(', ')}` : '';
+  return ` with credentials of client ${c.clientId} at ${c.issuer}${services}`;
+}
+
+/** The settings of a source or target that loosen how Airlock talks to it, in words. */
+function loosened(r: {
+  insecure?: boolean;
+  tokenRealms?: string[];
+  redirectHosts?: string[];
+  ciRepository?: string;
+}): string {
+  return [
+    r.insecure ? 'over plain http' : null,
+    r.tokenRealms?.length ? `token realms ${r.tokenRealms.join(', ')}` : null,
+    r.redirectHosts?.length ? `redirects to ${r.redirectHosts.join(', ')}` : null,
+    r.ciRepository ? `CI repositories as ${r.ciRepository}` : null,
+  ]
+    .filter((x): x is string => x !== null)
+    .map((x) => `, ${x}`)
+    .join('');
 }
 
 /** One line a reviewer reads before approving: what the change does, in the API's own words. */
 export function changeSummary(req: ChangeRequest): string {
   switch (req.kind) {
     case ChangeKind.TrustedIssuerAdd:
-      return `trust issuer ${req.payload.issuer} for ${req.payload.kind} callers (audience ${req.payload.audience})`;
+      return `trust issuer ${req.payload.issuer} for ${req.payload.kind} callers (audience ${req.payload.audience}${req.payload.groupsClaim ? `, groups from claim ${req.payload.groupsClaim}` : ''})`;
     case ChangeKind.TrustedIssuerRemove:
       return `stop trusting issuer ${req.payload.removes?.issuer ?? req.payload.id}`;
     case ChangeKind.RoleBindingAdd:
@@ -67,9 +92,9 @@ export function changeSummary(req: ChangeRequest): string {
     case ChangeKind.EnvironmentCreate: {
       const e = req.payload;
       const sources = e.sources
-        .map((s) => `${s.registry} (${s.repositories.join(', ')})${profile(s.credentials)}`)
+        .map((s) => `${s.registry} (${s.repositories.join(', ')})${loosened(s)}${profile(s.credentials)}`)
         .join('; ');
-      return `create environment ${e.name}: target ${e.target.registry}/${e.target.repository}${profile(e.target.credentials)}; sources ${sources}`;
+      return `create environment ${e.name}: target ${e.target.registry}/${e.target.repository}${loosened(e.target)}${profile(e.target.credentials)}; sources ${sources}`;
     }
   }
 }
