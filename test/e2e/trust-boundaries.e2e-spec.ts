@@ -118,9 +118,11 @@ describe('trust boundaries', () => {
     });
 
     it('refusals of a token that verifies but grants no role add no audit row either', async () => {
-      // Any workload of a trusted CI issuer can mint such a token, a fresh subject per repository.
+      // Any workload of a trusted CI issuer can mint such a token, a fresh subject per repository:
+      // here a repository no binding names (other test files bind the development clients).
       const before = await auditRows();
-      const token = await rig.token('teamRepo', { fresh: true });
+      const repository = `nobody/${randomBytes(4).toString('hex')}`;
+      const token = await mint({ sub: `repo:${repository}:ref:refs/heads/main`, repository });
       const statuses = await pool(40, 8, async (i) => {
         const res =
           i % 2 === 0
