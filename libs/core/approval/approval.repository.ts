@@ -20,7 +20,7 @@ export interface AwaitingPromotion {
 }
 
 /** An approval row as json_agg gives it. */
-const toApproval = (a: Record<string, unknown>): ApprovalEntity =>
+export const toApproval = (a: Record<string, unknown>): ApprovalEntity =>
   ({
     id: a.id,
     promotionId: a.promotion_id,

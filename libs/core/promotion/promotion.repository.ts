@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { PromotionStatus } from '../../domain';
-import { ApprovalEntity } from '../approval/approval.entity';
+import { type ApprovalEntity } from '../approval/approval.entity';
+import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
 import { PromotionEntity } from './promotion.entity';
 import { PromotionStatusChangeEntity } from './promotion-status-change.entity';
@@ -180,22 +181,7 @@ export class PromotionRepository {
             finishedAt: new Date(c.finished_at as string),
           }) as CheckEntity,
       ),
-      approvals: r.approvals.map(
-        (a) =>
-          ({
-            id: a.id,
-            promotionId: a.promotion_id,
-            decision: a.decision,
-            approver: a.approver,
-            approverKey: a.approver_key,
-            person: a.person,
-            groups: a.groups,
-            comment: a.comment,
-            digest: a.digest,
-            policySha256: a.policy_sha256,
-            createdAt: new Date(a.created_at as string),
-          }) as ApprovalEntity,
-      ),
+      approvals: r.approvals.map(toApproval),
       history: r.history.map(
         (h) =>
           ({
