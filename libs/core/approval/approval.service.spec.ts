@@ -9,7 +9,7 @@ import { type IdentityLinkService } from '../identity/identity-link.service';
 import { type IdentityService } from '../identity/identity.service';
 import { Role } from '../identity/role-binding.entity';
 import { type PolicyService } from '../policy/policy.service';
-import { type PromotionService } from '../promotion/promotion.service';
+import { type PromotionRepository } from '../promotion/promotion.repository';
 import { fakeTx, InMemoryPromotions } from '../testing/in-memory-promotions';
 import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { type ApprovalRepository } from './approval.repository';
@@ -38,6 +38,9 @@ function approvals(required = 1) {
   /** Wake-ups seen while a transaction was still open: must stay empty. */
   const wakesBeforeCommit: string[][] = [];
   const grantsOf = new Map([alice, bob, requester].map((c) => [c.actor.subject, c.grants]));
+  /** Reads the services make, by name: the pending list must not grow them per row. */
+  const reads: string[] = [];
+  const awaitingArgs: Array<string[] | null> = [];
   const repo = {
     transaction: async <T>(work: (tx: ReturnType<typeof fakeTx>) => Promise<T>): Promise<T> => {
       const tx = fakeTx();
@@ -65,19 +68,26 @@ function approvals(required = 1) {
       reviews.push(row);
       return row;
     },
-    awaiting: async () =>
-      [...promotions.rows.values()]
+    awaiting: async (environments: string[] | null) => {
+      reads.push('awaiting');
+      awaitingArgs.push(environments);
+      return [...promotions.rows.values()]
         .filter((p) => p.status === S.AwaitingApproval)
         .map((p) => ({
           promotion: { ...p },
           environmentName: 'production',
           policyVersion: 1,
+          approvals: { required },
           decisions: decisions.filter((d) => d.promotionId === p.id),
           evidence: [{ kind: 'signatures', status: 'pass', summary: 'signed' }],
-        })),
+        }));
+    },
   } as unknown as ApprovalRepository;
   const policies = {
-    byId: async () => ({ document: { approvals: { required } } }),
+    byId: async () => {
+      reads.push('policy');
+      return { document: { approvals: { required } } };
+    },
   } as unknown as PolicyService;
   const environments = {
     byIdName: async () => 'production',
@@ -85,21 +95,20 @@ function approvals(required = 1) {
   } as unknown as EnvironmentService;
   const links = {
     namesOf: async (c: { key: string }) => ({ person: c.key, aliases: [c.key] }),
-    personOf: async (identity: string) => identity,
+    personOf: async (identity: string, generation?: number) => {
+      // Without a generation the links service reads the current one: a query.
+      if (generation === undefined) reads.push('generation');
+      return identity;
+    },
   } as unknown as IdentityLinkService;
   const identity = {
-    currentGeneration: async () => 1,
+    currentGeneration: async () => {
+      reads.push('generation');
+      return 1;
+    },
     prepare: async () => undefined,
     grantsFor: async (s: { subject: string }) => grantsOf.get(s.subject) ?? [],
   } as unknown as IdentityService;
-  const promotionService = {
-    entity: async (id: string) => promotions.repository.findById(id),
-    view: (p: { id: string; status: S }, environment: string) => ({
-      id: p.id,
-      status: p.status,
-      environment,
-    }),
-  } as unknown as PromotionService;
   const auditRepo = {
     record: async (e: { action: string; details: Record<string, unknown> }) => void audit.push(e),
   } as unknown as AuditRepository;
@@ -110,13 +119,13 @@ function approvals(required = 1) {
     environments,
     links,
     identity,
-    promotionService,
+    promotions.repository as unknown as PromotionRepository,
     promotions.asStateMachine,
     auditRepo,
     clock,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
-  return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting };
+  return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting, reads, awaitingArgs };
 }
 
 const approve = (digest: string) => ({ decision: ApprovalDecision.Approve, digest });
@@ -218,5 +227,35 @@ describe('ApprovalService: the approval decision', () => {
     expect((await service.pending(bob, 50)).map((v) => v.id).sort()).toEqual(
       [mine.id, open.id, decided.id].sort(),
     );
+  });
+
+  it('reads the pending page in one statement: no policy, generation or promotion read per row', async () => {
+    const { service, promotions, waiting, reads } = approvals(2);
+    for (let i = 0; i < 5; i++) waiting();
+    promotions.add({ status: S.AwaitingApproval, requesterKey: alice.key });
+    reads.length = 0;
+    const listed = await service.pending(alice, 50);
+    expect(listed).toHaveLength(5);
+    expect(listed[0]).toMatchObject({
+      environment: 'production',
+      policyVersion: 1,
+      status: S.AwaitingApproval,
+    });
+    expect(reads).toEqual(['generation', 'awaiting']);
+  });
+
+  it('lists by the environments the caller approves for, by name; none granted, nothing read', async () => {
+    const { service, waiting, reads, awaitingArgs } = approvals(1);
+    waiting();
+    await service.pending(alice, 10);
+    expect(awaitingArgs).toEqual([['production']]);
+    const admin = person('root', [{ role: Role.Approver, environment: null }]);
+    await service.pending(admin, 10);
+    expect(awaitingArgs.at(-1)).toBeNull();
+    reads.length = 0;
+    expect(await service.pending(person('nobody', [{ role: Role.Auditor, environment: null }]), 10)).toEqual(
+      [],
+    );
+    expect(reads).toEqual([]);
   });
 });

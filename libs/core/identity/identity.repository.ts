@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { IdentityLinkEntity } from './identity-link.entity';
 import { RoleBindingEntity } from './role-binding.entity';
 import { TrustedIssuerEntity } from './trusted-issuer.entity';
 
@@ -50,6 +51,26 @@ export class IdentityRepository {
   async deleteBinding(id: string, m: EntityManager): Promise<RoleBindingEntity | null> {
     const found = await m.getRepository(RoleBindingEntity).findOneBy({ id });
     if (found) await m.getRepository(RoleBindingEntity).delete({ id });
+    return found;
+  }
+
+  link(identity: string, m: EntityManager = this.db.manager): Promise<IdentityLinkEntity | null> {
+    return m.getRepository(IdentityLinkEntity).findOneBy({ identity });
+  }
+
+  links(): Promise<IdentityLinkEntity[]> {
+    return this.db.getRepository(IdentityLinkEntity).find({ order: { person: 'ASC', identity: 'ASC' } });
+  }
+
+  async insertLink(e: Omit<IdentityLinkEntity, 'createdAt'>, m: EntityManager): Promise<IdentityLinkEntity> {
+    const repo = m.getRepository(IdentityLinkEntity);
+    return repo.save(repo.create(e));
+  }
+
+  /** Deletes the link; returns what it was, or null when there was none. */
+  async deleteLink(identity: string, m: EntityManager): Promise<IdentityLinkEntity | null> {
+    const found = await m.getRepository(IdentityLinkEntity).findOneBy({ identity });
+    if (found) await m.getRepository(IdentityLinkEntity).delete({ identity });
     return found;
   }
 
