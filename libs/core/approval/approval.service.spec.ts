@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ApprovalRefusal, PromotionStatus as S } from '../../domain';
+import { ApprovalRefusal, type ApprovalsSection, ErrorCode, PromotionStatus as S } from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
@@ -14,6 +14,7 @@ import { fakeTx, InMemoryPromotions } from '../testing/in-memory-promotions';
 import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { type ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
+import { type BreakGlassReviewEntity } from './break-glass-review.entity';
 
 const ISSUER = 'https://login.example.com';
 const approver: RoleGrant = { role: Role.Approver, environment: 'production' };
@@ -30,11 +31,11 @@ const bob = person('bob');
 const requester = person('ci', []);
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
-function approvals(required = 1) {
+function approvals(required = 1, section: Omit<ApprovalsSection, 'required'> = {}) {
   const promotions = new InMemoryPromotions();
   const decisions: ApprovalEntity[] = [];
   const audit: Array<{ action: string; details: Record<string, unknown> }> = [];
-  const reviews: unknown[] = [];
+  const reviews: BreakGlassReviewEntity[] = [];
   /** Wake-ups seen while a transaction was still open: must stay empty. */
   const wakesBeforeCommit: string[][] = [];
   const grantsOf = new Map([alice, bob, requester].map((c) => [c.actor.subject, c.grants]));
@@ -65,9 +66,21 @@ function approvals(required = 1) {
         signedOffBy: null,
         signOffComment: null,
       };
-      reviews.push(row);
+      reviews.push(row as unknown as BreakGlassReviewEntity);
       return row;
     },
+    review: async (id: string) => reviews.find((r) => r.id === id) ?? null,
+    lockReview: async (id: string) => reviews.find((r) => r.id === id) ?? null,
+    signOff: async (id: string, by: BreakGlassReviewEntity['signedOffBy'], comment: string) => {
+      const r = reviews.find((x) => x.id === id);
+      if (r) Object.assign(r, { signedOffBy: by, signedOffAt: new Date(NOW), signOffComment: comment });
+    },
+    awaitingPolicyVersions: async () => ['pv-1'],
+    awaitingSince: async (_version: string, cutoff: Date, limit: number) =>
+      [...promotions.rows.values()]
+        .filter((p) => p.status === S.AwaitingApproval && p.updatedAt <= cutoff)
+        .slice(0, limit)
+        .map((p) => p.id),
     awaiting: async (environments: string[] | null) => {
       reads.push('awaiting');
       awaitingArgs.push(environments);
@@ -77,7 +90,7 @@ function approvals(required = 1) {
           promotion: { ...p },
           environmentName: 'production',
           policyVersion: 1,
-          approvals: { required },
+          approvals: { required, ...section },
           decisions: decisions.filter((d) => d.promotionId === p.id),
           evidence: [{ kind: 'signatures', status: 'pass', summary: 'signed' }],
         }));
@@ -86,7 +99,7 @@ function approvals(required = 1) {
   const policies = {
     byId: async () => {
       reads.push('policy');
-      return { document: { approvals: { required } } };
+      return { document: { approvals: { required, ...section } } };
     },
   } as unknown as PolicyService;
   const environments = {
@@ -125,7 +138,18 @@ function approvals(required = 1) {
     clock,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
-  return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting, reads, awaitingArgs };
+  return {
+    service,
+    promotions,
+    decisions,
+    audit,
+    reviews,
+    wakesBeforeCommit,
+    waiting,
+    reads,
+    awaitingArgs,
+    grantsOf,
+  };
 }
 
 const approve = (digest: string) => ({ decision: ApprovalDecision.Approve, digest });
@@ -257,5 +281,78 @@ describe('ApprovalService: the approval decision', () => {
       [],
     );
     expect(reads).toEqual([]);
+  });
+
+  it('stops counting an approval past expiresAfter: its approver may approve again', async () => {
+    const { service, decisions, waiting } = approvals(2, { expiresAfter: '1h' });
+    const p = waiting();
+    await service.decide(p.id, approve(p.digest), alice);
+    decisions[0].createdAt = new Date(NOW - 2 * 3600_000);
+    const again = await service.decide(p.id, approve(p.digest), alice);
+    expect(again).toMatchObject({ status: S.AwaitingApproval, tally: { satisfied: false } });
+    expect(decisions).toHaveLength(2);
+  });
+
+  it('counts approvers as they stand now: one whose role was removed no longer counts', async () => {
+    const { service, grantsOf, waiting } = approvals(2);
+    const p = waiting();
+    await service.decide(p.id, approve(p.digest), alice);
+    grantsOf.set('alice', []);
+    const after = await service.decide(p.id, approve(p.digest), bob);
+    expect(after).toMatchObject({ status: S.AwaitingApproval, tally: { satisfied: false } });
+  });
+
+  it('refuses break-glass without the break_glass role, moving nothing', async () => {
+    const { service, promotions, reviews, waiting } = approvals(1);
+    const p = waiting();
+    await expect(service.breakGlass(p.id, 'outage fix', alice)).rejects.toMatchObject({
+      code: ErrorCode.Forbidden,
+    });
+    expect(promotions.status(p.id)).toBe(S.AwaitingApproval);
+    expect(reviews).toEqual([]);
+  });
+
+  it('lets another approver sign off a break-glass review, never the one who broke the glass', async () => {
+    const { service, audit, waiting } = approvals(1);
+    const p = waiting();
+    const operator = person('oncall', [
+      { role: Role.BreakGlass, environment: 'production' },
+      { role: Role.Approver, environment: 'production' },
+    ]);
+    const review = await service.breakGlass(p.id, 'outage fix', operator);
+    await expect(service.signOff(review.id, 'fine', operator)).rejects.toMatchObject({
+      code: ApprovalRefusal.SelfApproval,
+    });
+    await expect(service.signOff(review.id, 'fine', person('ivan', []))).rejects.toMatchObject({
+      code: ErrorCode.Forbidden,
+    });
+    const signed = await service.signOff(review.id, 'checked the diff', alice);
+    expect(signed).toMatchObject({ signedOffBy: alice.key, signOffComment: 'checked the diff' });
+    await expect(service.signOff(review.id, 'again', bob)).rejects.toMatchObject({
+      code: ErrorCode.Conflict,
+    });
+    expect(audit.map((e) => e.action)).toEqual(['promotion.break_glass', 'break_glass.signed_off']);
+  });
+});
+
+describe('ApprovalService.expireOverdue', () => {
+  it('expires requests nobody decided within the pending timeout, and only those', async () => {
+    const { service, promotions, waiting } = approvals(1, { pendingTimeout: '1h' });
+    const old = waiting();
+    old.updatedAt = new Date(NOW - 2 * 3600_000);
+    const fresh = waiting();
+    fresh.updatedAt = new Date(NOW - 60_000);
+    expect(await service.expireOverdue()).toBe(1);
+    expect(promotions.status(old.id)).toBe(S.Expired);
+    expect(promotions.status(fresh.id)).toBe(S.AwaitingApproval);
+    expect(promotions.wakes).toEqual([]);
+  });
+
+  it('expires nothing under a policy without a pending timeout', async () => {
+    const { service, promotions, waiting } = approvals(1);
+    const old = waiting();
+    old.updatedAt = new Date(NOW - 30 * 24 * 3600_000);
+    expect(await service.expireOverdue()).toBe(0);
+    expect(promotions.status(old.id)).toBe(S.AwaitingApproval);
   });
 });
