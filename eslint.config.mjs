@@ -13,7 +13,7 @@ const coreDatabaseImports = {
   paths: [
     {
       name: 'typeorm',
-      importNames: ['DataSource', 'Repository', 'QueryRunner', 'createQueryBuilder'],
+      importNames: ['DataSource', 'Repository', 'QueryRunner'],
       message: 'Only repositories touch the database: add the query to the concept’s repository.',
     },
   ],
