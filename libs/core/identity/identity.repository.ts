@@ -18,6 +18,20 @@ export class IdentityRepository {
     return within ? work(within) : this.db.transaction(work);
   }
 
+  /** Serialises bootstrapping (held until the transaction ends): two processes starting at once apply it once. */
+  async lockBootstrap(m: EntityManager): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock(7474)');
+  }
+
+  /** Whether any trusted issuer, role binding, identity link or environment exists. */
+  async holdsAnything(m: EntityManager): Promise<boolean> {
+    const rows: Array<{ n: boolean }> = await m.query(
+      `SELECT EXISTS (SELECT 1 FROM trusted_issuer) OR EXISTS (SELECT 1 FROM role_binding)
+           OR EXISTS (SELECT 1 FROM identity_link) OR EXISTS (SELECT 1 FROM environment) AS n`,
+    );
+    return rows[0].n;
+  }
+
   issuers(): Promise<TrustedIssuerEntity[]> {
     return this.db.getRepository(TrustedIssuerEntity).find({ order: { issuer: 'ASC' } });
   }
