@@ -6,6 +6,24 @@ const databaseImports = {
   group: ['typeorm', 'typeorm/**', '@nestjs/typeorm', 'pg', 'pg/**', 'pg-*'],
   message: 'The database is reached through libs/core (its repositories are the only door).',
 };
+// Inside libs/core, only repositories (and the promotion state machine, the promotions' writer)
+// hold the DataSource: services get transactions from a repository's unit of work and may pass
+// its EntityManager along, never open a connection, a query runner or a driver of their own.
+const coreDatabaseImports = {
+  paths: [
+    {
+      name: 'typeorm',
+      importNames: ['DataSource', 'Repository', 'QueryRunner'],
+      message: 'Only repositories touch the database: add the query to the concept’s repository.',
+    },
+  ],
+  patterns: [
+    {
+      group: ['@nestjs/typeorm', 'pg', 'pg/**', 'pg-*'],
+      message: 'Only repositories touch the database: add the query to the concept’s repository.',
+    },
+  ],
+};
 const frameworkImports = {
   group: [
     '@nestjs/*',
@@ -130,6 +148,20 @@ export default tseslint.config(
     files: ['apps/**/*.ts', 'libs/!(core|domain)/**/*.ts'],
     ignores: ['apps/devstack/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [databaseImports] }] },
+  },
+  {
+    // Inside libs/core the door is narrower still: services, checks and workers reach the
+    // database through repositories (docs/architecture.md).
+    files: ['libs/core/**/*.ts'],
+    ignores: [
+      '**/*.repository.ts',
+      '**/*.entity.ts',
+      '**/*.spec.ts',
+      'libs/core/database/**',
+      'libs/core/testing/**',
+      'libs/core/promotion/promotion-state-machine.ts',
+    ],
+    rules: { 'no-restricted-imports': ['error', coreDatabaseImports] },
   },
   {
     // Programs that are not the Airlock server: the CLI, dev tooling, tests and benchmarks.

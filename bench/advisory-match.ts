@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     await runMigrations(url);
     await ds.initialize();
     const repo = new AdvisoryRepository(ds);
-    const imports = new AdvisoryImportService(ds, repo, new AuditRepository(ds));
+    const imports = new AdvisoryImportService(repo, new AuditRepository(ds));
 
     const docs = advisories();
     const archive = await osvZip(docs);

@@ -94,6 +94,36 @@ const cases: Case[] = [
     rules: [RESTRICTED_IMPORTS],
   },
   {
+    name: 'a core service importing the DataSource',
+    filePath: 'libs/core/policy/layering-case.service.ts',
+    code: `import { type DataSource } from 'typeorm';\nexport type Used = DataSource;\n`,
+    rules: [RESTRICTED_IMPORTS],
+  },
+  {
+    name: 'a core service injecting the DataSource',
+    filePath: 'libs/core/ops/layering-case.service.ts',
+    code: `import { InjectDataSource } from '@nestjs/typeorm';\nexport const used = InjectDataSource;\n`,
+    rules: [RESTRICTED_IMPORTS],
+  },
+  {
+    name: 'a core check importing pg',
+    filePath: 'libs/core/scans/layering-case.check.ts',
+    code: `import { Pool } from 'pg';\nexport const used = Pool;\n`,
+    rules: [RESTRICTED_IMPORTS],
+  },
+  {
+    name: 'a core service passing a transaction’s EntityManager along',
+    filePath: 'libs/core/change/layering-case.service.ts',
+    code: `import { type EntityManager } from 'typeorm';\nexport type Used = EntityManager;\n`,
+    rules: [],
+  },
+  {
+    name: 'a core repository importing the DataSource',
+    filePath: 'libs/core/policy/layering-case.repository.ts',
+    code: `import { InjectDataSource } from '@nestjs/typeorm';\nimport { type DataSource } from 'typeorm';\nexport const used = InjectDataSource;\nexport type Used = DataSource;\n`,
+    rules: [],
+  },
+  {
     name: 'the CLI importing libs/core',
     filePath: 'apps/cli/layering-case.ts',
     code: `import { AuditService } from '../../libs/core/audit/audit.service';\nexport const used = AuditService;\n`,
@@ -106,8 +136,8 @@ const cases: Case[] = [
     rules: [],
   },
   {
-    name: 'libs/core importing typeorm, the domain and libs/oci',
-    filePath: 'libs/core/layering-case.ts',
+    name: 'libs/core/database importing typeorm, the domain and libs/oci',
+    filePath: 'libs/core/database/layering-case.ts',
     code: `import { DataSource } from 'typeorm';\nimport { DomainError } from '../domain/errors';\nimport { RegistryClient } from '../oci/registry-client';\nexport const used = [DataSource, DomainError, RegistryClient];\n`,
     rules: [],
   },

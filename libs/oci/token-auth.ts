@@ -3,6 +3,7 @@
 // a per-scope token cache. Credentials and tokens stay inside this file's objects: they are never
 // put into errors.
 import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
 
 import { RegistryError, redactUrl, type RegistryErrorDetails } from './errors';
 import { discard, readBody, type HttpTransport } from './http-transport';
@@ -83,6 +84,12 @@ interface CachedToken {
   grants: Map<string, Set<string>>;
 }
 
+/**
+ * Bounds of each client's token cache (listed with libs/core's caches in CACHE_BOUNDS): how many
+ * scopes' tokens it holds; each entry lives until its token's own expiry (less a margin).
+ */
+export const REGISTRY_TOKEN_CACHE = { max: 256 } as const;
+
 const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 const DEFAULT_TOKEN_SECONDS = 60;
 /** Renew this long before a token expires, so it does not expire in flight. */
@@ -140,7 +147,7 @@ function covers(grants: Map<string, Set<string>>, needed: Map<string, Set<string
  */
 export class RegistryAuthenticator {
   /** Keyed by the operation's scopes and by the challenge's realm, service and scopes. */
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens: LRUCache<string, CachedToken>;
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   /** Set once the registry asked for Basic: later requests send it without waiting for a 401. */
   private basicLearned = false;
@@ -149,15 +156,16 @@ export class RegistryAuthenticator {
     private readonly config: ResolvedRegistryConfig,
     private readonly transport: HttpTransport,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // On the same clock as expiresAt, read afresh each time (no ttlResolution), so an entry is
+    // stale as soon as its token is.
+    this.tokens = new LRUCache({ max: REGISTRY_TOKEN_CACHE.max, perf: { now }, ttlResolution: 0 });
+  }
 
   /** The Authorization header to send before any challenge, if one is known for these scopes. */
   cached(scopes: readonly string[]): string | undefined {
     if (this.basicLearned) return this.basicAuthorization();
-    const now = this.now();
-    for (const [key, entry] of this.tokens) {
-      if (entry.expiresAt <= now) this.tokens.delete(key);
-    }
+    this.tokens.purgeStale();
     const exact = this.tokens.get(`op:${scopeKey(scopes)}`);
     if (exact !== undefined) return exact.authorization;
     // A token asked for more (pull,push) serves a smaller need (pull) without another round trip.
@@ -233,10 +241,16 @@ export class RegistryAuthenticator {
         this.inflight.set(key, pending);
       }
       entry = await pending;
-      this.tokens.set(key, entry);
+      this.remember(key, entry);
     }
-    this.tokens.set(`op:${scopeKey(opScopes)}`, entry);
+    this.remember(`op:${scopeKey(opScopes)}`, entry);
     return entry.authorization;
+  }
+
+  /** Cached until the token's expiry: LRUCache drops it then (and the least used past the bound). */
+  private remember(key: string, entry: CachedToken): void {
+    const ttl = entry.expiresAt - this.now();
+    if (ttl > 0) this.tokens.set(key, entry, { ttl });
   }
 
   private async obtain(

@@ -20,18 +20,6 @@ const FASTIFY_CODES: Record<string, string> = {
 };
 
 /**
- * Postgres data exceptions that only a value from the request can cause (a number out of the
- * column's range, a NUL character in text or JSON): the request is bad, not the server.
- */
-const PG_BAD_VALUE = new Set(['22003', '22P02', '22021', '22P05']);
-
-function postgresCode(e: unknown): string | undefined {
-  const driver = (e as { driverError?: { code?: unknown } } | undefined)?.driverError;
-  const code = driver?.code ?? (e as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/**
  * Turns every error into application/problem+json. Domain errors keep their code; anything
  * unexpected is logged with a correlation id and answered as a bare 500. Refusals go to the
  * RefusalRecorder (audited only when a verified caller made them; never with the token or body).
@@ -117,17 +105,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (typeof f?.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
       const code = (f.code && FASTIFY_CODES[f.code]) ?? 'bad_request';
       return problem(f.statusCode, code, f.message ?? 'bad request', base);
-    }
-    const pg = postgresCode(e);
-    if (pg && PG_BAD_VALUE.has(pg)) {
-      // A value no validator caught: a client error, but worth a rule where it came in.
-      this.logger.warn({ msg: 'database refused a request value', requestId: req.id, sqlstate: pg });
-      return problem(
-        400,
-        'validation_failed',
-        'a value in the request is out of range or contains characters that cannot be stored (such as NUL)',
-        { ...base, errors: [{ field: 'request', message: 'value out of range or not representable' }] },
-      );
     }
     return problem(
       500,

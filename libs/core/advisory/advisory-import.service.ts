@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, jsonShapeProblem, notFound } from '../../domain';
 import { normalisePackageName, splitEcosystem } from '../../sbom';
 import {
@@ -60,7 +59,6 @@ function storable(a: OsvAdvisory): StorableAdvisory {
 @Injectable()
 export class AdvisoryImportService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly repo: AdvisoryRepository,
     private readonly audit: AuditRepository,
   ) {}
@@ -93,7 +91,7 @@ export class AdvisoryImportService {
     const known = await this.repo.importBySha(sha256);
     if (known) return { created: false, view: AdvisoryImportView.of(known) };
     try {
-      return await this.db.transaction(async (m) => {
+      return await this.repo.transaction(async ({ manager: m }) => {
         await this.repo.lockImports(m);
         const again = await this.repo.importBySha(sha256, m);
         if (again) return { created: false, view: AdvisoryImportView.of(again) };
@@ -123,7 +121,7 @@ export class AdvisoryImportService {
       if (e instanceof OsvUploadError)
         throw new DomainError(ErrorCode.InvalidAdvisories, e.message, { problems: [e.message] });
       // Two uploads of the same new bytes at once: the loser sees the winner's import.
-      if ((e as { code?: string }).code === '23505') {
+      if (e instanceof DomainError && e.code === ErrorCode.Conflict) {
         const winner = await this.repo.importBySha(sha256);
         if (winner) return { created: false, view: AdvisoryImportView.of(winner) };
       }

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '../../domain';
 import { type AdvisoryCandidate, type AdvisorySeverity, candidateKey, type OsvAffected } from '../../vuln';
+import { mapSqlStates, SqlState } from '../database/pg-errors';
+import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
 import { type AdvisoryEntity, type AdvisoryImportEntity } from './advisory.entity';
 
@@ -30,22 +33,37 @@ const IMPORT_LOCK = 0x0a1e_0005;
 export class AdvisoryRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** One transaction (an import is all or nothing). */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, work);
+  }
+
   /** Held until the transaction ends. */
   async lockImports(m: EntityManager): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
   }
 
-  /** Numbers and records a new import (under the lock); its counts are filled in by finishImport. */
+  /**
+   * Numbers and records a new import (under the lock); its counts are filled in by finishImport.
+   * Throws conflict when an import of the same bytes committed first.
+   */
   async startImport(
     sha256: string,
     source: string,
     actor: Actor,
     m: EntityManager,
   ): Promise<{ id: string; seq: number }> {
-    const [row]: Array<{ id: string; seq: number }> = await m.query(
-      `INSERT INTO advisory_import (seq, sha256, source, documents, added, updated, unchanged, created_by)
+    const [row]: Array<{ id: string; seq: number }> = await mapSqlStates(
+      () =>
+        m.query(
+          `INSERT INTO advisory_import (seq, sha256, source, documents, added, updated, unchanged, created_by)
        SELECT coalesce(max(seq), 0) + 1, $1, $2, 0, 0, 0, 0, $3 FROM advisory_import RETURNING id, seq`,
-      [sha256, source, actor],
+          [sha256, source, actor],
+        ),
+      {
+        [SqlState.UniqueViolation]: () =>
+          new DomainError(ErrorCode.Conflict, 'an import of the same bytes committed first', { sha256 }),
+      },
     );
     return row;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
-import { PromotionStatus } from '../../domain';
+import { type PolicyDocument, PromotionStatus } from '../../domain';
 import { inTransaction, type Tx } from '../database/unit-of-work';
 import { PromotionEntity } from '../promotion/promotion.entity';
 import { PROMOTION_COLUMNS, type PromotionRow, toPromotion } from '../promotion/promotion-row';
@@ -13,6 +13,8 @@ export interface AwaitingPromotion {
   promotion: PromotionEntity;
   environmentName: string;
   policyVersion: number;
+  /** The approvals section of its pinned policy version. */
+  approvals: PolicyDocument['approvals'];
   /** Every decision on it, oldest first. */
   decisions: ApprovalEntity[];
   /** Its check results. */
@@ -65,32 +67,35 @@ export class ApprovalRepository {
 
   /**
    * Promotions awaiting approval, newest first, each with what an approver's list shows and decides
-   * on: its environment's name, pinned policy version, decisions so far and check results. One
-   * statement for the whole page.
+   * on: its environment's name, pinned policy version and approval rules, decisions so far and
+   * check results. One statement for the whole page. `environments`: names (null: all).
    */
-  async awaiting(environmentIds: string[] | null, limit: number): Promise<AwaitingPromotion[]> {
+  async awaiting(environments: string[] | null, limit: number): Promise<AwaitingPromotion[]> {
     const rows: Array<
       PromotionRow & {
         environment_name: string;
         policy_version: number;
+        approval_rules: PolicyDocument['approvals'];
         decisions: Array<Record<string, unknown>>;
         evidence: AwaitingPromotion['evidence'];
       }
     > = await this.db.query(
       `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
+         pv.document->'approvals' AS approval_rules,
          COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS decisions,
          COALESCE((SELECT json_agg(json_build_object('kind', c.kind, 'status', c.status, 'summary', c.summary)
                    ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS evidence
        FROM promotion p JOIN environment e ON e.id = p.environment_id
        JOIN policy_version pv ON pv.id = p.policy_version_id
-       WHERE p.status = $1 AND ($2::uuid[] IS NULL OR p.environment_id = ANY($2::uuid[]))
+       WHERE p.status = $1 AND ($2::text[] IS NULL OR e.name = ANY($2::text[]))
        ORDER BY p.seq DESC LIMIT $3`,
-      [PromotionStatus.AwaitingApproval, environmentIds, limit],
+      [PromotionStatus.AwaitingApproval, environments, limit],
     );
     return rows.map((r) => ({
       promotion: toPromotion(r),
       environmentName: r.environment_name,
       policyVersion: r.policy_version,
+      approvals: r.approval_rules,
       decisions: r.decisions.map(toApproval),
       evidence: r.evidence,
     }));

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ApprovalRefusal, PromotionStatus as S } from '../../domain';
+import { ApprovalRefusal, type ApprovalsSection, ErrorCode, PromotionStatus as S } from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
@@ -9,11 +9,12 @@ import { type IdentityLinkService } from '../identity/identity-link.service';
 import { type IdentityService } from '../identity/identity.service';
 import { Role } from '../identity/role-binding.entity';
 import { type PolicyService } from '../policy/policy.service';
-import { type PromotionService } from '../promotion/promotion.service';
+import { type PromotionRepository } from '../promotion/promotion.repository';
 import { fakeTx, InMemoryPromotions } from '../testing/in-memory-promotions';
 import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { type ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
+import { type BreakGlassReviewEntity } from './break-glass-review.entity';
 
 const ISSUER = 'https://login.example.com';
 const approver: RoleGrant = { role: Role.Approver, environment: 'production' };
@@ -30,14 +31,17 @@ const bob = person('bob');
 const requester = person('ci', []);
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
-function approvals(required = 1) {
+function approvals(required = 1, section: Omit<ApprovalsSection, 'required'> = {}) {
   const promotions = new InMemoryPromotions();
   const decisions: ApprovalEntity[] = [];
   const audit: Array<{ action: string; details: Record<string, unknown> }> = [];
-  const reviews: unknown[] = [];
+  const reviews: BreakGlassReviewEntity[] = [];
   /** Wake-ups seen while a transaction was still open: must stay empty. */
   const wakesBeforeCommit: string[][] = [];
   const grantsOf = new Map([alice, bob, requester].map((c) => [c.actor.subject, c.grants]));
+  /** Reads the services make, by name: the pending list must not grow them per row. */
+  const reads: string[] = [];
+  const awaitingArgs: Array<string[] | null> = [];
   const repo = {
     transaction: async <T>(work: (tx: ReturnType<typeof fakeTx>) => Promise<T>): Promise<T> => {
       const tx = fakeTx();
@@ -62,22 +66,41 @@ function approvals(required = 1) {
         signedOffBy: null,
         signOffComment: null,
       };
-      reviews.push(row);
+      reviews.push(row as unknown as BreakGlassReviewEntity);
       return row;
     },
-    awaiting: async () =>
+    review: async (id: string) => reviews.find((r) => r.id === id) ?? null,
+    lockReview: async (id: string) => reviews.find((r) => r.id === id) ?? null,
+    signOff: async (id: string, by: BreakGlassReviewEntity['signedOffBy'], comment: string) => {
+      const r = reviews.find((x) => x.id === id);
+      if (r) Object.assign(r, { signedOffBy: by, signedOffAt: new Date(NOW), signOffComment: comment });
+    },
+    awaitingPolicyVersions: async () => ['pv-1'],
+    awaitingSince: async (_version: string, cutoff: Date, limit: number) =>
       [...promotions.rows.values()]
+        .filter((p) => p.status === S.AwaitingApproval && p.updatedAt <= cutoff)
+        .slice(0, limit)
+        .map((p) => p.id),
+    awaiting: async (environments: string[] | null) => {
+      reads.push('awaiting');
+      awaitingArgs.push(environments);
+      return [...promotions.rows.values()]
         .filter((p) => p.status === S.AwaitingApproval)
         .map((p) => ({
           promotion: { ...p },
           environmentName: 'production',
           policyVersion: 1,
+          approvals: { required, ...section },
           decisions: decisions.filter((d) => d.promotionId === p.id),
           evidence: [{ kind: 'signatures', status: 'pass', summary: 'signed' }],
-        })),
+        }));
+    },
   } as unknown as ApprovalRepository;
   const policies = {
-    byId: async () => ({ document: { approvals: { required } } }),
+    byId: async () => {
+      reads.push('policy');
+      return { document: { approvals: { required, ...section } } };
+    },
   } as unknown as PolicyService;
   const environments = {
     byIdName: async () => 'production',
@@ -85,21 +108,20 @@ function approvals(required = 1) {
   } as unknown as EnvironmentService;
   const links = {
     namesOf: async (c: { key: string }) => ({ person: c.key, aliases: [c.key] }),
-    personOf: async (identity: string) => identity,
+    personOf: async (identity: string, generation?: number) => {
+      // Without a generation the links service reads the current one: a query.
+      if (generation === undefined) reads.push('generation');
+      return identity;
+    },
   } as unknown as IdentityLinkService;
   const identity = {
-    currentGeneration: async () => 1,
+    currentGeneration: async () => {
+      reads.push('generation');
+      return 1;
+    },
     prepare: async () => undefined,
     grantsFor: async (s: { subject: string }) => grantsOf.get(s.subject) ?? [],
   } as unknown as IdentityService;
-  const promotionService = {
-    entity: async (id: string) => promotions.repository.findById(id),
-    view: (p: { id: string; status: S }, environment: string) => ({
-      id: p.id,
-      status: p.status,
-      environment,
-    }),
-  } as unknown as PromotionService;
   const auditRepo = {
     record: async (e: { action: string; details: Record<string, unknown> }) => void audit.push(e),
   } as unknown as AuditRepository;
@@ -110,13 +132,24 @@ function approvals(required = 1) {
     environments,
     links,
     identity,
-    promotionService,
+    promotions.repository as unknown as PromotionRepository,
     promotions.asStateMachine,
     auditRepo,
     clock,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
-  return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting };
+  return {
+    service,
+    promotions,
+    decisions,
+    audit,
+    reviews,
+    wakesBeforeCommit,
+    waiting,
+    reads,
+    awaitingArgs,
+    grantsOf,
+  };
 }
 
 const approve = (digest: string) => ({ decision: ApprovalDecision.Approve, digest });
@@ -218,5 +251,108 @@ describe('ApprovalService: the approval decision', () => {
     expect((await service.pending(bob, 50)).map((v) => v.id).sort()).toEqual(
       [mine.id, open.id, decided.id].sort(),
     );
+  });
+
+  it('reads the pending page in one statement: no policy, generation or promotion read per row', async () => {
+    const { service, promotions, waiting, reads } = approvals(2);
+    for (let i = 0; i < 5; i++) waiting();
+    promotions.add({ status: S.AwaitingApproval, requesterKey: alice.key });
+    reads.length = 0;
+    const listed = await service.pending(alice, 50);
+    expect(listed).toHaveLength(5);
+    expect(listed[0]).toMatchObject({
+      environment: 'production',
+      policyVersion: 1,
+      status: S.AwaitingApproval,
+    });
+    expect(reads).toEqual(['generation', 'awaiting']);
+  });
+
+  it('lists by the environments the caller approves for, by name; none granted, nothing read', async () => {
+    const { service, waiting, reads, awaitingArgs } = approvals(1);
+    waiting();
+    await service.pending(alice, 10);
+    expect(awaitingArgs).toEqual([['production']]);
+    const admin = person('root', [{ role: Role.Approver, environment: null }]);
+    await service.pending(admin, 10);
+    expect(awaitingArgs.at(-1)).toBeNull();
+    reads.length = 0;
+    expect(await service.pending(person('nobody', [{ role: Role.Auditor, environment: null }]), 10)).toEqual(
+      [],
+    );
+    expect(reads).toEqual([]);
+  });
+
+  it('stops counting an approval past expiresAfter: its approver may approve again', async () => {
+    const { service, decisions, waiting } = approvals(2, { expiresAfter: '1h' });
+    const p = waiting();
+    await service.decide(p.id, approve(p.digest), alice);
+    decisions[0].createdAt = new Date(NOW - 2 * 3600_000);
+    const again = await service.decide(p.id, approve(p.digest), alice);
+    expect(again).toMatchObject({ status: S.AwaitingApproval, tally: { satisfied: false } });
+    expect(decisions).toHaveLength(2);
+  });
+
+  it('counts approvers as they stand now: one whose role was removed no longer counts', async () => {
+    const { service, grantsOf, waiting } = approvals(2);
+    const p = waiting();
+    await service.decide(p.id, approve(p.digest), alice);
+    grantsOf.set('alice', []);
+    const after = await service.decide(p.id, approve(p.digest), bob);
+    expect(after).toMatchObject({ status: S.AwaitingApproval, tally: { satisfied: false } });
+  });
+
+  it('refuses break-glass without the break_glass role, moving nothing', async () => {
+    const { service, promotions, reviews, waiting } = approvals(1);
+    const p = waiting();
+    await expect(service.breakGlass(p.id, 'outage fix', alice)).rejects.toMatchObject({
+      code: ErrorCode.Forbidden,
+    });
+    expect(promotions.status(p.id)).toBe(S.AwaitingApproval);
+    expect(reviews).toEqual([]);
+  });
+
+  it('lets another approver sign off a break-glass review, never the one who broke the glass', async () => {
+    const { service, audit, waiting } = approvals(1);
+    const p = waiting();
+    const operator = person('oncall', [
+      { role: Role.BreakGlass, environment: 'production' },
+      { role: Role.Approver, environment: 'production' },
+    ]);
+    const review = await service.breakGlass(p.id, 'outage fix', operator);
+    await expect(service.signOff(review.id, 'fine', operator)).rejects.toMatchObject({
+      code: ApprovalRefusal.SelfApproval,
+    });
+    await expect(service.signOff(review.id, 'fine', person('ivan', []))).rejects.toMatchObject({
+      code: ErrorCode.Forbidden,
+    });
+    const signed = await service.signOff(review.id, 'checked the diff', alice);
+    expect(signed).toMatchObject({ signedOffBy: alice.key, signOffComment: 'checked the diff' });
+    await expect(service.signOff(review.id, 'again', bob)).rejects.toMatchObject({
+      code: ErrorCode.Conflict,
+    });
+    expect(audit.map((e) => e.action)).toEqual(['promotion.break_glass', 'break_glass.signed_off']);
+  });
+});
+
+describe('ApprovalService.expireOverdue', () => {
+  it('expires requests nobody decided within the pending timeout, and only those', async () => {
+    const { service, promotions, waiting } = approvals(1, { pendingTimeout: '1h' });
+    const old = waiting();
+    old.updatedAt = new Date(NOW - 2 * 3600_000);
+    const fresh = waiting();
+    fresh.updatedAt = new Date(NOW - 60_000);
+    expect(await service.expireOverdue()).toBe(1);
+    expect(promotions.status(old.id)).toBe(S.Expired);
+    expect(promotions.status(fresh.id)).toBe(S.AwaitingApproval);
+    expect(promotions.wakes).toEqual([]);
+  });
+
+  it('expires nothing under a policy without a pending timeout', async () => {
+    const { service, promotions, waiting } = approvals(1);
+    const old = waiting();
+    old.updatedAt = new Date(NOW - 30 * 24 * 3600_000);
+    expect(await service.expireOverdue()).toBe(0);
+    expect(promotions.status(old.id)).toBe(S.AwaitingApproval);
   });
 });

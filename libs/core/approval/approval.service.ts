@@ -8,7 +8,6 @@ import {
   type Decider,
   DomainError,
   ErrorCode,
-  isNotFound,
   isProposer,
   notFound,
   PromotionStatus,
@@ -25,8 +24,9 @@ import { IdentityLinkService } from '../identity/identity-link.service';
 import { IdentityService } from '../identity/identity.service';
 import { Role } from '../identity/role-binding.entity';
 import { PolicyService } from '../policy/policy.service';
+import { PromotionView } from '../promotion/promotion.dto';
 import { type PromotionEntity } from '../promotion/promotion.entity';
-import { PromotionService } from '../promotion/promotion.service';
+import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import {
   type BreakGlassReviewView,
@@ -72,7 +72,7 @@ export class ApprovalService {
     private readonly environments: EnvironmentService,
     private readonly links: IdentityLinkService,
     private readonly identity: IdentityService,
-    private readonly promotions: PromotionService,
+    private readonly promotions: PromotionRepository,
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
@@ -103,7 +103,7 @@ export class ApprovalService {
   private async decideOnce(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
     // Everything that does not change during a promotion's life is read before the transaction,
     // so the transaction holds one connection and the row lock, and nothing else.
-    const before = await this.promotions.entity(promotionId);
+    const before = await this.promotion(promotionId);
     const environment = await this.environments.byIdName(before.environmentId);
     const req = await this.requirements(before);
     // Roles and links as committed now, loaded now: counting inside the transaction then needs no
@@ -198,32 +198,34 @@ export class ApprovalService {
     });
   }
 
-  /** What the caller may decide now, newest first, with the evidence and current tally. */
+  /**
+   * What the caller may decide now, newest first, with the evidence and current tally. One
+   * statement reads the page (with each row's policy rules, decisions and evidence); everything
+   * per row after it is computed from identities and links read once, at one generation.
+   */
   async pending(caller: Caller, limit: number): Promise<PendingApprovalView[]> {
-    const envIds = caller.grants.some((g) => g.role === Role.Approver && g.environment === null)
+    // A grant may name an environment that does not exist (yet): it matches no row.
+    const environments = caller.grants.some((g) => g.role === Role.Approver && g.environment === null)
       ? null
-      : (
-          await Promise.all(
-            caller.grants
-              .filter((g) => g.role === Role.Approver && g.environment !== null)
-              .map((g) => this.environmentIdIfExists(g.environment as string)),
-          )
-        ).filter((id): id is string => id !== undefined);
-    if (envIds !== null && envIds.length === 0) return [];
-    const decider = await this.decider(caller.actor, caller.groups);
-    const now = this.clock.now();
+      : caller.grants
+          .filter((g) => g.role === Role.Approver && g.environment !== null)
+          .map((g) => g.environment as string);
+    if (environments !== null && environments.length === 0) return [];
     const generation = await this.identity.currentGeneration();
+    await this.identity.prepare(generation);
+    const decider = await this.decider(caller.actor, caller.groups, generation);
+    const now = this.clock.now();
     const out: PendingApprovalView[] = [];
-    for (const row of await this.repo.awaiting(envIds, Math.min(limit * 4, 400))) {
+    for (const row of await this.repo.awaiting(environments, Math.min(limit * 4, 400))) {
       const p = row.promotion;
-      const req = await this.requirements(p);
+      const req = approvalRequirements(row.approvals);
       const who = { ...decider, isApprover: hasRole(caller, Role.Approver, row.environmentName) };
-      const parties = await this.parties(p);
+      const parties = await this.parties(p, generation);
       if (refusalFor(who, parties, req, 'approve')) continue;
       const decisions = row.decisions.filter((d) => this.counts(d, p));
       if (decisions.some((d) => d.person === who.person && !this.isExpired(d, req, now))) continue;
       out.push({
-        ...this.promotions.view(p, row.environmentName, row.policyVersion),
+        ...PromotionView.of(p, row.environmentName, row.policyVersion),
         tally: await this.count(
           decisions.filter((d) => d.decision === ApprovalDecision.Approve),
           row.environmentName,
@@ -239,22 +241,10 @@ export class ApprovalService {
     return out;
   }
 
-  /** A grant may name an environment that does not exist (yet): it grants nothing to list. */
-  private async environmentIdIfExists(name: string): Promise<string | undefined> {
-    try {
-      return (await this.environments.byNameCached(name)).id;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e; // an outage is not "nothing pending"
-    }
-  }
-
   /** Promotes without approvals in an emergency: loud audit event and a review that stays open. */
   async breakGlass(promotionId: string, reason: string, caller: Caller): Promise<BreakGlassReviewView> {
     const decider = await this.decider(caller.actor, caller.groups);
-    const environment = await this.environments.byIdName(
-      (await this.promotions.entity(promotionId)).environmentId,
-    );
+    const environment = await this.environments.byIdName((await this.promotion(promotionId)).environmentId);
     const review = await this.repo.transaction(async (tx) => {
       const m = tx.manager;
       const p = await this.repo.lockPromotion(promotionId, m);
@@ -322,7 +312,7 @@ export class ApprovalService {
     if (!found) throw notFound('break-glass review', reviewId);
     // The review is of a promotion into one environment: only its approvers and admins sign it off.
     const environment = await this.environments.byIdName(
-      (await this.promotions.entity(found.promotionId)).environmentId,
+      (await this.promotion(found.promotionId)).environmentId,
     );
     if (!hasRole(caller, Role.Approver, environment) && !hasRole(caller, Role.Admin, environment)) {
       throw new DomainError(
@@ -418,6 +408,13 @@ export class ApprovalService {
       { promotionId: id, from: PromotionStatus.AwaitingApproval, to, actor, reason, reasons, breakGlass },
       tx,
     );
+  }
+
+  /** The stored row (the promotion repository's, not the API's view of it). */
+  private async promotion(id: string): Promise<PromotionEntity> {
+    const p = await this.promotions.findById(id);
+    if (!p) throw notFound('promotion', id);
+    return p;
   }
 
   private async requirements(p: PromotionEntity): Promise<ApprovalRequirements> {

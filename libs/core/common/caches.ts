@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
+import { REGISTRY_TOKEN_CACHE } from '../../oci';
 
 /**
- * Every keyed in-process cache of libs/core and its bounds, in one place: how many entries each
+ * Every keyed in-process cache of libs/core and libs/oci, and its bounds, in one place: how many entries each
  * may hold (memory) and how long one may be served (staleness). A cache whose entries can change
  * has a time bound; one of immutable rows has only a size bound. Caches that must never serve a
  * stale permission also compare the identity generation (TokenVerifier, IdentityService,
@@ -23,6 +24,11 @@ export const CACHE_BOUNDS = {
   oidcDiscovery: { max: 100, ttlMs: 60 * 60_000 },
   /** Remote key sets by `jwks_uri`; jose refetches the keys inside one itself (JwksClient). */
   jwksKeySets: { max: 100 },
+  /**
+   * Registry tokens, per registry client and scope: owned by libs/oci (which never imports core),
+   * listed here so every bound is read in one place. Each entry lives until its token expires.
+   */
+  registryTokens: REGISTRY_TOKEN_CACHE,
 } as const satisfies Record<string, CacheBounds>;
 
 export interface CacheBounds {

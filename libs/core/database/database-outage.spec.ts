@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Client, DatabaseError, Pool } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode, isOutage } from '../../domain';
@@ -48,7 +49,6 @@ describe('isDatabaseUnreachable', () => {
 
   it.each<[string, unknown]>([
     ['a unique violation', wrapped(pgError('23505', 'duplicate key value'))],
-    ['a value out of range', wrapped(pgError('22003'))],
     ['a syntax error', wrapped(pgError('42601'))],
     ['a serialization failure', wrapped(pgError('40001'))],
     ['a query cancelled by statement timeout', wrapped(pgError('57014'))],
@@ -59,6 +59,17 @@ describe('isDatabaseUnreachable', () => {
   ])('leaves %s alone', (_name, e) => {
     expect(isDatabaseUnreachable(e)).toBe(false);
     expect(asDatabaseError(e)).toBe(e);
+  });
+
+  it('turns a value Postgres cannot store into validation_failed, keeping the cause', () => {
+    Logger.overrideLogger(false);
+    const e = wrapped(pgError('22003'));
+    expect(isDatabaseUnreachable(e)).toBe(false);
+    expect(asDatabaseError(e)).toMatchObject({
+      code: ErrorCode.ValidationFailed,
+      details: { errors: [{ field: 'request', message: 'value out of range or not representable' }] },
+      cause: e,
+    });
   });
 
   it('survives wrappers that point at each other', () => {

@@ -1,5 +1,6 @@
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { chainMessageMatches, DomainError, errorChain, ErrorCode, isSocketFailure } from '../../domain';
+import { asStatementError } from './pg-errors';
 
 /**
  * SQLSTATEs that say the server is not there for us right now: class 08 (connection exception),
@@ -34,9 +35,12 @@ export function databaseUnavailable(cause: unknown): DomainError {
   return Object.assign(err, { cause });
 }
 
-/** Leaves every error alone except an unreachable database, which becomes database_unavailable. */
+/**
+ * An unreachable database becomes database_unavailable, a value Postgres cannot store
+ * validation_failed (pg-errors.ts); every other error is left alone.
+ */
 export function asDatabaseError(e: unknown): unknown {
-  return isDatabaseUnreachable(e) ? databaseUnavailable(e) : e;
+  return isDatabaseUnreachable(e) ? databaseUnavailable(e) : asStatementError(e);
 }
 
 /** The repository edge for the few paths that go around TypeORM (the pool, a pg Client). */

@@ -4,7 +4,6 @@ import { AirlockConfig } from '../../config';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source';
 import { translateDatabaseOutages } from './database-outage';
-import { PgListener } from './pg-listener';
 
 @Global()
 @Module({
@@ -22,7 +21,5 @@ import { PgListener } from './pg-listener';
       },
     }),
   ],
-  providers: [PgListener],
-  exports: [PgListener],
 })
 export class DatabaseModule {}

@@ -9,6 +9,6 @@ import { EnvironmentService } from './environment.service';
 @Module({
   imports: [AuditModule, IdentityModule, OutboundModule, SecretsModule],
   providers: [EnvironmentRepository, EnvironmentService],
-  exports: [EnvironmentService],
+  exports: [EnvironmentService, EnvironmentRepository],
 })
 export class EnvironmentModule {}

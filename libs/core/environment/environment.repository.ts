@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { inTransaction } from '../database/unit-of-work';
 import { EnvironmentEntity } from './environment.entity';
 
 @Injectable()
 export class EnvironmentRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One transaction; `within`, a transaction of the caller's (a change being applied), instead. */
+  transaction<T>(work: (m: EntityManager) => Promise<T>, within?: EntityManager): Promise<T> {
+    return within ? work(within) : inTransaction(this.db, (tx) => work(tx.manager));
+  }
 
   async insert(
     e: Pick<EnvironmentEntity, 'name' | 'description' | 'sources' | 'target'>,
@@ -17,6 +23,16 @@ export class EnvironmentRepository {
 
   findByName(name: string, m: EntityManager = this.db.manager): Promise<EnvironmentEntity | null> {
     return m.getRepository(EnvironmentEntity).findOneBy({ name });
+  }
+
+  /** The environment's row, locked until the transaction ends: serialises work on one environment. */
+  lockByName(name: string, m: EntityManager): Promise<EnvironmentEntity | null> {
+    return m
+      .getRepository(EnvironmentEntity)
+      .createQueryBuilder('e')
+      .setLock('pessimistic_write')
+      .where('e.name = :name', { name })
+      .getOne();
   }
 
   findById(id: string): Promise<EnvironmentEntity | null> {

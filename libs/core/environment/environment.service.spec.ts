@@ -53,14 +53,7 @@ function service(stale: Array<{ name: string; fields: string[] }> = []): Environ
     },
   } as unknown as SecretStore;
   const repo = { withSecretFiles: async () => stale } as unknown as EnvironmentRepository;
-  return new EnvironmentService(
-    undefined as never,
-    repo,
-    undefined as never,
-    identity,
-    new HostGuard(config, resolver),
-    secrets,
-  );
+  return new EnvironmentService(repo, undefined as never, identity, new HostGuard(config, resolver), secrets);
 }
 
 async function refusal(work: Promise<void>): Promise<DomainError> {

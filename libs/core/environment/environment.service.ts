@@ -1,6 +1,5 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { type CredentialProfile, DomainError, ErrorCode, notFound } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { boundedCache, CACHE_BOUNDS } from '../common/caches';
@@ -31,7 +30,6 @@ export class EnvironmentService implements OnApplicationBootstrap {
   private readonly names = boundedCache<string, string>(CACHE_BOUNDS.environmentNames);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly repo: EnvironmentRepository,
     private readonly audit: AuditRepository,
     private readonly identity: IdentityService,
@@ -144,7 +142,7 @@ export class EnvironmentService implements OnApplicationBootstrap {
       );
       return created;
     };
-    const env = within ? await work(within) : await this.db.transaction(work);
+    const env = await this.repo.transaction(work, within);
     return this.view(env, null);
   }
 

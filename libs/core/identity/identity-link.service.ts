@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, notFound, type PersonNames } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { type Actor, actorKey } from './actor';
 import { type Caller } from './caller';
-import { IdentityLinkEntity } from './identity-link.entity';
+import { type IdentityLinkEntity } from './identity-link.entity';
+import { IdentityRepository } from './identity.repository';
 import { IdentityService } from './identity.service';
 
 export interface IdentityLinkView {
@@ -24,7 +24,7 @@ export class IdentityLinkService {
   private cache: { generation: number; links: Map<string, string> } | undefined;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: IdentityRepository,
     private readonly audit: AuditRepository,
     private readonly identity: IdentityService,
   ) {}
@@ -54,14 +54,12 @@ export class IdentityLinkService {
 
   /** One link, or null. */
   async find(identity: string): Promise<IdentityLinkView | null> {
-    const row = await this.db.getRepository(IdentityLinkEntity).findOneBy({ identity });
+    const row = await this.repo.link(identity);
     return row ? this.view(row) : null;
   }
 
   async list(): Promise<IdentityLinkView[]> {
-    const rows = await this.db
-      .getRepository(IdentityLinkEntity)
-      .find({ order: { person: 'ASC', identity: 'ASC' } });
+    const rows = await this.repo.links();
     return rows.map((r) => this.view(r));
   }
 
@@ -72,9 +70,8 @@ export class IdentityLinkService {
     actor: Actor,
     within?: EntityManager,
   ): Promise<IdentityLinkView> {
-    const row = await this.transaction(within, async (m) => {
-      const repo = m.getRepository(IdentityLinkEntity);
-      if (await repo.findOneBy({ identity })) {
+    const row = await this.repo.transaction(async (m) => {
+      if (await this.repo.link(identity, m)) {
         throw new DomainError(
           ErrorCode.Conflict,
           `${identity} is already linked to a person; unlink it first`,
@@ -83,7 +80,7 @@ export class IdentityLinkService {
           },
         );
       }
-      const saved = await repo.save(repo.create({ identity, person, createdBy: actor }));
+      const saved = await this.repo.insertLink({ identity, person, createdBy: actor }, m);
       await this.audit.record(
         {
           actor,
@@ -95,16 +92,14 @@ export class IdentityLinkService {
         m,
       );
       return saved;
-    });
+    }, within);
     return this.view(row);
   }
 
   async unlink(identity: string, actor: Actor, within?: EntityManager): Promise<void> {
-    await this.transaction(within, async (m) => {
-      const repo = m.getRepository(IdentityLinkEntity);
-      const found = await repo.findOneBy({ identity });
+    await this.repo.transaction(async (m) => {
+      const found = await this.repo.deleteLink(identity, m);
       if (!found) throw notFound('identity link', identity);
-      await repo.delete({ identity });
       await this.audit.record(
         {
           actor,
@@ -115,21 +110,14 @@ export class IdentityLinkService {
         },
         m,
       );
-    });
-  }
-
-  private transaction<T>(
-    within: EntityManager | undefined,
-    work: (m: EntityManager) => Promise<T>,
-  ): Promise<T> {
-    return within ? work(within) : this.db.transaction(work);
+    }, within);
   }
 
   private async links(at?: number): Promise<Map<string, string>> {
     const generation = at ?? (await this.identity.currentGeneration());
     if (this.cache && this.cache.generation >= generation) return this.cache.links;
     // Read after the generation: these rows hold every change up to it.
-    const rows = await this.db.getRepository(IdentityLinkEntity).find();
+    const rows = await this.repo.links();
     const links = new Map(rows.map((r) => [r.identity, r.person]));
     if (!this.cache || this.cache.generation < generation) this.cache = { generation, links };
     return links;

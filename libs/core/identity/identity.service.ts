@@ -78,12 +78,8 @@ export class IdentityService {
       roleBindings?: CreateRoleBindingDto[];
     };
     await this.repo.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock(7474)');
-      const existing: Array<{ n: boolean }> = await m.query(
-        `SELECT EXISTS (SELECT 1 FROM trusted_issuer) OR EXISTS (SELECT 1 FROM role_binding)
-             OR EXISTS (SELECT 1 FROM identity_link) OR EXISTS (SELECT 1 FROM environment) AS n`,
-      );
-      if (existing[0].n) {
+      await this.repo.lockBootstrap(m);
+      if (await this.repo.holdsAnything(m)) {
         this.logger.log({
           msg: 'bootstrap file ignored: the database already holds identities or environments',
           file: path,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
 import { AirlockConfig } from '../../config';
 import { JobQueue } from '../../jobs';
+import { OpsRepository } from './ops.repository';
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -26,7 +25,7 @@ export interface Readiness {
 @Injectable()
 export class DependencyHealth {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly ops: OpsRepository,
     private readonly queue: JobQueue,
     private readonly config: AirlockConfig,
   ) {}
@@ -49,7 +48,7 @@ export class DependencyHealth {
 
   async readiness(): Promise<Readiness> {
     const [pg, ping, policy] = await Promise.all([
-      this.within(() => this.db.query('SELECT 1')),
+      this.within(() => this.ops.ping()),
       this.within(() => this.queue.ping()),
       this.within(() => this.queue.maxmemoryPolicy()),
     ]);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AggregatorRegistry,
   collectDefaultMetrics,
@@ -10,10 +9,10 @@ import {
   type MetricValue,
   Registry,
 } from 'prom-client';
-import { type DataSource } from 'typeorm';
 import { AirlockConfig } from '../../config';
 import { JobQueue } from '../../jobs';
 import { DependencyHealth } from './dependency-health.service';
+import { OpsRepository } from './ops.repository';
 
 const WORKER_METRICS_TTL_SECONDS = 30;
 
@@ -62,7 +61,7 @@ export class MetricsService {
     { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly ops: OpsRepository,
     private readonly queue: JobQueue,
     private readonly config: AirlockConfig,
     private readonly health: DependencyHealth,
@@ -111,7 +110,7 @@ export class MetricsService {
    */
   async render(): Promise<{ contentType: string; body: string }> {
     const [promotions, jobs, workers] = await Promise.all([
-      this.health.within(() => this.promotionCounts()),
+      this.health.within(() => this.ops.promotionCounts()),
       this.health.within(() => this.queue.counts()),
       this.health.within(() => this.workerMetrics()),
     ]);
@@ -127,13 +126,6 @@ export class MetricsService {
     const own = await this.registry.getMetricsAsJSON();
     const merged = AggregatorRegistry.aggregate([own, ...(workers.ok ? workers.value : [])]);
     return { contentType: merged.contentType, body: await merged.metrics() };
-  }
-
-  private async promotionCounts(): Promise<Array<{ status: string; count: number }>> {
-    const rows: Array<{ status: string; n: string }> = await this.db.query(
-      'SELECT status, count(*) AS n FROM promotion GROUP BY status',
-    );
-    return rows.map((r) => ({ status: r.status, count: Number(r.n) }));
   }
 
   private async workerMetrics(): Promise<Array<MetricObjectWithValues<MetricValue<string>>[]>> {

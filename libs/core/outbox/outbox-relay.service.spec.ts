@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type JobItem, JobName, type JobQueue, type WakeBus } from '../../jobs';
+import { type JobItem, JobName, type JobQueue, OUTBOX_TOPIC, type WakeBus } from '../../jobs';
 import { BATCH, OutboxRelayService } from './outbox-relay.service';
 import { type OutboxRepository, type OutboxRow } from './outbox.repository';
 
@@ -24,8 +24,12 @@ class InMemoryOutbox {
 function relay(addBulk: (jobs: Array<JobItem & { jobId: string }>) => Promise<void>) {
   const outbox = new InMemoryOutbox();
   const queue = { addBulk } as unknown as JobQueue;
-  const wakeups = { on: () => undefined } as unknown as WakeBus;
-  return { outbox, service: new OutboxRelayService(outbox as unknown as OutboxRepository, queue, wakeups) };
+  /** What subscribed to which wake-up topic (Redis pub/sub in production). */
+  const topics = new Map<string, () => void>();
+  const wakeups = { on: (topic: string, fn: () => void) => void topics.set(topic, fn) } as unknown as WakeBus;
+  const service = new OutboxRelayService(outbox as unknown as OutboxRepository, queue, wakeups);
+  const settled = () => (service as unknown as { running: Promise<void> | undefined }).running;
+  return { outbox, service, topics, settled };
 }
 
 describe('OutboxRelayService: every committed outbox row becomes one job', () => {
@@ -78,5 +82,58 @@ describe('OutboxRelayService: every committed outbox row becomes one job', () =>
     await (service as unknown as { running: Promise<void> }).running;
     expect(outbox.rows).toEqual([]);
     expect(calls).toBe(3);
+  });
+
+  it('relays when woken on the outbox topic, and stops with the application', async () => {
+    const enqueued: string[] = [];
+    const { outbox, service, topics, settled } = relay(
+      async (jobs) => void enqueued.push(...jobs.map((j) => j.jobId)),
+    );
+    service.onModuleInit();
+    await settled();
+    outbox.add(JobName.Promote);
+    topics.get(OUTBOX_TOPIC)?.();
+    await settled();
+    expect(enqueued).toEqual([`${JobName.Promote}-1`]);
+    await service.onApplicationShutdown();
+    outbox.add(JobName.Promote);
+    topics.get(OUTBOX_TOPIC)?.();
+    expect(settled()).toBeUndefined();
+    expect(outbox.rows).toHaveLength(1);
+  });
+
+  it('does not lose a wake-up that arrives during a pass: it runs one more', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const enqueued: string[] = [];
+    const { outbox, service, settled } = relay(async (jobs) => {
+      await gate;
+      enqueued.push(...jobs.map((j) => j.jobId));
+    });
+    outbox.add(JobName.RunChecks);
+    service.relaySoon();
+    // Committed while the first pass is delivering: its wake-up finds the relay busy.
+    outbox.add(JobName.Promote);
+    service.relaySoon();
+    release();
+    await settled();
+    await settled();
+    expect(enqueued).toEqual([`${JobName.RunChecks}-1`, `${JobName.Promote}-2`]);
+    expect(outbox.rows).toEqual([]);
+  });
+
+  it('survives a failed pass (logged) and relays on the next wake-up', async () => {
+    let up = false;
+    const { outbox, service, settled } = relay(async () => {
+      if (!up) throw new Error('Redis is down');
+    });
+    outbox.add(JobName.RunChecks);
+    service.relaySoon();
+    await settled();
+    expect(outbox.rows).toHaveLength(1);
+    up = true;
+    service.relaySoon();
+    await settled();
+    expect(outbox.rows).toEqual([]);
   });
 });

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { inTransaction, type Tx } from '../database/unit-of-work';
 import { PolicyVersionEntity } from './policy-version.entity';
 
 @Injectable()
 export class PolicyRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One transaction (version numbering and activation hold the environment's row lock in it). */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, work);
+  }
 
   /** Inserts the next version number for the environment (callers hold the environment's row lock). */
   async insertNext(

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
 import {
   canonicalHash,
   DomainError,
@@ -13,7 +11,9 @@ import {
 import { AuditRepository } from '../audit/audit.repository';
 import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
-import { EnvironmentEntity } from '../environment/environment.entity';
+import { type Tx } from '../database/unit-of-work';
+import { type EnvironmentEntity } from '../environment/environment.entity';
+import { EnvironmentRepository } from '../environment/environment.repository';
 import { actorKey } from '../identity/actor';
 import { type Caller } from '../identity/caller';
 import { IdentityLinkService } from '../identity/identity-link.service';
@@ -30,8 +30,8 @@ export class PolicyService {
   private readonly versionsById = boundedCache<string, PolicyVersionEntity>(CACHE_BOUNDS.policyVersions);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly repo: PolicyRepository,
+    private readonly environments: EnvironmentRepository,
     private readonly audit: AuditRepository,
     private readonly links: IdentityLinkService,
   ) {}
@@ -52,7 +52,7 @@ export class PolicyService {
       );
     }
     const document = dto.document as unknown as PolicyDocument;
-    const created = await this.db.transaction(async (m) => {
+    const created = await this.repo.transaction(async ({ manager: m }) => {
       const env = await this.lockEnvironment(environment, m);
       const version = await this.repo.insertNext(
         {
@@ -82,7 +82,7 @@ export class PolicyService {
   /** Four eyes: the activating person is not the one who added the version (linked identities count once). */
   async activate(environment: string, version: number, caller: Caller): Promise<PolicyVersionView> {
     const activator = await this.links.namesOf(caller);
-    const activated = await this.db.transaction(async (m) => {
+    const activated = await this.repo.transaction(async ({ manager: m }) => {
       const env = await this.lockEnvironment(environment, m);
       const v = await this.repo.find(env.id, version, m);
       if (!v) throw notFound('policy version', `${environment}/${version}`);
@@ -111,10 +111,7 @@ export class PolicyService {
         );
       }
       await this.repo.markActivated(v.id, caller.actor, m);
-      await m.query(
-        'UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1',
-        [env.id, v.id],
-      );
+      await this.environments.setActivePolicy(env.id, v.id, m);
       await this.audit.record(
         {
           actor: caller.actor,
@@ -173,22 +170,14 @@ export class PolicyService {
   }
 
   private async envByName(name: string): Promise<EnvironmentEntity> {
-    const env = await this.db.getRepository(EnvironmentEntity).findOneBy({ name });
+    const env = await this.environments.findByName(name);
     if (!env) throw notFound('environment', name);
     return env;
   }
 
   /** Serialises version numbering and activation per environment. */
-  private async lockEnvironment(
-    name: string,
-    m: import('typeorm').EntityManager,
-  ): Promise<EnvironmentEntity> {
-    const env = await m
-      .getRepository(EnvironmentEntity)
-      .createQueryBuilder('e')
-      .setLock('pessimistic_write')
-      .where('e.name = :name', { name })
-      .getOne();
+  private async lockEnvironment(name: string, m: Tx['manager']): Promise<EnvironmentEntity> {
+    const env = await this.environments.lockByName(name, m);
     if (!env) throw notFound('environment', name);
     return env;
   }

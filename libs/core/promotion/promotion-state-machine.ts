@@ -12,6 +12,7 @@ import {
 } from '../../domain';
 import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { atDatabaseEdge } from '../database/database-outage';
+import { constraintOf, mapSqlStates, SqlState } from '../database/pg-errors';
 import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
 import { type PromotionEntity } from './promotion.entity';
@@ -221,19 +222,17 @@ export class PromotionStateMachine {
   }
 
   /** The intake statement; a CI token's second use (its `jti` is unique per issuer) is token_replayed. */
-  private async insert<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    try {
-      return await this.prepared<T>(name, text, values);
-    } catch (e) {
-      if ((e as { constraint?: string }).constraint === TOKEN_CONSTRAINT) {
-        throw new DomainError(
-          ErrorCode.TokenReplayed,
-          'this CI token has already been used to request a promotion',
-          {},
-        );
-      }
-      throw e;
-    }
+  private insert<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    return mapSqlStates(() => this.prepared<T>(name, text, values), {
+      [SqlState.UniqueViolation]: (e) =>
+        constraintOf(e) === TOKEN_CONSTRAINT
+          ? new DomainError(
+              ErrorCode.TokenReplayed,
+              'this CI token has already been used to request a promotion',
+              {},
+            )
+          : undefined,
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 import { DIGEST, PromotionStatus } from '../../domain';
 import { PageQuery } from '../common/page-query';
 import { ENVIRONMENT_NAME } from '../environment/environment.dto';
+import { type PromotionEntity } from './promotion.entity';
 
 @ValidatorConstraint({ name: 'metadata' })
 class MetadataConstraint implements ValidatorConstraintInterface {
@@ -125,6 +126,29 @@ export class PromotionView {
   @ApiProperty({ type: [String] }) reasons!: string[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+
+  /** The API's summary view of a promotion row. */
+  static of(p: PromotionEntity, environment: string, policyVersion: number): PromotionView {
+    return {
+      id: p.id,
+      status: p.status,
+      artifact: `${p.sourceRegistry}/${p.sourceRepository}@${p.digest}`,
+      sourceRegistry: p.sourceRegistry,
+      sourceRepository: p.sourceRepository,
+      digest: p.digest,
+      tag: p.tag,
+      environment,
+      target: `${p.targetRegistry}/${p.targetRepository}@${p.digest}`,
+      policyVersion,
+      policySha256: p.policySha256,
+      requester: p.requesterKey,
+      claims: p.claims,
+      metadata: p.metadata,
+      reasons: p.reasons,
+      createdAt: p.createdAt.toISOString(),
+      updatedAt: p.updatedAt.toISOString(),
+    };
+  }
 }
 
 export class AttestationView {

@@ -27,7 +27,7 @@ import {
   type CreatePromotionDto,
   type ListPromotionsQuery,
   type PromotionDetailView,
-  type PromotionView,
+  PromotionView,
 } from './promotion.dto';
 import { type PromotionEntity } from './promotion.entity';
 import { PromotionRepository } from './promotion.repository';
@@ -353,25 +353,7 @@ export class PromotionService {
 
   /** The API's summary view of a promotion. */
   view(p: PromotionEntity, environment: string, policyVersion: number): PromotionView {
-    return {
-      id: p.id,
-      status: p.status,
-      artifact: `${p.sourceRegistry}/${p.sourceRepository}@${p.digest}`,
-      sourceRegistry: p.sourceRegistry,
-      sourceRepository: p.sourceRepository,
-      digest: p.digest,
-      tag: p.tag,
-      environment,
-      target: `${p.targetRegistry}/${p.targetRepository}@${p.digest}`,
-      policyVersion,
-      policySha256: p.policySha256,
-      requester: p.requesterKey,
-      claims: p.claims,
-      metadata: p.metadata,
-      reasons: p.reasons,
-      createdAt: p.createdAt.toISOString(),
-      updatedAt: p.updatedAt.toISOString(),
-    };
+    return PromotionView.of(p, environment, policyVersion);
   }
 
   private environmentName(id: string): Promise<string> {
