@@ -64,6 +64,7 @@ export interface PromotionView {
 }
 
 export interface PromotionDetailView extends PromotionView {
+  attestation?: { reference: string; digest: string; predicateTypes: string[]; keyId: string } | null;
   checks?: CheckView[];
   approvals?: ApprovalView[];
   history?: StatusChangeView[];
