@@ -3,15 +3,54 @@
 // registries, and piped into readers that stop early (`| head -1`).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { pushImage } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
 import { Rig } from '../support/rig';
 
-const MAIN = resolve(__dirname, '../../dist/apps/cli/main.js');
+const ROOT = resolve(__dirname, '../..');
+const MAIN = resolve(ROOT, 'dist/apps/cli/main.js');
+
+interface ActionStep {
+  id?: string;
+  env?: Record<string, string>;
+  run?: string;
+}
+
+/**
+ * The `promote` step of action.yml with GitHub's expressions evaluated as the runner would:
+ * `inputs.*` from `with` (or the input's default), `github.action_path`, `runner.temp`.
+ */
+function actionStep(
+  withInputs: Record<string, string>,
+  temp: string,
+): { env: Record<string, string>; run: string } {
+  const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { required?: boolean; default?: string }>;
+    runs: { using: string; steps: ActionStep[] };
+  };
+  for (const [name, input] of Object.entries(action.inputs)) {
+    if (input.required && withInputs[name] === undefined) throw new Error(`input ${name} is required`);
+  }
+  const evaluate = (text: string): string =>
+    text.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expr: string) => {
+      if (expr === 'github.action_path') return ROOT;
+      if (expr === 'runner.temp') return temp;
+      const input = /^inputs\.(.+)$/.exec(expr)?.[1];
+      if (input === undefined || !(input in action.inputs)) throw new Error(`unknown expression ${expr}`);
+      return withInputs[input] ?? action.inputs[input].default ?? '';
+    });
+  const step = action.runs.steps.find((s) => s.id === 'promote')!;
+  return {
+    env: Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, evaluate(v)])),
+    run: evaluate(step.run!),
+  };
+}
 
 interface CliResult {
   code: number | null;
@@ -175,6 +214,57 @@ describe('CI integrations', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/kind\s+ci/);
     expect(r.stdout).not.toContain(token);
+  });
+
+  it("action.yml's promote step, run as the runner runs it, promotes and sets the step outputs", async () => {
+    const image = await pushImage(source.host, 'acme/app', 'action', { layers: 1 });
+    const temp = mkdtempSync(join(tmpdir(), 'airlock-action-'));
+    const outputFile = join(temp, 'github-output');
+    const step = actionStep(
+      {
+        server: rig.stack.apiUrl,
+        artifact: `${source.host}/acme/app:action`,
+        environment: env,
+        metadata: 'ticket=OPS-9\ncommit=abc123',
+        timeout: '90s',
+      },
+      temp,
+    );
+    // The action builds the CLI from its checkout; the test's build (dist/) is that build.
+    const r = await run('bash', ['-c', step.run], {
+      ...githubJob(),
+      ...step.env,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_RUN_ID: '4242',
+      GITHUB_JOB: 'promote',
+      GITHUB_REPOSITORY: 'acme/app',
+    });
+    expect(r.stderr).toMatch(/airlock: promotion \S+ promoted \(exit 0\)/);
+    expect(r.code).toBe(0);
+    const outputs = Object.fromEntries(
+      readFileSync(outputFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=', 2) as [string, string]),
+    );
+    expect(outputs.status).toBe('promoted');
+    expect(outputs.digest).toBe(image.digest);
+    const promotion = JSON.parse(readFileSync(join(temp, 'airlock-promotion.json'), 'utf8'));
+    expect(promotion.id).toBe(outputs['promotion-id']);
+    expect(promotion.metadata).toEqual({ ticket: 'OPS-9', commit: 'abc123' });
+    expect(r.stdout + r.stderr).not.toContain(RUNTIME_TOKEN);
+
+    // A re-run of the same job finds the same promotion (its idempotency key is the run's).
+    const again = await run('bash', ['-c', step.run], {
+      ...githubJob(),
+      ...step.env,
+      GITHUB_OUTPUT: join(temp, 'again'),
+      GITHUB_RUN_ID: '4242',
+      GITHUB_JOB: 'promote',
+      GITHUB_REPOSITORY: 'acme/app',
+    });
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(temp, 'again'), 'utf8')).toContain(`promotion-id=${promotion.id}`);
   });
 
   describe('in a pipe that closes early', () => {
