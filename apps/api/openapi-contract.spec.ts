@@ -2,6 +2,7 @@
 // described, tagged, with its success and error responses. Redocly's linter (redocly.yaml) must
 // find nothing in docs/openapi.json (its staleness is checked by test/e2e/platform.e2e-spec.ts).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -24,5 +25,18 @@ describe('docs/openapi.json', () => {
     const problems = report.problems.map((p) => `${p.ruleId} at ${p.location?.[0]?.pointer}: ${p.message}`);
     expect(problems).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+  }, 60_000);
+
+  it("is what the CLI's generated types were made from (npm run openapi regenerates both)", async () => {
+    const cli = resolve(ROOT, 'node_modules/openapi-typescript/bin/cli.js');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [cli, 'docs/openapi.json', '--redocly', 'apps/cli/api-schema.redocly.yaml'],
+      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const committed = readFileSync(resolve(ROOT, 'apps/cli/api-schema.d.ts'), 'utf8');
+    // Compared without the generator's banner line, which may carry its version.
+    const body = (text: string): string => text.replace(/^\/\*\*[\s\S]*?\*\/\s*/, '').trim();
+    expect(body(stdout) === body(committed)).toBe(true);
   }, 60_000);
 });
