@@ -13,5 +13,6 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
+COPY --from=build /app/ci ./ci
 USER node
 CMD ["node", "dist/apps/api/main.js"]

@@ -103,11 +103,14 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const attempts = options.retry ? this.attempts : 1;
+    // Before the loop: a token that cannot be had (a file missing, a CI endpoint refusing) is the
+    // caller's problem, reported as it is, not a connection failure to retry.
+    const authorization = await this.authorization();
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts;
       let res: Response;
       try {
-        res = await this.send(method, path, options, AbortSignal.timeout(this.timeoutMs));
+        res = await this.send(method, path, options, authorization, AbortSignal.timeout(this.timeoutMs));
       } catch (e) {
         if (e instanceof UsageError || last) throw this.connectionError(e);
         await this.sleep(backoff(attempt));
@@ -124,9 +127,10 @@ export class ApiClient {
 
   /** A streamed GET (the audit export): the response body, unread. */
   async stream(path: string): Promise<ReadableStream<Uint8Array>> {
+    const authorization = await this.authorization();
     let res: Response;
     try {
-      res = await this.send('GET', path, {});
+      res = await this.send('GET', path, {}, authorization);
     } catch (e) {
       throw this.connectionError(e);
     }
@@ -134,10 +138,15 @@ export class ApiClient {
     return res.body;
   }
 
+  private async authorization(): Promise<string | undefined> {
+    return this.options.token ? `Bearer ${await this.options.token()}` : undefined;
+  }
+
   private async send(
     method: string,
     path: string,
     options: RequestOptions,
+    authorization: string | undefined,
     signal?: AbortSignal,
   ): Promise<Response> {
     const url = new URL(this.options.server + path);
@@ -149,7 +158,7 @@ export class ApiClient {
       'user-agent': USER_AGENT,
       ...options.headers,
     };
-    if (this.options.token) headers.authorization = `Bearer ${await this.options.token()}`;
+    if (authorization) headers.authorization = authorization;
     let body: string | Uint8Array | undefined;
     if (options.raw !== undefined) {
       body = options.raw.bytes;
@@ -162,7 +171,6 @@ export class ApiClient {
   }
 
   private connectionError(e: unknown): Error {
-    // Errors we raised ourselves (a token file that cannot be read) pass through unchanged.
     if (e instanceof UsageError) return e;
     return new ConnectionError(`cannot reach ${this.options.server}: ${describeFetchFailure(e)}`);
   }

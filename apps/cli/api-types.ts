@@ -1,117 +1,36 @@
-// The shapes the CLI reads from the REST API. Declared here rather than imported from libs/core so
-// that the CLI stays a thin client with no Nest/TypeORM in its dependency graph; they mirror
-// libs/core/**/*.dto.ts (the views) and apps/api/http/problem.ts (errors).
+// The shapes the CLI reads from the REST API, named from the types generated out of the OpenAPI
+// document (api-schema.d.ts, by `npm run openapi`; a test fails when it is stale). Nothing here is
+// written by hand: a field the API changes changes here, and the CLI's type check sees it.
 import { type PromotionStatus } from '../../libs/domain/promotion-status';
+import { type components } from './api-schema';
+
+type Schemas = components['schemas'];
+
+/**
+ * The document spells statuses as their string values; the CLI names them with the domain's enum
+ * (the same strings), so that its switches over statuses stay exhaustive.
+ */
+type WithStatus<T extends { status: string }> = Omit<T, 'status'> & { status: PromotionStatus };
 
 /** RFC 9457 problem details as the API sends them (application/problem+json). */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  code: string;
-  detail: string;
-  instance?: string;
-  requestId?: string;
-  errors?: Array<{ field: string; message: string }>;
-  details?: Record<string, unknown>;
-}
+export type Problem = Schemas['Problem'];
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface CheckView {
-  kind: string;
-  status: 'pass' | 'fail' | 'error';
-  summary: string;
-  findings: unknown[];
-  attempts: number;
-  finishedAt: string;
-}
-
-export interface ApprovalView {
-  decision: 'approve' | 'reject';
-  approver: string;
-  comment: string;
-  digest: string;
-  policySha256: string;
-  at: string;
-}
-
-export interface StatusChangeView {
-  from: PromotionStatus | null;
+export type CheckView = Schemas['CheckView'];
+export type ApprovalView = Schemas['ApprovalView'];
+export type StatusChangeView = Omit<Schemas['StatusChangeView'], 'from' | 'to'> & {
+  from?: PromotionStatus | null;
   to: PromotionStatus;
-  actor: string;
-  reason: string;
-  at: string;
-}
-
-export interface PromotionView {
-  id: string;
-  status: PromotionStatus;
-  artifact: string;
-  digest: string;
-  environment: string;
-  target: string;
-  policyVersion: number;
-  policySha256: string;
-  requester: string;
-  metadata: Record<string, string>;
-  reasons: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface PromotionDetailView extends PromotionView {
-  checks?: CheckView[];
-  approvals?: ApprovalView[];
-  history?: StatusChangeView[];
-}
-
-export interface WhoAmIView {
-  identity: string;
-  kind: string;
-  groups: string[];
-  roles: Array<{ role: string; environment: string | null }>;
-  claims: Record<string, unknown>;
-}
-
-export interface EnvironmentView {
-  id: string;
-  name: string;
-  description: string;
-  sources: Array<{ registry: string; repositories: string[] }>;
-  target: { registry: string; repository: string };
-  activePolicyVersion: number | null;
-  createdAt: string;
-}
-
-export interface PolicyVersionView {
-  id: string;
-  environment: string;
-  version: number;
-  document: unknown;
-  sha256: string;
-  comment: string;
-  createdBy: string;
-  createdAt: string;
-  active: boolean;
-  activatedBy: string | null;
-  activatedAt: string | null;
-}
-
-/** A proposed change to who is trusted (libs/core/change/change.dto.ts ChangeView). */
-export interface ChangeView {
-  id: string;
-  kind: string;
-  status: 'proposed' | 'applied' | 'rejected' | 'withdrawn' | 'failed';
-  summary: string;
-  payload: Record<string, unknown>;
-  proposedBy: string;
-  createdAt: string;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  comment: string | null;
-  result: Record<string, unknown> | null;
-}
+};
+export type PromotionView = WithStatus<Schemas['PromotionView']>;
+export type PromotionDetailView = Omit<WithStatus<Schemas['PromotionDetailView']>, 'history'> & {
+  history: StatusChangeView[];
+};
+export type WhoAmIView = Schemas['WhoAmIView'];
+export type EnvironmentView = Schemas['EnvironmentView'];
+export type PolicyVersionView = Schemas['PolicyVersionView'];
+export type ChangeView = Schemas['ChangeView'];

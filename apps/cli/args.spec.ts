@@ -99,3 +99,28 @@ describe('secretsIn', () => {
     ).toEqual(['tok-one', 'tok-two', 'tok-three']);
   });
 });
+
+describe('--output', () => {
+  it('is --json for json, the default for text, and refuses anything else', () => {
+    expect(parseCommandArgs(['--output', 'json'], {}).values.json).toBe(true);
+    expect(parseCommandArgs(['-o', 'json'], {}).values.json).toBe(true);
+    expect(parseCommandArgs(['--output=text'], {}).values.json).toBe(false);
+    expect(() => parseCommandArgs(['--output', 'yaml'], {})).toThrow(/not a format/);
+    expect(() => parseCommandArgs(['--json', '--output', 'text'], {})).toThrow(/not both/);
+  });
+
+  it('takes its value before the command words too', () => {
+    expect(splitCommand(['-o', 'json', 'promotions', 'get', 'x'], wantsMore)).toEqual({
+      words: ['promotions', 'get'],
+      rest: ['-o', 'json', 'x'],
+    });
+  });
+});
+
+describe('secretsIn', () => {
+  it("names the CI's credentials too", () => {
+    expect(
+      secretsIn([], { ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token', AIRLOCK_ID_TOKEN: 'gitlab-token' }),
+    ).toEqual(['runtime-token', 'gitlab-token']);
+  });
+});

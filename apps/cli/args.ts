@@ -14,6 +14,7 @@ export const GLOBAL_OPTIONS = {
   token: { type: 'string' },
   'token-file': { type: 'string' },
   json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -21,7 +22,7 @@ export const GLOBAL_OPTIONS_HELP: Array<[string, string]> = [
   ['--server <url>', 'Airlock API (default: $AIRLOCK_SERVER or http://127.0.0.1:8080)'],
   ['--token-file <path>', 'read the bearer token from a file (re-read on every request)'],
   ['--token <jwt>', 'bearer token (prefer $AIRLOCK_TOKEN or --token-file: argv is visible to ps)'],
-  ['--json', 'print the API response as JSON on stdout'],
+  ['--json, -o json', 'print the result as JSON on stdout (--output text is the default)'],
   ['-h, --help', 'show help'],
 ];
 
@@ -44,7 +45,7 @@ export function splitCommand(
   const valued = new Set(
     Object.entries(GLOBAL_OPTIONS)
       .filter(([, o]) => o.type === 'string')
-      .map(([name]) => `--${name}`),
+      .flatMap(([name, o]) => ['short' in o ? `-${o.short}` : [], `--${name}`].flat()),
   );
   const words: string[] = [];
   const rest: string[] = [];
@@ -74,10 +75,22 @@ export function parseCommandArgs(args: readonly string[], options: ParseArgsOpti
       allowPositionals: true,
       strict: true,
     });
-    return { values, positionals };
+    return { values: withOutputFormat(values), positionals };
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw e instanceof UsageError ? e : new UsageError(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** `--output json` (or `-o json`) is `--json`, the spelling kubectl and gh users reach for. */
+function withOutputFormat(values: ParsedValues): ParsedValues {
+  const output = values.output;
+  if (output === undefined) return values;
+  if (output !== 'json' && output !== 'text') {
+    throw new UsageError(`--output: "${String(output)}" is not a format (json or text)`);
+  }
+  if (output === 'text' && values.json === true)
+    throw new UsageError('give --json or --output text, not both');
+  return { ...values, json: output === 'json' };
 }
 
 export function stringOption(values: ParsedValues, name: string): string | undefined {
@@ -142,6 +155,14 @@ export function secretsIn(
     if (arg === '--token' && i + 1 < argv.length) secrets.push(argv[i + 1]);
     else if (arg.startsWith('--token=')) secrets.push(arg.slice('--token='.length));
   });
-  if (env.AIRLOCK_TOKEN) secrets.push(env.AIRLOCK_TOKEN);
+  // The CI's credentials too: GitHub's request token, GitLab's id_tokens variable.
+  for (const name of [
+    'AIRLOCK_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    env.AIRLOCK_ID_TOKEN_VARIABLE?.trim() || 'AIRLOCK_ID_TOKEN',
+  ]) {
+    const value = env[name];
+    if (value) secrets.push(value);
+  }
   return secrets.filter((s) => s.trim().length >= 4);
 }

@@ -85,8 +85,12 @@ function context(out: Output, values: ParsedValues, deps: CliDeps): CommandConte
     api: () => {
       if (client) return client;
       const server = resolveServer(values, deps.env);
-      const source = resolveToken(values, deps.env);
-      if (!source) throw new UsageError('no token: pass --token-file, set AIRLOCK_TOKEN, or pass --token');
+      const source = resolveToken(values, deps.env, deps.fetch, deps.now);
+      if (!source) {
+        throw new UsageError(
+          'no token: pass --token-file, set AIRLOCK_TOKEN, or run in a CI job that provides an OIDC token (GitHub Actions with id-token: write, GitLab id_tokens)',
+        );
+      }
       const token = async (): Promise<string> => {
         const t = await source();
         out.addSecret(t);

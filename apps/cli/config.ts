@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type ParsedValues, stringOption, UsageError } from './args';
+import { ciTokenSource } from './ci-token';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
@@ -47,10 +48,16 @@ export async function readTokenFile(path: string, from: string): Promise<string>
 }
 
 /**
- * The token, by precedence: --token, --token-file, AIRLOCK_TOKEN, AIRLOCK_TOKEN_FILE. Undefined
- * when none is given (commands that need no server, like offline verification, do not ask).
+ * The token, by precedence: --token, --token-file, the CI's own OIDC token (GitHub Actions, GitLab
+ * `id_tokens`: ci-token.ts), AIRLOCK_TOKEN, AIRLOCK_TOKEN_FILE. Undefined when none is given
+ * (commands that need no server, like offline verification, do not ask).
  */
-export function resolveToken(values: ParsedValues, env: Env): TokenSource | undefined {
+export function resolveToken(
+  values: ParsedValues,
+  env: Env,
+  fetchFn?: typeof fetch,
+  now?: () => number,
+): TokenSource | undefined {
   const flag = stringOption(values, 'token');
   const file = stringOption(values, 'token-file');
   if (flag !== undefined && file !== undefined)
@@ -59,10 +66,12 @@ export function resolveToken(values: ParsedValues, env: Env): TokenSource | unde
     const token = checked(flag.trim(), '--token');
     return () => Promise.resolve(token);
   }
-  const path = file ?? (env.AIRLOCK_TOKEN ? undefined : env.AIRLOCK_TOKEN_FILE);
+  if (file !== undefined) return () => readTokenFile(file, `--token-file ${file}`);
+  const ci = ciTokenSource(env, fetchFn, now);
+  if (ci) return () => ci.token();
+  const path = env.AIRLOCK_TOKEN ? undefined : env.AIRLOCK_TOKEN_FILE;
   if (path !== undefined) {
-    const from = file !== undefined ? `--token-file ${path}` : `AIRLOCK_TOKEN_FILE ${path}`;
-    return () => readTokenFile(path, from);
+    return () => readTokenFile(path, `AIRLOCK_TOKEN_FILE ${path}`);
   }
   if (env.AIRLOCK_TOKEN !== undefined) {
     const token = checked(env.AIRLOCK_TOKEN.trim(), 'AIRLOCK_TOKEN');

@@ -34,6 +34,16 @@ export function formatPromotion(p: PromotionDetailView): string[] {
     lines.push(p.checks.length ? '  checks:' : '  checks: none');
     for (const c of p.checks) lines.push(`    ${c.status.padEnd(5)} ${c.kind}: ${c.summary}`);
   }
+  if (p.attestation) {
+    lines.push(
+      '  attestation:',
+      ...fields([
+        ['reference', p.attestation.reference],
+        ['digest', p.attestation.digest],
+        ['key', p.attestation.keyId],
+      ]).map((l) => `  ${l}`),
+    );
+  }
   if (p.approvals?.length) {
     lines.push('  approvals:');
     for (const a of p.approvals) {

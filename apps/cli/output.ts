@@ -7,6 +7,31 @@ export interface Writer {
 }
 
 /**
+ * A stream that may be closed by its reader (a pipe into `head`): once it fails (EPIPE, or any
+ * write error), further writes are dropped instead of raising an unhandled 'error' event, which
+ * would crash the CLI with a stack trace and exit code 1 whatever the action's outcome was.
+ */
+export function closableWriter(stream: NodeJS.WritableStream & { destroyed?: boolean }): Writer {
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+  });
+  return {
+    write(chunk, callback) {
+      if (closed || stream.destroyed) {
+        callback?.();
+        return false;
+      }
+      return stream.write(chunk, (error) => {
+        if (error) closed = true;
+        // A failed write is not the command's failure: whoever waits on the flush goes on.
+        callback?.();
+      });
+    },
+  };
+}
+
+/**
  * Where the CLI writes: results on stdout (JSON with --json), progress and errors on stderr.
  * Everything passes through redact(), so a token can never reach the terminal or a CI log.
  */

@@ -34,6 +34,24 @@ describe(loadConfig.name, () => {
     }
   });
 
+  it('says a missing variable is missing, and a bad one breaks one rule', () => {
+    const messageOf = (env: Record<string, string | undefined>): string => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('loaded');
+    };
+    const missing = messageOf({ ...valid, AIRLOCK_SIGNING_KEY_FILE: undefined });
+    expect(missing).toContain('AIRLOCK_SIGNING_KEY_FILE: is required but not set');
+    expect(missing).not.toContain('longer than');
+    const bad = messageOf({ ...valid, API_PORT: 'eighty' });
+    expect(bad).toContain('API_PORT: ');
+    expect(bad.split('\n').filter((l) => l.includes('API_PORT'))).toHaveLength(1);
+    expect(bad).not.toMatch(/API_PORT: [^\n]*;/);
+  });
+
   it('never echoes a URL that may hold a password', () => {
     try {
       loadConfig({ ...valid, DATABASE_URL: 'mysql://user:hunter2@db' });

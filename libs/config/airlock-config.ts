@@ -336,9 +336,14 @@ export function loadConfig(env: Record<string, string | undefined>): AirlockConf
   if (errors.length > 0) {
     throw new ConfigError(
       errors.map((e) => {
-        const shown =
-          e.property.includes('URL') || e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`;
-        return `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}${shown}`;
+        // An unset variable is missing, not "shorter than 1 character"; a set one names the one
+        // rule it breaks (its type first), and its value unless that could be a credential (URLs).
+        if (e.value === undefined) return `${e.property}: is required but not set`;
+        const constraints = e.constraints ?? {};
+        const rule = ['isString', 'isInt', 'isBoolean', 'isEnum', 'isIn'].find((c) => c in constraints);
+        const message = rule ? constraints[rule] : Object.values(constraints)[0];
+        const shown = e.property.includes('URL') ? '' : ` (got ${JSON.stringify(e.value)})`;
+        return `${e.property}: ${message}${shown}`;
       }),
     );
   }

@@ -581,7 +581,7 @@ export class RegistryClient {
       );
       if (response.status === 401 && this.isRegistry(url)) {
         discard(response);
-        if (answered) throw this.refusedAfterAuth(response, op, context);
+        if (answered) throw this.refusedAfterAuth(response, op, context, authorization);
         if (op.body !== undefined && !Buffer.isBuffer(op.body)) {
           throw new RegistryError(
             'unauthorized',
@@ -633,9 +633,20 @@ export class RegistryClient {
     response: HttpResponse,
     op: Operation,
     context: RegistryErrorDetails,
+    authorization: string | undefined,
   ): RegistryError {
     const insufficient = challengesOf(response.headers).some((c) => c.params.error === 'insufficient_scope');
     const scopes = op.scopes.join(' ');
+    const expiredAt = expiredBearer(authorization, Date.now());
+    if (!insufficient && expiredAt !== undefined) {
+      // Not a trust problem: the token was already past its `exp` (clock skew between us and the
+      // issuer, or a lifetime shorter than the operation). A new token may well work: transient.
+      return new RegistryError(
+        'unauthorized',
+        `registry ${this.host} refused the token for "${scopes}": it had expired at ${expiredAt.toISOString()} (token lifetime or clock skew between Airlock and the token issuer)`,
+        { ...context, status: 401, permanent: false },
+      );
+    }
     return insufficient
       ? new RegistryError(
           'denied',
@@ -803,4 +814,17 @@ function errorKind(status: number, registryCode: string | undefined): RegistryEr
   if (status === 413) return 'too_large';
   if (status === 429 || status === 408 || status >= 500) return 'unavailable';
   return 'protocol';
+}
+
+/** When a Bearer JWT's `exp` is in the past, that instant; else undefined (opaque tokens, Basic). */
+export function expiredBearer(authorization: string | undefined, nowMs: number): Date | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && exp * 1000 <= nowMs ? new Date(exp * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -190,6 +190,14 @@ describe('readLayer', () => {
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'malformed' })]);
   });
 
+  it.each([
+    ['gzip stream', (tar: Buffer) => truncate(gzip(tar))],
+    ['tar in a whole gzip stream', (tar: Buffer) => gzip(truncate(tar))],
+  ])('says a truncated %s is truncated, not invalid', async (_, make) => {
+    const r = await read(make(await tarLayer([{ path: 'a', content: 'x'.repeat(9000) }])));
+    expect(r.problems[0].message).toMatch(/^the layer is truncated: its gzip-compressed tar archive ends/);
+  });
+
   it('reports a zstd blob labelled gzip as malformed', async () => {
     const r = await read(zstd(await tarLayer([{ path: 'a', content: 'x' }])), LAYER_GZIP);
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'malformed' })]);

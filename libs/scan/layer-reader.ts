@@ -310,11 +310,15 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
       abort = new LayerReadAbort({ kind: 'limit', message: err.cause.message });
     if (!abort) {
       const reason = err instanceof Error ? err.message : String(err);
+      const what = `${compression === 'none' ? '' : `${compression}-compressed `}tar archive`;
       abort = new LayerReadAbort({
         kind: isCallbackError(err) ? 'read-failed' : 'malformed',
         message: isCallbackError(err)
           ? `scanning the layer failed: ${reason}`
-          : `the layer is not a valid ${compression === 'none' ? '' : `${compression}-compressed `}tar archive: ${reason}`,
+          : isTruncation(err)
+            ? // Its digest matched: the image was pushed truncated, not damaged on the way.
+              `the layer is truncated: its ${what} ends before the archive does (${reason})`
+            : `the layer is not a valid ${what}: ${reason}`,
       });
     }
   }
@@ -465,4 +469,13 @@ class CallbackError extends Error {
 
 function isCallbackError(err: unknown): err is CallbackError {
   return err instanceof CallbackError;
+}
+
+/** zlib's and tar-stream's words for input that stops early (not for input that is wrong). */
+function isTruncation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    e?.code === 'Z_BUF_ERROR' ||
+    (typeof e?.message === 'string' && /unexpected end of (file|data)/i.test(e.message))
+  );
 }

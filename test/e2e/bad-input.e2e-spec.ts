@@ -1537,6 +1537,9 @@ describe('bad input', () => {
         expect(res.body.errors).toEqual(
           expect.arrayContaining([{ field: expect.any(String), message: expect.any(String) }]),
         );
+        // One failed constraint per field: the one that says most, not every rule it breaks.
+        const named: string[] = res.body.errors.map((e: { field: string }) => e.field);
+        expect(new Set(named).size).toBe(named.length);
         if (c.field) {
           const fields: string[] = res.body.errors.map((e: { field: string }) => e.field);
           expect(fields.some((f) => f === c.field || f.startsWith(`${c.field}.`))).toBe(true);

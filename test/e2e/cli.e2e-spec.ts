@@ -252,6 +252,24 @@ describe('airlock CLI', () => {
     expect(r.stdout).toMatch(/head\s+seq \d+ hash [0-9a-f]{64}/);
   });
 
+  it('audit checkpoint signs the head now, and audit checkpoints then lists it', async () => {
+    const r = await airlock(['audit', 'checkpoint'], await as('auditor'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const seq = /checkpoint at seq (\d+)/.exec(r.stdout)?.[1];
+    expect(seq).toBeDefined();
+    expect(r.stdout).toMatch(/head\s+[0-9a-f]{64}/);
+    const listed = await airlock(['audit', 'checkpoints', '-o', 'json'], await as('auditor'));
+    expect(listed.code).toBe(0);
+    expect(
+      (JSON.parse(listed.stdout) as { items: Array<{ seq: string }> }).items.map((c) => c.seq),
+    ).toContain(seq);
+    // Not for a requester: the API's 403 with its code.
+    const denied = await airlock(['audit', 'checkpoint'], await ciToken());
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^error: .+ \(forbidden\)/);
+  });
+
   describe('offline verification', () => {
     let exportPath: string;
     let checkpointsPath: string;

@@ -75,8 +75,10 @@ describe('operations', () => {
     for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
       if (!path.startsWith('/v1')) continue;
       for (const [method, op] of Object.entries<any>(ops)) {
-        // A route needs a token exactly when it is documented as such; only those can answer 401.
-        const needsToken = Array.isArray(op.security) && op.security.length > 0;
+        // A route needs a token exactly when it is documented as such (its own `security`, else the
+        // document's bearer requirement); only those can answer 401.
+        const security = Array.isArray(op.security) ? op.security : (doc.security ?? []);
+        const needsToken = security.length > 0;
         expect({ route: `${method} ${path}`, has401: '401' in op.responses }).toEqual({
           route: `${method} ${path}`,
           has401: needsToken,
@@ -84,7 +86,14 @@ describe('operations', () => {
       }
     }
     // The public ones (GET /v1/keys) are the matrix's, which proves they need no token.
-    expect(doc.paths['/v1/keys'].get.security).toBeUndefined();
+    expect(doc.paths['/v1/keys'].get.security).toEqual([]);
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    // Every operation has a name a client generator turns into a good method name.
+    const ids = Object.values<Record<string, any>>(doc.paths).flatMap((ops) =>
+      Object.values<any>(ops).map((op) => op.operationId as string),
+    );
+    expect(ids.filter((id) => !/^[a-z][A-Za-z]+$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 

@@ -5,6 +5,7 @@ import {
   ApiConsumes,
   ApiCreatedResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
@@ -19,6 +20,7 @@ import {
 } from '../../../libs/core';
 import { CurrentCaller, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { pageOf } from '../http/response-views';
 import { PageQuery } from './common';
 import { uuidPipe } from './promotions.controller';
 
@@ -37,6 +39,12 @@ export class AdvisoriesController {
    * a zip archive of OSV JSON files as osv.dev publishes them (application/zip). All or nothing;
    * the same bytes twice answer 200 with the first import.
    */
+  @ApiOperation({
+    operationId: 'importAdvisories',
+    summary: 'Import an OSV advisory archive',
+    description:
+      'Uploads an OSV zip (as osv.dev publishes per ecosystem) or JSON. The same bytes twice import once. Admin only; audited. Matching uses the imported advisories from the next check stage on.',
+  })
   @Post('imports')
   @Roles([Role.Admin], 'global')
   @ApiConsumes('application/json', 'application/zip')
@@ -62,13 +70,24 @@ export class AdvisoriesController {
     return r.view;
   }
 
+  @ApiOperation({
+    operationId: 'listAdvisoryImports',
+    summary: 'List advisory imports',
+    description: 'Newest first, paged with `cursor`.',
+  })
   @Get('imports')
   @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: pageOf(AdvisoryImportView, 'AdvisoryImportPage') })
   @ApiProblems(400, 403)
   list(@Query() q: PageQuery): Promise<{ items: AdvisoryImportView[]; nextCursor: string | null }> {
     return this.imports.list(q.cursor, q.limit ?? 50);
   }
 
+  @ApiOperation({
+    operationId: 'getAdvisoryImport',
+    summary: 'Get an advisory import',
+    description: 'Counts of advisories added, changed and unchanged, and any entries refused with why.',
+  })
   @Get('imports/:id')
   @Roles(ANY_ROLE)
   @ApiOkResponse({ type: AdvisoryImportView })
@@ -77,6 +96,12 @@ export class AdvisoriesController {
     return this.imports.get(id);
   }
 
+  @ApiOperation({
+    operationId: 'getAdvisory',
+    summary: 'Get an advisory',
+    description:
+      'An imported OSV advisory by its id (GHSA-\u2026, CVE-\u2026, PYSEC-\u2026), with its affected ranges.',
+  })
   @Get(':id')
   @Roles(ANY_ROLE)
   @ApiOkResponse({ type: AdvisoryView })

@@ -1,11 +1,19 @@
 import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { type FastifyReply } from 'fastify';
 import { AuditService, decodeCursor, DomainError, encodeCursor, ErrorCode, Role } from '../../../libs/core';
 import { Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { AuditCheckpointsView, AuditCheckpointView, AuditEventView, pageOf } from '../http/response-views';
 
 class AuditQueryDto {
   @ApiPropertyOptional({ example: 'promotion.approved' })
@@ -53,8 +61,14 @@ const AUDIT_READERS = [Role.Auditor, Role.Admin];
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
+  @ApiOperation({
+    operationId: 'listAuditEvents',
+    summary: 'List audit events',
+    description: 'The hash-chained audit trail, newest first, filtered and paged with `cursor`.',
+  })
   @Get()
   @Roles(AUDIT_READERS, 'global')
+  @ApiOkResponse({ type: pageOf(AuditEventView, 'AuditEventPage') })
   @ApiProblems(400, 403)
   async list(@Query() q: AuditQueryDto): Promise<{ items: unknown[]; nextCursor: string | null }> {
     const limit = q.limit ?? 100;
@@ -73,6 +87,12 @@ export class AuditController {
   }
 
   /** Walks the whole chain and every signed checkpoint; reports the head and the first broken link. */
+  @ApiOperation({
+    operationId: 'verifyAuditChain',
+    summary: 'Verify the audit chain',
+    description:
+      'Walks the hash chain and compares it with the signed checkpoints; reports the first broken sequence if any.',
+  })
   @Get('verify')
   @Roles(AUDIT_READERS, 'global')
   @ApiOkResponse({ description: 'The verification report (ok false when anything is broken)' })
@@ -82,9 +102,18 @@ export class AuditController {
   }
 
   /** The chain as JSON lines, for offline verification with `airlock-audit-verify`. */
+  @ApiOperation({
+    operationId: 'exportAuditEvents',
+    summary: 'Export the audit trail',
+    description:
+      'Streams every event as JSON lines (application/x-ndjson), oldest first, for offline verification with `airlock audit verify --file`.',
+  })
   @Get('export')
   @Roles(AUDIT_READERS, 'global')
-  @ApiOkResponse({ description: 'application/x-ndjson: one chain link per line, in order' })
+  @ApiOkResponse({
+    description: 'One chain link (an AuditEvent) per line, oldest first',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
   @ApiProblems(403)
   async export(@Res() reply: FastifyReply): Promise<void> {
     const lines = this.audit.allLinks();
@@ -98,17 +127,31 @@ export class AuditController {
       .send(Readable.from(ndjson()));
   }
 
+  @ApiOperation({
+    operationId: 'listAuditCheckpoints',
+    summary: 'List signed audit checkpoints',
+    description:
+      "Checkpoints (sequence, head hash, time) signed by Airlock's key, and the public key that verifies them.",
+  })
   @Get('checkpoints')
   @Roles(AUDIT_READERS, 'global')
+  @ApiOkResponse({ type: AuditCheckpointsView })
   @ApiProblems(403)
   async checkpoints(): Promise<{ publicKey: string; items: unknown[] }> {
     return { publicKey: this.audit.publicKeyPem, items: await this.audit.listCheckpoints() };
   }
 
   /** Signs the current head now (checkpoints are also made at an interval by the worker). */
+  @ApiOperation({
+    operationId: 'createAuditCheckpoint',
+    summary: 'Sign an audit checkpoint now',
+    description:
+      'Seals pending events and signs the current head (the worker also does this at an interval).',
+  })
   @Post('checkpoints')
   @HttpCode(201)
   @Roles(AUDIT_READERS, 'global')
+  @ApiCreatedResponse({ type: AuditCheckpointView, description: 'The checkpoint just signed' })
   @ApiProblems(403)
   checkpoint(): Promise<unknown> {
     return this.audit.checkpoint();

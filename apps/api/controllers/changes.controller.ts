@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type Caller,
   ChangeService,
@@ -11,6 +11,7 @@ import {
 } from '../../../libs/core';
 import { CurrentCaller, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { pageOf } from '../http/response-views';
 import { uuidPipe } from './promotions.controller';
 
 /**
@@ -26,13 +27,25 @@ export class ChangesController {
     private readonly verifier: TokenVerifier,
   ) {}
 
+  @ApiOperation({
+    operationId: 'listChanges',
+    summary: 'List proposed trust changes',
+    description:
+      'Changes to trust (issuers, role bindings, environments, credential profiles) wait here for a second admin.',
+  })
   @Get()
   @Roles([Role.Admin, Role.Auditor], 'global')
+  @ApiOkResponse({ type: pageOf(ChangeView, 'ChangePage') })
   @ApiProblems(400, 403)
   list(@Query() q: ListChangesQuery): Promise<{ items: ChangeView[]; nextCursor: string | null }> {
     return this.changes.list(q);
   }
 
+  @ApiOperation({
+    operationId: 'getChange',
+    summary: 'Get a proposed change',
+    description: 'The change, its summary of what it widens, and who proposed it.',
+  })
   @Get(':id')
   @Roles([Role.Admin, Role.Auditor], 'global')
   @ApiOkResponse({ type: ChangeView })
@@ -42,6 +55,11 @@ export class ChangesController {
   }
 
   /** Applies the change; refused with four_eyes_required to the proposer (and their linked identities). */
+  @ApiOperation({
+    operationId: 'approveChange',
+    summary: 'Approve and apply a proposed change',
+    description: 'A second admin (not the proposer, nor a linked identity) applies the change. Audited.',
+  })
   @Post(':id/approve')
   @HttpCode(200)
   @Roles([Role.Admin], 'global')
@@ -55,6 +73,12 @@ export class ChangesController {
   }
 
   /** Rejects (another admin) or withdraws (the proposer); a comment says why. */
+  @ApiOperation({
+    operationId: 'rejectChange',
+    summary: 'Reject a proposed change',
+    description:
+      'Any admin (the proposer included, to withdraw it) rejects the change with a reason. Audited.',
+  })
   @Post(':id/reject')
   @HttpCode(200)
   @Roles([Role.Admin], 'global')

@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import {
@@ -24,6 +25,7 @@ import {
 } from '../../../libs/core';
 import { CurrentCaller, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { pageOf } from '../http/response-views';
 import { NamePipe, PageQuery } from './common';
 
 const ANY_ROLE = [Role.Requester, Role.Approver, Role.Admin, Role.Auditor];
@@ -60,6 +62,12 @@ export class EnvironmentsController {
   ) {}
 
   /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
+  @ApiOperation({
+    operationId: 'createEnvironment',
+    summary: 'Propose an environment',
+    description:
+      'Proposes a new environment (sources, target, credential profile) as a change that a second admin approves: answers 202 with the change.',
+  })
   @Post()
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
@@ -72,13 +80,24 @@ export class EnvironmentsController {
     return this.changes.propose({ kind: ChangeKind.EnvironmentCreate, payload: dto }, caller);
   }
 
+  @ApiOperation({
+    operationId: 'listEnvironments',
+    summary: 'List environments',
+    description: 'Every environment with its active policy version, paged with `cursor`.',
+  })
   @Get()
   @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: pageOf(EnvironmentView, 'EnvironmentPage') })
   @ApiProblems(400, 403)
   list(@Query() q: PageQuery): Promise<{ items: EnvironmentView[]; nextCursor: string | null }> {
     return this.environments.list(q.cursor, q.limit ?? 50);
   }
 
+  @ApiOperation({
+    operationId: 'getEnvironment',
+    summary: 'Get an environment',
+    description: 'Sources, target, credentials profile (never its secret) and active policy version.',
+  })
   @Get(':name')
   @Roles(ANY_ROLE)
   @ApiOkResponse({ type: EnvironmentView })
@@ -87,6 +106,11 @@ export class EnvironmentsController {
     return this.environments.get(name);
   }
 
+  @ApiOperation({
+    operationId: 'addPolicyVersion',
+    summary: 'Add a policy version',
+    description: 'Validates and stores a new policy version (not yet active). Admin of the environment.',
+  })
   @Post(':name/policies')
   @Roles([Role.Admin])
   @ApiCreatedResponse({ type: PolicyVersionView })
@@ -100,8 +124,14 @@ export class EnvironmentsController {
     return this.policies.addVersion(name, dto, caller);
   }
 
+  @ApiOperation({
+    operationId: 'listPolicyVersions',
+    summary: 'List policy versions',
+    description: "Every version of the environment's policy, newest first.",
+  })
   @Get(':name/policies')
   @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: pageOf(PolicyVersionView, 'PolicyVersionPage') })
   @ApiProblems(400, 403, 404)
   listPolicies(
     @Param('name', NamePipe) name: string,
@@ -110,6 +140,11 @@ export class EnvironmentsController {
     return this.policies.list(name, q.cursor, q.limit ?? 50);
   }
 
+  @ApiOperation({
+    operationId: 'getPolicyVersion',
+    summary: 'Get a policy version',
+    description: 'The policy document, its SHA-256, who added it and whether it is active.',
+  })
   @Get(':name/policies/:version')
   @Roles(ANY_ROLE)
   @ApiOkResponse({ type: PolicyVersionView })
@@ -121,6 +156,12 @@ export class EnvironmentsController {
     return this.policies.get(name, version);
   }
 
+  @ApiOperation({
+    operationId: 'activatePolicyVersion',
+    summary: 'Activate a policy version',
+    description:
+      'A second admin (not the author, nor a linked identity) activates a newer version. New requests pin it; requests already made keep theirs.',
+  })
   @Post(':name/policies/:version/activate')
   @HttpCode(200)
   @Roles([Role.Admin])

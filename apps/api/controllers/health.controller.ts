@@ -1,5 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
 import { DependencyHealth, MetricsService, type Readiness } from '../../../libs/core';
 import { Public } from '../auth/auth.decorators';
@@ -14,6 +20,12 @@ export class HealthController {
   ) {}
 
   /** Liveness: the process answers. */
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Liveness',
+    description: 'Answers 200 while the process serves requests. Needs no token.',
+    security: [],
+  })
   @Get('healthz')
   @ApiOkResponse({ description: 'The process is alive' })
   healthz(): { status: 'ok' } {
@@ -24,6 +36,13 @@ export class HealthController {
    * Readiness: Postgres and Redis both answer within DEPENDENCY_TIMEOUT_MS, and Redis will not
    * evict queued jobs (maxmemory-policy noeviction, when CONFIG GET can tell).
    */
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness',
+    description:
+      'Answers 200 when Postgres and Redis answer within the dependency timeout, 503 naming the one that does not. Needs no token.',
+    security: [],
+  })
   @Get('readyz')
   @ApiOkResponse({ description: 'Postgres and Redis are reachable' })
   @ApiServiceUnavailableResponse({
@@ -37,6 +56,13 @@ export class HealthController {
     return { status: ready ? 'ready' : 'unready', ...rest };
   }
 
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    description:
+      'Promotions by status, queue depths, check durations and process metrics, in Prometheus text format. Needs no token.',
+    security: [],
+  })
   @Get('metrics')
   @ApiExcludeEndpoint()
   async prometheus(@Res() reply: FastifyReply): Promise<void> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type Caller,
   ChangeKind,
@@ -27,6 +27,11 @@ export class IdentityController {
   ) {}
 
   /** Who the token says you are and what you may do: the first thing to try with a new token. */
+  @ApiOperation({
+    operationId: 'whoAmI',
+    summary: 'Who am I',
+    description: "The caller's identity as Airlock sees it: kind, groups, roles and the claims that matter.",
+  })
   @Get('whoami')
   @ApiOkResponse({ type: WhoAmIView })
   @ApiProblems()
@@ -40,6 +45,11 @@ export class IdentityController {
     };
   }
 
+  @ApiOperation({
+    operationId: 'listTrustedIssuers',
+    summary: 'List trusted issuers',
+    description: 'OIDC issuers whose tokens Airlock accepts, with their audience and kind.',
+  })
   @Get('trusted-issuers')
   @Roles([Role.Admin, Role.Auditor], 'global')
   @ApiOkResponse({ type: [TrustedIssuerView] })
@@ -49,6 +59,11 @@ export class IdentityController {
   }
 
   /** Proposes trusting an issuer; a second admin applies it (POST /v1/changes/:id/approve). */
+  @ApiOperation({
+    operationId: 'proposeTrustedIssuer',
+    summary: 'Propose a trusted issuer',
+    description: 'Proposed as a change that a second admin approves (202).',
+  })
   @Post('trusted-issuers')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
@@ -62,6 +77,11 @@ export class IdentityController {
   }
 
   /** Proposes no longer trusting an issuer. */
+  @ApiOperation({
+    operationId: 'proposeIssuerRemoval',
+    summary: 'Propose removing a trusted issuer',
+    description: 'Proposed as a change that a second admin approves (202).',
+  })
   @Delete('trusted-issuers/:id')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
@@ -74,6 +94,11 @@ export class IdentityController {
     return this.changes.propose({ kind: ChangeKind.TrustedIssuerRemove, payload: { id } }, caller);
   }
 
+  @ApiOperation({
+    operationId: 'listRoleBindings',
+    summary: 'List role bindings',
+    description: 'Who holds which role, in which environment.',
+  })
   @Get('role-bindings')
   @Roles([Role.Admin, Role.Auditor], 'global')
   @ApiOkResponse({ type: [RoleBindingView] })
@@ -83,6 +108,11 @@ export class IdentityController {
   }
 
   /** Proposes a role binding; a second admin applies it. */
+  @ApiOperation({
+    operationId: 'proposeRoleBinding',
+    summary: 'Propose a role binding',
+    description: 'Proposed as a change that a second admin approves (202).',
+  })
   @Post('role-bindings')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')
@@ -96,6 +126,11 @@ export class IdentityController {
   }
 
   /** Proposes removing a role binding. */
+  @ApiOperation({
+    operationId: 'proposeRoleBindingRemoval',
+    summary: 'Propose removing a role binding',
+    description: 'Proposed as a change that a second admin approves (202).',
+  })
   @Delete('role-bindings/:id')
   @HttpCode(202)
   @Roles([Role.Admin], 'global')

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   DomainError,
   ErrorCode,
@@ -64,6 +64,13 @@ class PublishedKeySetView {
 export class KeysController {
   constructor(private readonly keys: VerificationKeys) {}
 
+  @ApiOperation({
+    operationId: 'listKeys',
+    summary: "List Airlock's public keys",
+    description:
+      'The keys that sign attestations and audit checkpoints (current and previous), by key id. Needs no token.',
+    security: [],
+  })
   @Get()
   @ApiOkResponse({ type: PublishedKeySetView, description: "Airlock's signing keys, current and previous" })
   @ApiResponse({

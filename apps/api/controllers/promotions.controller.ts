@@ -10,7 +10,14 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
 import {
   CancelPromotionDto,
@@ -27,6 +34,7 @@ import {
 } from '../../../libs/core';
 import { CurrentCaller, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PROMOTION_DETAIL_EXAMPLE, PROMOTION_EXAMPLE } from '../http/examples';
 
 const ANY_ROLE = [Role.Requester, Role.Approver, Role.Admin, Role.Auditor];
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -43,6 +51,12 @@ export const uuidPipe = new ParseUUIDPipe({
 export class PromotionsController {
   constructor(private readonly promotions: PromotionService) {}
 
+  @ApiOperation({
+    operationId: 'createPromotion',
+    summary: 'Request a promotion',
+    description:
+      "Requests the promotion of an artifact into an environment. A tag is resolved and pinned to its digest at once. Requesters only (a CI job of the artifact's own repository). With an `Idempotency-Key`, the same request returns the same promotion (200) instead of creating another (201).",
+  })
   @Post()
   @Roles([Role.Requester])
   @ApiHeader({
@@ -50,9 +64,15 @@ export class PromotionsController {
     required: false,
     description: 'Same key and body return the same promotion',
   })
+  @ApiCreatedResponse({
+    type: PromotionView,
+    description: 'Requested: the promotion, as `received` (its Location header names it)',
+    example: PROMOTION_EXAMPLE,
+  })
   @ApiOkResponse({
     type: PromotionView,
     description: 'An Idempotency-Key replay: the promotion created before',
+    example: PROMOTION_EXAMPLE,
   })
   @ApiProblems(400, 403, 404, 409, 413, 415, 422)
   async create(
@@ -75,6 +95,11 @@ export class PromotionsController {
     return result.promotion;
   }
 
+  @ApiOperation({
+    operationId: 'listPromotions',
+    summary: 'List promotions',
+    description: 'Newest first, filtered by status, environment, requester or digest, paged with `cursor`.',
+  })
   @Get()
   @Roles(ANY_ROLE)
   @ApiOkResponse({ type: PromotionPage })
@@ -83,15 +108,26 @@ export class PromotionsController {
     return this.promotions.list(query);
   }
 
+  @ApiOperation({
+    operationId: 'getPromotion',
+    summary: 'Get a promotion',
+    description: 'Status, checks with their findings, approvals, history and the attestation once promoted.',
+  })
   @Get(':id')
   @Roles(ANY_ROLE)
-  @ApiOkResponse({ type: PromotionDetailView })
+  @ApiOkResponse({ type: PromotionDetailView, example: PROMOTION_DETAIL_EXAMPLE })
   @ApiProblems(400, 403, 404)
   get(@Param('id', uuidPipe) id: string): Promise<PromotionDetailView> {
     return this.promotions.get(id);
   }
 
   /** Retries a failed promotion at the stage that failed, without new approvals. */
+  @ApiOperation({
+    operationId: 'retryPromotion',
+    summary: 'Retry a failed promotion',
+    description:
+      'Returns a failed promotion to the stage that failed (the checks, or the copy) without new approvals.',
+  })
   @Post(':id/retry')
   @HttpCode(200)
   @Roles([Role.Requester, Role.Admin])
@@ -101,6 +137,11 @@ export class PromotionsController {
     return this.promotions.retry(id, caller);
   }
 
+  @ApiOperation({
+    operationId: 'cancelPromotion',
+    summary: 'Cancel a promotion',
+    description: 'Withdraws a promotion that has not been promoted yet. The requester or an admin.',
+  })
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles([Role.Requester, Role.Admin])

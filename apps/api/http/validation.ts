@@ -1,13 +1,38 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../../../libs/core';
 
+/**
+ * Of a field's failed constraints, the one that says most: a field that should not be there, then
+ * a missing one, then the wrong type. "must be a string" says it all; "must be longer than or equal
+ * to 1 characters" beside it only repeats what a number cannot be.
+ */
+const CONSTRAINT_ORDER = [
+  'whitelistValidation',
+  'isDefined',
+  'isString',
+  'isBoolean',
+  'isInt',
+  'isNumber',
+  'isObject',
+  'isArray',
+  'isEnum',
+  'isIn',
+  'isNotEmpty',
+];
+
+function firstConstraint(constraints: Record<string, string>): string | undefined {
+  const name = CONSTRAINT_ORDER.find((c) => c in constraints) ?? Object.keys(constraints)[0];
+  return name === undefined ? undefined : constraints[name];
+}
+
+/** One failed constraint per field (the most telling), nested fields by their dotted path. */
 function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({
-      field,
-      message: message.replace(/^property (\S+) should not exist$/, 'unknown field $1'),
-    }));
+    const message = firstConstraint(e.constraints ?? {});
+    const own = message
+      ? [{ field, message: message.replace(/^property (\S+) should not exist$/, 'unknown field $1') }]
+      : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
@@ -41,7 +66,7 @@ function prototypeKeyPath(value: unknown, path: string, depth = 0): string | und
   return undefined;
 }
 
-/** Validates bodies, queries and path parameters; unknown fields are refused; every bad field is named. */
+/** Validates bodies, queries and path parameters; unknown fields are refused; every bad field is named once. */
 class AirlockValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const nul = nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');

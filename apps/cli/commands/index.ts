@@ -2,6 +2,7 @@ import { type CommandSpec } from '../command';
 import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
 import { auditCheckpoints, auditExport, auditVerify, keys } from './audit';
+import { auditCheckpoint } from './audit-checkpoint';
 import { changesApprove, changesGet, changesList, changesReject } from './changes';
 import {
   environmentsCreate,
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   auditVerify,
   auditExport,
   auditCheckpoints,
+  auditCheckpoint,
   keys,
   verifyAttestation,
   environmentsList,

@@ -93,7 +93,7 @@ export class TallyView {
   expired!: string[];
   @ApiProperty({
     type: 'array',
-    items: { type: 'object' },
+    items: { type: 'object', additionalProperties: true },
     description:
       'Approvals that no longer count because their approver no longer may approve (role removed, identity linked to a party), with the refusal code',
   })
@@ -110,7 +110,7 @@ export class PendingApprovalView extends PromotionView {
   @ApiProperty({ type: TallyView }) tally!: TallyView;
   @ApiProperty({
     type: 'array',
-    items: { type: 'object' },
+    items: { type: 'object', additionalProperties: true },
     description: 'Check results: kind, status, summary',
   })
   evidence!: Array<{ kind: string; status: string; summary: string }>;

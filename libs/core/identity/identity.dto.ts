@@ -114,13 +114,16 @@ export class RoleBindingView {
   @ApiProperty() createdAt!: string;
 }
 
+export class RoleGrantView {
+  @ApiProperty({ enum: Role }) role!: Role;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'null: in every environment' })
+  environment!: string | null;
+}
+
 export class WhoAmIView {
   @ApiProperty() identity!: string;
   @ApiProperty({ enum: ['ci', 'human'] }) kind!: string;
   @ApiProperty({ type: [String] }) groups!: string[];
-  @ApiProperty({ type: 'array', items: { type: 'object' } }) roles!: Array<{
-    role: Role;
-    environment: string | null;
-  }>;
+  @ApiProperty({ type: [RoleGrantView] }) roles!: RoleGrantView[];
   @ApiProperty({ type: 'object', additionalProperties: true }) claims!: Record<string, unknown>;
 }

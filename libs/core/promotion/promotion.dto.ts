@@ -91,7 +91,7 @@ export class CheckView {
   @ApiProperty() kind!: string;
   @ApiProperty({ enum: ['pass', 'fail', 'error'] }) status!: string;
   @ApiProperty() summary!: string;
-  @ApiProperty({ type: 'array', items: { type: 'object' } }) findings!: unknown[];
+  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } }) findings!: unknown[];
   @ApiProperty() attempts!: number;
   @ApiProperty() finishedAt!: string;
 }
