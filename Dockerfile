@@ -14,5 +14,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
 COPY --from=build /app/ci ./ci
+# Audit checkpoints and development keys live here, in a volume owned by the user the processes run as.
+RUN mkdir -p /var/lib/airlock && chown node /var/lib/airlock
 USER node
 CMD ["node", "dist/apps/api/main.js"]

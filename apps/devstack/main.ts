@@ -5,34 +5,11 @@
 // worker, and a `production` environment wired to them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RegistryClient } from '../../libs/oci';
 import { ensureDatabase, runMigrations } from './database';
 import { repositoryRoot } from './processes';
 import { startDevRegistry } from './registries';
-import { releaseKey, seedSignedImage } from './sample-image';
+import { PROMOTER, REGISTRY_SERVICE, seedDevelopment } from './seed';
 import { AirlockStack, developmentBootstrap, startIssuers } from './stack';
-
-const REGISTRY_SERVICE = 'airlock-registry';
-const PROMOTER = { clientId: 'airlock-promoter', secret: 'airlock-promoter-secret' };
-
-/** A client-credentials token from a development issuer (plain fetch: dev tooling only). */
-async function token(
-  issuer: string,
-  client: string,
-  secret: string,
-  params: Record<string, string>,
-): Promise<string> {
-  const res = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
-  });
-  if (!res.ok) throw new Error(`token for ${client}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -64,19 +41,6 @@ async function main(): Promise<void> {
     registry('registry-prod', 5002),
   ]);
 
-  const key = releaseKey(join(dataDir, 'release-signing-key.pem'));
-  const seeder = new RegistryClient({
-    host: staging.host,
-    insecure: true,
-    credentials: {
-      tokenSupplier: (scope) =>
-        token(issuers.people, PROMOTER.clientId, PROMOTER.secret, { resource: REGISTRY_SERVICE, scope }),
-    },
-  });
-  const sampleDigest = await seedSignedImage(seeder, staging.host, 'acme/app', '1.0.0', key).finally(() =>
-    seeder.close(),
-  );
-
   const stack = new AirlockStack({
     dataDir,
     databaseUrl,
@@ -102,52 +66,13 @@ async function main(): Promise<void> {
   writeFileSync(join(stack.secretsDir, 'promoter-client-secret'), PROMOTER.secret, { mode: 0o600 });
   await stack.start();
 
-  // The `production` environment: signed images from staging's acme/*, two sign-offs, copied to
-  // prod/<repository> on the production registry with tokens from the promoter's credentials.
-  const api = async (who: string, method: string, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await token(issuers.people, who, `${who}-secret`, { resource: 'airlock' })}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  if ((await api('erin', 'GET', '/v1/environments/production')).status === 404) {
-    const credentials = {
-      issuer: issuers.people,
-      clientId: PROMOTER.clientId,
-      clientSecretName: PROMOTER.clientId,
-      services: [REGISTRY_SERVICE],
-    };
-    // Four eyes on trust: erin proposes the environment, frank approves (and so applies) it.
-    const proposed = await api('erin', 'POST', '/v1/environments', {
-      name: 'production',
-      description: 'development: staging registry → production registry',
-      sources: [{ registry: staging.host, repositories: ['acme/*'], insecure: true, credentials }],
-      target: { registry: prod.host, repository: 'prod/{repository}', insecure: true, credentials },
-    });
-    const change = (await proposed.json()) as { id: string };
-    if (proposed.status !== 202) throw new Error(`production: ${proposed.status} ${JSON.stringify(change)}`);
-    const applied = await api('frank', 'POST', `/v1/changes/${change.id}/approve`);
-    if (applied.status !== 200)
-      throw new Error(`production: approve ${applied.status} ${await applied.text()}`);
-    const version = (await (
-      await api('erin', 'POST', '/v1/environments/production/policies', {
-        comment: 'two sign-offs, signed by the release key, no secrets in the layers',
-        document: {
-          approvals: {
-            rules: [{ name: 'release', required: 2, groups: ['release-managers', 'security'] }],
-            expiresAfter: '24h',
-            pendingTimeout: '72h',
-          },
-          signatures: { keys: [{ name: 'release', publicKey: key.publicPem }] },
-          scans: { secrets: {} },
-        },
-      })
-    ).json()) as { version: number };
-    await api('frank', 'POST', `/v1/environments/production/policies/${version.version}/activate`);
-  }
+  const { sampleDigest } = await seedDevelopment({
+    apiUrl: stack.apiUrl,
+    peopleIssuer: issuers.people,
+    stagingHost: staging.host,
+    prodHost: prod.host,
+    releaseKeyFile: join(dataDir, 'release-signing-key.pem'),
+  });
 
   const tokenCmd = (issuer: string, client: string, extra = 'resource=airlock') =>
     `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d ${extra} ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
