@@ -50,6 +50,8 @@ const facts = (digest = DIGEST): PromotionFacts => ({
   checks: [{ kind: 'signature', status: 'pass', summary: '1 of 1 signer' }],
   approvals: [{ decision: 'approved', approver: 'alice@corp', at: '2026-01-01T00:01:00.000Z' }],
   breakGlass: false,
+  kind: 'promotion',
+  rollback: null,
   requester: { identity: 'repo:acme/app@https://ci', claims: {} },
   requestedAt: '2026-01-01T00:00:00.000Z',
   promotedAt: '2026-01-01T00:02:00.000Z',

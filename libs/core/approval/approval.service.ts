@@ -4,6 +4,7 @@ import {
   ApprovalRefusal,
   type ApprovalRequirements,
   approvalRequirements,
+  policyFor,
   countApprovals,
   type Decider,
   DomainError,
@@ -421,7 +422,10 @@ export class ApprovalService {
   }
 
   private async requirements(p: PromotionEntity): Promise<ApprovalRequirements> {
-    return approvalRequirements((await this.policies.byId(p.policyVersionId)).document.approvals);
+    // A rollback needs the approvals of the policy's rollback rules.
+    return approvalRequirements(
+      policyFor((await this.policies.byId(p.policyVersionId)).document, p.kind).approvals,
+    );
   }
 
   /** An approval counts only for the digest and policy hash it was given on. */

@@ -10,7 +10,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { DIGEST, PromotionStatus } from '../../domain';
+import { DIGEST, PromotionKind, PromotionStatus } from '../../domain';
 import { PageQuery } from '../common/page-query';
 import { ENVIRONMENT_NAME } from '../environment/environment.dto';
 
@@ -104,9 +104,24 @@ export class ApprovalView {
   @ApiProperty() at!: string;
 }
 
+export class RollbackView {
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'The promotion whose digest the tag held when the rollback was requested',
+  })
+  fromPromotionId!: string | null;
+  @ApiProperty({ description: 'The earlier promotion whose digest the rollback puts back' })
+  toPromotionId!: string;
+}
+
 export class PromotionView {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: PromotionStatus }) status!: PromotionStatus;
+  @ApiProperty({ enum: PromotionKind, description: 'A new digest, or a rollback to an earlier one' })
+  kind!: PromotionKind;
+  @ApiPropertyOptional({ type: RollbackView, nullable: true, description: 'Set on a rollback' })
+  rollback!: RollbackView | null;
   @ApiProperty() artifact!: string;
   @ApiProperty() sourceRegistry!: string;
   @ApiProperty() sourceRepository!: string;

@@ -35,6 +35,19 @@ export interface AttestationFacts {
   approvals: Array<{ decision: string; approverKey: string; at: Date }>;
 }
 
+export interface TagHistoryFilter {
+  environmentId: string;
+  targetRepository?: string;
+  tag?: string;
+  limit: number;
+}
+
+/** One write of a target tag by Airlock: the promotion (or rollback) and when it was promoted. */
+export interface TagHistoryEntry {
+  promotion: PromotionEntity;
+  promotedAt: Date;
+}
+
 export type ClaimResult =
   { claimed: true } | { claimed: false; requestHash: string; promotionId: string | null; ageSeconds: number };
 
@@ -134,6 +147,52 @@ export class PromotionRepository {
       checks: r.checks,
       approvals: r.approvals.map((a) => ({ ...a, at: new Date(a.at) })),
     };
+  }
+
+  /**
+   * What Airlock put on a target's tags, newest first: one entry per promotion (or rollback) that
+   * wrote the tag, with when it was promoted. Filters by environment and, optionally, repository
+   * and tag.
+   */
+  async tagHistory(f: TagHistoryFilter): Promise<TagHistoryEntry[]> {
+    const where = ['p.environment_id = $1', 'p.tag IS NOT NULL'];
+    const params: unknown[] = [f.environmentId];
+    if (f.targetRepository !== undefined) {
+      params.push(f.targetRepository);
+      where.push(`p.target_repository = $${params.length}`);
+    }
+    if (f.tag !== undefined) {
+      params.push(f.tag);
+      where.push(`p.tag = $${params.length}`);
+    }
+    params.push(f.limit);
+    const rows: Array<PromotionRow & { promoted_at: Date }> = await this.db.query(
+      `SELECT ${PROMOTION_COLUMNS}, h.at AS promoted_at
+       FROM promotion p JOIN promotion_status_change h ON h.promotion_id = p.id AND h.to_status = 'promoted'
+       WHERE ${where.join(' AND ')}
+       ORDER BY h.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ promotion: toPromotion(r), promotedAt: r.promoted_at }));
+  }
+
+  /**
+   * The digest Airlock last wrote to this target tag (from any environment), or null when Airlock
+   * never wrote it. The promoter moves a tag only from that digest: other content is someone else's.
+   */
+  async lastPromotedToTag(
+    targetRegistry: string,
+    targetRepository: string,
+    tag: string,
+  ): Promise<string | null> {
+    const rows: Array<{ digest: string }> = await this.db.query(
+      `SELECT p.digest FROM promotion p
+       JOIN promotion_status_change h ON h.promotion_id = p.id AND h.to_status = 'promoted'
+       WHERE p.target_registry = $1 AND p.target_repository = $2 AND p.tag = $3
+       ORDER BY h.id DESC LIMIT 1`,
+      [targetRegistry, targetRepository, tag],
+    );
+    return rows[0]?.digest ?? null;
   }
 
   findById(id: string): Promise<PromotionEntity | null> {

@@ -12,6 +12,7 @@ import {
   notFound,
   parseRequestedArtifact,
   type ArtifactReference,
+  PromotionKind,
   PromotionStatus,
   retryTarget,
   targetRepositoryFor,
@@ -136,6 +137,8 @@ export class PromotionService {
       promotion: {
         id,
         status: PromotionStatus.Received,
+        kind: PromotionKind.Promotion,
+        rollback: null,
         artifact: formatArtifactReference(artifact),
         sourceRegistry: artifact.registry,
         sourceRepository: artifact.repository,
@@ -160,7 +163,7 @@ export class PromotionService {
    * (its `repository` claim, mapped by the source rule's `ciRepository`) unless a binding's
    * `artifactRepositoryPattern` allows more. Checked before anything is claimed or resolved.
    */
-  private assertRepositoryAllowed(
+  assertRepositoryAllowed(
     env: { name: string; sources: Parameters<typeof mayRequestRepository>[0] },
     artifact: { registry: string; repository: string },
     caller: Caller,
@@ -356,6 +359,10 @@ export class PromotionService {
     return {
       id: p.id,
       status: p.status,
+      kind: p.kind,
+      rollback: p.rollbackToPromotionId
+        ? { fromPromotionId: p.rollbackFromPromotionId, toPromotionId: p.rollbackToPromotionId }
+        : null,
       artifact: `${p.sourceRegistry}/${p.sourceRepository}@${p.digest}`,
       sourceRegistry: p.sourceRegistry,
       sourceRepository: p.sourceRepository,
