@@ -50,6 +50,9 @@ export interface StatusChangeView {
 export interface PromotionView {
   id: string;
   status: PromotionStatus;
+  /** Absent from servers before rollbacks: a promotion. */
+  kind?: 'promotion' | 'rollback';
+  rollback?: { fromPromotionId: string | null; toPromotionId: string } | null;
   artifact: string;
   digest: string;
   environment: string;
@@ -67,6 +70,20 @@ export interface PromotionDetailView extends PromotionView {
   checks?: CheckView[];
   approvals?: ApprovalView[];
   history?: StatusChangeView[];
+}
+
+/** One write of a target tag by Airlock (GET /v1/environments/:name/history). */
+export interface TagHistoryEntryView {
+  repository: string;
+  tag: string;
+  digest: string;
+  promotionId: string;
+  kind: 'promotion' | 'rollback';
+  requester: string;
+  promotedAt: string;
+  current: boolean;
+  rollbackFromPromotionId: string | null;
+  rollbackToPromotionId: string | null;
 }
 
 export interface WhoAmIView {

@@ -63,12 +63,13 @@ interface Layer {
 }
 
 /** Airlock's two layers, signed with `key`, about `digest`. */
-function airlockLayers(key = airlock.key, digest = DIGEST): Layer[] {
+function airlockLayers(key = airlock.key, digest = DIGEST, over: Partial<PromotionFacts> = {}): Layer[] {
   return cosignAttestationLayers(
-    promotionStatements(facts(digest)).map((s) => ({
+    promotionStatements({ ...facts(digest), ...over }).map((s) => ({
       predicateType: s.predicateType,
       envelope: signStatement(s.payload, key),
     })),
+    over.promotionId,
   );
 }
 
@@ -187,6 +188,42 @@ describe('checkImageAttestation', () => {
     expect(r).toMatchObject({ verified: false, attestation: null });
     expect(r.problems).toEqual([`the image has no attestation (no tag sha256-${'a'.repeat(64)}.att)`]);
     expect(exitCodeForReport(r)).toBe(ExitCode.AttestationInvalid);
+  });
+
+  it('verifies every promotion of the digest kept in the .att, the newest speaking for it, and shows a rollback', async () => {
+    const first = '11111111-1111-4111-8111-111111111111';
+    const later = '22222222-2222-4222-8222-222222222222';
+    const back = '33333333-3333-4333-8333-333333333333';
+    const layers = [
+      ...airlockLayers(airlock.key, DIGEST, { promotionId: first }),
+      ...airlockLayers(airlock.key, DIGEST, {
+        promotionId: back,
+        kind: 'rollback',
+        rollback: { fromPromotionId: later, toPromotionId: first },
+        promotedAt: '2026-01-03T00:00:00.000Z',
+      }),
+    ];
+    const r = await checkImageAttestation(fakeRegistry({ layers }), ref, airlock.publicKey);
+    expect(r.verified).toBe(true);
+    expect(r.promotions.map((p) => p.predicate?.promotionId)).toEqual([first, back]);
+    expect(r.promotion.predicate).toMatchObject({
+      kind: 'rollback',
+      rollback: { fromPromotionId: later, toPromotionId: first },
+    });
+    const text = formatAttestationReport(r).join('\n');
+    expect(text).toMatch(/kind\s+ROLLBACK/);
+    expect(text).toMatch(new RegExp(`rolled back from\\s+promotion ${later}`));
+    expect(text).toMatch(new RegExp(`restores\\s+promotion ${first}`));
+    expect(text).toContain(`earlier promotions of this digest (1, oldest first):`);
+    expect(text).toContain(`promotion ${first} to production`);
+  });
+
+  it("fails when a layer Airlock marked as a promotion's does not verify", async () => {
+    const forged = airlockLayers(stranger.key, DIGEST, { promotionId: 'p-forged' });
+    const layers = [...airlockLayers(), ...forged];
+    const r = await checkImageAttestation(fakeRegistry({ layers }), ref, airlock.publicKey);
+    expect(r.verified).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/of promotion p-forged does not verify: wrong_key/);
   });
 
   it('needs both predicates', async () => {

@@ -5,8 +5,8 @@ import { policyFor, PromotionKind } from './rollback-policy';
 
 const base: PolicyDocument = {
   approvals: { required: 2, expiresAfter: '24h', separationOfDuties: { requesterCannotApprove: true } },
-  signatures: { keys: [] } as unknown as PolicyDocument['signatures'],
-  scans: { secrets: {} } as unknown as PolicyDocument['scans'],
+  signatures: { keys: [] },
+  scans: { secrets: {} },
 };
 
 describe(policyFor.name, () => {
