@@ -87,7 +87,7 @@ function rollbackApprovals(approvals: ApprovalsSection, required: number | undef
  * this, so a rollback's rules are in this one function.
  */
 export function policyFor(policy: PolicyDocument, kind: PromotionKind): PolicyDocument {
-  if (kind === PromotionKind.Promotion) return policy;
+  if (kind !== PromotionKind.Rollback) return policy;
   const section = policy.rollback ?? {};
   const { scans, rollback: _rules, ...rest } = policy;
   return {
