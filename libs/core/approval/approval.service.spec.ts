@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ApprovalRefusal, PromotionStatus as S } from '../../domain';
+import { ApprovalRefusal, PromotionKind, PromotionStatus as S } from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
@@ -30,7 +30,7 @@ const bob = person('bob');
 const requester = person('ci', []);
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
-function approvals(required = 1) {
+function approvals(required = 1, rollbackApprovals?: number) {
   const promotions = new InMemoryPromotions();
   const decisions: ApprovalEntity[] = [];
   const audit: Array<{ action: string; details: Record<string, unknown> }> = [];
@@ -77,7 +77,12 @@ function approvals(required = 1) {
         })),
   } as unknown as ApprovalRepository;
   const policies = {
-    byId: async () => ({ document: { approvals: { required } } }),
+    byId: async () => ({
+      document: {
+        approvals: { required },
+        ...(rollbackApprovals === undefined ? {} : { rollback: { approvals: rollbackApprovals } }),
+      },
+    }),
   } as unknown as PolicyService;
   const environments = {
     byIdName: async () => 'production',
@@ -136,6 +141,20 @@ describe('ApprovalService: the approval decision', () => {
     });
     expect(wakesBeforeCommit).toEqual([[]]);
     expect(promotions.wakes).toEqual(['outbox']);
+  });
+
+  it("a rollback needs the approvals of the policy's rollback rules, a promotion still its own", async () => {
+    const { service, promotions, waiting } = approvals(2, 1);
+    const promotion = waiting();
+    const rollback = promotions.add({
+      status: S.AwaitingApproval,
+      requesterKey: requester.key,
+      kind: PromotionKind.Rollback,
+    });
+    expect((await service.decide(promotion.id, approve(promotion.digest), alice)).status).toBe(
+      S.AwaitingApproval,
+    );
+    expect((await service.decide(rollback.id, approve(rollback.digest), alice)).status).toBe(S.Approved);
   });
 
   it('counts distinct people: the first of two approvals keeps it waiting', async () => {
