@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { checkImageAttestation } from '../../apps/cli/image-attestation';
 import { VerificationKeys } from '../../libs/domain/signing-key-set';
@@ -316,6 +320,41 @@ describe('promoter: rollback', () => {
       VerificationKeys.fromPublished(keys.body),
     );
     expect(bReport.promotions.map((p) => p.predicate?.promotionId)).toEqual([promotedB]);
+  });
+
+  it("airlock verify-attestation (the built CLI) verifies both of A's attestations and shows the rollback", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-rollback-'));
+    const keys = join(dir, 'keys.json');
+    writeFileSync(keys, JSON.stringify((await rig.call('GET', '/v1/keys')).body));
+    const tokenFile = join(dir, 'registry-token');
+    writeFileSync(tokenFile, (await pr.pushAuth(pr.target, TARGET_REPO)).bearerToken as string);
+    const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((done) =>
+        execFile(
+          process.execPath,
+          [resolve(__dirname, '../../dist/apps/cli/main.js'), ...args],
+          { env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: 'http://127.0.0.1:1' } },
+          (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+      );
+    const image = `${pr.target.directHost}/${TARGET_REPO}@${a.digest}`;
+    const r = await run([
+      'verify-attestation',
+      image,
+      '--keys',
+      keys,
+      '--insecure',
+      '--registry-token-file',
+      tokenFile,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`attestation of ${image}: VERIFIED`);
+    expect(r.stdout).toMatch(/kind\s+ROLLBACK/);
+    expect(r.stdout).toMatch(new RegExp(`rolled back from\\s+promotion ${promotedB}`));
+    expect(r.stdout).toMatch(new RegExp(`restores\\s+promotion ${promotedA}`));
+    expect(r.stdout).toContain('earlier promotions of this digest (1, oldest first):');
+    expect(r.stdout).toContain(`promotion ${promotedA} to ${env}`);
   });
 
   it('refuses a policy whose rollback needs more approvals than a promotion', async () => {
