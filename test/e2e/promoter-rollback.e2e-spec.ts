@@ -284,6 +284,11 @@ describe('promoter: rollback', () => {
       [b.digest, 'promotion', promotedB, false],
       [a.digest, 'promotion', promotedA, false],
     ]);
+    // The promotions list tells rollbacks apart.
+    const listed = await rig.call('GET', `/v1/promotions?environment=${env}&kind=rollback`, {
+      as: 'auditor',
+    });
+    expect(listed.body.items.map((p: any) => [p.id, p.kind])).toEqual([[id, 'rollback']]);
     // The audit trail says rollback.
     const requested = await rig.sql(
       `SELECT details FROM audit_event WHERE subject_id = $1 AND action = 'promotion.rollback_requested'

@@ -76,6 +76,11 @@ export class ListPromotionsQuery extends PageQuery {
   @IsOptional()
   @Matches(DIGEST, { message: 'digest must be sha256: followed by 64 lowercase hex characters' })
   digest?: string;
+
+  @ApiPropertyOptional({ enum: PromotionKind, description: 'Only promotions, or only rollbacks' })
+  @IsOptional()
+  @IsEnum(PromotionKind)
+  kind?: PromotionKind;
 }
 
 export class StatusChangeView {

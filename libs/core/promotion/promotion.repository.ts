@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
-import { PromotionStatus } from '../../domain';
+import { type PromotionKind, PromotionStatus } from '../../domain';
 import { type ApprovalEntity } from '../approval/approval.entity';
 import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
@@ -14,6 +14,7 @@ export interface PromotionFilter {
   environmentId?: string;
   requesterKey?: string;
   digest?: string;
+  kind?: PromotionKind;
   /** Keyset cursor: rows with a smaller seq (newest first). */
   beforeSeq?: string;
   limit: number;
@@ -268,6 +269,7 @@ export class PromotionRepository {
     if (f.environmentId) add('p.environment_id = ?', f.environmentId);
     if (f.requesterKey) add('p.requester_key = ?', f.requesterKey);
     if (f.digest) add('p.digest = ?', f.digest);
+    if (f.kind) add('p.kind = ?::promotion_kind', f.kind);
     if (f.beforeSeq) add('p.seq < ?', f.beforeSeq);
     params.push(f.limit);
     const rows: Array<PromotionRow & { policy_version: number }> = await this.db.query(

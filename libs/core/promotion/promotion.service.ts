@@ -288,6 +288,7 @@ export class PromotionService {
       environmentId,
       requesterKey: q.requester,
       digest: q.digest,
+      kind: q.kind,
       beforeSeq: cursor?.seq,
       limit: limit + 1,
     });
