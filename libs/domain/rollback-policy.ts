@@ -11,7 +11,7 @@ export enum PromotionKind {
   Rollback = 'rollback',
 }
 
-export const PROMOTION_KINDS: readonly PromotionKind[] = Object.values(PromotionKind);
+export const isRollback = (p: { kind: PromotionKind }): boolean => p.kind === PromotionKind.Rollback;
 
 /**
  * The `rollback` section of a policy. Rules, in one place:

@@ -1,5 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { classifyFailure, DomainError, ErrorCode, Failure, notFound, PromotionStatus } from '../../domain';
+import {
+  classifyFailure,
+  DomainError,
+  ErrorCode,
+  Failure,
+  isRollback,
+  notFound,
+  PromotionStatus,
+} from '../../domain';
 import {
   copyManifest,
   type CopyStats,
@@ -23,7 +31,6 @@ import { SYSTEM_ACTOR } from '../identity/actor';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { type AttestationFacts, PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
-import { isRollback } from '../promotion/rollback.service';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { canonicalHash, DomainError, ErrorCode, PromotionKind } from '../../domain';
+import { canonicalHash, DomainError, ErrorCode } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -153,5 +153,3 @@ export function rollbackTarget(
   }
   return { from, to };
 }
-
-export const isRollback = (p: Pick<PromotionEntity, 'kind'>): boolean => p.kind === PromotionKind.Rollback;
