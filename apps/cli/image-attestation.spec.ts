@@ -199,7 +199,7 @@ describe('checkImageAttestation', () => {
       ...airlockLayers(airlock.key, DIGEST, {
         promotionId: back,
         kind: 'rollback',
-        rollback: { fromPromotionId: later, toPromotionId: first },
+        rollback: { fromPromotionId: later, toPromotionId: first, reason: 'later leaks memory' },
         promotedAt: '2026-01-03T00:00:00.000Z',
       }),
     ];
@@ -214,6 +214,7 @@ describe('checkImageAttestation', () => {
     expect(text).toMatch(/kind\s+ROLLBACK/);
     expect(text).toMatch(new RegExp(`rolled back from\\s+promotion ${later}`));
     expect(text).toMatch(new RegExp(`restores\\s+promotion ${first}`));
+    expect(text).toMatch(/reason\s+later leaks memory/);
     expect(text).toContain(`earlier promotions of this digest (1, oldest first):`);
     expect(text).toContain(`promotion ${first} to production`);
   });

@@ -410,6 +410,7 @@ function rollbackFields(p: Record<string, unknown>): Array<readonly [string, str
     ['kind', 'ROLLBACK'],
     ['rolled back from', `promotion ${clean(r.fromPromotionId)}`],
     ['restores', `promotion ${clean(r.toPromotionId)}`],
+    ...(typeof r.reason === 'string' ? [['reason', clean(r.reason)] as const] : []),
   ];
 }
 

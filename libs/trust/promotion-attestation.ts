@@ -23,8 +23,11 @@ export interface PromotionFacts {
    * attestations made before rollbacks existed: a promotion).
    */
   kind: 'promotion' | 'rollback';
-  /** A rollback: the promotion whose digest the tag held (from) and the one it restored (to). */
-  rollback: { fromPromotionId: string | null; toPromotionId: string } | null;
+  /**
+   * A rollback: the promotion whose digest the tag held (from), the one it restored (to), and why
+   * (the requester's reason, if given).
+   */
+  rollback: { fromPromotionId: string | null; toPromotionId: string; reason: string | null } | null;
   requester: { identity: string; claims: Record<string, unknown> };
   requestedAt: string;
   promotedAt: string;

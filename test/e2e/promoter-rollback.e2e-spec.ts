@@ -299,6 +299,7 @@ describe('promoter: rollback', () => {
       kind: 'rollback',
       rollbackFromPromotionId: promotedB,
       rollbackToPromotionId: promotedA,
+      reason: 'B misbehaves',
     });
 
     // A's `.att` keeps the first promotion's attestation and adds the rollback's; all verify.
@@ -316,7 +317,7 @@ describe('promoter: rollback', () => {
     ]);
     expect(report.promotion.predicate).toMatchObject({
       kind: 'rollback',
-      rollback: { fromPromotionId: promotedB, toPromotionId: promotedA },
+      rollback: { fromPromotionId: promotedB, toPromotionId: promotedA, reason: 'B misbehaves' },
     });
     // B's attestation is untouched.
     const bReport = await checkImageAttestation(
@@ -358,6 +359,7 @@ describe('promoter: rollback', () => {
     expect(r.stdout).toMatch(/kind\s+ROLLBACK/);
     expect(r.stdout).toMatch(new RegExp(`rolled back from\\s+promotion ${promotedB}`));
     expect(r.stdout).toMatch(new RegExp(`restores\\s+promotion ${promotedA}`));
+    expect(r.stdout).toMatch(/reason\s+B misbehaves/);
     expect(r.stdout).toContain('earlier promotions of this digest (1, oldest first):');
     expect(r.stdout).toContain(`promotion ${promotedA} to ${env}`);
   });

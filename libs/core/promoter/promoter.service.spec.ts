@@ -130,10 +130,11 @@ describe('promotionFacts: what the attestation says', () => {
       kind: PromotionKind.Rollback,
       rollbackFromPromotionId: 'p-b',
       rollbackToPromotionId: 'p-a',
+      metadata: { reason: 'B leaks memory' },
     });
     expect(promotionFacts(rollback, facts, 'production', new Date())).toMatchObject({
       kind: 'rollback',
-      rollback: { fromPromotionId: 'p-b', toPromotionId: 'p-a' },
+      rollback: { fromPromotionId: 'p-b', toPromotionId: 'p-a', reason: 'B leaks memory' },
     });
     expect(promotionFacts(promotions.add(), facts, 'production', new Date())).toMatchObject({
       kind: 'promotion',

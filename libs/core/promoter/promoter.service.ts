@@ -60,7 +60,11 @@ export function promotionFacts(
     breakGlass: p.breakGlass,
     kind: p.kind,
     rollback: p.rollbackToPromotionId
-      ? { fromPromotionId: p.rollbackFromPromotionId, toPromotionId: p.rollbackToPromotionId }
+      ? {
+          fromPromotionId: p.rollbackFromPromotionId,
+          toPromotionId: p.rollbackToPromotionId,
+          reason: p.metadata.reason ?? null,
+        }
       : null,
     requester: { identity: p.requesterKey, claims: p.claims },
     requestedAt: p.createdAt.toISOString(),

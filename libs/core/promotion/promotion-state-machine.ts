@@ -127,7 +127,8 @@ export class PromotionStateMachine {
            jsonb_build_object('artifact', $3 || '/' || $4 || '@' || $5, 'environmentId', $2::text,
              'policyVersionId', p.policy_version_id, 'policySha256', p.policy_sha256, 'claims', $11::jsonb)
            || CASE WHEN $18::text = 'rollback' THEN jsonb_build_object('kind', $18::text, 'tag', $6::text,
-                'target', $7 || '/' || $8, 'rollbackFromPromotionId', $19::text, 'rollbackToPromotionId', $20::text)
+                'target', $7 || '/' || $8, 'rollbackFromPromotionId', $19::text, 'rollbackToPromotionId', $20::text,
+                'reason', $12::jsonb->>'reason')
               ELSE '{}'::jsonb END
          FROM p
        ), job AS (${OUTBOX_INSERT('$17')}
