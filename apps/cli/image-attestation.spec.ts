@@ -24,6 +24,7 @@ import {
   checkImageAttestation,
   exitCodeForReport,
   formatAttestationReport,
+  MAX_CANDIDATE_LAYERS,
   parseImageReference,
 } from './image-attestation';
 
@@ -217,6 +218,17 @@ describe('checkImageAttestation', () => {
     expect(text).toMatch(/reason\s+later leaks memory/);
     expect(text).toContain(`earlier promotions of this digest (1, oldest first):`);
     expect(text).toContain(`promotion ${first} to production`);
+  });
+
+  it('reads the newest layers when a digest was promoted more often than the bound', async () => {
+    const many = Array.from({ length: MAX_CANDIDATE_LAYERS / 2 + 1 }, (_, i) =>
+      airlockLayers(airlock.key, DIGEST, { promotionId: `p-${i}` }),
+    ).flat();
+    const r = await checkImageAttestation(fakeRegistry({ layers: many }), ref, airlock.publicKey);
+    expect(r.verified).toBe(true);
+    expect(r.layers).toHaveLength(MAX_CANDIDATE_LAYERS);
+    expect(r.promotion.predicate?.promotionId).toBe(`p-${MAX_CANDIDATE_LAYERS / 2}`);
+    expect(r.notes.join('\n')).toContain(`only the newest ${MAX_CANDIDATE_LAYERS} were read`);
   });
 
   it("fails when a layer Airlock marked as a promotion's does not verify", async () => {

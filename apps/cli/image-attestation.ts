@@ -296,10 +296,11 @@ export async function checkImageAttestation(
   const candidates = (att.json.layers ?? []).filter((l) => wanted.has(l.annotations?.predicateType ?? ''));
   if (candidates.length > MAX_CANDIDATE_LAYERS) {
     report.notes.push(
-      `${candidates.length} layers claim Airlock's predicates; only the first ${MAX_CANDIDATE_LAYERS} were read`,
+      `${candidates.length} layers claim Airlock's predicates; only the newest ${MAX_CANDIDATE_LAYERS} were read`,
     );
   }
-  for (const layer of candidates.slice(0, MAX_CANDIDATE_LAYERS)) {
+  // Layers are appended: the newest (the promotion that wrote the tag last) are at the end.
+  for (const layer of candidates.slice(-MAX_CANDIDATE_LAYERS)) {
     const { result, predicate } = await verifyLayer(registry, ref, layer, keySet);
     report.layers.push(result);
     // The newest verified layer of each predicate speaks for the digest now (layers are appended).
