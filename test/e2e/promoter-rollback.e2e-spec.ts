@@ -261,6 +261,9 @@ describe('promoter: rollback', () => {
     const waiting = await waitFor(id, 'awaiting_approval');
     expect(waiting.checks.map((c: any) => [c.kind, c.status])).toEqual([['signatures', 'pass']]);
     expect(waiting.reasons).toEqual(['1 approval(s) required']);
+    // One rollback of a tag at a time: a second click does not go back once more.
+    const again = await rollback({ repository: TARGET_REPO, tag: TAG, to: 'previous' });
+    expect(again).toMatchObject({ status: 409, body: { code: 'conflict', details: { promotion: id } } });
     await approve(id, a.digest, ['approver']);
     await waitFor(id, 'promoted');
 

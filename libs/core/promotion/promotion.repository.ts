@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
-import { type PromotionKind, PromotionStatus } from '../../domain';
+import { isTerminal, PROMOTION_STATUSES, type PromotionKind, PromotionStatus } from '../../domain';
 import { type ApprovalEntity } from '../approval/approval.entity';
 import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
@@ -51,6 +51,9 @@ export interface TagHistoryEntry {
 
 export type ClaimResult =
   { claimed: true } | { claimed: false; requestHash: string; promotionId: string | null; ageSeconds: number };
+
+/** Statuses a promotion may still move on from (not final, and not failed waiting for a person). */
+const OPEN_STATUSES = PROMOTION_STATUSES.filter((s) => !isTerminal(s) && s !== PromotionStatus.Failed);
 
 /** An idempotency claim older than this belongs to a request that died; it may be taken over. */
 const STALE_CLAIM_SECONDS = 60;
@@ -194,6 +197,18 @@ export class PromotionRepository {
       [targetRegistry, targetRepository, tag],
     );
     return rows[0]?.digest ?? null;
+  }
+
+  /** A rollback of this tag in the environment that has not ended yet (the oldest), or null. */
+  async openRollback(environmentId: string, targetRepository: string, tag: string): Promise<string | null> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM promotion
+       WHERE environment_id = $1 AND target_repository = $2 AND tag = $3 AND kind = 'rollback'
+         AND status = ANY($4::promotion_status[])
+       ORDER BY seq LIMIT 1`,
+      [environmentId, targetRepository, tag, OPEN_STATUSES],
+    );
+    return rows[0]?.id ?? null;
   }
 
   findById(id: string): Promise<PromotionEntity | null> {

@@ -39,6 +39,15 @@ export class RollbackService {
         environment: env.name,
       });
     }
+    // One rollback of a tag at a time: a second click must not go back once more.
+    const open = await this.repo.openRollback(env.id, dto.repository, dto.tag);
+    if (open) {
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `rollback ${open} of ${dto.repository}:${dto.tag} in ${env.name} is still under way; follow it or cancel it first`,
+        { environment: env.name, repository: dto.repository, tag: dto.tag, promotion: open },
+      );
+    }
     const history = await this.repo.tagHistory({
       environmentId: env.id,
       targetRepository: dto.repository,
