@@ -157,6 +157,19 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
+  // Rollback: a requester of the environment (as for a promotion); the history of its tags: any role.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/rollback',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 201, approver: 403, admin: 403, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/history',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
   {
     method: 'POST',
     path: '/v1/environments/:name/policies',

@@ -316,6 +316,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/environments/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an environment's tag back
+         * @description Requests a rollback: moves a tag back to a digest Airlock promoted there before. It is a promotion of kind rollback, held to the policy's rollback section (its approvals and signature checks), recorded as a rollback in the history, audit trail and attestation, and copies no blobs.
+         */
+        post: operations["rollbackEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History of digests per tag
+         * @description What each tag of the environment pointed to over time, from Airlock's promotions and rollbacks, newest first.
+         */
+        get: operations["getEnvironmentHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/environments/{name}/policies": {
         parameters: {
             query?: never;
@@ -749,10 +789,23 @@ export interface components {
                 [key: string]: string;
             };
         };
+        RollbackView: {
+            /** @description The promotion whose digest the tag held when the rollback was requested */
+            fromPromotionId?: string | null;
+            /** @description The earlier promotion whose digest the rollback puts back */
+            toPromotionId: string;
+        };
         PromotionView: {
             id: string;
             /** @enum {string} */
             status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            /**
+             * @description A new digest, or a rollback to an earlier one
+             * @enum {string}
+             */
+            kind: "promotion" | "rollback";
+            /** @description Set on a rollback */
+            rollback?: components["schemas"]["RollbackView"] | null;
             artifact: string;
             sourceRegistry: string;
             sourceRepository: string;
@@ -818,6 +871,13 @@ export interface components {
             id: string;
             /** @enum {string} */
             status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            /**
+             * @description A new digest, or a rollback to an earlier one
+             * @enum {string}
+             */
+            kind: "promotion" | "rollback";
+            /** @description Set on a rollback */
+            rollback?: components["schemas"]["RollbackView"] | null;
             artifact: string;
             sourceRegistry: string;
             sourceRepository: string;
@@ -881,6 +941,13 @@ export interface components {
             id: string;
             /** @enum {string} */
             status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            /**
+             * @description A new digest, or a rollback to an earlier one
+             * @enum {string}
+             */
+            kind: "promotion" | "rollback";
+            /** @description Set on a rollback */
+            rollback?: components["schemas"]["RollbackView"] | null;
             artifact: string;
             sourceRegistry: string;
             sourceRepository: string;
@@ -1045,6 +1112,46 @@ export interface components {
             items: components["schemas"]["EnvironmentView"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor?: string | null;
+        };
+        RollbackDto: {
+            /**
+             * @description The target repository, as in the environment's target
+             * @example prod/acme/app
+             */
+            repository: string;
+            /**
+             * @description The target tag to move back
+             * @example stable
+             */
+            tag: string;
+            /**
+             * @description `previous` (the digest the tag held before the current one), or a digest Airlock promoted to this tag before
+             * @example previous
+             */
+            to: string;
+            /** @description Why: kept in the metadata, the audit trail and the attestation */
+            reason?: string;
+        };
+        TagHistoryEntryView: {
+            repository: string;
+            tag: string;
+            digest: string;
+            /** @description The promotion (or rollback) that wrote the tag */
+            promotionId: string;
+            /** @enum {string} */
+            kind: "promotion" | "rollback";
+            requester: string;
+            /** @description When the tag was written */
+            promotedAt: string;
+            /** @description The newest entry of its repository and tag: what the tag holds now */
+            current: boolean;
+            /** @description A rollback: the promotion it rolled back */
+            rollbackFromPromotionId?: string | null;
+            /** @description A rollback: the promotion it restored */
+            rollbackToPromotionId?: string | null;
+        };
+        TagHistoryPage: {
+            items: components["schemas"]["TagHistoryEntryView"][];
         };
         CreatePolicyVersionDto: {
             /**
@@ -1367,6 +1474,8 @@ export interface operations {
                 /** @description Requester identity, as shown in `requester` (subject@issuer) */
                 requester?: string;
                 digest?: string;
+                /** @description Only promotions, or only rollbacks */
+                kind?: "promotion" | "rollback";
             };
             header?: never;
             path?: never;
@@ -1516,6 +1625,8 @@ export interface operations {
                      * @example {
                      *       "id": "0b9d6f3e-8a51-4c1e-9f7a-2d4c5b6a7e81",
                      *       "status": "awaiting_approval",
+                     *       "kind": "promotion",
+                     *       "rollback": null,
                      *       "artifact": "registry.staging.example.com/acme/app@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
                      *       "sourceRegistry": "registry.staging.example.com",
                      *       "sourceRepository": "acme/app",
@@ -1552,6 +1663,8 @@ export interface operations {
                      * @example {
                      *       "id": "0b9d6f3e-8a51-4c1e-9f7a-2d4c5b6a7e81",
                      *       "status": "awaiting_approval",
+                     *       "kind": "promotion",
+                     *       "rollback": null,
                      *       "artifact": "registry.staging.example.com/acme/app@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
                      *       "sourceRegistry": "registry.staging.example.com",
                      *       "sourceRepository": "acme/app",
@@ -1664,7 +1777,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1724,7 +1837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1806,6 +1919,8 @@ export interface operations {
                      * @example {
                      *       "id": "0b9d6f3e-8a51-4c1e-9f7a-2d4c5b6a7e81",
                      *       "status": "promoted",
+                     *       "kind": "promotion",
+                     *       "rollback": null,
                      *       "artifact": "registry.staging.example.com/acme/app@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
                      *       "sourceRegistry": "registry.staging.example.com",
                      *       "sourceRepository": "acme/app",
@@ -2109,7 +2224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2280,7 +2395,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2451,7 +2566,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2790,7 +2905,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3128,7 +3243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3417,7 +3532,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3883,7 +3998,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3943,7 +4058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4022,6 +4137,390 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnvironmentView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollbackEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionDetailView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/already_decided",
+                     *       "title": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "status": 409,
+                     *       "code": "already_decided",
+                     *       "detail": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/host_not_allowed",
+                     *       "title": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "status": 422,
+                     *       "code": "host_not_allowed",
+                     *       "detail": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnvironmentHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Only this target repository */
+                repository?: string;
+                /** @description Only this tag */
+                tag?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagHistoryPage"];
                 };
             };
             /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
@@ -4451,7 +4950,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4767,7 +5266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5095,7 +5594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6550,7 +7049,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7289,7 +7788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7460,7 +7959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -34,3 +34,4 @@ export type WhoAmIView = Schemas['WhoAmIView'];
 export type EnvironmentView = Schemas['EnvironmentView'];
 export type PolicyVersionView = Schemas['PolicyVersionView'];
 export type ChangeView = Schemas['ChangeView'];
+export type TagHistoryEntryView = Schemas['TagHistoryEntryView'];

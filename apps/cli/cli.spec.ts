@@ -356,3 +356,91 @@ describe('help and usage', () => {
     expect((await cli([], api)).code).toBe(1);
   });
 });
+
+describe('airlock rollback and airlock history', () => {
+  const OLD = '11111111-1111-4111-8111-111111111111';
+  const CURRENT = '22222222-2222-4222-8222-222222222222';
+  const rollback = (status: string) =>
+    promotion(status, { kind: 'rollback', rollback: { fromPromotionId: CURRENT, toPromotionId: OLD } });
+
+  it('posts the rollback (to: previous by default), waits for the outcome with --wait, and says it is one', async () => {
+    const api = fakeApi({
+      'POST /v1/environments/production/rollback': [{ status: 201, body: rollback('received') }],
+      [`GET /v1/promotions/${ID}`]: [
+        { status: 200, body: rollback('awaiting_approval') },
+        { status: 200, body: rollback('promoted') },
+      ],
+    });
+    const r = await cli(
+      [
+        'rollback',
+        'production',
+        '--repository',
+        'prod/acme/app',
+        '--tag',
+        'stable',
+        '--reason',
+        'B is broken',
+        '--wait',
+      ],
+      api,
+    );
+    expect(r.code).toBe(0);
+    expect(api.sent[0].body).toEqual({
+      repository: 'prod/acme/app',
+      tag: 'stable',
+      to: 'previous',
+      reason: 'B is broken',
+    });
+    expect(r.stdout).toContain(`rollback ${ID}: promoted`);
+    expect(r.stdout).toMatch(new RegExp(`rolls back\\s+promotion ${CURRENT}`));
+    expect(r.stdout).toMatch(new RegExp(`restores\\s+promotion ${OLD}`));
+  });
+
+  it('needs --repository and --tag; a refusal is exit 1 with its code', async () => {
+    const api = fakeApi({
+      'POST /v1/environments/production/rollback': [
+        problem(422, 'rollback_target_unknown', 'Airlock never promoted it there'),
+      ],
+    });
+    expect((await cli(['rollback', 'production', '--tag', 'stable'], api)).stderr).toContain(
+      '--repository and --tag are required',
+    );
+    const r = await cli(
+      ['rollback', 'production', '--repository', 'prod/acme/app', '--tag', 'stable', '--to', DIGEST],
+      api,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Airlock never promoted it there');
+    expect(api.sent.at(-1)?.body).toMatchObject({ to: DIGEST });
+  });
+
+  it('history lists the tag writes with the current one marked', async () => {
+    const entry = (digest: string, kind: string, current: boolean) => ({
+      repository: 'prod/acme/app',
+      tag: 'stable',
+      digest,
+      promotionId: ID,
+      kind,
+      requester: 'repo:acme/app@https://ci',
+      promotedAt: '2026-01-02T00:00:00.000Z',
+      current,
+      rollbackFromPromotionId: null,
+      rollbackToPromotionId: null,
+    });
+    const api = fakeApi({
+      'GET /v1/environments/production/history': [
+        {
+          status: 200,
+          body: { items: [entry(DIGEST, 'rollback', true), entry(DIGEST, 'promotion', false)] },
+        },
+      ],
+    });
+    const r = await cli(['history', 'production', '--tag', 'stable'], api);
+    expect(r.code).toBe(0);
+    expect(api.sent[0].url.searchParams.get('tag')).toBe('stable');
+    const rows = r.stdout.trim().split('\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(/prod\/acme\/app:stable .*rollback .*current/);
+  });
+});

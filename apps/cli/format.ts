@@ -13,7 +13,7 @@ import { fields, table } from './output';
 const short = (hash: string): string => (hash.length > 19 ? `${hash.slice(0, 19)}…` : hash);
 
 export function formatPromotion(p: PromotionDetailView): string[] {
-  const lines = [`promotion ${p.id}: ${p.status}`];
+  const lines = [`${p.kind === 'rollback' ? 'rollback' : 'promotion'} ${p.id}: ${p.status}`];
   const meta = Object.entries(p.metadata ?? {}).map(([k, v]) => `${k}=${v}`);
   lines.push(
     ...fields([
@@ -22,6 +22,12 @@ export function formatPromotion(p: PromotionDetailView): string[] {
       ['target', p.target],
       ['policy', `v${p.policyVersion} (sha256 ${short(p.policySha256)})`],
       ['requester', p.requester],
+      ...(p.rollback
+        ? ([
+            ['rolls back', `promotion ${p.rollback.fromPromotionId ?? '-'}`],
+            ['restores', `promotion ${p.rollback.toPromotionId}`],
+          ] as const)
+        : []),
       ...(meta.length ? [['metadata', meta.join(' ')] as const] : []),
       ['created', p.createdAt],
     ]),

@@ -24,6 +24,7 @@ import {
   checkImageAttestation,
   exitCodeForReport,
   formatAttestationReport,
+  MAX_CANDIDATE_LAYERS,
   parseImageReference,
 } from './image-attestation';
 
@@ -50,6 +51,8 @@ const facts = (digest = DIGEST): PromotionFacts => ({
   checks: [{ kind: 'signature', status: 'pass', summary: '1 of 1 signer' }],
   approvals: [{ decision: 'approved', approver: 'alice@corp', at: '2026-01-01T00:01:00.000Z' }],
   breakGlass: false,
+  kind: 'promotion',
+  rollback: null,
   requester: { identity: 'repo:acme/app@https://ci', claims: {} },
   requestedAt: '2026-01-01T00:00:00.000Z',
   promotedAt: '2026-01-01T00:02:00.000Z',
@@ -61,12 +64,13 @@ interface Layer {
 }
 
 /** Airlock's two layers, signed with `key`, about `digest`. */
-function airlockLayers(key = airlock.key, digest = DIGEST): Layer[] {
+function airlockLayers(key = airlock.key, digest = DIGEST, over: Partial<PromotionFacts> = {}): Layer[] {
   return cosignAttestationLayers(
-    promotionStatements(facts(digest)).map((s) => ({
+    promotionStatements({ ...facts(digest), ...over }).map((s) => ({
       predicateType: s.predicateType,
       envelope: signStatement(s.payload, key),
     })),
+    over.promotionId,
   );
 }
 
@@ -185,6 +189,54 @@ describe('checkImageAttestation', () => {
     expect(r).toMatchObject({ verified: false, attestation: null });
     expect(r.problems).toEqual([`the image has no attestation (no tag sha256-${'a'.repeat(64)}.att)`]);
     expect(exitCodeForReport(r)).toBe(ExitCode.AttestationInvalid);
+  });
+
+  it('verifies every promotion of the digest kept in the .att, the newest speaking for it, and shows a rollback', async () => {
+    const first = '11111111-1111-4111-8111-111111111111';
+    const later = '22222222-2222-4222-8222-222222222222';
+    const back = '33333333-3333-4333-8333-333333333333';
+    const layers = [
+      ...airlockLayers(airlock.key, DIGEST, { promotionId: first }),
+      ...airlockLayers(airlock.key, DIGEST, {
+        promotionId: back,
+        kind: 'rollback',
+        rollback: { fromPromotionId: later, toPromotionId: first, reason: 'later leaks memory' },
+        promotedAt: '2026-01-03T00:00:00.000Z',
+      }),
+    ];
+    const r = await checkImageAttestation(fakeRegistry({ layers }), ref, airlock.publicKey);
+    expect(r.verified).toBe(true);
+    expect(r.promotions.map((p) => p.predicate?.promotionId)).toEqual([first, back]);
+    expect(r.promotion.predicate).toMatchObject({
+      kind: 'rollback',
+      rollback: { fromPromotionId: later, toPromotionId: first },
+    });
+    const text = formatAttestationReport(r).join('\n');
+    expect(text).toMatch(/kind\s+ROLLBACK/);
+    expect(text).toMatch(new RegExp(`rolled back from\\s+promotion ${later}`));
+    expect(text).toMatch(new RegExp(`restores\\s+promotion ${first}`));
+    expect(text).toMatch(/reason\s+later leaks memory/);
+    expect(text).toContain(`earlier promotions of this digest (1, oldest first):`);
+    expect(text).toContain(`promotion ${first} to production`);
+  });
+
+  it('reads the newest layers when a digest was promoted more often than the bound', async () => {
+    const many = Array.from({ length: MAX_CANDIDATE_LAYERS / 2 + 1 }, (_, i) =>
+      airlockLayers(airlock.key, DIGEST, { promotionId: `p-${i}` }),
+    ).flat();
+    const r = await checkImageAttestation(fakeRegistry({ layers: many }), ref, airlock.publicKey);
+    expect(r.verified).toBe(true);
+    expect(r.layers).toHaveLength(MAX_CANDIDATE_LAYERS);
+    expect(r.promotion.predicate?.promotionId).toBe(`p-${MAX_CANDIDATE_LAYERS / 2}`);
+    expect(r.notes.join('\n')).toContain(`only the newest ${MAX_CANDIDATE_LAYERS} were read`);
+  });
+
+  it("fails when a layer Airlock marked as a promotion's does not verify", async () => {
+    const forged = airlockLayers(stranger.key, DIGEST, { promotionId: 'p-forged' });
+    const layers = [...airlockLayers(), ...forged];
+    const r = await checkImageAttestation(fakeRegistry({ layers }), ref, airlock.publicKey);
+    expect(r.verified).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/of promotion p-forged does not verify: wrong_key/);
   });
 
   it('needs both predicates', async () => {

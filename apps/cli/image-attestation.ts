@@ -8,7 +8,11 @@ import { assertRepository, digestTag } from '../../libs/oci/references';
 import { type RegistryClient } from '../../libs/oci/registry-client';
 import { type AttestationFinding, verifyAttestation } from '../../libs/trust/attestation.verifier';
 import { parseStatement } from '../../libs/trust/in-toto-statement';
-import { PROMOTION_PREDICATE, VSA_PREDICATE } from '../../libs/trust/promotion-attestation';
+import {
+  PROMOTION_ID_ANNOTATION,
+  PROMOTION_PREDICATE,
+  VSA_PREDICATE,
+} from '../../libs/trust/promotion-attestation';
 import { type VerificationKey, VerificationKeys } from '../../libs/domain/signing-key-set';
 import { compileTrust } from '../../libs/trust/signer-trust';
 import { UsageError } from './args';
@@ -25,8 +29,11 @@ export type AttestationRegistry = Pick<
 export const AIRLOCK_KEY_NAME = 'airlock';
 /** Largest attestation layer read (Airlock's envelopes are a few KiB). */
 export const MAX_LAYER_BYTES = 1 << 20;
-/** Layers with a predicate we look for, at most this many are read: a bound on what a registry can make us fetch. */
-export const MAX_CANDIDATE_LAYERS = 16;
+/**
+ * Layers with a predicate we look for, at most this many are read: a bound on what a registry can
+ * make us fetch. Each promotion of a digest (a re-promotion, a rollback) appends two.
+ */
+export const MAX_CANDIDATE_LAYERS = 32;
 /** The two predicates Airlock attaches, both required. */
 export const REQUIRED_PREDICATES = [PROMOTION_PREDICATE, VSA_PREDICATE] as const;
 
@@ -105,9 +112,18 @@ export interface AttestationReport {
   digest: string;
   /** The `.att` manifest, null when the image has none. */
   attestation: { reference: string; digest: string } | null;
-  /** Both predicates present and verified: exit 0. */
+  /**
+   * Both predicates present and verified, and every layer Airlock marked as its own (annotated
+   * with the promotion it attests) verified: exit 0.
+   */
   verified: boolean;
+  /** The newest verified promotion predicate (the one that wrote the tag last). */
   promotion: PredicateResult;
+  /**
+   * Every verified promotion predicate, oldest first: earlier promotions of the digest and the
+   * rollbacks to it are kept, as cosign appends.
+   */
+  promotions: PredicateResult[];
   verificationSummary: PredicateResult;
   layers: LayerResult[];
   /** Why it does not verify (exit 7). */
@@ -256,6 +272,7 @@ export async function checkImageAttestation(
     attestation: null,
     verified: false,
     promotion: empty(PROMOTION_PREDICATE),
+    promotions: [],
     verificationSummary: empty(VSA_PREDICATE),
     layers: [],
     problems: [],
@@ -279,16 +296,32 @@ export async function checkImageAttestation(
   const candidates = (att.json.layers ?? []).filter((l) => wanted.has(l.annotations?.predicateType ?? ''));
   if (candidates.length > MAX_CANDIDATE_LAYERS) {
     report.notes.push(
-      `${candidates.length} layers claim Airlock's predicates; only the first ${MAX_CANDIDATE_LAYERS} were read`,
+      `${candidates.length} layers claim Airlock's predicates; only the newest ${MAX_CANDIDATE_LAYERS} were read`,
     );
   }
-  for (const layer of candidates.slice(0, MAX_CANDIDATE_LAYERS)) {
+  // Layers are appended: the newest (the promotion that wrote the tag last) are at the end.
+  for (const layer of candidates.slice(-MAX_CANDIDATE_LAYERS)) {
     const { result, predicate } = await verifyLayer(registry, ref, layer, keySet);
     report.layers.push(result);
+    // The newest verified layer of each predicate speaks for the digest now (layers are appended).
     for (const p of [report.promotion, report.verificationSummary]) {
-      if (!p.verified && result.verified && result.predicateType === p.predicateType) {
+      if (result.verified && result.predicateType === p.predicateType) {
         Object.assign(p, { verified: true, layer: result.digest, predicate: predicate ?? {} });
       }
+    }
+    if (result.verified && result.predicateType === PROMOTION_PREDICATE) {
+      report.promotions.push({
+        predicateType: PROMOTION_PREDICATE,
+        verified: true,
+        layer: result.digest,
+        predicate: predicate ?? {},
+      });
+    }
+    const promotionId = layer.annotations?.[PROMOTION_ID_ANNOTATION];
+    if (promotionId !== undefined && !result.verified) {
+      report.problems.push(
+        `the layer ${layer.digest.slice(0, 19)}… of promotion ${clean(promotionId)} does not verify: ${whyNot(result)}`,
+      );
     }
   }
   for (const p of [report.promotion, report.verificationSummary]) {
@@ -300,7 +333,8 @@ export async function checkImageAttestation(
         : `no ${predicateName(p.predicateType)} verifies: ${tried.map((l) => `${l.digest.slice(0, 19)}… ${whyNot(l)}`).join('; ')}`,
     );
   }
-  report.verified = report.promotion.verified && report.verificationSummary.verified;
+  report.verified =
+    report.promotion.verified && report.verificationSummary.verified && report.problems.length === 0;
   const target = obj(report.promotion.predicate?.target);
   if (
     report.promotion.verified &&
@@ -356,6 +390,7 @@ function promotionLines(p: Record<string, unknown>): string[] {
     ['requester', clean(obj(p.requester).identity)],
     ['promoted at', clean(p.promotedAt)],
     ...(p.breakGlass === true ? [['break-glass', 'yes'] as const] : []),
+    ...rollbackFields(p),
   ]);
   const checks = list(p.checks);
   lines.push(checks.length ? '  checks:' : '  checks: none');
@@ -366,6 +401,18 @@ function promotionLines(p: Record<string, unknown>): string[] {
     lines.push(`    ${clean(a.approver)} (${clean(a.decision)} at ${clean(a.at)})`);
   }
   return lines;
+}
+
+/** A rollback says so, and names the promotions it rolled back from and to. */
+function rollbackFields(p: Record<string, unknown>): Array<readonly [string, string]> {
+  if (p.kind !== 'rollback') return [];
+  const r = obj(p.rollback);
+  return [
+    ['kind', 'ROLLBACK'],
+    ['rolled back from', `promotion ${clean(r.fromPromotionId)}`],
+    ['restores', `promotion ${clean(r.toPromotionId)}`],
+    ...(typeof r.reason === 'string' ? [['reason', clean(r.reason)] as const] : []),
+  ];
 }
 
 function summaryLines(p: Record<string, unknown>): string[] {
@@ -388,6 +435,16 @@ export function formatAttestationReport(r: AttestationReport): string[] {
     if (p.verified && p.predicate) lines.push(...body(p.predicate));
   };
   section('promotion', r.promotion, promotionLines);
+  // Earlier promotions of the same digest (kept in the `.att`), each verified on its own.
+  const earlier = r.promotions.filter((p) => p.layer !== r.promotion.layer);
+  if (earlier.length > 0) lines.push(`earlier promotions of this digest (${earlier.length}, oldest first):`);
+  for (const p of earlier) {
+    const pred = p.predicate ?? {};
+    lines.push(
+      `  ${clean(pred.kind === 'rollback' ? 'rollback' : 'promotion')} ${clean(pred.promotionId)} to ${clean(pred.environment)} at ${clean(pred.promotedAt)}: verified (layer ${p.layer})`,
+    );
+    for (const [k, v] of rollbackFields(pred)) if (k !== 'kind') lines.push(`    ${k}: ${v}`);
+  }
   section('verification summary', r.verificationSummary, summaryLines);
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (r.problems.length) {

@@ -19,6 +19,8 @@ export * from './policy/policy.dto';
 export * from './promotion/promotion.module';
 export * from './promotion/promotion.service';
 export * from './promotion/promotion.dto';
+export * from './promotion/rollback.dto';
+export * from './promotion/rollback.service';
 export * from './check/check.module';
 export * from './check/check-stage.service';
 export * from './outbox/outbox.module';

@@ -16,7 +16,7 @@ export type RequestedArtifact =
   | (ArtifactReference & { tag?: undefined })
   | { registry: string; repository: string; tag: string; digest?: undefined };
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Parses `registry/repository@sha256:…` or `registry/repository:tag`. A tag is kept for the
@@ -48,6 +48,9 @@ export function parseRequestedArtifact(input: string): RequestedArtifact {
 const REGISTRY =
   /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$/;
 const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+/** A whole repository path: components as above, separated by slashes (at most 255 characters). */
+export const REPOSITORY =
+  /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const MAX_REFERENCE_LENGTH = 512;
 

@@ -50,6 +50,10 @@ export enum ErrorCode {
   BodyTooDeep = 'body_too_deep',
   /** The registry answered with something that can never succeed (digest mismatch, size, realm…). */
   RegistryRefused = 'registry_refused',
+  /** A rollback named a digest Airlock never promoted to that tag of the environment. */
+  RollbackTargetUnknown = 'rollback_target_unknown',
+  /** A rollback to the digest the tag already holds, or with nothing earlier to go back to. */
+  RollbackNothingToDo = 'rollback_nothing_to_do',
 }
 
 /** Codes that say "not now" rather than "no": a retry may succeed. Every other code is permanent. */

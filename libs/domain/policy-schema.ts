@@ -8,6 +8,7 @@ import {
 } from './trust-policy';
 import { type PolicyDocument } from './policy';
 import { SCANS_SECTION_SCHEMA, scansSectionProblems } from './scan-policy';
+import { ROLLBACK_SECTION_SCHEMA, rollbackSectionProblems } from './rollback-policy';
 import { isSpdxLicense } from './spdx-license';
 
 /**
@@ -70,6 +71,7 @@ export const POLICY_SCHEMA = {
     signatures: SIGNATURES_SECTION_SCHEMA,
     attestations: ATTESTATIONS_SECTION_SCHEMA,
     scans: SCANS_SECTION_SCHEMA,
+    rollback: ROLLBACK_SECTION_SCHEMA,
   },
 } as const;
 
@@ -97,6 +99,7 @@ export function policyDocumentProblems(document: unknown): string[] {
       ...(document.attestations && !document.signatures
         ? ['/attestations: attestations need a signatures section naming who may sign them']
         : []),
+      ...rollbackSectionProblems(document),
       ...(document.scans ? scansSectionProblems(document.scans, !!document.signatures, isSpdxLicense) : []),
       // Beyond the schema: patterns anchored and linear-time, keys parseable, names unique.
       ...[

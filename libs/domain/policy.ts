@@ -1,6 +1,7 @@
 import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
 import { type ScansSection } from './scan-policy';
 import { type AttestationsSection, type SignaturesSection } from './trust-policy';
+import { type RollbackSection } from './rollback-policy';
 
 /**
  * A policy document says what a promotion into an environment needs. Versions are immutable once
@@ -16,6 +17,8 @@ export interface PolicyDocument {
   attestations?: AttestationsSection;
   /** What may be inside the image: secrets in its layers, vulnerabilities and licenses in its SBOM. */
   scans?: ScansSection;
+  /** What a rollback needs (fewer approvals, scans skipped): see rollback-policy.ts. */
+  rollback?: RollbackSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */

@@ -18,6 +18,16 @@ export interface PromotionFacts {
   checks: Array<{ kind: string; status: string; summary: string }>;
   approvals: Array<{ decision: string; approver: string; at: string }>;
   breakGlass: boolean;
+  /**
+   * `rollback`: the tag was moved back to a digest Airlock promoted there before (absent in
+   * attestations made before rollbacks existed: a promotion).
+   */
+  kind: 'promotion' | 'rollback';
+  /**
+   * A rollback: the promotion whose digest the tag held (from), the one it restored (to), and why
+   * (the requester's reason, if given).
+   */
+  rollback: { fromPromotionId: string | null; toPromotionId: string; reason: string | null } | null;
   requester: { identity: string; claims: Record<string, unknown> };
   requestedAt: string;
   promotedAt: string;
@@ -84,13 +94,61 @@ export function promotionStatements(
   ];
 }
 
-/** cosign's `.att` layers: one DSSE envelope each, with the annotations cosign writes. */
+/** The annotation naming the promotion an Airlock layer of a `.att` attests. */
+export const PROMOTION_ID_ANNOTATION = 'dev.airlock.promotion-id';
+
+export interface AttestationLayer {
+  mediaType: string;
+  bytes: Buffer;
+  annotations: Record<string, string>;
+}
+
+/** A layer already in the registry, by descriptor. */
+export interface LayerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * cosign's `.att` layers: one DSSE envelope each, with the annotations cosign writes, and the
+ * promotion they attest (so a later write of the same `.att` knows which layers are whose).
+ */
 export function cosignAttestationLayers(
   envelopes: Array<{ predicateType: string; envelope: DsseEnvelope }>,
-): Array<{ mediaType: string; bytes: Buffer; annotations: Record<string, string> }> {
+  promotionId?: string,
+): AttestationLayer[] {
   return envelopes.map((e) => ({
     mediaType: DSSE_ENVELOPE_MEDIA_TYPE,
     bytes: Buffer.from(JSON.stringify(e.envelope)),
-    annotations: { 'dev.cosignproject.cosign/signature': '', predicateType: e.predicateType },
+    annotations: {
+      'dev.cosignproject.cosign/signature': '',
+      predicateType: e.predicateType,
+      ...(promotionId ? { [PROMOTION_ID_ANNOTATION]: promotionId } : {}),
+    },
   }));
+}
+
+/**
+ * The layers of a digest's `.att` after a promotion writes its statements, as cosign appends: the
+ * layers already there (earlier promotions' attestations, the source's carried ones), then the
+ * source's carried layers not there yet, then this promotion's. Layers this promotion wrote on an
+ * earlier attempt are replaced, never doubled.
+ */
+export function appendAttestationLayers(
+  existing: readonly LayerDescriptor[],
+  carried: readonly LayerDescriptor[],
+  mine: readonly AttestationLayer[],
+  promotionId: string,
+): Array<LayerDescriptor | AttestationLayer> {
+  const kept = existing.filter((l) => l.annotations?.[PROMOTION_ID_ANNOTATION] !== promotionId);
+  const have = new Set(kept.map((l) => l.digest));
+  // The source's own statements of Airlock's predicate types (another Airlock's) are not carried,
+  // as before appending: this target's Airlock statements are the ones that speak for it.
+  const minePredicates = new Set(mine.map((l) => l.annotations.predicateType));
+  const added = carried.filter(
+    (l) => !have.has(l.digest) && !minePredicates.has(l.annotations?.predicateType ?? ''),
+  );
+  return [...kept, ...added, ...mine];
 }

@@ -75,6 +75,29 @@ describe('authorization matrix', () => {
     return { id: res.body.id, digest: res.body.digest };
   }
 
+  /**
+   * A tag Airlock wrote twice in the environment (two promotions marked promoted in the database:
+   * this rig has no registries), so that `previous` has somewhere to go back to.
+   */
+  async function newTagHistory(): Promise<{ repository: string; tag: string }> {
+    const tag = `stable-${hex()}`;
+    let repository = '';
+    for (let i = 0; i < 2; i++) {
+      const { id } = await newPromotion();
+      const rows = await rig.sql(
+        `UPDATE promotion SET status = 'promoted', tag = $2 WHERE id = $1 RETURNING target_repository`,
+        [id, tag],
+      );
+      await rig.sql(
+        `INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
+         VALUES ($1, 'promoting', 'promoted', '{"kind":"system","issuer":"airlock","subject":"test"}', 'fixture')`,
+        [id],
+      );
+      repository = rows[0].target_repository as string;
+    }
+    return { repository, tag };
+  }
+
   /** An open break-glass review (bob broke the glass; anyone else may sign it off). */
   async function newReview(): Promise<string> {
     const { id } = await newPromotion();
@@ -201,6 +224,13 @@ describe('authorization matrix', () => {
     }),
     'GET /v1/environments': read(() => '/v1/environments'),
     'GET /v1/environments/:name': read(() => `/v1/environments/${env}`),
+    'POST /v1/environments/:name/rollback': async (caller) => ({
+      path: `/v1/environments/${env}/rollback`,
+      body: { ...(await newTagHistory()), to: 'previous' },
+      // Like a request, a rollback uses up the CI token that asked for it.
+      token: caller === 'requester' ? await rig.token('requester', { fresh: true }) : undefined,
+    }),
+    'GET /v1/environments/:name/history': read(() => `/v1/environments/${env}/history`),
     'POST /v1/environments/:name/policies': async () => ({
       path: `/v1/environments/${env}/policies`,
       body: { document: { approvals: { required: 1 } }, comment: 'authorization matrix' },

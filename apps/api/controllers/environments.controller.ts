@@ -21,7 +21,12 @@ import {
   hasRole,
   PolicyService,
   PolicyVersionView,
+  PromotionDetailView,
   Role,
+  RollbackDto,
+  RollbackService,
+  TagHistoryPage,
+  TagHistoryQuery,
 } from '../../../libs/core';
 import { CurrentCaller, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
@@ -59,6 +64,7 @@ export class EnvironmentsController {
     private readonly environments: EnvironmentService,
     private readonly policies: PolicyService,
     private readonly changes: ChangeService,
+    private readonly rollbacks: RollbackService,
   ) {}
 
   /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
@@ -104,6 +110,44 @@ export class EnvironmentsController {
   @ApiProblems(400, 403, 404)
   get(@Param('name', NamePipe) name: string): Promise<EnvironmentView> {
     return this.environments.get(name);
+  }
+
+  /**
+   * Moves a tag back to a digest Airlock promoted to it before: a promotion of kind rollback,
+   * checked and approved as the policy's rollback rules say. A requester of the environment may.
+   */
+  @ApiOperation({
+    operationId: 'rollbackEnvironment',
+    summary: "Roll an environment's tag back",
+    description:
+      "Requests a rollback: moves a tag back to a digest Airlock promoted there before. It is a promotion of kind rollback, held to the policy's rollback section (its approvals and signature checks), recorded as a rollback in the history, audit trail and attestation, and copies no blobs.",
+  })
+  @Post(':name/rollback')
+  @HttpCode(201)
+  @Roles([Role.Requester])
+  @ApiCreatedResponse({ type: PromotionDetailView })
+  @ApiProblems(400, 403, 404, 409, 413, 415, 422)
+  rollback(
+    @Param('name', NamePipe) name: string,
+    @Body() dto: RollbackDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PromotionDetailView> {
+    return this.rollbacks.request(name, dto, caller);
+  }
+
+  /** What Airlock wrote to the environment's tags, newest first: digest, promotion, kind, when. */
+  @ApiOperation({
+    operationId: 'getEnvironmentHistory',
+    summary: 'History of digests per tag',
+    description:
+      "What each tag of the environment pointed to over time, from Airlock's promotions and rollbacks, newest first.",
+  })
+  @Get(':name/history')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: TagHistoryPage })
+  @ApiProblems(400, 403, 404)
+  history(@Param('name', NamePipe) name: string, @Query() q: TagHistoryQuery): Promise<TagHistoryPage> {
+    return this.rollbacks.history(name, q);
   }
 
   @ApiOperation({

@@ -35,6 +35,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.RepositoryNotAllowed]: 403,
   [ErrorCode.BodyTooDeep]: 400,
   [ErrorCode.RegistryRefused]: 422,
+  [ErrorCode.RollbackTargetUnknown]: 422,
+  [ErrorCode.RollbackNothingToDo]: 409,
 };
 
 /**

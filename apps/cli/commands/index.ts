@@ -15,12 +15,15 @@ import {
 } from './environments';
 import { promote } from './promote';
 import { cancel, promotionsGet, promotionsList } from './promotions';
+import { history, rollback } from './rollback';
 import { verifyAttestation } from './verify-attestation';
 import { whoami } from './whoami';
 
 /** Every command, in the order `airlock --help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   promote,
+  rollback,
+  history,
   promotionsGet,
   promotionsList,
   cancel,

@@ -15,6 +15,8 @@ export interface AwaitingPromotion {
   policyVersion: number;
   /** The approvals section of its pinned policy version. */
   approvals: PolicyDocument['approvals'];
+  /** Its rollback section (what a rollback needs instead). */
+  rollback: PolicyDocument['rollback'];
   /** Every decision on it, oldest first. */
   decisions: ApprovalEntity[];
   /** Its check results. */
@@ -76,12 +78,13 @@ export class ApprovalRepository {
         environment_name: string;
         policy_version: number;
         approval_rules: PolicyDocument['approvals'];
+        rollback_rules: PolicyDocument['rollback'];
         decisions: Array<Record<string, unknown>>;
         evidence: AwaitingPromotion['evidence'];
       }
     > = await this.db.query(
       `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
-         pv.document->'approvals' AS approval_rules,
+         pv.document->'approvals' AS approval_rules, pv.document->'rollback' AS rollback_rules,
          COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS decisions,
          COALESCE((SELECT json_agg(json_build_object('kind', c.kind, 'status', c.status, 'summary', c.summary)
                    ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS evidence
@@ -96,6 +99,7 @@ export class ApprovalRepository {
       environmentName: r.environment_name,
       policyVersion: r.policy_version,
       approvals: r.approval_rules,
+      rollback: r.rollback_rules ?? undefined,
       decisions: r.decisions.map(toApproval),
       evidence: r.evidence,
     }));

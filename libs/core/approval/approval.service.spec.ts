@@ -1,5 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { ApprovalRefusal, type ApprovalsSection, ErrorCode, PromotionStatus as S } from '../../domain';
+import {
+  ApprovalRefusal,
+  type ApprovalsSection,
+  ErrorCode,
+  PromotionKind,
+  PromotionStatus as S,
+} from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
@@ -31,7 +37,11 @@ const bob = person('bob');
 const requester = person('ci', []);
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
-function approvals(required = 1, section: Omit<ApprovalsSection, 'required'> = {}) {
+function approvals(
+  required = 1,
+  section: Omit<ApprovalsSection, 'required'> = {},
+  rollbackApprovals?: number,
+) {
   const promotions = new InMemoryPromotions();
   const decisions: ApprovalEntity[] = [];
   const audit: Array<{ action: string; details: Record<string, unknown> }> = [];
@@ -91,6 +101,7 @@ function approvals(required = 1, section: Omit<ApprovalsSection, 'required'> = {
           environmentName: 'production',
           policyVersion: 1,
           approvals: { required, ...section },
+          rollback: rollbackApprovals === undefined ? undefined : { approvals: rollbackApprovals },
           decisions: decisions.filter((d) => d.promotionId === p.id),
           evidence: [{ kind: 'signatures', status: 'pass', summary: 'signed' }],
         }));
@@ -99,7 +110,12 @@ function approvals(required = 1, section: Omit<ApprovalsSection, 'required'> = {
   const policies = {
     byId: async () => {
       reads.push('policy');
-      return { document: { approvals: { required, ...section } } };
+      return {
+        document: {
+          approvals: { required, ...section },
+          ...(rollbackApprovals === undefined ? {} : { rollback: { approvals: rollbackApprovals } }),
+        },
+      };
     },
   } as unknown as PolicyService;
   const environments = {
@@ -169,6 +185,20 @@ describe('ApprovalService: the approval decision', () => {
     });
     expect(wakesBeforeCommit).toEqual([[]]);
     expect(promotions.wakes).toEqual(['outbox']);
+  });
+
+  it("a rollback needs the approvals of the policy's rollback rules, a promotion still its own", async () => {
+    const { service, promotions, waiting } = approvals(2, {}, 1);
+    const promotion = waiting();
+    const rollback = promotions.add({
+      status: S.AwaitingApproval,
+      requesterKey: requester.key,
+      kind: PromotionKind.Rollback,
+    });
+    expect((await service.decide(promotion.id, approve(promotion.digest), alice)).status).toBe(
+      S.AwaitingApproval,
+    );
+    expect((await service.decide(rollback.id, approve(rollback.digest), alice)).status).toBe(S.Approved);
   });
 
   it('counts distinct people: the first of two approvals keeps it waiting', async () => {

@@ -4,6 +4,8 @@ import {
   ApprovalRefusal,
   type ApprovalRequirements,
   approvalRequirements,
+  type PolicyDocument,
+  policyFor,
   countApprovals,
   type Decider,
   DomainError,
@@ -218,7 +220,10 @@ export class ApprovalService {
     const out: PendingApprovalView[] = [];
     for (const row of await this.repo.awaiting(environments, Math.min(limit * 4, 400))) {
       const p = row.promotion;
-      const req = approvalRequirements(row.approvals);
+      // A rollback needs the approvals of the policy's rollback rules.
+      const req = approvalRequirements(
+        policyFor({ approvals: row.approvals, rollback: row.rollback } as PolicyDocument, p.kind).approvals,
+      );
       const who = { ...decider, isApprover: hasRole(caller, Role.Approver, row.environmentName) };
       const parties = await this.parties(p, generation);
       if (refusalFor(who, parties, req, 'approve')) continue;
@@ -418,7 +423,10 @@ export class ApprovalService {
   }
 
   private async requirements(p: PromotionEntity): Promise<ApprovalRequirements> {
-    return approvalRequirements((await this.policies.byId(p.policyVersionId)).document.approvals);
+    // A rollback needs the approvals of the policy's rollback rules.
+    return approvalRequirements(
+      policyFor((await this.policies.byId(p.policyVersionId)).document, p.kind).approvals,
+    );
   }
 
   /** An approval counts only for the digest and policy hash it was given on. */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CheckStatus, Failure, type PolicyDocument, PromotionStatus as S } from '../../domain';
+import { CheckStatus, Failure, type PolicyDocument, PromotionKind, PromotionStatus as S } from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type PolicyService } from '../policy/policy.service';
@@ -30,14 +30,20 @@ function kind(name: string, result: CheckResult | (() => never)): CheckKind {
   };
 }
 
-function stage(kinds: CheckKind[], approvals: PolicyDocument['approvals'] = {}) {
+function stage(
+  kinds: CheckKind[],
+  approvals: PolicyDocument['approvals'] = {},
+  rest: Omit<PolicyDocument, 'approvals'> = {},
+) {
   const promotions = new InMemoryPromotions();
   const stored: Array<{ id: string; kind: string; status: CheckStatus }> = [];
   const checks = {
     upsert: async (id: string, k: string, r: CheckResult) =>
       void stored.push({ id, kind: k, status: r.status }),
   } as unknown as CheckRepository;
-  const policies = { byId: async () => ({ document: { approvals } }) } as unknown as PolicyService;
+  const policies = {
+    byId: async () => ({ document: { approvals, ...rest } }),
+  } as unknown as PolicyService;
   const environments = { byIdCached: async () => ({ sources: [] }) } as unknown as EnvironmentService;
   const service = new CheckStageService(
     kinds,
@@ -62,6 +68,35 @@ describe('CheckStageService: the check stage decides as the lifecycle says', () 
     // received → checking runs inside this job; checking → approved starts the copy.
     expect(promotions.history.map((h) => h.job)).toEqual([null, JobName.Promote]);
     expect(promotions.wakes).toEqual(['outbox']);
+  });
+
+  it("decides a rollback under the policy's rollback rules: no scans, its own approvals", async () => {
+    const scans = { secrets: {} } as PolicyDocument['scans'];
+    const ran: string[] = [];
+    const onScans = (name: string): CheckKind => ({
+      kind: name,
+      applies: (policy) => policy.scans !== undefined,
+      run: async () => (ran.push(name), pass),
+    });
+    const signatures: CheckKind = {
+      ...kind('signatures', pass),
+      run: async () => (ran.push('signatures'), pass),
+    };
+    const { service, promotions } = stage(
+      [signatures, onScans('secrets')],
+      { required: 2 },
+      {
+        scans,
+        rollback: { approvals: 1 },
+      },
+    );
+    const promotion = promotions.add();
+    const rollback = promotions.add({ kind: PromotionKind.Rollback });
+    await service.run(promotion.id, false);
+    await service.run(rollback.id, false);
+    expect(ran).toEqual(['signatures', 'secrets', 'signatures']);
+    expect(promotions.rows.get(promotion.id)?.reasons).toEqual(['2 approval(s) required']);
+    expect(promotions.rows.get(rollback.id)?.reasons).toEqual(['1 approval(s) required']);
   });
 
   it('waits for approvals when the policy asks for them', async () => {

@@ -7,6 +7,7 @@ import {
   ErrorCode,
   evaluateChecks,
   Failure,
+  policyFor,
   PromotionStatus,
 } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
@@ -64,7 +65,8 @@ export class CheckStageService {
     }
     if (p.status !== PromotionStatus.Checking) return; // done already, or cancelled meanwhile
 
-    const policy = (await this.policies.byId(p.policyVersionId)).document;
+    // A rollback is checked under its own rules (signatures again, scans only on rescan).
+    const policy = policyFor((await this.policies.byId(p.policyVersionId)).document, p.kind);
     const sources = (await this.environments.byIdCached(p.environmentId)).sources;
     const shared = new Map<string, Promise<unknown>>();
     const results: Array<CheckResult & { kind: string }> = [];

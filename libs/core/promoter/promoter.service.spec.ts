@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Failure, PromotionStatus as S } from '../../domain';
+import { Failure, PromotionKind, PromotionStatus as S } from '../../domain';
 import { type SigningKey } from '../../trust';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
@@ -123,5 +123,22 @@ describe('promotionFacts: what the attestation says', () => {
     ).toBe(true);
     const worded = promotions.add({ reasons: ['BREAK-GLASS in the comment only'] });
     expect(promotionFacts(worded, facts, 'production', new Date()).breakGlass).toBe(false);
+  });
+
+  it('says rollback, and the promotions rolled back from and to, from the row', () => {
+    const rollback = promotions.add({
+      kind: PromotionKind.Rollback,
+      rollbackFromPromotionId: 'p-b',
+      rollbackToPromotionId: 'p-a',
+      metadata: { reason: 'B leaks memory' },
+    });
+    expect(promotionFacts(rollback, facts, 'production', new Date())).toMatchObject({
+      kind: 'rollback',
+      rollback: { fromPromotionId: 'p-b', toPromotionId: 'p-a', reason: 'B leaks memory' },
+    });
+    expect(promotionFacts(promotions.add(), facts, 'production', new Date())).toMatchObject({
+      kind: 'promotion',
+      rollback: null,
+    });
   });
 });

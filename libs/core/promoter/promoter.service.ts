@@ -1,5 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { classifyFailure, DomainError, ErrorCode, Failure, notFound, PromotionStatus } from '../../domain';
+import {
+  classifyFailure,
+  DomainError,
+  ErrorCode,
+  Failure,
+  isRollback,
+  notFound,
+  PromotionStatus,
+} from '../../domain';
 import {
   copyManifest,
   type CopyStats,
@@ -11,6 +19,7 @@ import {
   type RegistryClient,
 } from '../../oci';
 import {
+  appendAttestationLayers,
   cosignAttestationLayers,
   promotionStatements,
   signStatement,
@@ -49,6 +58,14 @@ export function promotionFacts(
       at: a.at.toISOString(),
     })),
     breakGlass: p.breakGlass,
+    kind: p.kind,
+    rollback: p.rollbackToPromotionId
+      ? {
+          fromPromotionId: p.rollbackFromPromotionId,
+          toPromotionId: p.rollbackToPromotionId,
+          reason: p.metadata.reason ?? null,
+        }
+      : null,
     requester: { identity: p.requesterKey, claims: p.claims },
     requestedAt: p.createdAt.toISOString(),
     promotedAt: promotedAt.toISOString(),
@@ -137,6 +154,7 @@ export class PromoterService {
       const target = { client: targetClient, repository: p.targetRepository };
       const stats = emptyStats();
       if (p.tag) await this.refuseTagConflict(targetClient, p);
+      if (isRollback(p)) return await this.rollBack(targetClient, p, facts, env.name, stats);
 
       const { manifest } = await copyManifest(source, target, p.digest, {}, stats);
       // The evidence travels with the image: cosign signatures, referrers (and their tag-schema
@@ -163,13 +181,41 @@ export class PromoterService {
     }
   }
 
-  /** A tag in the target that names another manifest is never moved silently. */
+  /**
+   * A rollback: the digest is in the target already (Airlock promoted it there), with its blobs,
+   * signatures and attestations. The "copy" reads the manifest from the target itself, so every
+   * blob is found present and none moves, puts it back by digest, then moves the tag and appends
+   * this rollback's attestation. Nothing is read from the source, which may have pruned it since.
+   */
+  private async rollBack(
+    targetClient: RegistryClient,
+    p: PromotionEntity,
+    facts: AttestationFacts,
+    environment: string,
+    stats: CopyStats,
+  ): Promise<CopyStats> {
+    const target = { client: targetClient, repository: p.targetRepository };
+    const { manifest } = await copyManifest(target, target, p.digest, {}, stats);
+    await targetClient.putManifest(target.repository, p.tag as string, manifest.bytes, manifest.mediaType);
+    await this.attest(targetClient, p, facts, environment, []);
+    return stats;
+  }
+
+  /**
+   * A tag in the target that names another manifest is never moved silently: only from the digest
+   * Airlock itself last promoted to it (a promotion or rollback moving it on); anything else there
+   * was written behind Airlock's back and stays until a person removes it.
+   */
   private async refuseTagConflict(target: RegistryClient, p: PromotionEntity): Promise<void> {
     const head = await target.headManifest(p.targetRepository, p.tag as string);
     const existing = head
       ? (head.digest ?? (await target.resolveTag(p.targetRepository, p.tag as string)))
       : null;
-    if (existing && existing !== p.digest) {
+    if (
+      existing &&
+      existing !== p.digest &&
+      existing !== (await this.repo.lastPromotedToTag(p.targetRegistry, p.targetRepository, p.tag as string))
+    ) {
       throw Failure.permanent(
         `the target tag ${p.targetRegistry}/${p.targetRepository}:${p.tag} already holds ${existing}; remove or change the tag, then retry`,
       );
@@ -191,11 +237,18 @@ export class PromoterService {
         predicateType: s.predicateType,
         envelope: signStatement(s.payload, this.key),
       })),
+      p.id,
     );
-    // Airlock's own layers replace any it wrote on an earlier attempt; carried ones stay.
-    const mine = new Set(statements.map((s) => s.predicateType));
-    const kept = carried.filter((l) => !mine.has(l.annotations?.predicateType ?? ''));
-    const all = [...kept, ...layers];
+    // As cosign does, the new statements are appended to the digest's `.att`: the attestations of
+    // earlier promotions of the same digest (a re-promotion, a rollback) stay. Only what this
+    // promotion wrote on an earlier attempt is replaced.
+    const existing = await target.tagSchemeManifest(p.targetRepository, p.digest, 'att');
+    const all = appendAttestationLayers(
+      existing && !isImageIndex(existing.json) ? existing.json.layers : [],
+      carried,
+      layers,
+      p.id,
+    );
     const config = Buffer.from(
       JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [] } }),
     );

@@ -25,6 +25,9 @@ const COLUMNS = [
   'attestation',
   'reasons',
   'break_glass AS "breakGlass"',
+  'kind',
+  'rollback_from_promotion_id AS "rollbackFromPromotionId"',
+  'rollback_to_promotion_id AS "rollbackToPromotionId"',
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
 ];

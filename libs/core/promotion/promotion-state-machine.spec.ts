@@ -140,7 +140,8 @@ describe('PromotionStateMachine', () => {
       });
       expect(statements).toHaveLength(1);
       expect(statements[0].name).toBe('airlock_promotion_create');
-      expect(statements[0].values.at(-1)).toBe(JobName.RunChecks);
+      expect(statements[0].values[16]).toBe(JobName.RunChecks);
+      expect(statements[0].values.slice(17)).toEqual(['promotion', null, null]);
       expect(wakes).toEqual([OUTBOX_TOPIC]);
     });
 

@@ -8,6 +8,7 @@ import {
   ErrorCode,
   INITIAL_STATUS,
   notFound,
+  PromotionKind,
   type PromotionStatus,
 } from '../../domain';
 import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
@@ -50,6 +51,8 @@ export interface NewPromotion {
   tokenJti: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /** Absent: a promotion. A rollback names the promotions it rolls back from and to. */
+  rollback?: { fromPromotionId: string | null; toPromotionId: string };
 }
 
 export interface CreatedPromotion {
@@ -108,9 +111,10 @@ export class PromotionStateMachine {
        ), p AS (
          INSERT INTO promotion (id, environment_id, policy_version_id, policy_sha256, source_registry,
            source_repository, digest, tag, target_registry, target_repository, status, requester,
-           requester_key, claims, metadata, token_issuer, token_jti, idempotency_key, request_hash)
+           requester_key, claims, metadata, token_issuer, token_jti, idempotency_key, request_hash,
+           kind, rollback_from_promotion_id, rollback_to_promotion_id)
          SELECT $1, env.id, env.policy_version_id, env.sha256, $3, $4, $5, $6, $7, $8, '${INITIAL_STATUS}',
-           $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16
+           $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $18::text::promotion_kind, $19::uuid, $20::uuid
          FROM env
          RETURNING id, policy_version_id, policy_sha256, created_at
        ), hist AS (
@@ -119,9 +123,14 @@ export class PromotionStateMachine {
          RETURNING id, promotion_id
        ), aud AS (
          INSERT INTO audit_pending (actor, action, subject_type, subject_id, details)
-         SELECT $9::jsonb, 'promotion.requested', 'promotion', p.id::text,
+         SELECT $9::jsonb, CASE WHEN $18::text = 'rollback' THEN 'promotion.rollback_requested'
+             ELSE 'promotion.requested' END, 'promotion', p.id::text,
            jsonb_build_object('artifact', $3 || '/' || $4 || '@' || $5, 'environmentId', $2::text,
              'policyVersionId', p.policy_version_id, 'policySha256', p.policy_sha256, 'claims', $11::jsonb)
+           || CASE WHEN $18::text = 'rollback' THEN jsonb_build_object('kind', $18::text, 'tag', $6::text,
+                'target', $7 || '/' || $8, 'rollbackFromPromotionId', $19::text, 'rollbackToPromotionId', $20::text,
+                'reason', $12::jsonb->>'reason')
+              ELSE '{}'::jsonb END
          FROM p
        ), job AS (${OUTBOX_INSERT('$17')}
        ), idem AS (
@@ -147,6 +156,9 @@ export class PromotionStateMachine {
           p.idempotencyKey,
           p.requestHash,
           job,
+          p.rollback ? PromotionKind.Rollback : PromotionKind.Promotion,
+          p.rollback?.fromPromotionId ?? null,
+          p.rollback?.toPromotionId ?? null,
         ],
       );
     if (rows.length !== 1) return null;

@@ -10,7 +10,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { DIGEST, PromotionStatus } from '../../domain';
+import { DIGEST, PromotionKind, PromotionStatus } from '../../domain';
 import { PageQuery } from '../common/page-query';
 import { ENVIRONMENT_NAME } from '../environment/environment.dto';
 import { type PromotionEntity } from './promotion.entity';
@@ -77,6 +77,11 @@ export class ListPromotionsQuery extends PageQuery {
   @IsOptional()
   @Matches(DIGEST, { message: 'digest must be sha256: followed by 64 lowercase hex characters' })
   digest?: string;
+
+  @ApiPropertyOptional({ enum: PromotionKind, description: 'Only promotions, or only rollbacks' })
+  @IsOptional()
+  @IsEnum(PromotionKind)
+  kind?: PromotionKind;
 }
 
 export class StatusChangeView {
@@ -105,9 +110,24 @@ export class ApprovalView {
   @ApiProperty() at!: string;
 }
 
+export class RollbackView {
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'The promotion whose digest the tag held when the rollback was requested',
+  })
+  fromPromotionId!: string | null;
+  @ApiProperty({ description: 'The earlier promotion whose digest the rollback puts back' })
+  toPromotionId!: string;
+}
+
 export class PromotionView {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: PromotionStatus }) status!: PromotionStatus;
+  @ApiProperty({ enum: PromotionKind, description: 'A new digest, or a rollback to an earlier one' })
+  kind!: PromotionKind;
+  @ApiPropertyOptional({ type: RollbackView, nullable: true, description: 'Set on a rollback' })
+  rollback!: RollbackView | null;
   @ApiProperty() artifact!: string;
   @ApiProperty() sourceRegistry!: string;
   @ApiProperty() sourceRepository!: string;
@@ -132,6 +152,10 @@ export class PromotionView {
     return {
       id: p.id,
       status: p.status,
+      kind: p.kind,
+      rollback: p.rollbackToPromotionId
+        ? { fromPromotionId: p.rollbackFromPromotionId, toPromotionId: p.rollbackToPromotionId }
+        : null,
       artifact: `${p.sourceRegistry}/${p.sourceRepository}@${p.digest}`,
       sourceRegistry: p.sourceRegistry,
       sourceRepository: p.sourceRepository,

@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
   Generated,
 } from 'typeorm';
-import { PromotionStatus } from '../../domain';
+import { PromotionKind, PromotionStatus } from '../../domain';
 import type { Actor } from '../identity/actor';
 
 import { EnvironmentEntity } from '../environment/environment.entity';
@@ -45,6 +45,7 @@ export interface PromotionAttestationRef {
 @Index('ix_promotion_status_seq', ['status', 'seq'])
 @Index('ix_promotion_requester_seq', ['requesterKey', 'seq'])
 @Index('ix_promotion_digest_seq', ['digest', 'seq'])
+@Index('ix_promotion_target_tag', ['targetRegistry', 'targetRepository', 'tag'])
 @Index('uq_promotion_token', ['tokenIssuer', 'tokenJti'], { unique: true, where: 'token_jti IS NOT NULL' })
 export class PromotionEntity {
   @PrimaryColumn('uuid')
@@ -132,6 +133,18 @@ export class PromotionEntity {
    */
   @Column('boolean', { default: false })
   breakGlass!: boolean;
+
+  /** A new digest, or a rollback to a digest Airlock promoted to this tag before. */
+  @Column('enum', { enum: PromotionKind, enumName: 'promotion_kind', default: PromotionKind.Promotion })
+  kind!: PromotionKind;
+
+  /** A rollback: the promotion whose digest the tag held when the rollback was requested. */
+  @Column('uuid', { nullable: true })
+  rollbackFromPromotionId!: string | null;
+
+  /** A rollback: the earlier promotion whose digest it puts back. */
+  @Column('uuid', { nullable: true })
+  rollbackToPromotionId!: string | null;
 
   /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
   @Column('jsonb', { default: [] })

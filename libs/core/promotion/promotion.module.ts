@@ -5,10 +5,11 @@ import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
 import { PromotionStateMachine } from './promotion-state-machine';
+import { RollbackService } from './rollback.service';
 
 @Module({
   imports: [EnvironmentModule, RegistryModule, JobsModule],
-  providers: [PromotionRepository, PromotionStateMachine, PromotionService],
-  exports: [PromotionRepository, PromotionStateMachine, PromotionService],
+  providers: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
+  exports: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
 })
 export class PromotionModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
-import { PromotionStatus } from '../../domain';
+import { isTerminal, PROMOTION_STATUSES, type PromotionKind, PromotionStatus } from '../../domain';
 import { type ApprovalEntity } from '../approval/approval.entity';
 import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
@@ -14,6 +14,7 @@ export interface PromotionFilter {
   environmentId?: string;
   requesterKey?: string;
   digest?: string;
+  kind?: PromotionKind;
   /** Keyset cursor: rows with a smaller seq (newest first). */
   beforeSeq?: string;
   limit: number;
@@ -35,8 +36,24 @@ export interface AttestationFacts {
   approvals: Array<{ decision: string; approverKey: string; at: Date }>;
 }
 
+export interface TagHistoryFilter {
+  environmentId: string;
+  targetRepository?: string;
+  tag?: string;
+  limit: number;
+}
+
+/** One write of a target tag by Airlock: the promotion (or rollback) and when it was promoted. */
+export interface TagHistoryEntry {
+  promotion: PromotionEntity;
+  promotedAt: Date;
+}
+
 export type ClaimResult =
   { claimed: true } | { claimed: false; requestHash: string; promotionId: string | null; ageSeconds: number };
+
+/** Statuses a promotion may still move on from (not final, and not failed waiting for a person). */
+const OPEN_STATUSES = PROMOTION_STATUSES.filter((s) => !isTerminal(s) && s !== PromotionStatus.Failed);
 
 /** An idempotency claim older than this belongs to a request that died; it may be taken over. */
 const STALE_CLAIM_SECONDS = 60;
@@ -136,6 +153,64 @@ export class PromotionRepository {
     };
   }
 
+  /**
+   * What Airlock put on a target's tags, newest first: one entry per promotion (or rollback) that
+   * wrote the tag, with when it was promoted. Filters by environment and, optionally, repository
+   * and tag.
+   */
+  async tagHistory(f: TagHistoryFilter): Promise<TagHistoryEntry[]> {
+    const where = ['p.environment_id = $1', 'p.tag IS NOT NULL'];
+    const params: unknown[] = [f.environmentId];
+    if (f.targetRepository !== undefined) {
+      params.push(f.targetRepository);
+      where.push(`p.target_repository = $${params.length}`);
+    }
+    if (f.tag !== undefined) {
+      params.push(f.tag);
+      where.push(`p.tag = $${params.length}`);
+    }
+    params.push(f.limit);
+    const rows: Array<PromotionRow & { promoted_at: Date }> = await this.db.query(
+      `SELECT ${PROMOTION_COLUMNS}, h.at AS promoted_at
+       FROM promotion p JOIN promotion_status_change h ON h.promotion_id = p.id AND h.to_status = 'promoted'
+       WHERE ${where.join(' AND ')}
+       ORDER BY h.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ promotion: toPromotion(r), promotedAt: r.promoted_at }));
+  }
+
+  /**
+   * The digest Airlock last wrote to this target tag (from any environment), or null when Airlock
+   * never wrote it. The promoter moves a tag only from that digest: other content is someone else's.
+   */
+  async lastPromotedToTag(
+    targetRegistry: string,
+    targetRepository: string,
+    tag: string,
+  ): Promise<string | null> {
+    const rows: Array<{ digest: string }> = await this.db.query(
+      `SELECT p.digest FROM promotion p
+       JOIN promotion_status_change h ON h.promotion_id = p.id AND h.to_status = 'promoted'
+       WHERE p.target_registry = $1 AND p.target_repository = $2 AND p.tag = $3
+       ORDER BY h.id DESC LIMIT 1`,
+      [targetRegistry, targetRepository, tag],
+    );
+    return rows[0]?.digest ?? null;
+  }
+
+  /** A rollback of this tag in the environment that has not ended yet (the oldest), or null. */
+  async openRollback(environmentId: string, targetRepository: string, tag: string): Promise<string | null> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM promotion
+       WHERE environment_id = $1 AND target_repository = $2 AND tag = $3 AND kind = 'rollback'
+         AND status = ANY($4::promotion_status[])
+       ORDER BY seq LIMIT 1`,
+      [environmentId, targetRepository, tag, OPEN_STATUSES],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   findById(id: string): Promise<PromotionEntity | null> {
     return this.db.getRepository(PromotionEntity).findOneBy({ id });
   }
@@ -209,6 +284,7 @@ export class PromotionRepository {
     if (f.environmentId) add('p.environment_id = ?', f.environmentId);
     if (f.requesterKey) add('p.requester_key = ?', f.requesterKey);
     if (f.digest) add('p.digest = ?', f.digest);
+    if (f.kind) add('p.kind = ?::promotion_kind', f.kind);
     if (f.beforeSeq) add('p.seq < ?', f.beforeSeq);
     params.push(f.limit);
     const rows: Array<PromotionRow & { policy_version: number }> = await this.db.query(

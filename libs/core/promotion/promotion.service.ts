@@ -12,6 +12,7 @@ import {
   notFound,
   parseRequestedArtifact,
   type ArtifactReference,
+  PromotionKind,
   PromotionStatus,
   retryTarget,
   targetRepositoryFor,
@@ -136,6 +137,8 @@ export class PromotionService {
       promotion: {
         id,
         status: PromotionStatus.Received,
+        kind: PromotionKind.Promotion,
+        rollback: null,
         artifact: formatArtifactReference(artifact),
         sourceRegistry: artifact.registry,
         sourceRepository: artifact.repository,
@@ -160,7 +163,7 @@ export class PromotionService {
    * (its `repository` claim, mapped by the source rule's `ciRepository`) unless a binding's
    * `artifactRepositoryPattern` allows more. Checked before anything is claimed or resolved.
    */
-  private assertRepositoryAllowed(
+  assertRepositoryAllowed(
     env: { name: string; sources: Parameters<typeof mayRequestRepository>[0] },
     artifact: { registry: string; repository: string },
     caller: Caller,
@@ -285,6 +288,7 @@ export class PromotionService {
       environmentId,
       requesterKey: q.requester,
       digest: q.digest,
+      kind: q.kind,
       beforeSeq: cursor?.seq,
       limit: limit + 1,
     });

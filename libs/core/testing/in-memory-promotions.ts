@@ -1,4 +1,11 @@
-import { canTransition, DomainError, ErrorCode, notFound, PromotionStatus } from '../../domain';
+import {
+  canTransition,
+  DomainError,
+  ErrorCode,
+  notFound,
+  PromotionKind,
+  PromotionStatus,
+} from '../../domain';
 import { jobStartedBy, type JobName } from '../../jobs/job.types';
 import { type Tx } from '../database/unit-of-work';
 import { type PromotionEntity } from '../promotion/promotion.entity';
@@ -43,6 +50,9 @@ export class InMemoryPromotions {
       attestation: null,
       reasons: [],
       breakGlass: false,
+      kind: PromotionKind.Promotion,
+      rollbackFromPromotionId: null,
+      rollbackToPromotionId: null,
       createdAt: new Date('2026-01-01T00:00:00Z'),
       updatedAt: new Date('2026-01-01T00:00:00Z'),
       ...over,
