@@ -5,7 +5,6 @@ export const PROMOTION_EXAMPLE = {
   id: '0b9d6f3e-8a51-4c1e-9f7a-2d4c5b6a7e81',
   status: 'awaiting_approval',
   kind: 'promotion',
-  rollback: null,
   artifact: `registry.staging.example.com/acme/app@${DIGEST}`,
   sourceRegistry: 'registry.staging.example.com',
   sourceRepository: 'acme/app',
