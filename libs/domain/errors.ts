@@ -50,6 +50,8 @@ export enum ErrorCode {
   BodyTooDeep = 'body_too_deep',
   /** The registry answered with something that can never succeed (digest mismatch, size, realm…). */
   RegistryRefused = 'registry_refused',
+  /** The environment has upstreams and the digest was not promoted into (or no longer holds) any. */
+  UpstreamNotPromoted = 'upstream_not_promoted',
 }
 
 /** Codes that say "not now" rather than "no": a retry may succeed. Every other code is permanent. */

@@ -8,6 +8,8 @@ import {
 } from './trust-policy';
 import { type PolicyDocument } from './policy';
 import { SCANS_SECTION_SCHEMA, scansSectionProblems } from './scan-policy';
+import { FREEZE_SECTION_SCHEMA, freezeSectionProblems } from './freeze-windows';
+import { SOAK_SECTION_SCHEMA, UPSTREAM_SECTION_SCHEMA } from './promotion-gate';
 import { isSpdxLicense } from './spdx-license';
 
 /**
@@ -70,6 +72,9 @@ export const POLICY_SCHEMA = {
     signatures: SIGNATURES_SECTION_SCHEMA,
     attestations: ATTESTATIONS_SECTION_SCHEMA,
     scans: SCANS_SECTION_SCHEMA,
+    upstream: UPSTREAM_SECTION_SCHEMA,
+    soak: SOAK_SECTION_SCHEMA,
+    freeze: FREEZE_SECTION_SCHEMA,
   },
 } as const;
 
@@ -98,6 +103,7 @@ export function policyDocumentProblems(document: unknown): string[] {
         ? ['/attestations: attestations need a signatures section naming who may sign them']
         : []),
       ...(document.scans ? scansSectionProblems(document.scans, !!document.signatures, isSpdxLicense) : []),
+      ...(document.freeze ? freezeSectionProblems(document.freeze) : []),
       // Beyond the schema: patterns anchored and linear-time, keys parseable, names unique.
       ...[
         ...(document.signatures ? signaturesSectionProblems(document.signatures, '/signatures') : []),

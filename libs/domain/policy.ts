@@ -1,4 +1,6 @@
 import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
+import { type FreezeSection } from './freeze-windows';
+import { type SoakSection, type UpstreamSection } from './promotion-gate';
 import { type ScansSection } from './scan-policy';
 import { type AttestationsSection, type SignaturesSection } from './trust-policy';
 
@@ -16,6 +18,15 @@ export interface PolicyDocument {
   attestations?: AttestationsSection;
   /** What may be inside the image: secrets in its layers, vulnerabilities and licenses in its SBOM. */
   scans?: ScansSection;
+  /** How the upstream promotion is judged, for an environment with upstreams. */
+  upstream?: UpstreamSection;
+  /** How long the digest must have been in an upstream environment first. */
+  soak?: SoakSection;
+  /**
+   * When promotions may not start. Read from the environment's active policy when a promotion is
+   * about to start (not from the version it pinned): a freeze declared today holds what waits today.
+   */
+  freeze?: FreezeSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */

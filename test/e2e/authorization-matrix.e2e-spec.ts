@@ -201,6 +201,13 @@ describe('authorization matrix', () => {
     }),
     'GET /v1/environments': read(() => '/v1/environments'),
     'GET /v1/environments/:name': read(() => `/v1/environments/${env}`),
+    // An empty chain for the matrix's own environment: proposing changes nothing until approved.
+    'POST /v1/environments/:name/upstreams': async () => ({
+      path: `/v1/environments/${env}/upstreams`,
+      body: { upstreams: [] },
+    }),
+    'GET /v1/environments/:name/freeze-windows': read(() => `/v1/environments/${env}/freeze-windows`),
+    'GET /v1/artifacts/:digest': read(() => `/v1/artifacts/sha256:${'0'.repeat(64)}`),
     'POST /v1/environments/:name/policies': async () => ({
       path: `/v1/environments/${env}/policies`,
       body: { document: { approvals: { required: 1 } }, comment: 'authorization matrix' },

@@ -17,6 +17,9 @@ import {
   EnvironmentService,
   EnvironmentView,
   ErrorCode,
+  FreezeWindowsView,
+  PromotionGateService,
+  SetUpstreamsDto,
   hasRole,
   PolicyService,
   PolicyVersionView,
@@ -57,6 +60,7 @@ export class EnvironmentsController {
     private readonly environments: EnvironmentService,
     private readonly policies: PolicyService,
     private readonly changes: ChangeService,
+    private readonly gate: PromotionGateService,
   ) {}
 
   /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
@@ -85,6 +89,42 @@ export class EnvironmentsController {
   @ApiProblems(400, 403, 404)
   get(@Param('name', NamePipe) name: string): Promise<EnvironmentView> {
     return this.environments.get(name);
+  }
+
+  /**
+   * Proposes the environment's upstreams (the chain): a digest may then be requested here only
+   * after it was promoted into one of them. A trust change: a second admin applies it.
+   */
+  @Post(':name/upstreams')
+  @HttpCode(202)
+  @Roles([Role.Admin])
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
+  @ApiProblems(400, 403, 404, 409, 413, 415)
+  setUpstreams(
+    @Param('name', NamePipe) name: string,
+    @Body() dto: SetUpstreamsDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ChangeView> {
+    requireEnvironmentAdmin(caller, name);
+    return this.changes.propose(
+      { kind: ChangeKind.EnvironmentSetUpstreams, payload: { environment: name, upstreams: dto.upstreams } },
+      caller,
+    );
+  }
+
+  /**
+   * The freeze windows in force (the active policy's `freeze` section; changed by a new policy
+   * version another admin activates), with their next occurrences and whether promotions are frozen now.
+   */
+  @Get(':name/freeze-windows')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: FreezeWindowsView })
+  @ApiProblems(400, 403, 404)
+  freezeWindows(@Param('name', NamePipe) name: string): Promise<FreezeWindowsView> {
+    return this.gate.freezeWindows(name);
   }
 
   @Post(':name/policies')

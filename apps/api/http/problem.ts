@@ -35,6 +35,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.RepositoryNotAllowed]: 403,
   [ErrorCode.BodyTooDeep]: 400,
   [ErrorCode.RegistryRefused]: 422,
+  [ErrorCode.UpstreamNotPromoted]: 409,
 };
 
 /**

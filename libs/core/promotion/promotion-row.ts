@@ -25,6 +25,9 @@ const COLUMNS = [
   'attestation',
   'reasons',
   'break_glass AS "breakGlass"',
+  'waiting_for AS "waitingFor"',
+  'waiting_until AS "waitingUntil"',
+  'gate',
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
 ];

@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
   Generated,
 } from 'typeorm';
-import { PromotionStatus } from '../../domain';
+import { type GateEvidence, PromotionStatus, type WaitingFor } from '../../domain';
 import type { Actor } from '../identity/actor';
 
 import { EnvironmentEntity } from '../environment/environment.entity';
@@ -132,6 +132,17 @@ export class PromotionEntity {
    */
   @Column('boolean', { default: false })
   breakGlass!: boolean;
+
+  /** While waiting: what for (soak, freeze) and until when; null otherwise. */
+  @Column('text', { nullable: true })
+  waitingFor!: WaitingFor | null;
+
+  @Column('timestamptz', { nullable: true })
+  waitingUntil!: Date | null;
+
+  /** What the gate relied on when the copy started (upstream promotion, soak, freeze override). */
+  @Column('jsonb', { nullable: true })
+  gate!: GateEvidence | null;
 
   /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
   @Column('jsonb', { default: [] })

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentModule } from '../environment/environment.module';
 import { JobsModule } from '../../jobs';
+import { GateModule } from '../gate/gate.module';
 import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
 import { PromotionStateMachine } from './promotion-state-machine';
 
 @Module({
-  imports: [EnvironmentModule, RegistryModule, JobsModule],
+  imports: [EnvironmentModule, RegistryModule, JobsModule, GateModule],
   providers: [PromotionRepository, PromotionStateMachine, PromotionService],
   exports: [PromotionRepository, PromotionStateMachine, PromotionService],
 })

@@ -19,6 +19,7 @@ import {
 import { RegistryError } from '../../oci';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { SourceRegistries } from '../registry/source-registries';
+import { PromotionGateService } from '../gate/gate.service';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -48,6 +49,7 @@ export class PromotionService {
     private readonly environments: EnvironmentService,
     private readonly stateMachine: PromotionStateMachine,
     private readonly registries: SourceRegistries,
+    private readonly gate: PromotionGateService,
   ) {}
 
   async request(dto: CreatePromotionDto, caller: Caller, idempotencyKey?: string): Promise<RequestResult> {
@@ -93,6 +95,8 @@ export class PromotionService {
     let artifact: ArtifactReference;
     try {
       artifact = requested.tag === undefined ? requested : await this.resolveTag(env.sources, requested);
+      // The chain is judged on the pinned digest: a tag names whatever it points to today.
+      await this.gate.assertChain(env, artifact.digest);
     } catch (e) {
       if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
       throw e;
@@ -149,6 +153,9 @@ export class PromotionService {
         claims: caller.claims,
         metadata,
         reasons: [],
+        waitingFor: null,
+        waitingUntil: null,
+        gate: null,
         createdAt: at,
         updatedAt: at,
       },
@@ -369,6 +376,9 @@ export class PromotionService {
       claims: p.claims,
       metadata: p.metadata,
       reasons: p.reasons,
+      waitingFor: p.waitingFor,
+      waitingUntil: p.waitingUntil ? new Date(p.waitingUntil).toISOString() : null,
+      gate: p.gate,
       createdAt: p.createdAt.toISOString(),
       updatedAt: p.updatedAt.toISOString(),
     };
