@@ -59,6 +59,9 @@ export interface PromotionView {
   requester: string;
   metadata: Record<string, string>;
   reasons: string[];
+  /** While waiting: what for (the soak in the upstream, a freeze window) and until when. */
+  waitingFor?: 'soak' | 'freeze' | null;
+  waitingUntil?: string | null;
   createdAt: string;
   updatedAt: string;
 }

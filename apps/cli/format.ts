@@ -23,6 +23,7 @@ export function formatPromotion(p: PromotionDetailView): string[] {
       ['policy', `v${p.policyVersion} (sha256 ${short(p.policySha256)})`],
       ['requester', p.requester],
       ...(meta.length ? [['metadata', meta.join(' ')] as const] : []),
+      ...(p.waitingFor ? [['waiting for', `${p.waitingFor} until ${p.waitingUntil ?? '?'}`] as const] : []),
       ['created', p.createdAt],
     ]),
   );

@@ -2,11 +2,12 @@
 // Uses DATABASE_URL / REDIS_URL when given, else the local servers; creates the `airlock`
 // database when missing, migrates it, and runs the development issuers, two registries (staging
 // and production, token auth trusting the people issuer), a signed sample image, the API and the
-// worker, and a `production` environment wired to them.
+// worker, and the environments dev → staging → production wired to them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryClient } from '../../libs/oci';
 import { ensureDatabase, runMigrations } from './database';
+import { type DevApi, ensureDevChain } from './environments';
 import { repositoryRoot } from './processes';
 import { startDevRegistry } from './registries';
 import { releaseKey, seedSignedImage } from './sample-image';
@@ -102,9 +103,8 @@ async function main(): Promise<void> {
   writeFileSync(join(stack.secretsDir, 'promoter-client-secret'), PROMOTER.secret, { mode: 0o600 });
   await stack.start();
 
-  // The `production` environment: signed images from staging's acme/*, two sign-offs, copied to
-  // prod/<repository> on the production registry with tokens from the promoter's credentials.
-  const api = async (who: string, method: string, path: string, body?: unknown): Promise<Response> =>
+  // The chain dev → staging → production (apps/devstack/environments.ts), created over the API.
+  const api: DevApi = async (who, method, path, body) =>
     fetch(`${stack.apiUrl}${path}`, {
       method,
       headers: {
@@ -113,41 +113,17 @@ async function main(): Promise<void> {
       },
       body: body ? JSON.stringify(body) : undefined,
     });
-  if ((await api('erin', 'GET', '/v1/environments/production')).status === 404) {
-    const credentials = {
+  await ensureDevChain(api, {
+    stagingHost: staging.host,
+    prodHost: prod.host,
+    credentials: {
       issuer: issuers.people,
       clientId: PROMOTER.clientId,
       clientSecretName: PROMOTER.clientId,
       services: [REGISTRY_SERVICE],
-    };
-    // Four eyes on trust: erin proposes the environment, frank approves (and so applies) it.
-    const proposed = await api('erin', 'POST', '/v1/environments', {
-      name: 'production',
-      description: 'development: staging registry → production registry',
-      sources: [{ registry: staging.host, repositories: ['acme/*'], insecure: true, credentials }],
-      target: { registry: prod.host, repository: 'prod/{repository}', insecure: true, credentials },
-    });
-    const change = (await proposed.json()) as { id: string };
-    if (proposed.status !== 202) throw new Error(`production: ${proposed.status} ${JSON.stringify(change)}`);
-    const applied = await api('frank', 'POST', `/v1/changes/${change.id}/approve`);
-    if (applied.status !== 200)
-      throw new Error(`production: approve ${applied.status} ${await applied.text()}`);
-    const version = (await (
-      await api('erin', 'POST', '/v1/environments/production/policies', {
-        comment: 'two sign-offs, signed by the release key, no secrets in the layers',
-        document: {
-          approvals: {
-            rules: [{ name: 'release', required: 2, groups: ['release-managers', 'security'] }],
-            expiresAfter: '24h',
-            pendingTimeout: '72h',
-          },
-          signatures: { keys: [{ name: 'release', publicKey: key.publicPem }] },
-          scans: { secrets: {} },
-        },
-      })
-    ).json()) as { version: number };
-    await api('frank', 'POST', `/v1/environments/production/policies/${version.version}/activate`);
-  }
+    },
+    releasePublicKey: key.publicPem,
+  });
 
   const tokenCmd = (issuer: string, client: string, extra = 'resource=airlock') =>
     `curl -s -u ${client}:${client}-secret -d grant_type=client_credentials -d ${extra} ${issuer}/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
@@ -161,6 +137,10 @@ Airlock is running.
 Registries (token auth, tokens from the people issuer for client airlock-promoter):
   staging     ${staging.host}   sample image ${staging.host}/acme/app:1.0.0 (${sampleDigest}), signed
   production  ${prod.host}   environment "production" promotes acme/* into prod/<repository> here
+
+Environments (a chain: each takes only what the one before it promoted):
+  dev → staging → production   dev/ and staging/ on the staging registry, prod/ on production;
+  production also wants two sign-offs and the digest a minute in staging (soak)
 
 Development issuers (tokens for named test clients; secret = <client>-secret):
   CI workloads  ${issuers.ci}      clients: ci-app (acme/app, actor carol), ci-other
