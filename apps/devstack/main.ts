@@ -61,8 +61,8 @@ async function main(): Promise<void> {
       rootCertBundle: registryCert,
     });
   const [staging, prod] = await Promise.all([
-    registry('registry-staging', 5001),
-    registry('registry-prod', 5002),
+    registry('registry-staging', Number(env.DEV_REGISTRY_STAGING_PORT ?? 5001)),
+    registry('registry-prod', Number(env.DEV_REGISTRY_PROD_PORT ?? 5002)),
   ]);
 
   const key = releaseKey(join(dataDir, 'release-signing-key.pem'));
