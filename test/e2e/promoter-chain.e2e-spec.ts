@@ -195,6 +195,14 @@ describe('promoter: chains, soak and freeze windows', () => {
         .status,
     ).toBe(403);
     // The proposer cannot apply their own change; until another admin does, the chain holds.
+    // Reads of what does not exist, and of what is no digest.
+    expect(
+      (await rig.call('GET', `/v1/environments/nowhere-${s}/freeze-windows`, { as: 'auditor' })).status,
+    ).toBe(404);
+    expect((await rig.call('GET', '/v1/artifacts/sha256:XYZ', { as: 'auditor' })).status).toBe(400);
+    expect((await rig.call('GET', '/v1/artifacts/latest', { as: 'auditor' })).status).toBe(400);
+    const nothing = await rig.call('GET', `/v1/artifacts/sha256:${'e'.repeat(64)}`, { as: 'auditor' });
+    expect(nothing.body).toEqual({ digest: `sha256:${'e'.repeat(64)}`, environments: [] });
     const proposal = await rig.call('POST', `/v1/environments/${b}/upstreams`, {
       as: 'admin',
       body: { upstreams: [] },

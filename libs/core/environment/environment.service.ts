@@ -162,12 +162,6 @@ export class EnvironmentService implements OnApplicationBootstrap {
     return env;
   }
 
-  async byIdFresh(id: string): Promise<EnvironmentEntity> {
-    const env = await this.repo.findById(id);
-    if (!env) throw notFound('environment', id);
-    return env;
-  }
-
   /**
    * Sets the environments a digest must have been promoted into before it may be requested into
    * `name` (applied by a four-eyes change). Each must exist, none may be `name` itself, and the

@@ -62,7 +62,8 @@ export class PromotionGateService {
 
   /** The gate's decision for a promotion about to start (or whose wait ended). */
   async decide(p: PromotionEntity, options: GateOptions = {}): Promise<GateDecision> {
-    const env = await this.environments.byIdFresh(p.environmentId);
+    // Cached briefly, like everything the copy reads of its environment (CACHE_BOUNDS.environments).
+    const env = await this.environments.byIdCached(p.environmentId);
     const pinned = (await this.policies.byId(p.policyVersionId)).document;
     return evaluateGate({
       now: new Date(this.clock.now()),
