@@ -61,8 +61,22 @@ const isRecurring = (w: FreezeWindow): w is RecurringFreezeWindow => 'cron' in w
 /** Occurrences looked at when searching for the end of a freeze; past that, "never" is answered. */
 const MAX_STEPS = 1000;
 
+/**
+ * Parsed patterns, by pattern and zone: parsing is most of an evaluation's cost, and the same few
+ * windows are judged again and again. Bounded: emptied when it grows past this (a memo, no I/O).
+ */
+const PARSED_MAX = 500;
+const parsed = new Map<string, Cron>();
+
 function cronOf(w: RecurringFreezeWindow): Cron {
-  return new Cron(w.cron, { timezone: w.timezone, paused: true });
+  const key = `${w.timezone} ${w.cron}`;
+  let cron = parsed.get(key);
+  if (!cron) {
+    cron = new Cron(w.cron, { timezone: w.timezone, paused: true });
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(key, cron);
+  }
+  return cron;
 }
 
 /** The occurrence of `w` that contains `at`, if any. */
