@@ -18,9 +18,14 @@ export class EnvironmentChains1796614542875 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "promotion" ADD "waiting_until" TIMESTAMP WITH TIME ZONE`);
     await queryRunner.query(`ALTER TABLE "promotion" ADD "gate" jsonb`);
     await queryRunner.query(`ALTER TABLE "outbox" ADD "not_before" TIMESTAMP WITH TIME ZONE`);
+    // Who took a target tag after a digest (the chain's "still current" and the soak's restart).
+    await queryRunner.query(
+      `CREATE INDEX "ix_promotion_target_tag" ON "promotion"  ("environment_id", "target_repository", "tag") WHERE tag IS NOT NULL`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "public"."ix_promotion_target_tag"`);
     await queryRunner.query(`ALTER TABLE "outbox" DROP COLUMN "not_before"`);
     await queryRunner.query(`ALTER TABLE "promotion" DROP COLUMN "gate"`);
     await queryRunner.query(`ALTER TABLE "promotion" DROP COLUMN "waiting_until"`);

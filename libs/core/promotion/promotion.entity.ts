@@ -45,6 +45,7 @@ export interface PromotionAttestationRef {
 @Index('ix_promotion_status_seq', ['status', 'seq'])
 @Index('ix_promotion_requester_seq', ['requesterKey', 'seq'])
 @Index('ix_promotion_digest_seq', ['digest', 'seq'])
+@Index('ix_promotion_target_tag', ['environmentId', 'targetRepository', 'tag'], { where: 'tag IS NOT NULL' })
 @Index('uq_promotion_token', ['tokenIssuer', 'tokenJti'], { unique: true, where: 'token_jti IS NOT NULL' })
 export class PromotionEntity {
   @PrimaryColumn('uuid')
