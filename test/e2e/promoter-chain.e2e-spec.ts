@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { RegistryClient } from '../../libs/oci';
 import { PROMOTION_PREDICATE } from '../../libs/trust';
 import { pushImage } from '../support/oci-images';
@@ -95,6 +99,27 @@ describe('promoter: chains, soak and freeze windows', () => {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** `airlock verify-attestation` (the built CLI) on a promoted image: what it prints. */
+  async function verifyWithCli(image: string): Promise<string> {
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'airlock-chain-')), 'airlock.pem');
+    writeFileSync(
+      keyFile,
+      (await rig.call('GET', '/v1/audit/checkpoints', { as: 'auditor' })).body.publicKey,
+    );
+    const main = resolve(__dirname, '../../dist/apps/cli/main.js');
+    const args = ['verify-attestation', image, '--public-key', keyFile, '--insecure'];
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [main, ...args], {
+        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: 'http://127.0.0.1:1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => (code === 0 ? done(out) : fail(new Error(`exit ${code}: ${out}`))));
+    });
   }
 
   it('promotes dev → staging → production, refusing a skip, and shows the chain and where the digest stands', async () => {
@@ -269,6 +294,9 @@ describe('promoter: chains, soak and freeze windows', () => {
     const p = await predicate(`${production}/acme/app`, image.digest);
     expect(p.soak).toMatchObject({ required: '8s', skipped: false });
     expect(p.upstream.promotionId).toBe(inStaging.id);
+    const printed = await verifyWithCli(`${target.host}/${production}/acme/app@${image.digest}`);
+    expect(printed).toMatch(new RegExp(`upstream\\s+${staging}: promotion ${inStaging.id} \\(tag s-${s}\\)`));
+    expect(printed).toMatch(/soak\s+required 8s; observed \d+ s since /);
   });
 
   /** A deny window from a minute ago to `seconds` from now, as a policy's freeze section. */
@@ -394,5 +422,8 @@ describe('promoter: chains, soak and freeze windows', () => {
     const p = await predicate(`${env}/acme/app`, image.digest);
     expect(p.breakGlass).toBe(true);
     expect(p.freeze).toEqual({ overridden: true, windows: ['incident-freeze'] });
+    const printed = await verifyWithCli(`${target.host}/${env}/acme/app@${image.digest}`);
+    expect(printed).toMatch(/freeze\s+OVERRIDDEN by break-glass \(incident-freeze\)/);
+    expect(printed).toMatch(/break-glass\s+yes/);
   });
 });
