@@ -113,6 +113,24 @@ describe('the gate', () => {
     expect(d).toMatchObject({ action: 'refuse' });
   });
 
+  it('lets a rollback past a moved upstream tag and the soak, but not past a freeze', () => {
+    const moved = [occ({ supersededAt: h(0.5) })];
+    const rollback = { occupancies: moved, soak: { duration: '24h' }, skipSoak: true, skipChain: true };
+    expect(evaluateGate(gate(rollback))).toMatchObject({
+      action: 'proceed',
+      evidence: { upstream: { promotionId: 'u-1' }, soak: { skipped: true } },
+    });
+    expect(evaluateGate(gate({ ...rollback, occupancies: [] }))).toMatchObject({
+      action: 'proceed',
+      evidence: { upstream: null, soak: null },
+    });
+    const frozen = {
+      ...rollback,
+      windows: [{ name: 'f', kind: 'deny' as const, from: h(0).toISOString(), until: h(2).toISOString() }],
+    };
+    expect(evaluateGate(gate(frozen))).toMatchObject({ action: 'wait', for: 'freeze', until: h(2) });
+  });
+
   const freeze = {
     name: 'release-freeze',
     kind: 'deny' as const,

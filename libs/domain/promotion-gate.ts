@@ -117,6 +117,11 @@ export interface GateInput {
   soak?: SoakSection;
   /** Soak does not hold this promotion (a rollback: back to what ran before). */
   skipSoak?: boolean;
+  /**
+   * The chain does not hold it either (a rollback to a digest promoted here before, which the
+   * upstream may have moved past): what it finds upstream is still reported as evidence.
+   */
+  skipChain?: boolean;
   /** The environment's freeze windows now (its active policy's, not the pinned one's). */
   windows: readonly FreezeWindow[];
   /** Break-glass was used: a freeze does not hold it, and the evidence says it was overridden. */
@@ -130,17 +135,17 @@ export interface GateInput {
  * next promotion there), then freeze windows (wait until they end, unless the glass was broken).
  */
 export function evaluateGate(g: GateInput): GateDecision {
-  const standing = upstreamStanding(g.upstreams, g.occupancies, g.upstream?.requireCurrent ?? true);
-  if (!standing.ok) return { action: 'refuse', reason: standing.reason };
-  const relied = standing.relied;
+  // A rollback's evidence may name an upstream promotion the tag there has moved past.
+  const requireCurrent = !g.skipChain && (g.upstream?.requireCurrent ?? true);
+  const standing = upstreamStanding(g.upstreams, g.occupancies, requireCurrent);
+  if (!standing.ok && !g.skipChain) return { action: 'refuse', reason: standing.reason };
+  const relied = standing.ok ? standing.relied : null;
   let soak: GateEvidence['soak'] = null;
   let upstreamOf = relied;
   if (g.soak && g.upstreams.length > 0) {
     const need = parseDurationSeconds(g.soak.duration) * 1000;
     const candidates = g.occupancies.filter(
-      (o) =>
-        g.upstreams.includes(o.environment) &&
-        (g.upstream?.requireCurrent === false || o.supersededAt === null),
+      (o) => g.upstreams.includes(o.environment) && (!requireCurrent || o.supersededAt === null),
     );
     const soaked = candidates.find(
       (o) =>
@@ -173,6 +178,15 @@ export function evaluateGate(g: GateInput): GateDecision {
       };
     }
   }
+  return freezeOrProceed(g, upstreamOf, soak);
+}
+
+/** The last step: freeze windows (unless the glass was broken), then go with the evidence. */
+function freezeOrProceed(
+  g: GateInput,
+  upstreamOf: UpstreamOccupancy | null,
+  soak: GateEvidence['soak'],
+): GateDecision {
   const freeze = freezeAt(g.windows, g.now);
   if (freeze.frozen && !g.breakGlass) {
     if (freeze.until === null) {

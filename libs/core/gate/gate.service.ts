@@ -17,9 +17,10 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
 import { type ArtifactView, type FreezeWindowsView } from './gate.dto';
 import { GateRepository } from './gate.repository';
 
-/** What lets a promotion skip parts of the gate (a rollback skips the soak). */
+/** What lets a promotion skip parts of the gate (a rollback skips the soak and the chain). */
 export interface GateOptions {
   skipSoak?: boolean;
+  skipChain?: boolean;
 }
 
 /** Occurrences listed per window. */
@@ -72,6 +73,7 @@ export class PromotionGateService {
       upstream: pinned.upstream,
       soak: pinned.soak,
       skipSoak: options.skipSoak,
+      skipChain: options.skipChain,
       windows: await this.windows(env),
       breakGlass: p.breakGlass,
     });

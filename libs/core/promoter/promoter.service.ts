@@ -28,12 +28,13 @@ import { SourceRegistries } from '../registry/source-registries';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 
 /**
- * What a promotion may skip at the gate. The one place that says it: a rollback (once promotions
- * have a kind) skips the soak — it goes back to what already ran — but never the chain's record or
- * a freeze (break-glass overrides a freeze).
+ * What a promotion may skip at the gate, the one place that says it. A rollback (once promotions
+ * have a kind: `{ skipSoak: p.kind === 'rollback', skipChain: p.kind === 'rollback' }`) goes back
+ * to what already ran here, so neither the soak nor the upstream's current tag holds it; a freeze
+ * does (break-glass overrides it).
  */
 export function gateOptionsFor(_p: PromotionEntity): GateOptions {
-  return { skipSoak: false };
+  return { skipSoak: false, skipChain: false };
 }
 
 /**
