@@ -16,12 +16,12 @@ export class Rollback1796614449964 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "promotion" ADD "rollback_from_promotion_id" uuid`);
     await queryRunner.query(`ALTER TABLE "promotion" ADD "rollback_to_promotion_id" uuid`);
     await queryRunner.query(
-      `CREATE INDEX "ix_promotion_target_tag" ON "promotion" ("target_registry", "target_repository", "tag") `,
+      `CREATE INDEX "ix_promotion_target_registry_tag" ON "promotion" ("target_registry", "target_repository", "tag") `,
     );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "public"."ix_promotion_target_tag"`);
+    await queryRunner.query(`DROP INDEX "public"."ix_promotion_target_registry_tag"`);
     await queryRunner.query(`ALTER TABLE "promotion" DROP COLUMN "rollback_to_promotion_id"`);
     await queryRunner.query(`ALTER TABLE "promotion" DROP COLUMN "rollback_from_promotion_id"`);
     await queryRunner.query(`ALTER TABLE "promotion" DROP COLUMN "kind"`);

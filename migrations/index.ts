@@ -9,6 +9,7 @@ import { ProposedChanges1795410000000 } from './1795410000000-proposed-changes';
 import { IdentityScope1795420000000 } from './1795420000000-identity-scope';
 import { BreakGlassFlag1795490000000 } from './1795490000000-break-glass-flag';
 import { Rollback1796614449964 } from './1796614449964-rollback';
+import { EnvironmentChains1796614542875 } from './1796614542875-environment-chains';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -24,4 +25,5 @@ export const MIGRATIONS: Function[] = [
   IdentityScope1795420000000,
   BreakGlassFlag1795490000000,
   Rollback1796614449964,
+  EnvironmentChains1796614542875,
 ];

@@ -170,6 +170,26 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
+  // The chain: an admin proposes an environment's upstreams (202; a second person approves).
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/upstreams',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/freeze-windows',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  // Where a digest stands across the environments.
+  {
+    method: 'GET',
+    path: '/v1/artifacts/:digest',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
   {
     method: 'POST',
     path: '/v1/environments/:name/policies',

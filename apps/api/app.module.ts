@@ -9,6 +9,7 @@ import {
   ChangeModule,
   DatabaseModule,
   EnvironmentModule,
+  GateModule,
   IdentityModule,
   OpsModule,
   PolicyModule,
@@ -18,6 +19,7 @@ import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GlobalAuthGuard } from './auth/global-auth.guard';
 import { AdvisoriesController } from './controllers/advisories.controller';
+import { ArtifactsController } from './controllers/artifacts.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { ChangesController } from './controllers/changes.controller';
@@ -39,6 +41,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     EnvironmentModule,
     PolicyModule,
     PromotionModule,
+    GateModule,
     OpsModule,
     ApprovalModule,
     AdvisoryModule,
@@ -55,6 +58,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoriesController,
     ChangesController,
     KeysController,
+    ArtifactsController,
   ],
   providers: [
     BearerStrategy,

@@ -29,6 +29,7 @@ const TAGS: ReadonlyArray<readonly [string, string]> = [
   ['identity', 'Who the caller is; trusted issuers and role bindings'],
   ['advisories', 'OSV advisories imported for vulnerability checks'],
   ['audit', 'The hash-chained audit trail, its verification, export and signed checkpoints'],
+  ['artifacts', 'Where a digest stands across the environments of a chain'],
   ['keys', "Airlock's public keys (attestations and checkpoints)"],
   ['operations', 'Health, readiness and metrics'],
 ];

@@ -356,6 +356,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/environments/{name}/upstreams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose an environment's upstreams
+         * @description Proposes the environments a digest must have been promoted into before it may be requested here (the chain), as a change a second admin approves (202).
+         */
+        post: operations["setEnvironmentUpstreams"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/freeze-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List freeze windows and their next occurrences
+         * @description The deny and allow windows of the environment's active policy, with their next start and end in their time zone, and whether promotions may start now.
+         */
+        get: operations["listFreezeWindows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/environments/{name}/policies": {
         parameters: {
             query?: never;
@@ -776,6 +816,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/artifacts/{digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a digest stands across environments
+         * @description For one digest: its promotions in every environment (status, when, kind), so the path through the chain is visible.
+         */
+        get: operations["getArtifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -795,10 +855,34 @@ export interface components {
             /** @description The earlier promotion whose digest the rollback puts back */
             toPromotionId: string;
         };
+        UpstreamEvidenceView: {
+            environment: string;
+            promotionId: string;
+            tag?: string | null;
+            promotedAt: string;
+        };
+        SoakEvidenceView: {
+            /** @description the policy's soak duration */
+            required: string;
+            /** @description not waited for (a rollback) */
+            skipped: boolean;
+            since: string;
+            observedSeconds: number;
+        };
+        FreezeEvidenceView: {
+            /** @description a freeze held when the copy started and break-glass overrode it */
+            overridden: boolean;
+            windows: string[];
+        };
+        GateEvidenceView: {
+            upstream?: components["schemas"]["UpstreamEvidenceView"] | null;
+            soak?: components["schemas"]["SoakEvidenceView"] | null;
+            freeze: components["schemas"]["FreezeEvidenceView"];
+        };
         PromotionView: {
             id: string;
             /** @enum {string} */
-            status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            status: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
             /**
              * @description A new digest, or a rollback to an earlier one
              * @enum {string}
@@ -823,6 +907,15 @@ export interface components {
                 [key: string]: string;
             };
             reasons: string[];
+            /**
+             * @description While waiting: the soak in the upstream environment, or a freeze window
+             * @enum {string|null}
+             */
+            waitingFor?: "soak" | "freeze" | null;
+            /** @description While waiting: when it moves on by itself */
+            waitingUntil?: string | null;
+            /** @description What the gate relied on when the copy started (upstream promotion, soak, freeze) */
+            gate?: components["schemas"]["GateEvidenceView"] | null;
             createdAt: string;
             updatedAt: string;
         };
@@ -860,9 +953,9 @@ export interface components {
         };
         StatusChangeView: {
             /** @enum {string|null} */
-            from?: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed" | null;
+            from?: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed" | null;
             /** @enum {string} */
-            to: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            to: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
             actor: string;
             reason: string;
             at: string;
@@ -870,7 +963,7 @@ export interface components {
         PromotionDetailView: {
             id: string;
             /** @enum {string} */
-            status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            status: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
             /**
              * @description A new digest, or a rollback to an earlier one
              * @enum {string}
@@ -895,6 +988,15 @@ export interface components {
                 [key: string]: string;
             };
             reasons: string[];
+            /**
+             * @description While waiting: the soak in the upstream environment, or a freeze window
+             * @enum {string|null}
+             */
+            waitingFor?: "soak" | "freeze" | null;
+            /** @description While waiting: when it moves on by itself */
+            waitingUntil?: string | null;
+            /** @description What the gate relied on when the copy started (upstream promotion, soak, freeze) */
+            gate?: components["schemas"]["GateEvidenceView"] | null;
             createdAt: string;
             updatedAt: string;
             attestation?: components["schemas"]["AttestationView"] | null;
@@ -940,7 +1042,7 @@ export interface components {
         PendingApprovalView: {
             id: string;
             /** @enum {string} */
-            status: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            status: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
             /**
              * @description A new digest, or a rollback to an earlier one
              * @enum {string}
@@ -965,6 +1067,15 @@ export interface components {
                 [key: string]: string;
             };
             reasons: string[];
+            /**
+             * @description While waiting: the soak in the upstream environment, or a freeze window
+             * @enum {string|null}
+             */
+            waitingFor?: "soak" | "freeze" | null;
+            /** @description While waiting: when it moves on by itself */
+            waitingUntil?: string | null;
+            /** @description What the gate relied on when the copy started (upstream promotion, soak, freeze) */
+            gate?: components["schemas"]["GateEvidenceView"] | null;
             createdAt: string;
             updatedAt: string;
             tally: components["schemas"]["TallyView"];
@@ -1014,7 +1125,7 @@ export interface components {
         ChangeView: {
             id: string;
             /** @enum {string} */
-            kind: "trusted_issuer.add" | "trusted_issuer.remove" | "role_binding.add" | "role_binding.remove" | "identity_link.add" | "identity_link.remove" | "environment.create";
+            kind: "trusted_issuer.add" | "trusted_issuer.remove" | "role_binding.add" | "role_binding.remove" | "identity_link.add" | "identity_link.remove" | "environment.create" | "environment.set_upstreams";
             /** @enum {string} */
             status: "proposed" | "applied" | "rejected" | "withdrawn" | "failed";
             /** @description What the change does, in one line */
@@ -1105,6 +1216,10 @@ export interface components {
             description: string;
             sources: components["schemas"]["SourceRuleDto"][];
             target: components["schemas"]["TargetMappingDto"];
+            /** @description Environments a digest must have been promoted into before it may be requested here */
+            upstreams: string[];
+            /** @description Environments that name this one as an upstream (on GET of one environment) */
+            downstreams?: string[];
             activePolicyVersion?: number | null;
             createdAt: string;
         };
@@ -1152,6 +1267,46 @@ export interface components {
         };
         TagHistoryPage: {
             items: components["schemas"]["TagHistoryEntryView"][];
+        };
+        SetUpstreamsDto: {
+            /**
+             * @description Environments a digest must have been promoted into before it may be requested here
+             * @example [
+             *       "staging"
+             *     ]
+             */
+            upstreams: string[];
+        };
+        OccurrenceView: {
+            start: string;
+            end: string;
+        };
+        FreezeWindowView: {
+            name: string;
+            /** @enum {string} */
+            kind: "deny" | "allow";
+            /** @description cron start of each occurrence */
+            cron?: string;
+            duration?: string;
+            /** @description IANA time zone of the cron pattern */
+            timezone?: string;
+            /** @description one-off window: start */
+            from?: string;
+            /** @description one-off window: end */
+            until?: string;
+            /** @description the next occurrences not yet ended */
+            next: components["schemas"]["OccurrenceView"][];
+        };
+        FreezeWindowsView: {
+            environment: string;
+            /** @description the rules' clock */
+            now: string;
+            /** @description no promotion starts now */
+            frozen: boolean;
+            frozenUntil?: string | null;
+            /** @description deny windows holding it, or `allow` when outside them all */
+            frozenBy: string[];
+            windows: components["schemas"]["FreezeWindowView"][];
         };
         CreatePolicyVersionDto: {
             /**
@@ -1394,6 +1549,29 @@ export interface components {
         PublishedKeySetView: {
             keys: components["schemas"]["PublishedKeyView"][];
         };
+        DigestPromotionView: {
+            id: string;
+            /** @enum {string} */
+            status: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+            tag?: string | null;
+            target: string;
+            requestedAt: string;
+            promotedAt?: string | null;
+            /** @description promoted, and the target tag still holds this digest (Airlock’s records) */
+            current: boolean;
+            supersededAt?: string | null;
+            waitingFor?: string | null;
+            waitingUntil?: string | null;
+        };
+        ArtifactEnvironmentView: {
+            environment: string;
+            upstreams: string[];
+            promotions: components["schemas"]["DigestPromotionView"][];
+        };
+        ArtifactView: {
+            digest: string;
+            environments: components["schemas"]["ArtifactEnvironmentView"][];
+        };
         Problem: {
             /** Format: uri */
             type: string;
@@ -1469,7 +1647,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
-                status?: "received" | "checking" | "awaiting_approval" | "approved" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
+                status?: "received" | "checking" | "awaiting_approval" | "approved" | "waiting" | "promoting" | "promoted" | "rejected" | "expired" | "cancelled" | "failed";
                 environment?: string;
                 /** @description Requester identity, as shown in `requester` (subject@issuer) */
                 requester?: string;
@@ -1775,7 +1953,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,7 +2399,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2392,7 +2570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2563,7 +2741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2902,7 +3080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3240,7 +3418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3529,7 +3707,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3995,7 +4173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4373,7 +4551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4518,6 +4696,365 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TagHistoryPage"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setEnvironmentUpstreams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetUpstreamsDto"];
+            };
+        };
+        responses: {
+            /** @description Proposed: nothing changes until another person approves */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/already_decided",
+                     *       "title": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "status": 409,
+                     *       "code": "already_decided",
+                     *       "detail": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFreezeWindows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreezeWindowsView"];
                 };
             };
             /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
@@ -5263,7 +5800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5591,7 +6128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7785,7 +8322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7956,7 +8493,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed` */
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8082,6 +8619,133 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

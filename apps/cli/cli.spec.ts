@@ -160,6 +160,28 @@ describe('airlock promote', () => {
     expect(r.stdout).toContain('a reason');
   });
 
+  it('promote says what a waiting promotion waits for, and promotions get --wait follows it to the end', async () => {
+    const waiting = promotion('waiting', { waitingFor: 'soak', waitingUntil: '2026-01-02T00:00:00.000Z' });
+    const api = fakeApi({
+      'POST /v1/promotions': [{ status: 201, body: promotion('received') }],
+      [`GET /v1/promotions/${ID}`]: [
+        { status: 200, body: waiting },
+        { status: 200, body: waiting },
+        { status: 200, body: waiting },
+        { status: 200, body: promotion('promoted') },
+      ],
+    });
+    const r = await cli(['promote', ...promoteArgs], api);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('waiting for  soak until 2026-01-02T00:00:00.000Z');
+    expect(r.stderr).toContain(
+      'waiting for the soak until 2026-01-02T00:00:00.000Z, then it moves on by itself',
+    );
+    const got = await cli(['promotions', 'get', ID, '--wait'], api);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toContain(`promotion ${ID}: promoted`);
+  });
+
   it('--wait exits 5 when the timeout passes first', async () => {
     const api = fakeApi({
       'POST /v1/promotions': [{ status: 201, body: promotion('received') }],

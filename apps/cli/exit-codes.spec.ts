@@ -9,6 +9,7 @@ describe('exit codes', () => {
       checking: 0,
       awaiting_approval: 0,
       approved: 0,
+      waiting: 0,
       promoting: 0,
       promoted: 0,
       rejected: 2,

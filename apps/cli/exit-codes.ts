@@ -33,6 +33,7 @@ export function exitCodeForStatus(status: PromotionStatus): ExitCode {
     case PromotionStatus.Checking:
     case PromotionStatus.AwaitingApproval:
     case PromotionStatus.Approved:
+    case PromotionStatus.Waiting:
     case PromotionStatus.Promoting:
     case PromotionStatus.Promoted:
       return ExitCode.Ok;

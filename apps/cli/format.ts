@@ -29,6 +29,7 @@ export function formatPromotion(p: PromotionDetailView): string[] {
           ] as const)
         : []),
       ...(meta.length ? [['metadata', meta.join(' ')] as const] : []),
+      ...(p.waitingFor ? [['waiting for', `${p.waitingFor} until ${p.waitingUntil ?? '?'}`] as const] : []),
       ['created', p.createdAt],
     ]),
   );

@@ -380,6 +380,33 @@ function place(v: unknown): string {
   return `${clean(p.registry)}/${clean(p.repository)}@${clean(p.digest)}${typeof p.tag === 'string' ? ` (tag ${clean(p.tag)})` : ''}`;
 }
 
+/** The environment chain's evidence: the upstream promotion relied on, the soak, a freeze override. */
+function gateFields(p: Record<string, unknown>): Array<readonly [string, string]> {
+  const out: Array<readonly [string, string]> = [];
+  if (p.upstream !== undefined) {
+    const u = obj(p.upstream);
+    out.push([
+      'upstream',
+      p.upstream === null
+        ? 'none (no upstream environment)'
+        : `${clean(u.environment)}: promotion ${clean(u.promotionId)}${typeof u.tag === 'string' ? ` (tag ${clean(u.tag)})` : ''} at ${clean(u.promotedAt)}`,
+    ]);
+  }
+  if (p.soak !== undefined && p.soak !== null) {
+    const k = obj(p.soak);
+    out.push([
+      'soak',
+      `${k.skipped === true ? 'skipped' : 'required'} ${clean(k.required)}; observed ${clean(k.observedSeconds)} s since ${clean(k.since)}`,
+    ]);
+  }
+  if (p.freeze !== undefined) {
+    const f = obj(p.freeze);
+    const windows = Array.isArray(f.windows) ? f.windows.map(clean).join(', ') : '';
+    out.push(['freeze', f.overridden === true ? `OVERRIDDEN by break-glass (${windows})` : 'none in force']);
+  }
+  return out;
+}
+
 function promotionLines(p: Record<string, unknown>): string[] {
   const policy = obj(p.policy);
   const lines = fields([
@@ -391,6 +418,7 @@ function promotionLines(p: Record<string, unknown>): string[] {
     ['promoted at', clean(p.promotedAt)],
     ...(p.breakGlass === true ? [['break-glass', 'yes'] as const] : []),
     ...rollbackFields(p),
+    ...gateFields(p),
   ]);
   const checks = list(p.checks);
   lines.push(checks.length ? '  checks:' : '  checks: none');

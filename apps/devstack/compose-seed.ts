@@ -21,7 +21,7 @@ const options = {
 seedDevelopment(options).then(
   ({ sampleDigest }) => {
     console.log(
-      `seeded: ${options.stagingHost}/acme/app:1.0.0 (${sampleDigest}), signed; environment "production" → ${options.prodHost}/prod/acme/app`,
+      `seeded: ${options.stagingHost}/acme/app:1.0.0 (${sampleDigest}), signed; environments dev → staging → production (${options.prodHost})`,
     );
   },
   (e: unknown) => {

@@ -2,7 +2,7 @@
 // Uses DATABASE_URL / REDIS_URL when given, else the local servers; creates the `airlock`
 // database when missing, migrates it, and runs the development issuers, two registries (staging
 // and production, token auth trusting the people issuer), a signed sample image, the API and the
-// worker, and a `production` environment wired to them.
+// worker, and the environments dev → staging → production wired to them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDatabase, runMigrations } from './database';
@@ -37,8 +37,8 @@ async function main(): Promise<void> {
       rootCertBundle: registryCert,
     });
   const [staging, prod] = await Promise.all([
-    registry('registry-staging', 5001),
-    registry('registry-prod', 5002),
+    registry('registry-staging', Number(env.DEV_REGISTRY_STAGING_PORT ?? 5001)),
+    registry('registry-prod', Number(env.DEV_REGISTRY_PROD_PORT ?? 5002)),
   ]);
 
   const stack = new AirlockStack({
@@ -86,6 +86,10 @@ Airlock is running.
 Registries (token auth, tokens from the people issuer for client airlock-promoter):
   staging     ${staging.host}   sample image ${staging.host}/acme/app:1.0.0 (${sampleDigest}), signed
   production  ${prod.host}   environment "production" promotes acme/* into prod/<repository> here
+
+Environments (a chain: each takes only what the one before it promoted):
+  dev → staging → production   dev/ and staging/ on the staging registry, prod/ on production;
+  production also wants two sign-offs and the digest a minute in staging (soak)
 
 Development issuers (tokens for named test clients; secret = <client>-secret):
   CI workloads  ${issuers.ci}      clients: ci-app (acme/app, actor carol), ci-other

@@ -1,7 +1,8 @@
 // What a development deployment starts with, wherever it runs (scripts/start.sh on one machine, or
-// docker-compose.dev.yml): a signed sample image in the staging registry and a `production`
-// environment that promotes it, created through the API with four eyes as an admin would.
+// docker-compose.dev.yml): a signed sample image in the staging registry and the environments
+// dev → staging → production, created through the API with four eyes as an admin would.
 import { RegistryClient } from '../../libs/oci';
+import { type DevApi, ensureDevChain } from './environments';
 import { releaseKey, seedSignedImage } from './sample-image';
 
 export const REGISTRY_SERVICE = 'airlock-registry';
@@ -41,7 +42,7 @@ export interface Seeded {
   sampleDigest: string;
 }
 
-/** Pushes and signs the sample image, then creates `production` unless it exists. Idempotent. */
+/** Pushes and signs the sample image, then creates the chain of environments. Idempotent. */
 export async function seedDevelopment(o: SeedOptions): Promise<Seeded> {
   const key = releaseKey(o.releaseKeyFile);
   const seeder = new RegistryClient({
@@ -56,9 +57,8 @@ export async function seedDevelopment(o: SeedOptions): Promise<Seeded> {
     seeder.close(),
   );
 
-  // The `production` environment: signed images from staging's acme/*, two sign-offs, copied to
-  // prod/<repository> on the production registry with tokens from the promoter's credentials.
-  const api = async (who: string, method: string, path: string, body?: unknown): Promise<Response> =>
+  // The chain dev → staging → production (environments.ts), created over the API with four eyes.
+  const api: DevApi = async (who, method, path, body) =>
     fetch(`${o.apiUrl}${path}`, {
       method,
       headers: {
@@ -67,40 +67,16 @@ export async function seedDevelopment(o: SeedOptions): Promise<Seeded> {
       },
       body: body ? JSON.stringify(body) : undefined,
     });
-  if ((await api('erin', 'GET', '/v1/environments/production')).status === 404) {
-    const credentials = {
+  await ensureDevChain(api, {
+    stagingHost: o.stagingHost,
+    prodHost: o.prodHost,
+    credentials: {
       issuer: o.peopleIssuer,
       clientId: PROMOTER.clientId,
       clientSecretName: PROMOTER.clientId,
       services: [REGISTRY_SERVICE],
-    };
-    // Four eyes on trust: erin proposes the environment, frank approves (and so applies) it.
-    const proposed = await api('erin', 'POST', '/v1/environments', {
-      name: 'production',
-      description: 'development: staging registry → production registry',
-      sources: [{ registry: o.stagingHost, repositories: ['acme/*'], insecure: true, credentials }],
-      target: { registry: o.prodHost, repository: 'prod/{repository}', insecure: true, credentials },
-    });
-    const change = (await proposed.json()) as { id: string };
-    if (proposed.status !== 202) throw new Error(`production: ${proposed.status} ${JSON.stringify(change)}`);
-    const applied = await api('frank', 'POST', `/v1/changes/${change.id}/approve`);
-    if (applied.status !== 200)
-      throw new Error(`production: approve ${applied.status} ${await applied.text()}`);
-    const version = (await (
-      await api('erin', 'POST', '/v1/environments/production/policies', {
-        comment: 'two sign-offs, signed by the release key, no secrets in the layers',
-        document: {
-          approvals: {
-            rules: [{ name: 'release', required: 2, groups: ['release-managers', 'security'] }],
-            expiresAfter: '24h',
-            pendingTimeout: '72h',
-          },
-          signatures: { keys: [{ name: 'release', publicKey: key.publicPem }] },
-          scans: { secrets: {} },
-        },
-      })
-    ).json()) as { version: number };
-    await api('frank', 'POST', `/v1/environments/production/policies/${version.version}/activate`);
-  }
+    },
+    releasePublicKey: key.publicPem,
+  });
   return { sampleDigest };
 }

@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ApprovalService, CheckStageService, PromoterService } from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
+/** A job that must run again later, `ms` from now: not a failure, and no attempt is used up. */
+export class NotYet extends Error {
+  constructor(readonly ms: number) {
+    super(`not yet: again in ${ms} ms`);
+  }
+}
+
 /** What a handler learns about the attempt it runs in. */
 export interface AttemptInfo {
   lastAttempt: boolean;
@@ -25,6 +32,7 @@ export class JobHandlers {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
       [JobName.Promote]: (job, attempt) => this.handlePromote(job, attempt),
+      [JobName.Release]: (job) => this.handleRelease(job),
       [JobName.SweepPending]: () => this.handleSweepPending(),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
@@ -46,6 +54,7 @@ export class JobHandlers {
         return this.checkStage.abandon(job.data.promotionId, reason, how.permanent);
       case JobName.Promote:
         return this.promoter.abandon(job.data.promotionId, reason, how.permanent);
+      case JobName.Release: // the reconciler enqueues it again
       case JobName.SweepPending:
         return; // the next sweep runs anyway
     }
@@ -60,6 +69,12 @@ export class JobHandlers {
 
   private handlePromote(job: JobOf<JobName.Promote>, attempt: AttemptInfo): Promise<void> {
     return this.promoter.run(job.data.promotionId, attempt.lastAttempt);
+  }
+
+  /** Came early (a requeued job, or the rules' clock): the processor delays it again. */
+  private async handleRelease(job: JobOf<JobName.Release>): Promise<void> {
+    const early = await this.approvals.release(job.data.promotionId);
+    if (early) throw new NotYet(early.retryInMs);
   }
 
   private async handleSweepPending(): Promise<void> {

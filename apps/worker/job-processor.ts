@@ -1,12 +1,12 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
 import { classifyFailure } from '../../libs/domain';
 import { createRedis, failedForGood, isJobName, type JobItem, type QueueName } from '../../libs/jobs';
-import { JobHandlers } from './job-handlers';
+import { JobHandlers, NotYet } from './job-handlers';
 
 /**
  * The BullMQ consumer. Jobs whose worker died are detected as stalled and run again elsewhere;
@@ -33,7 +33,7 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     const queues = this.config.WORKER_QUEUES.split(',') as QueueName[];
     this.workers = queues.map(
       (name) =>
-        new Worker(name, (job: Job) => this.process(job), {
+        new Worker(name, (job: Job, token?: string) => this.process(job, token), {
           connection,
           prefix: this.config.REDIS_PREFIX,
           concurrency: this.config.WORKER_CONCURRENCY,
@@ -90,7 +90,7 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     this.connection?.disconnect();
   }
 
-  private async process(job: Job): Promise<void> {
+  private async process(job: Job, token?: string): Promise<void> {
     if (!isJobName(job.name)) throw new Error(`unknown job ${job.name}`);
     const started = process.hrtime.bigint();
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -99,6 +99,12 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       await this.handlers.dispatch(item, { lastAttempt });
     } catch (e) {
+      if (e instanceof NotYet) {
+        // BullMQ's way to run the same job later: back to delayed, no attempt counted.
+        outcome = 'delayed';
+        await job.moveToDelayed(Date.now() + Math.max(1, Math.ceil(e.ms)), token);
+        throw new DelayedError();
+      }
       const failure = classifyFailure(e);
       outcome = failure.permanent ? 'refused' : 'failed';
       if (!failure.permanent) throw e;

@@ -52,3 +52,6 @@ export { ChangeKind, ChangeStatus } from '../domain';
 export * from './reconcile/reconcile.module';
 export * from './reconcile/reconciler.service';
 export * from './reconcile/reconcile-pass';
+export * from './gate/gate.module';
+export * from './gate/gate.service';
+export * from './gate/gate.dto';

@@ -12,6 +12,8 @@ export enum ChangeKind {
   IdentityLinkAdd = 'identity_link.add',
   IdentityLinkRemove = 'identity_link.remove',
   EnvironmentCreate = 'environment.create',
+  /** Which environments a digest must have been promoted into first (the chain). */
+  EnvironmentSetUpstreams = 'environment.set_upstreams',
 }
 
 /**

@@ -54,6 +54,8 @@ export enum ErrorCode {
   RollbackTargetUnknown = 'rollback_target_unknown',
   /** A rollback to the digest the tag already holds, or with nothing earlier to go back to. */
   RollbackNothingToDo = 'rollback_nothing_to_do',
+  /** The environment has upstreams and the digest was not promoted into (or no longer holds) any. */
+  UpstreamNotPromoted = 'upstream_not_promoted',
 }
 
 /** Codes that say "not now" rather than "no": a retry may succeed. Every other code is permanent. */

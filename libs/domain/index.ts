@@ -22,3 +22,5 @@ export * from './host-allowlist';
 export * from './persons';
 export * from './change-rules';
 export * from './rollback-policy';
+export * from './freeze-windows';
+export * from './promotion-gate';

@@ -9,6 +9,8 @@ import {
 import { type PolicyDocument } from './policy';
 import { SCANS_SECTION_SCHEMA, scansSectionProblems } from './scan-policy';
 import { ROLLBACK_SECTION_SCHEMA, rollbackSectionProblems } from './rollback-policy';
+import { FREEZE_SECTION_SCHEMA, freezeSectionProblems } from './freeze-windows';
+import { SOAK_SECTION_SCHEMA, UPSTREAM_SECTION_SCHEMA } from './promotion-gate';
 import { isSpdxLicense } from './spdx-license';
 
 /**
@@ -72,6 +74,9 @@ export const POLICY_SCHEMA = {
     attestations: ATTESTATIONS_SECTION_SCHEMA,
     scans: SCANS_SECTION_SCHEMA,
     rollback: ROLLBACK_SECTION_SCHEMA,
+    upstream: UPSTREAM_SECTION_SCHEMA,
+    soak: SOAK_SECTION_SCHEMA,
+    freeze: FREEZE_SECTION_SCHEMA,
   },
 } as const;
 
@@ -101,6 +106,7 @@ export function policyDocumentProblems(document: unknown): string[] {
         : []),
       ...rollbackSectionProblems(document),
       ...(document.scans ? scansSectionProblems(document.scans, !!document.signatures, isSpdxLicense) : []),
+      ...(document.freeze ? freezeSectionProblems(document.freeze) : []),
       // Beyond the schema: patterns anchored and linear-time, keys parseable, names unique.
       ...[
         ...(document.signatures ? signaturesSectionProblems(document.signatures, '/signatures') : []),

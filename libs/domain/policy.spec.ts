@@ -64,3 +64,54 @@ describe(canonicalHash.name, () => {
     expect(canonicalHash({ a: 1, b: { c: 2, d: 3 } })).toBe(canonicalHash({ b: { d: 3, c: 2 }, a: 1 }));
   });
 });
+
+describe('policy sections of the chain: upstream, soak, freeze', () => {
+  const base = { approvals: { required: 1 } };
+
+  it('accepts a soak, a relaxed upstream rule and recurring and one-off freeze windows', () => {
+    expect(
+      policyDocumentProblems({
+        ...base,
+        upstream: { requireCurrent: false },
+        soak: { duration: '24h' },
+        freeze: {
+          windows: [
+            { name: 'weekend', kind: 'deny', cron: '0 18 * * 5', duration: '62h', timezone: 'Europe/Berlin' },
+            { name: 'year-end', kind: 'deny', from: '2026-12-23T00:00:00Z', until: '2027-01-04T00:00:00Z' },
+            { name: 'office', kind: 'allow', cron: '0 9 * * 1-5', duration: '8h', timezone: 'UTC' },
+          ],
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses typos, durations that are not durations, half windows and windows croner cannot read', () => {
+    expect(policyDocumentProblems({ ...base, soak: { duration: '1 day' } })).not.toEqual([]);
+    expect(policyDocumentProblems({ ...base, soak: { durration: '1h' } })).not.toEqual([]);
+    expect(policyDocumentProblems({ ...base, upstream: { requireCurent: false } })).not.toEqual([]);
+    expect(
+      policyDocumentProblems({
+        ...base,
+        freeze: { windows: [{ name: 'x', kind: 'deny', cron: '0 1 * * *' }] },
+      }),
+    ).not.toEqual([]);
+    expect(
+      policyDocumentProblems({
+        ...base,
+        freeze: {
+          windows: [
+            { name: 'x', kind: 'block', from: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z' },
+          ],
+        },
+      }),
+    ).not.toEqual([]);
+    expect(
+      policyDocumentProblems({
+        ...base,
+        freeze: {
+          windows: [{ name: 'x', kind: 'deny', cron: '0 1 * * *', duration: '1h', timezone: 'Moon/Base' }],
+        },
+      }),
+    ).toEqual(['/freeze/windows/0/timezone: "Moon/Base" is not an IANA time zone']);
+  });
+});

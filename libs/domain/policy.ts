@@ -1,4 +1,6 @@
 import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
+import { type FreezeSection } from './freeze-windows';
+import { type SoakSection, type UpstreamSection } from './promotion-gate';
 import { type ScansSection } from './scan-policy';
 import { type AttestationsSection, type SignaturesSection } from './trust-policy';
 import { type RollbackSection } from './rollback-policy';
@@ -19,6 +21,15 @@ export interface PolicyDocument {
   scans?: ScansSection;
   /** What a rollback needs (fewer approvals, scans skipped): see rollback-policy.ts. */
   rollback?: RollbackSection;
+  /** How the upstream promotion is judged, for an environment with upstreams. */
+  upstream?: UpstreamSection;
+  /** How long the digest must have been in an upstream environment first. */
+  soak?: SoakSection;
+  /**
+   * When promotions may not start. Read from the environment's active policy when a promotion is
+   * about to start (not from the version it pinned): a freeze declared today holds what waits today.
+   */
+  freeze?: FreezeSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */

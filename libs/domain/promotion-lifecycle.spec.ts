@@ -27,6 +27,11 @@ const ALLOWED: Array<[S, S]> = [
   [S.AwaitingApproval, S.Cancelled],
   [S.Approved, S.Promoting],
   [S.Approved, S.Cancelled],
+  [S.Approved, S.Waiting],
+  [S.Approved, S.Rejected],
+  [S.Waiting, S.Approved],
+  [S.Waiting, S.AwaitingApproval],
+  [S.Waiting, S.Cancelled],
   [S.Promoting, S.Promoted],
   [S.Promoting, S.Failed],
   [S.Failed, S.Checking],
@@ -41,6 +46,8 @@ const STARTS: Array<[S | null, S, W]> = [
   [S.Checking, S.Approved, W.Copy],
   [S.AwaitingApproval, S.Approved, W.Copy],
   [S.Failed, S.Approved, W.Copy],
+  [S.Waiting, S.Approved, W.Copy],
+  [S.Approved, S.Waiting, W.Release],
 ];
 
 /** The work each status needs live; the rest wait for people or have ended. */
@@ -49,6 +56,7 @@ const WORKED: Partial<Record<S, W>> = {
   [S.Checking]: W.Checks,
   [S.Approved]: W.Copy,
   [S.Promoting]: W.Copy,
+  [S.Waiting]: W.Release,
 };
 
 describe('promotion lifecycle', () => {

@@ -10,6 +10,8 @@ export enum LifecycleWork {
   Checks = 'checks',
   /** The copy to the target registry and Airlock's attestation. */
   Copy = 'copy',
+  /** The end of a wait (soak, freeze): a job delayed until `waitingUntil` that releases it. */
+  Release = 'release',
 }
 
 /** What the lifecycle says about one status. */
@@ -34,6 +36,9 @@ export interface StatusRule {
  * received → checking → awaiting_approval → approved → promoting → promoted, with the exits
  * rejected (a rule said no), expired (nobody decided in time), cancelled (someone stopped it) and
  * failed (a technical failure that exhausted its retries; it can be retried at the stage that failed).
+ * An approved promotion whose gate (chain, soak, freeze windows: promotion-gate.ts) says "not yet"
+ * waits, and is released back to approved when the wait ends; back to awaiting_approval instead
+ * when its approvals expired meanwhile; rejected when the upstream no longer holds its digest.
  */
 export const PROMOTION_LIFECYCLE: Readonly<Record<S, StatusRule>> = {
   [S.Received]: {
@@ -54,9 +59,19 @@ export const PROMOTION_LIFECYCLE: Readonly<Record<S, StatusRule>> = {
     startsWorkFrom: [],
     retryTo: null,
   },
+  // The copy job evaluates the gate first: approved → waiting (not yet), or rejected (the upstream
+  // no longer holds the digest), else approved → promoting.
   [S.Approved]: {
-    next: [S.Promoting, S.Cancelled],
+    next: [S.Promoting, S.Waiting, S.Rejected, S.Cancelled],
     work: LifecycleWork.Copy,
+    startsWorkFrom: 'any',
+    retryTo: null,
+  },
+  // Entering waiting starts the release job, delayed until waitingUntil. Break-glass may move a
+  // promotion waiting for a freeze to approved (overriding the freeze).
+  [S.Waiting]: {
+    next: [S.Approved, S.AwaitingApproval, S.Cancelled],
+    work: LifecycleWork.Release,
     startsWorkFrom: 'any',
     retryTo: null,
   },

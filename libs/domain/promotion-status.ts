@@ -2,7 +2,7 @@
  * The statuses of a promotion request. Which status may follow which, and what each one starts,
  * is the lifecycle table in promotion-lifecycle.ts; the state machine in libs/core enforces it.
  *
- * received → checking → awaiting_approval → approved → promoting → promoted, with the exits
+ * received → checking → awaiting_approval → approved (⇄ waiting) → promoting → promoted, with the exits
  * rejected (a rule said no), expired (nobody decided in time), cancelled (someone stopped it) and
  * failed (a technical failure that exhausted its retries; it can be retried).
  */
@@ -15,6 +15,12 @@ export enum PromotionStatus {
   AwaitingApproval = 'awaiting_approval',
   /** Every requirement is met; the promoter may copy the artifact. */
   Approved = 'approved',
+  /**
+   * Approved, but held until a time: the soak in the upstream environment has not ended, or a
+   * freeze window is on. `waitingFor` and `waitingUntil` say which and until when; it moves on by
+   * itself (a delayed job), back to approved.
+   */
+  Waiting = 'waiting',
   /** The promoter is copying the artifact to the target registry. */
   Promoting = 'promoting',
   /** Terminal: the artifact is in the target registry, digest verified. */

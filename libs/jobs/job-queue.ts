@@ -52,16 +52,20 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   /** Adds jobs with their ids; BullMQ ignores an id it already holds, which makes relays idempotent. */
-  async addBulk(jobs: Array<JobItem & { jobId: string }>): Promise<void> {
+  async addBulk(jobs: Array<JobItem & { jobId: string; delayMs?: number }>): Promise<void> {
     return atQueueEdge(() => this.addBulkByQueue(jobs));
   }
 
-  private async addBulkByQueue(jobs: Array<JobItem & { jobId: string }>): Promise<void> {
+  private async addBulkByQueue(jobs: Array<JobItem & { jobId: string; delayMs?: number }>): Promise<void> {
     for (const name of QUEUE_NAMES) {
       const mine = jobs.filter((j) => QUEUE_OF[j.name] === name);
       if (mine.length === 0) continue;
       await this.queue(name).addBulk(
-        mine.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
+        mine.map((j) => ({
+          name: j.name,
+          data: j.data,
+          opts: { jobId: j.jobId, ...(j.delayMs ? { delay: j.delayMs } : {}) },
+        })),
       );
     }
   }

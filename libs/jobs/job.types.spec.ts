@@ -12,8 +12,10 @@ describe('job ids and working statuses', () => {
 
   it('a working status is worked by the job that the transitions into it start', () => {
     expect(PROMOTION_STATUSES.filter((s) => jobWorking(s) !== null).sort()).toEqual(
-      [S.Approved, S.Checking, S.Promoting, S.Received].sort(),
+      [S.Approved, S.Checking, S.Promoting, S.Received, S.Waiting].sort(),
     );
+    // A wait is worked by its delayed release job, which the reconciler keeps live like any other.
+    expect(jobStartedBy(S.Approved, S.Waiting)).toBe(jobWorking(S.Waiting));
     expect(jobStartedBy(null, S.Received)).toBe(jobWorking(S.Received));
     expect(jobStartedBy(S.Failed, S.Checking)).toBe(jobWorking(S.Checking));
     expect(jobStartedBy(S.Checking, S.Approved)).toBe(jobWorking(S.Approved));

@@ -17,6 +17,8 @@ export enum JobName {
   RunChecks = 'promotion.run-checks',
   /** Copy an approved promotion's artifact to the target and attest it. */
   Promote = 'promotion.promote',
+  /** Release a promotion whose wait (soak, freeze) has ended; delayed until then. */
+  Release = 'promotion.release',
   /** Periodic: expire requests that waited past their policy's pending timeout. */
   SweepPending = 'approvals.sweep-pending',
 }
@@ -28,6 +30,7 @@ export enum JobName {
 export interface JobPayloads {
   [JobName.RunChecks]: { promotionId: string };
   [JobName.Promote]: { promotionId: string };
+  [JobName.Release]: { promotionId: string };
   [JobName.SweepPending]: Record<string, never>;
 }
 
@@ -35,6 +38,8 @@ export interface JobPayloads {
 export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.RunChecks]: QueueName.Checks,
   [JobName.Promote]: QueueName.Promote,
+  // Releasing only moves a row: the maintenance side does it, not the holders of credentials.
+  [JobName.Release]: QueueName.Maintenance,
   [JobName.SweepPending]: QueueName.Maintenance,
 };
 
@@ -58,6 +63,7 @@ export function isJobName(name: string): name is JobName {
 export const JOB_OF_WORK: Readonly<Record<LifecycleWork, JobName>> = {
   [LifecycleWork.Checks]: JobName.RunChecks,
   [LifecycleWork.Copy]: JobName.Promote,
+  [LifecycleWork.Release]: JobName.Release,
 };
 
 /**

@@ -28,6 +28,12 @@ export interface PromotionFacts {
    * (the requester's reason, if given).
    */
   rollback: { fromPromotionId: string | null; toPromotionId: string; reason: string | null } | null;
+  /** The upstream promotion the environment chain relied on (null: the environment has no upstreams). */
+  upstream: { environment: string; promotionId: string; tag: string | null; promotedAt: string } | null;
+  /** The soak the policy asked for and what was observed (null: no soak asked). */
+  soak: { required: string; skipped: boolean; since: string; observedSeconds: number } | null;
+  /** Whether a freeze held when the copy started and break-glass overrode it, and which windows. */
+  freeze: { overridden: boolean; windows: string[] };
   requester: { identity: string; claims: Record<string, unknown> };
   requestedAt: string;
   promotedAt: string;

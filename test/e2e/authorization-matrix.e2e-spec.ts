@@ -231,6 +231,13 @@ describe('authorization matrix', () => {
       token: caller === 'requester' ? await rig.token('requester', { fresh: true }) : undefined,
     }),
     'GET /v1/environments/:name/history': read(() => `/v1/environments/${env}/history`),
+    // An empty chain for the matrix's own environment: proposing changes nothing until approved.
+    'POST /v1/environments/:name/upstreams': async () => ({
+      path: `/v1/environments/${env}/upstreams`,
+      body: { upstreams: [] },
+    }),
+    'GET /v1/environments/:name/freeze-windows': read(() => `/v1/environments/${env}/freeze-windows`),
+    'GET /v1/artifacts/:digest': read(() => `/v1/artifacts/sha256:${'0'.repeat(64)}`),
     'POST /v1/environments/:name/policies': async () => ({
       path: `/v1/environments/${env}/policies`,
       body: { document: { approvals: { required: 1 } }, comment: 'authorization matrix' },

@@ -120,6 +120,9 @@ describe('airlock verify-attestation', () => {
     expect(r.stdout).toContain(`${source.host}/acme/app@${promotedDigest} (tag v1)`);
     expect(r.stdout).toContain(`${target.host}/prod/acme/app@${promotedDigest} (tag v1)`);
     expect(r.stdout).toContain('signatures: pass');
+    // An environment without upstreams or freeze windows says so.
+    expect(r.stdout).toMatch(/upstream\s+none \(no upstream environment\)/);
+    expect(r.stdout).toMatch(/freeze\s+none in force/);
     expect(r.stdout).toMatch(/result\s+PASSED/);
     expect(r.stdout).toContain(`airlock://environments/${env}/policies/`);
   });

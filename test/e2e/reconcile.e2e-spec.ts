@@ -280,6 +280,55 @@ describe('reconciler', () => {
       setClock(0);
     }
   }, 300_000);
+
+  it('brings back the delayed release job of a waiting promotion that Redis lost; the release still waits for its time', async () => {
+    setClock(0);
+    // The promoter asks the gate; the freeze holds for a few seconds (the copy itself is not the point).
+    await restartWorker('checks,promote,maintenance');
+    const until_ = new Date(Date.now() + 8000);
+    const env = await environment({
+      approvals: { required: 0 },
+      freeze: {
+        windows: [
+          {
+            name: 'hold',
+            kind: 'deny',
+            from: new Date(Date.now() - 60_000).toISOString(),
+            until: until_.toISOString(),
+          },
+        ],
+      },
+    });
+    const id = await request(env);
+    const waiting = await rig.waitForStatus(id, ['waiting'], 60_000);
+    expect(waiting.waitingUntil).toBe(until_.toISOString());
+    const releaseJobs = async () =>
+      (await maintenance.getJobs(['delayed', 'waiting', 'active'])).filter(
+        (j) => (j.data as { promotionId?: string }).promotionId === id,
+      );
+    await until('the release job is delayed in Redis', async () => (await releaseJobs()).length === 1);
+    const [job] = await releaseJobs();
+    expect(await job.getState()).toBe('delayed');
+    await job.remove();
+
+    // The reconciler enqueues it again (at once); it finds the wait not over and delays itself.
+    await until('the release job is requeued', async () => (await requeues(id)).length === 1);
+    expect((await requeues(id))[0]).toMatchObject({ status: 'waiting', job: 'promotion.release' });
+    await until(
+      'the requeued job is delayed',
+      async () =>
+        (await releaseJobs()).length === 1 && (await (await releaseJobs())[0].getState()) === 'delayed',
+    );
+    expect(await status(id)).toBe('waiting');
+
+    await until('the wait ends', async () => (await status(id)) !== 'waiting', 60_000);
+    const [released] = await rig.sql(
+      `SELECT at FROM promotion_status_change WHERE promotion_id = $1 AND from_status = 'waiting'`,
+      [id],
+    );
+    expect(new Date(released.at).getTime()).toBeGreaterThanOrEqual(until_.getTime());
+    await restartWorker('checks,maintenance');
+  }, 300_000);
 });
 
 /**

@@ -1,5 +1,6 @@
 import { type PipeTransform } from '@nestjs/common';
 import { DomainError, ENVIRONMENT_NAME, ErrorCode } from '../../../libs/core';
+import { DIGEST } from '../../../libs/domain';
 
 export { PageQuery } from '../../../libs/core/common/page-query';
 
@@ -10,6 +11,22 @@ export class NamePipe implements PipeTransform<string, string> {
       throw new DomainError(ErrorCode.ValidationFailed, 'name: must be an environment name', {
         errors: [{ field: 'name', message: 'must be an environment name' }],
       });
+    }
+    return value;
+  }
+}
+
+/** Digests in paths: sha256 and 64 lowercase hex characters, else 400. */
+export class DigestPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!DIGEST.test(value)) {
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        'digest: must be sha256: and 64 lowercase hex characters',
+        {
+          errors: [{ field: 'digest', message: 'must be sha256: and 64 lowercase hex characters' }],
+        },
+      );
     }
     return value;
   }

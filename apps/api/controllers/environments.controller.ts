@@ -18,6 +18,9 @@ import {
   EnvironmentService,
   EnvironmentView,
   ErrorCode,
+  FreezeWindowsView,
+  PromotionGateService,
+  SetUpstreamsDto,
   hasRole,
   PolicyService,
   PolicyVersionView,
@@ -65,6 +68,7 @@ export class EnvironmentsController {
     private readonly policies: PolicyService,
     private readonly changes: ChangeService,
     private readonly rollbacks: RollbackService,
+    private readonly gate: PromotionGateService,
   ) {}
 
   /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
@@ -148,6 +152,54 @@ export class EnvironmentsController {
   @ApiProblems(400, 403, 404)
   history(@Param('name', NamePipe) name: string, @Query() q: TagHistoryQuery): Promise<TagHistoryPage> {
     return this.rollbacks.history(name, q);
+  }
+
+  /**
+   * Proposes the environment's upstreams (the chain): a digest may then be requested here only
+   * after it was promoted into one of them. A trust change: a second admin applies it.
+   */
+  @ApiOperation({
+    operationId: 'setEnvironmentUpstreams',
+    summary: "Propose an environment's upstreams",
+    description:
+      'Proposes the environments a digest must have been promoted into before it may be requested here (the chain), as a change a second admin approves (202).',
+  })
+  @Post(':name/upstreams')
+  @HttpCode(202)
+  @Roles([Role.Admin])
+  @ApiAcceptedResponse({
+    type: ChangeView,
+    description: 'Proposed: nothing changes until another person approves',
+  })
+  @ApiProblems(400, 403, 404, 409, 413, 415)
+  setUpstreams(
+    @Param('name', NamePipe) name: string,
+    @Body() dto: SetUpstreamsDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ChangeView> {
+    requireEnvironmentAdmin(caller, name);
+    return this.changes.propose(
+      { kind: ChangeKind.EnvironmentSetUpstreams, payload: { environment: name, upstreams: dto.upstreams } },
+      caller,
+    );
+  }
+
+  /**
+   * The freeze windows in force (the active policy's `freeze` section; changed by a new policy
+   * version another admin activates), with their next occurrences and whether promotions are frozen now.
+   */
+  @ApiOperation({
+    operationId: 'listFreezeWindows',
+    summary: 'List freeze windows and their next occurrences',
+    description:
+      "The deny and allow windows of the environment's active policy, with their next start and end in their time zone, and whether promotions may start now.",
+  })
+  @Get(':name/freeze-windows')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: FreezeWindowsView })
+  @ApiProblems(400, 403, 404)
+  freezeWindows(@Param('name', NamePipe) name: string): Promise<FreezeWindowsView> {
+    return this.gate.freezeWindows(name);
   }
 
   @ApiOperation({

@@ -37,6 +37,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.RegistryRefused]: 422,
   [ErrorCode.RollbackTargetUnknown]: 422,
   [ErrorCode.RollbackNothingToDo]: 409,
+  [ErrorCode.UpstreamNotPromoted]: 409,
 };
 
 /**

@@ -14,6 +14,8 @@ function nextStep(p: PromotionDetailView): string | undefined {
   switch (p.status) {
     case PromotionStatus.AwaitingApproval:
       return `waiting for approvers: airlock approve ${p.id} --comment "…"`;
+    case PromotionStatus.Waiting:
+      return `approved; waiting for the ${p.waitingFor ?? 'gate'} until ${p.waitingUntil ?? '?'}, then it moves on by itself: airlock promotions get ${p.id}`;
     case PromotionStatus.Received:
     case PromotionStatus.Checking:
     case PromotionStatus.Approved:

@@ -1,22 +1,40 @@
 import { type Page, type PromotionDetailView, type PromotionView } from '../api-types';
-import { parsePositiveInt, stringOption } from '../args';
+import { parseDuration, parsePositiveInt, stringOption } from '../args';
 import { type CommandSpec } from '../command';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, exitCodeForStatus, WAIT_SETTLED } from '../exit-codes';
 import { formatHistory, formatPromotion, formatPromotionTable } from '../format';
+import { waitForPromotion } from '../wait';
 import { fetchPromotion } from './promote';
 
 export const promotionsGet: CommandSpec = {
   name: 'promotions get',
   summary: 'show a promotion: status, checks, approvals and history',
-  usage: '<id>',
+  usage: '<id> [--wait [--timeout 30m]]',
   positionals: ['id'],
-  options: {},
-  optionHelp: [],
-  async run(ctx, { positionals }) {
-    const p = await fetchPromotion(ctx, positionals[0]);
+  options: { wait: { type: 'boolean' }, timeout: { type: 'string' } },
+  optionHelp: [
+    ['--wait', 'first wait for the outcome (promoted, rejected, expired, cancelled or failed)'],
+    ['--timeout <duration>', 'how long --wait waits, e.g. 90s, 30m (default 30m)'],
+  ],
+  async run(ctx, { values, positionals }) {
+    let p = await fetchPromotion(ctx, positionals[0]);
+    let timedOut = false;
+    if (values.wait === true) {
+      ({ promotion: p, timedOut } = await waitForPromotion(p, {
+        fetch: () => fetchPromotion(ctx, positionals[0]),
+        settled: (s) => WAIT_SETTLED.has(s),
+        timeoutMs: parseDuration(stringOption(values, 'timeout') ?? '30m'),
+        sleep: (ms) => ctx.sleep(ms),
+        now: () => ctx.now(),
+        onStatus: (s) => {
+          if (!ctx.json) ctx.out.note(`status: ${s}`);
+        },
+      }));
+    }
     if (ctx.json) ctx.out.json(p);
     else ctx.out.lines([...formatPromotion(p), ...formatHistory(p)]);
-    return ExitCode.Ok;
+    if (timedOut) return ExitCode.Timeout;
+    return values.wait === true ? exitCodeForStatus(p.status) : ExitCode.Ok;
   },
 };
 

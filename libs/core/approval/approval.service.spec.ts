@@ -42,6 +42,8 @@ function approvals(
   section: Omit<ApprovalsSection, 'required'> = {},
   rollbackApprovals?: number,
 ) {
+  /** The rules' clock, which a test may move. */
+  const time = { now: NOW };
   const promotions = new InMemoryPromotions();
   const decisions: ApprovalEntity[] = [];
   const audit: Array<{ action: string; details: Record<string, unknown> }> = [];
@@ -141,7 +143,7 @@ function approvals(
   const auditRepo = {
     record: async (e: { action: string; details: Record<string, unknown> }) => void audit.push(e),
   } as unknown as AuditRepository;
-  const clock = { now: () => NOW } as Clock;
+  const clock = { now: () => time.now } as Clock;
   const service = new ApprovalService(
     repo,
     policies,
@@ -165,6 +167,7 @@ function approvals(
     reads,
     awaitingArgs,
     grantsOf,
+    time,
   };
 }
 
@@ -384,5 +387,84 @@ describe('ApprovalService.expireOverdue', () => {
     old.updatedAt = new Date(NOW - 30 * 24 * 3600_000);
     expect(await service.expireOverdue()).toBe(0);
     expect(promotions.status(old.id)).toBe(S.AwaitingApproval);
+  });
+
+  describe('the end of a wait (soak, freeze)', () => {
+    const held = (promotions: InMemoryPromotions, over: Record<string, unknown> = {}) =>
+      promotions.add({
+        status: S.Waiting,
+        waitingFor: 'soak',
+        waitingUntil: new Date(NOW + 60_000),
+        requesterKey: requester.key,
+        ...over,
+      });
+
+    it('does nothing before its time, and says how long is left', async () => {
+      const { service, promotions } = approvals(0);
+      const p = held(promotions);
+      expect(await service.release(p.id)).toEqual({ retryInMs: 60_000 });
+      expect(promotions.status(p.id)).toBe(S.Waiting);
+    });
+
+    it('goes back to approved when the wait is over, which starts the copy (and the gate) again', async () => {
+      const { service, promotions, time } = approvals(0);
+      const p = held(promotions);
+      time.now = NOW + 60_000;
+      expect(await service.release(p.id)).toBeNull();
+      expect(promotions.status(p.id)).toBe(S.Approved);
+      expect(promotions.history.at(-1)).toMatchObject({ job: JobName.Promote });
+      expect(promotions.rows.get(p.id)).toMatchObject({ waitingFor: null, waitingUntil: null });
+    });
+
+    it('goes back to awaiting approval when its approvals expired while it waited', async () => {
+      const { service, promotions, time, waiting } = approvals(1, { expiresAfter: '1h' });
+      const p = waiting();
+      await service.decide(p.id, approve(p.digest), alice);
+      expect(promotions.status(p.id)).toBe(S.Approved);
+      promotions.rows.get(p.id)!.status = S.Waiting; // the gate held it, as the promoter would
+      promotions.rows.get(p.id)!.waitingUntil = new Date(NOW + 2 * 3600_000);
+      time.now = NOW + 2 * 3600_000;
+      await service.release(p.id);
+      expect(promotions.status(p.id)).toBe(S.AwaitingApproval);
+      expect(promotions.rows.get(p.id)?.reasons).toEqual([
+        'approvals expired while it waited: approve it again',
+      ]);
+      // Alice's expired approval no longer stands in her way: she may approve again.
+      await service.decide(p.id, approve(p.digest), alice);
+      expect(promotions.status(p.id)).toBe(S.Approved);
+    });
+
+    it('keeps approvals that have not expired', async () => {
+      const { service, promotions, time, waiting } = approvals(1, { expiresAfter: '24h' });
+      const p = waiting();
+      await service.decide(p.id, approve(p.digest), alice);
+      promotions.rows.get(p.id)!.status = S.Waiting;
+      promotions.rows.get(p.id)!.waitingUntil = new Date(NOW + 3600_000);
+      time.now = NOW + 3600_000;
+      await service.release(p.id);
+      expect(promotions.status(p.id)).toBe(S.Approved);
+    });
+
+    it('lets break-glass override a freeze (not a soak), saying so in the audit trail', async () => {
+      const { service, promotions, audit } = approvals(1);
+      const operator = person('oncall', [{ role: Role.BreakGlass, environment: 'production' }]);
+      const soaking = held(promotions);
+      await expect(service.breakGlass(soaking.id, 'hotfix', operator)).rejects.toMatchObject({
+        code: ApprovalRefusal.NotAwaitingApproval,
+      });
+      const frozen = held(promotions, { waitingFor: 'freeze' });
+      await service.breakGlass(frozen.id, 'hotfix', operator);
+      expect(promotions.status(frozen.id)).toBe(S.Approved);
+      expect(promotions.history.at(-1)).toMatchObject({
+        from: S.Waiting,
+        breakGlass: true,
+        job: JobName.Promote,
+      });
+      expect(promotions.history.at(-1)?.reason).toMatch(/freeze overridden/);
+      expect(audit.at(-1)).toMatchObject({
+        action: 'promotion.break_glass',
+        details: { freezeOverridden: true, severity: 'critical' },
+      });
+    });
   });
 });

@@ -222,7 +222,7 @@ export class ApprovalService {
       const p = row.promotion;
       // A rollback needs the approvals of the policy's rollback rules.
       const req = approvalRequirements(
-        policyFor({ approvals: row.approvals, rollback: row.rollback } as PolicyDocument, p.kind).approvals,
+        policyFor({ approvals: row.approvals, rollback: row.rollback }, p.kind).approvals,
       );
       const who = { ...decider, isApprover: hasRole(caller, Role.Approver, row.environmentName) };
       const parties = await this.parties(p, generation);
@@ -263,11 +263,14 @@ export class ApprovalService {
           },
         );
       }
-      // Only from awaiting_approval: the checks have run and passed; only the sign-offs are skipped.
-      if (p.status !== PromotionStatus.AwaitingApproval) {
+      // From awaiting_approval: the checks have run and passed; only the sign-offs are skipped. Or
+      // from waiting for a freeze: the freeze is overridden (the promoter says so when it starts).
+      // Never a soak: that is the policy's evidence, not a sign-off.
+      const freezeHeld = p.status === PromotionStatus.Waiting && p.waitingFor === 'freeze';
+      if (p.status !== PromotionStatus.AwaitingApproval && !freezeHeld) {
         throw refuse(
           ApprovalRefusal.NotAwaitingApproval,
-          `break-glass skips approvals only; this promotion is ${p.status}`,
+          `break-glass skips approvals or a freeze only; this promotion is ${p.status}${p.waitingFor ? ` for the ${p.waitingFor}` : ''}`,
           {
             status: p.status,
           },
@@ -278,9 +281,10 @@ export class ApprovalService {
         p.id,
         PromotionStatus.Approved,
         caller.actor,
-        `BREAK-GLASS by ${caller.key}: ${reason}`,
+        `BREAK-GLASS by ${caller.key}${freezeHeld ? ' (freeze overridden)' : ''}: ${reason}`,
         [`break-glass by ${caller.key}: ${reason}`],
         true,
+        p.status,
       );
       const opened = await this.repo.insertReview(
         { promotionId: p.id, openedBy: caller.actor, openedByPerson: decider.person, reason },
@@ -292,7 +296,14 @@ export class ApprovalService {
           action: 'promotion.break_glass',
           subjectType: 'promotion',
           subjectId: p.id,
-          details: { severity: 'critical', reason, environment, digest: p.digest, reviewId: opened.id },
+          details: {
+            severity: 'critical',
+            reason,
+            environment,
+            digest: p.digest,
+            reviewId: opened.id,
+            ...(freezeHeld ? { freezeOverridden: true } : {}),
+          },
         },
         m,
       );
@@ -408,11 +419,52 @@ export class ApprovalService {
     reason: string,
     reasons: string[],
     breakGlass = false,
+    from: PromotionStatus = PromotionStatus.AwaitingApproval,
   ): Promise<void> {
-    await this.stateMachine.transition(
-      { promotionId: id, from: PromotionStatus.AwaitingApproval, to, actor, reason, reasons, breakGlass },
-      tx,
+    await this.stateMachine.transition({ promotionId: id, from, to, actor, reason, reasons, breakGlass }, tx);
+  }
+
+  /**
+   * The release job: a promotion whose wait (soak, freeze) has ended goes back to approved, where
+   * the copy job asks the gate again — or back to awaiting_approval when the approvals it had have
+   * expired meanwhile (the policy's `expiresAfter` still applies to a promotion that waited).
+   * Returns how long to wait still when the job came early (a requeue, or the rules' clock).
+   */
+  async release(promotionId: string): Promise<{ retryInMs: number } | null> {
+    const p = await this.promotion(promotionId);
+    if (p.status !== PromotionStatus.Waiting) return null; // released, cancelled or broken meanwhile
+    const now = this.clock.now();
+    const until = p.waitingUntil ? new Date(p.waitingUntil).getTime() : now;
+    if (now < until) return { retryInMs: until - now };
+    const approved = p.breakGlass || (await this.stillApproved(p, now));
+    try {
+      await this.stateMachine.transition({
+        promotionId: p.id,
+        from: PromotionStatus.Waiting,
+        to: approved ? PromotionStatus.Approved : PromotionStatus.AwaitingApproval,
+        actor: SYSTEM_ACTOR,
+        reason: approved
+          ? `the wait for the ${p.waitingFor ?? 'gate'} ended`
+          : `the wait for the ${p.waitingFor ?? 'gate'} ended, but its approvals expired meanwhile`,
+        reasons: approved ? [] : ['approvals expired while it waited: approve it again'],
+      });
+    } catch (e) {
+      if (!(e instanceof DomainError && e.code === ErrorCode.Conflict)) throw e;
+    }
+    return null;
+  }
+
+  /** Whether the approvals given still satisfy the pinned policy now (expiry and roles as today). */
+  private async stillApproved(p: PromotionEntity, now: number): Promise<boolean> {
+    const req = await this.requirements(p);
+    const environment = await this.environments.byIdName(p.environmentId);
+    const generation = await this.identity.currentGeneration();
+    await this.identity.prepare(generation);
+    const approvals = (await this.repo.decisions(p.id)).filter(
+      (d) => this.counts(d, p) && d.decision === ApprovalDecision.Approve,
     );
+    const parties = await this.parties(p, generation);
+    return (await this.count(approvals, environment, parties, req, now, generation)).satisfied;
   }
 
   /** The stored row (the promotion repository's, not the API's view of it). */

@@ -20,6 +20,7 @@ export interface ChangePayloads {
   [ChangeKind.IdentityLinkAdd]: { identity: string; person: string };
   [ChangeKind.IdentityLinkRemove]: { identity: string; removes?: IdentityLinkView };
   [ChangeKind.EnvironmentCreate]: CreateEnvironmentDto;
+  [ChangeKind.EnvironmentSetUpstreams]: { environment: string; upstreams: string[]; previous?: string[] };
 }
 
 export type ChangeRequest = { [K in ChangeKind]: { kind: K; payload: ChangePayloads[K] } }[ChangeKind];
@@ -89,6 +90,12 @@ export function changeSummary(req: ChangeRequest): string {
       return `link identity ${req.payload.identity} to person ${req.payload.person}`;
     case ChangeKind.IdentityLinkRemove:
       return `unlink identity ${req.payload.identity}${req.payload.removes ? ` from person ${req.payload.removes.person}` : ''}`;
+    case ChangeKind.EnvironmentSetUpstreams: {
+      const { environment, upstreams, previous } = req.payload;
+      // Emptying the chain widens what may enter: said in words, not only in the payload.
+      const now = upstreams.length ? upstreams.join(', ') : 'none (any allowed source may enter directly)';
+      return `set the upstreams of ${environment} to ${now}${previous ? ` (was ${previous.length ? previous.join(', ') : 'none'})` : ''}`;
+    }
     case ChangeKind.EnvironmentCreate: {
       const e = req.payload;
       const sources = e.sources

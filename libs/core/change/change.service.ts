@@ -213,6 +213,15 @@ export class ChangeService {
         return { removed: req.payload.identity };
       case ChangeKind.EnvironmentCreate:
         return { ...(await this.environments.create(req.payload, caller, m)) };
+      case ChangeKind.EnvironmentSetUpstreams:
+        return {
+          ...(await this.environments.setUpstreams(
+            req.payload.environment,
+            req.payload.upstreams,
+            caller,
+            m,
+          )),
+        };
     }
   }
 
@@ -233,6 +242,10 @@ export class ChangeService {
         const removes = await this.links.find(req.payload.identity);
         if (!removes) throw notFound('identity link', req.payload.identity);
         return { kind: req.kind, payload: { identity: req.payload.identity, removes } };
+      }
+      case ChangeKind.EnvironmentSetUpstreams: {
+        const env = await this.environments.byNameFresh(req.payload.environment);
+        return { kind: req.kind, payload: { ...req.payload, previous: env.upstreams } };
       }
       case ChangeKind.TrustedIssuerAdd:
       case ChangeKind.RoleBindingAdd:

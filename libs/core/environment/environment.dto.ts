@@ -198,6 +198,16 @@ export class EnvironmentView {
   @ApiProperty() description!: string;
   @ApiProperty({ type: [SourceRuleDto] }) sources!: SourceRuleDto[];
   @ApiProperty({ type: TargetMappingDto }) target!: TargetMappingDto;
+  @ApiProperty({
+    type: [String],
+    description: 'Environments a digest must have been promoted into before it may be requested here',
+  })
+  upstreams!: string[];
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Environments that name this one as an upstream (on GET of one environment)',
+  })
+  downstreams?: string[];
   @ApiPropertyOptional({ nullable: true, type: Number }) activePolicyVersion!: number | null;
   @ApiProperty() createdAt!: string;
 }

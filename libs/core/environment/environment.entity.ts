@@ -20,6 +20,13 @@ export class EnvironmentEntity {
   @Column('jsonb')
   target!: TargetMapping;
 
+  /**
+   * The environments a digest must have been promoted into before it may be requested here (the
+   * chain: dev → staging → production). Changed only by a four-eyes change.
+   */
+  @Column('text', { array: true, default: '{}' })
+  upstreams!: string[];
+
   /** The policy version new promotions pin; null until a second admin activates one. */
   @Column('uuid', { nullable: true })
   activePolicyVersionId!: string | null;

@@ -14,7 +14,7 @@ export class EnvironmentRepository {
   }
 
   async insert(
-    e: Pick<EnvironmentEntity, 'name' | 'description' | 'sources' | 'target'>,
+    e: Pick<EnvironmentEntity, 'name' | 'description' | 'sources' | 'target' | 'upstreams'>,
     m: EntityManager,
   ): Promise<EnvironmentEntity> {
     const repo = m.getRepository(EnvironmentEntity);
@@ -68,6 +68,22 @@ export class EnvironmentRepository {
     const byName = new Map<string, string[]>();
     for (const r of rows) byName.set(r.name, [...(byName.get(r.name) ?? []), r.field]);
     return [...byName].map(([name, fields]) => ({ name, fields }));
+  }
+
+  async setUpstreams(environmentId: string, upstreams: string[], m: EntityManager): Promise<void> {
+    await m.query('UPDATE environment SET upstreams = $2::text[], updated_at = now() WHERE id = $1', [
+      environmentId,
+      upstreams,
+    ]);
+  }
+
+  /** The environments that name `name` as an upstream. */
+  async downstreamsOf(name: string): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.db.query(
+      'SELECT name FROM environment WHERE $1 = ANY(upstreams) ORDER BY name',
+      [name],
+    );
+    return rows.map((r) => r.name);
   }
 
   async setActivePolicy(environmentId: string, policyVersionId: string, m: EntityManager): Promise<void> {

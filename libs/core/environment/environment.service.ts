@@ -121,6 +121,7 @@ export class EnvironmentService implements OnApplicationBootstrap {
             ...(s.credentials ? { credentials: profile(s.credentials) } : {}),
             ...(s.ciRepository !== undefined ? { ciRepository: s.ciRepository } : {}),
           })),
+          upstreams: [],
           target: {
             registry: dto.target.registry,
             repository: dto.target.repository,
@@ -147,10 +148,91 @@ export class EnvironmentService implements OnApplicationBootstrap {
   }
 
   async get(name: string): Promise<EnvironmentView> {
+    const env = await this.byNameFresh(name);
+    const versions = await this.repo.activePolicyVersions([env.id]);
+    return this.view(env, versions.get(env.id) ?? null, await this.repo.downstreamsOf(env.name));
+  }
+
+  /** As stored now, not cached (what the gate decides from). */
+  async byNameFresh(name: string): Promise<EnvironmentEntity> {
     const env = await this.repo.findByName(name);
     if (!env) throw notFound('environment', name);
-    const versions = await this.repo.activePolicyVersions([env.id]);
-    return this.view(env, versions.get(env.id) ?? null);
+    return env;
+  }
+
+  /**
+   * Sets the environments a digest must have been promoted into before it may be requested into
+   * `name` (applied by a four-eyes change). Each must exist, none may be `name` itself, and the
+   * chain may not loop back (staging → production → staging).
+   */
+  async setUpstreams(
+    name: string,
+    upstreams: readonly string[],
+    caller: Caller,
+    m: EntityManager,
+  ): Promise<EnvironmentView> {
+    const env = await this.repo.findByName(name, m);
+    if (!env) throw notFound('environment', name);
+    const wanted = [...new Set(upstreams)];
+    for (const [i, u] of wanted.entries()) {
+      if (u === name) {
+        throw new DomainError(
+          ErrorCode.ValidationFailed,
+          `upstreams.${i}: an environment cannot be its own upstream`,
+          {
+            field: `upstreams.${i}`,
+          },
+        );
+      }
+      if (!(await this.repo.findByName(u, m))) throw notFound('environment', u);
+    }
+    const loop = await this.loopThrough(name, wanted, m);
+    if (loop) {
+      throw new DomainError(ErrorCode.Conflict, `the chain would loop: ${loop.join(' → ')}`, {
+        environment: name,
+        loop,
+      });
+    }
+    const before = env.upstreams;
+    await this.repo.setUpstreams(env.id, wanted, m);
+    await this.audit.record(
+      {
+        actor: caller.actor,
+        action: 'environment.upstreams_set',
+        subjectType: 'environment',
+        subjectId: name,
+        details: { upstreams: wanted, previous: before },
+      },
+      m,
+    );
+    this.cache.delete(name);
+    const after = await this.repo.findByName(name, m);
+    return this.view(after ?? env, null);
+  }
+
+  /** A path from one of `upstreams` back to `name` through the stored chain, if there is one. */
+  private async loopThrough(
+    name: string,
+    upstreams: readonly string[],
+    m: EntityManager,
+  ): Promise<string[] | null> {
+    const seen = new Set<string>();
+    const walk = async (at: string, path: string[]): Promise<string[] | null> => {
+      if (at === name) return [...path, at];
+      if (seen.has(at)) return null;
+      seen.add(at);
+      const env = await this.repo.findByName(at, m);
+      for (const u of env?.upstreams ?? []) {
+        const found = await walk(u, [...path, at]);
+        if (found) return found;
+      }
+      return null;
+    };
+    for (const u of upstreams) {
+      const found = await walk(u, [name]);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** For the promotion hot path: cached briefly (CACHE_BOUNDS.environments). */
@@ -190,13 +272,19 @@ export class EnvironmentService implements OnApplicationBootstrap {
     );
   }
 
-  private view(e: EnvironmentEntity, activePolicyVersion: number | null): EnvironmentView {
+  private view(
+    e: EnvironmentEntity,
+    activePolicyVersion: number | null,
+    downstreams?: string[],
+  ): EnvironmentView {
     return {
       id: e.id,
       name: e.name,
       description: e.description,
       sources: e.sources,
       target: e.target,
+      upstreams: e.upstreams ?? [],
+      ...(downstreams ? { downstreams } : {}),
       activePolicyVersion,
       createdAt: e.createdAt.toISOString(),
     };

@@ -9,7 +9,13 @@ class InMemoryOutbox {
   add(jobName: string, n = 1): void {
     for (let i = 0; i < n; i++) {
       const id = String(this.rows.length + 1);
-      this.rows.push({ id, jobName, jobId: `${jobName}-${id}`, payload: { promotionId: `p-${id}` } });
+      this.rows.push({
+        id,
+        jobName,
+        jobId: `${jobName}-${id}`,
+        payload: { promotionId: `p-${id}` },
+        delayMs: 0,
+      });
     }
   }
   async drain(limit: number, deliver: (rows: OutboxRow[]) => Promise<void>): Promise<number> {

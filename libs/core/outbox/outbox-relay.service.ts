@@ -61,13 +61,18 @@ export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
   /** Relays one batch; returns how many rows it moved. */
   relayBatch(): Promise<number> {
     return this.outbox.drain(BATCH, async (rows) => {
-      const jobs: Array<JobItem & { jobId: string }> = [];
+      const jobs: Array<JobItem & { jobId: string; delayMs?: number }> = [];
       for (const r of rows) {
         if (!isJobName(r.jobName)) {
           this.logger.error({ msg: 'outbox row names no known job; dropped', id: r.id, job: r.jobName });
           continue;
         }
-        jobs.push({ name: r.jobName, data: r.payload, jobId: r.jobId } as JobItem & { jobId: string });
+        jobs.push({
+          name: r.jobName,
+          data: r.payload,
+          jobId: r.jobId,
+          ...(r.delayMs > 0 ? { delayMs: Math.ceil(r.delayMs) } : {}),
+        } as JobItem & { jobId: string; delayMs?: number });
       }
       await this.queue.addBulk(jobs);
     });

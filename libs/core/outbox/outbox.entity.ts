@@ -20,6 +20,10 @@ export class OutboxEntity {
   @Column('jsonb')
   payload!: Record<string, unknown>;
 
+  /** Not to run before this instant (a release job delayed until a wait ends); null: at once. */
+  @Column('timestamptz', { nullable: true })
+  notBefore!: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 }

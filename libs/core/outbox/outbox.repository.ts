@@ -8,6 +8,8 @@ export interface OutboxRow {
   jobName: string;
   jobId: string;
   payload: Record<string, unknown>;
+  /** How long from now the job is to wait before it runs (0: at once). */
+  delayMs: number;
 }
 
 @Injectable()
@@ -22,7 +24,9 @@ export class OutboxRepository {
   drain(limit: number, deliver: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
     return this.db.transaction(async (m) => {
       const rows: OutboxRow[] = await m.query(
-        `SELECT id, job_name AS "jobName", job_id AS "jobId", payload FROM outbox
+        `SELECT id, job_name AS "jobName", job_id AS "jobId", payload,
+           GREATEST(0, COALESCE(extract(epoch FROM not_before - now()) * 1000, 0))::float8 AS "delayMs"
+         FROM outbox
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Failure, PromotionKind, PromotionStatus as S } from '../../domain';
+import { Failure, type GateDecision, PromotionKind, PromotionStatus as S } from '../../domain';
+import { JobName } from '../../jobs/job.types';
+import { type PromotionGateService } from '../gate/gate.service';
 import { type SigningKey } from '../../trust';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
@@ -9,8 +11,14 @@ import { PromoterService, promotionFacts } from './promoter.service';
 
 const stats = { blobsCopied: 1 };
 
-/** The promoter with its copy (registries, signing) replaced by `copy`. */
-function promoter(copy: () => Promise<unknown>) {
+const PROCEED: GateDecision = {
+  action: 'proceed',
+  evidence: { upstream: null, soak: null, freeze: { overridden: false, windows: [] } },
+};
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+
+/** The promoter with its copy (registries, signing) replaced by `copy`, and the gate by `gate`. */
+function promoter(copy: () => Promise<unknown>, gate: GateDecision = PROCEED) {
   const promotions = new InMemoryPromotions();
   const service = new PromoterService(
     promotions.asRepository,
@@ -18,6 +26,7 @@ function promoter(copy: () => Promise<unknown>) {
     {} as SourceRegistries,
     promotions.asStateMachine,
     {} as SigningKey,
+    { decide: async () => gate, now: () => NOW } as unknown as PromotionGateService,
   );
   const copies = jest
     .spyOn(service as unknown as { promote(p: PromotionEntity): Promise<unknown> }, 'promote')
@@ -36,6 +45,49 @@ describe('PromoterService: what the promoter decides', () => {
     expect(copies).toHaveBeenCalledWith(expect.objectContaining({ id: p.id, status: S.Promoting }));
     expect(promotions.history.at(-1)?.details).toEqual({ copy: stats });
     expect(promotions.history.map((h) => h.job)).toEqual([null, null]);
+    expect(promotions.rows.get(p.id)?.gate).toEqual(PROCEED.action === 'proceed' && PROCEED.evidence);
+  });
+
+  it('waits instead of copying when the gate says not yet, with the release job delayed until then', async () => {
+    const until = new Date(NOW + 90_000);
+    const { service, promotions, copies } = promoter(async () => stats, {
+      action: 'wait',
+      for: 'soak',
+      until,
+      reason: 'soaking in staging',
+    });
+    const p = promotions.add({ status: S.Approved });
+    await service.run(p.id, false);
+    expect(copies).not.toHaveBeenCalled();
+    expect(promotions.path(p.id)).toEqual([S.Waiting]);
+    const row = promotions.rows.get(p.id);
+    expect(row).toMatchObject({ waitingFor: 'soak', waitingUntil: until });
+    expect(promotions.history[0]).toMatchObject({ job: JobName.Release, waiting: { delayMs: 90_000 } });
+  });
+
+  it('rejects before copying when the upstream no longer holds the digest', async () => {
+    const { service, promotions, copies } = promoter(async () => stats, {
+      action: 'refuse',
+      reason: 'the tag there points to another digest now',
+    });
+    const p = promotions.add({ status: S.Approved });
+    await service.run(p.id, false);
+    expect(copies).not.toHaveBeenCalled();
+    expect(promotions.status(p.id)).toBe(S.Rejected);
+  });
+
+  it('says loudly, in the transition and its audit details, that break-glass overrode a freeze', async () => {
+    const evidence = {
+      upstream: null,
+      soak: null,
+      freeze: { overridden: true, windows: ['release-freeze'] },
+    };
+    const { service, promotions } = promoter(async () => stats, { action: 'proceed', evidence });
+    const p = promotions.add({ status: S.Approved, breakGlass: true });
+    await service.run(p.id, false);
+    expect(promotions.history[0].reason).toMatch(/FREEZE OVERRIDDEN/);
+    expect(promotions.history[0].details).toMatchObject({ severity: 'critical', freezeOverridden: true });
+    expect(promotions.rows.get(p.id)?.gate).toEqual(evidence);
   });
 
   it('resumes a copy that a crashed worker left promoting', async () => {
@@ -115,6 +167,23 @@ describe('promotionFacts: what the attestation says', () => {
       target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: 'v1' },
       promotedAt: new Date(2000).toISOString(),
     });
+  });
+
+  it('attests the upstream promotion relied on, the soak observed and a freeze override', () => {
+    const gate = {
+      upstream: {
+        environment: 'staging',
+        promotionId: 'u-1',
+        tag: 'v1',
+        promotedAt: '2026-01-01T00:00:00.000Z',
+      },
+      soak: { required: '24h', skipped: false, since: '2026-01-01T00:00:00.000Z', observedSeconds: 90_000 },
+      freeze: { overridden: true, windows: ['weekend'] },
+    };
+    const f = promotionFacts(promotions.add({ gate }), facts, 'production', new Date());
+    expect(f).toMatchObject({ upstream: gate.upstream, soak: gate.soak, freeze: gate.freeze });
+    const plain = promotionFacts(promotions.add(), facts, 'production', new Date());
+    expect(plain).toMatchObject({ upstream: null, soak: null, freeze: { overridden: false, windows: [] } });
   });
 
   it('says break-glass from the promotion flag, whatever the reasons say', () => {

@@ -30,10 +30,21 @@ import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { type AttestationFacts, PromotionRepository } from '../promotion/promotion.repository';
-import { PromotionStateMachine } from '../promotion/promotion-state-machine';
+import { PromotionStateMachine, type Transition } from '../promotion/promotion-state-machine';
+import { type GateOptions, PromotionGateService } from '../gate/gate.service';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+/**
+ * What a promotion may skip at the gate, the one place that says it. A rollback goes back to what
+ * already ran here, so neither the soak nor the upstream's current tag holds it; a freeze does
+ * (break-glass overrides it).
+ */
+export function gateOptionsFor(p: PromotionEntity): GateOptions {
+  const rollback = isRollback(p);
+  return { skipSoak: rollback, skipChain: rollback };
+}
 
 /**
  * What Airlock attests about a promotion: the row (break-glass is its flag, set by that transition)
@@ -66,6 +77,9 @@ export function promotionFacts(
           reason: p.metadata.reason ?? null,
         }
       : null,
+    upstream: p.gate?.upstream ?? null,
+    soak: p.gate?.soak ?? null,
+    freeze: p.gate?.freeze ?? { overridden: false, windows: [] },
     requester: { identity: p.requesterKey, claims: p.claims },
     requestedAt: p.createdAt.toISOString(),
     promotedAt: promotedAt.toISOString(),
@@ -88,14 +102,13 @@ export class PromoterService {
     private readonly registries: SourceRegistries,
     private readonly stateMachine: PromotionStateMachine,
     private readonly key: SigningKey,
+    private readonly gate: PromotionGateService,
   ) {}
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
     let p = await this.repo.findById(promotionId);
     if (p?.status === PromotionStatus.Approved) {
-      p =
-        (await this.move(p.id, PromotionStatus.Approved, PromotionStatus.Promoting, 'copy started')) ??
-        (await this.repo.findById(promotionId));
+      p = (await this.start(p)) ?? (await this.repo.findById(promotionId));
     }
     if (!p || p.status !== PromotionStatus.Promoting) return; // done, or cancelled meanwhile
 
@@ -127,6 +140,61 @@ export class PromoterService {
       [`promoted to ${p.targetRegistry}/${p.targetRepository}@${p.digest}`],
       { copy: stats },
     );
+  }
+
+  /**
+   * Asks the gate (chain, soak, freeze windows) before the copy starts: a promotion that may not
+   * start yet waits (the release job brings it back when the wait ends); one whose upstream no
+   * longer holds its digest is rejected; otherwise the copy starts, with what the gate relied on
+   * kept on the promotion for its attestation. Returns the promotion as it now is (null: someone
+   * else moved it first).
+   */
+  private async start(p: PromotionEntity): Promise<PromotionEntity | null> {
+    const decision = await this.gate.decide(p, gateOptionsFor(p));
+    if (decision.action === 'refuse') {
+      return this.move(p.id, PromotionStatus.Approved, PromotionStatus.Rejected, decision.reason, [
+        `rejected before the copy: ${decision.reason}`,
+      ]);
+    }
+    if (decision.action === 'wait') {
+      return this.moveTo({
+        promotionId: p.id,
+        from: PromotionStatus.Approved,
+        to: PromotionStatus.Waiting,
+        actor: SYSTEM_ACTOR,
+        reason: `waiting for the ${decision.for} until ${decision.until.toISOString()}: ${decision.reason}`,
+        reasons: [`waiting for the ${decision.for} until ${decision.until.toISOString()}`],
+        details: { waitingFor: decision.for, waitingUntil: decision.until.toISOString() },
+        waiting: {
+          for: decision.for,
+          until: decision.until,
+          delayMs: decision.until.getTime() - this.gate.now(),
+        },
+      });
+    }
+    const overridden = decision.evidence.freeze.overridden;
+    if (overridden) {
+      // Loud: a person decided that this promotion starts inside a freeze.
+      this.logger.error({
+        msg: 'BREAK-GLASS promotion starts inside a freeze window',
+        promotionId: p.id,
+        windows: decision.evidence.freeze.windows,
+      });
+    }
+    return this.moveTo({
+      promotionId: p.id,
+      from: PromotionStatus.Approved,
+      to: PromotionStatus.Promoting,
+      actor: SYSTEM_ACTOR,
+      reason: overridden
+        ? `copy started; FREEZE OVERRIDDEN by break-glass (${decision.evidence.freeze.windows.join(', ')})`
+        : 'copy started',
+      details: {
+        gate: decision.evidence,
+        ...(overridden ? { severity: 'critical', freezeOverridden: true } : {}),
+      },
+      gate: decision.evidence,
+    });
   }
 
   /**
@@ -265,7 +333,7 @@ export class PromoterService {
     });
   }
 
-  private async move(
+  private move(
     id: string,
     from: PromotionStatus,
     to: PromotionStatus,
@@ -273,16 +341,12 @@ export class PromoterService {
     reasons?: string[],
     details?: Record<string, unknown>,
   ): Promise<PromotionEntity | null> {
+    return this.moveTo({ promotionId: id, from, to, actor: SYSTEM_ACTOR, reason, reasons, details });
+  }
+
+  private async moveTo(t: Transition): Promise<PromotionEntity | null> {
     try {
-      return await this.stateMachine.transition({
-        promotionId: id,
-        from,
-        to,
-        actor: SYSTEM_ACTOR,
-        reason,
-        reasons,
-        details,
-      });
+      return await this.stateMachine.transition(t);
     } catch (e) {
       // Another run (or a cancel) got there first: not an error for the worker.
       if (e instanceof DomainError && e.code === ErrorCode.Conflict) return null;

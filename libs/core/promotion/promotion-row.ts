@@ -28,6 +28,9 @@ const COLUMNS = [
   'kind',
   'rollback_from_promotion_id AS "rollbackFromPromotionId"',
   'rollback_to_promotion_id AS "rollbackToPromotionId"',
+  'waiting_for AS "waitingFor"',
+  'waiting_until AS "waitingUntil"',
+  'gate',
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
 ];

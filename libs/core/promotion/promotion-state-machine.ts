@@ -6,10 +6,12 @@ import {
   canTransition,
   DomainError,
   ErrorCode,
+  type GateEvidence,
   INITIAL_STATUS,
   notFound,
   PromotionKind,
   type PromotionStatus,
+  type WaitingFor,
 } from '../../domain';
 import { jobStartedBy, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { atDatabaseEdge } from '../database/database-outage';
@@ -32,6 +34,13 @@ export interface Transition {
   details?: Record<string, unknown>;
   /** Approvals were skipped (break-glass): recorded on the promotion for good, and attested. */
   breakGlass?: boolean;
+  /**
+   * Into waiting: what for and until when (shown by the API), and how long from now the release
+   * job is delayed (the rules' clock may run ahead of the system's in tests, so it is a duration).
+   */
+  waiting?: { for: WaitingFor; until: Date; delayMs: number };
+  /** What the gate relied on, kept on the promotion (into promoting). */
+  gate?: GateEvidence;
 }
 
 export interface NewPromotion {
@@ -66,10 +75,11 @@ export interface CreatedPromotion {
  * `hist` row just inserted. The job id is jobIdFor's formula (libs/jobs/job.types.ts; a spec keeps
  * the two equal): the reconciler finds the job again by it.
  */
-const OUTBOX_INSERT = (job: string): string => `
-         INSERT INTO outbox (job_name, job_id, payload)
+const OUTBOX_INSERT = (job: string, delayMs = 'NULL'): string => `
+         INSERT INTO outbox (job_name, job_id, payload, not_before)
          SELECT ${job}::text, replace(${job}::text, '.', '-') || '-' || hist.promotion_id || '-' || hist.id,
-           jsonb_build_object('promotionId', hist.promotion_id)
+           jsonb_build_object('promotionId', hist.promotion_id),
+           now() + make_interval(secs => ${delayMs}::float8 / 1000)
          FROM hist WHERE ${job}::text IS NOT NULL`;
 
 /** The unique index on a promotion's (token issuer, jti): see PromotionEntity. */
@@ -186,7 +196,8 @@ export class PromotionStateMachine {
     const rows: PromotionRow[] = await manager.query(
       `WITH moved AS (
          UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),
-                reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean
+                reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean,
+                waiting_for = $10::text, waiting_until = $11::timestamptz, gate = COALESCE($12::jsonb, gate)
          WHERE id = $1 AND status = $2::text::promotion_status
          RETURNING ${promotionColumns('promotion')}
        ), hist AS (
@@ -198,7 +209,7 @@ export class PromotionStateMachine {
          SELECT $4::jsonb, 'promotion.' || $3::text, 'promotion', id::text,
                 jsonb_build_object('from', $2::text, 'to', $3::text, 'reason', $5::text) || $7::jsonb
          FROM moved
-       ), job AS (${OUTBOX_INSERT('$8')}
+       ), job AS (${OUTBOX_INSERT('$8', '$13')}
        )
        SELECT * FROM moved`,
       [
@@ -211,6 +222,10 @@ export class PromotionStateMachine {
         JSON.stringify(t.details ?? {}),
         job,
         t.breakGlass === true,
+        t.waiting?.for ?? null,
+        t.waiting?.until.toISOString() ?? null,
+        t.gate ? JSON.stringify(t.gate) : null,
+        t.waiting ? Math.max(0, t.waiting.delayMs) : null,
       ],
     );
     if (rows.length === 1) {

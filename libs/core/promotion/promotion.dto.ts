@@ -121,6 +121,32 @@ export class RollbackView {
   toPromotionId!: string;
 }
 
+export class UpstreamEvidenceView {
+  @ApiProperty() environment!: string;
+  @ApiProperty() promotionId!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) tag!: string | null;
+  @ApiProperty() promotedAt!: string;
+}
+
+export class SoakEvidenceView {
+  @ApiProperty({ description: "the policy's soak duration" }) required!: string;
+  @ApiProperty({ description: 'not waited for (a rollback)' }) skipped!: boolean;
+  @ApiProperty() since!: string;
+  @ApiProperty() observedSeconds!: number;
+}
+
+export class FreezeEvidenceView {
+  @ApiProperty({ description: 'a freeze held when the copy started and break-glass overrode it' })
+  overridden!: boolean;
+  @ApiProperty({ type: [String] }) windows!: string[];
+}
+
+export class GateEvidenceView {
+  @ApiPropertyOptional({ nullable: true, type: UpstreamEvidenceView }) upstream!: UpstreamEvidenceView | null;
+  @ApiPropertyOptional({ nullable: true, type: SoakEvidenceView }) soak!: SoakEvidenceView | null;
+  @ApiProperty({ type: FreezeEvidenceView }) freeze!: FreezeEvidenceView;
+}
+
 export class PromotionView {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: PromotionStatus }) status!: PromotionStatus;
@@ -144,6 +170,24 @@ export class PromotionView {
     string
   >;
   @ApiProperty({ type: [String] }) reasons!: string[];
+  @ApiPropertyOptional({
+    nullable: true,
+    enum: ['soak', 'freeze'],
+    description: 'While waiting: the soak in the upstream environment, or a freeze window',
+  })
+  waitingFor!: 'soak' | 'freeze' | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'While waiting: when it moves on by itself',
+  })
+  waitingUntil!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: GateEvidenceView,
+    description: 'What the gate relied on when the copy started (upstream promotion, soak, freeze)',
+  })
+  gate!: GateEvidenceView | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -169,6 +213,9 @@ export class PromotionView {
       claims: p.claims,
       metadata: p.metadata,
       reasons: p.reasons,
+      waitingFor: p.waitingFor,
+      waitingUntil: p.waitingUntil ? new Date(p.waitingUntil).toISOString() : null,
+      gate: p.gate,
       createdAt: p.createdAt.toISOString(),
       updatedAt: p.updatedAt.toISOString(),
     };

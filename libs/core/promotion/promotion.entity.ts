@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
   Generated,
 } from 'typeorm';
-import { PromotionKind, PromotionStatus } from '../../domain';
+import { type GateEvidence, PromotionKind, PromotionStatus, type WaitingFor } from '../../domain';
 import type { Actor } from '../identity/actor';
 
 import { EnvironmentEntity } from '../environment/environment.entity';
@@ -45,7 +45,8 @@ export interface PromotionAttestationRef {
 @Index('ix_promotion_status_seq', ['status', 'seq'])
 @Index('ix_promotion_requester_seq', ['requesterKey', 'seq'])
 @Index('ix_promotion_digest_seq', ['digest', 'seq'])
-@Index('ix_promotion_target_tag', ['targetRegistry', 'targetRepository', 'tag'])
+@Index('ix_promotion_target_registry_tag', ['targetRegistry', 'targetRepository', 'tag'])
+@Index('ix_promotion_target_tag', ['environmentId', 'targetRepository', 'tag'], { where: 'tag IS NOT NULL' })
 @Index('uq_promotion_token', ['tokenIssuer', 'tokenJti'], { unique: true, where: 'token_jti IS NOT NULL' })
 export class PromotionEntity {
   @PrimaryColumn('uuid')
@@ -145,6 +146,17 @@ export class PromotionEntity {
   /** A rollback: the earlier promotion whose digest it puts back. */
   @Column('uuid', { nullable: true })
   rollbackToPromotionId!: string | null;
+
+  /** While waiting: what for (soak, freeze) and until when; null otherwise. */
+  @Column('text', { nullable: true })
+  waitingFor!: WaitingFor | null;
+
+  @Column('timestamptz', { nullable: true })
+  waitingUntil!: Date | null;
+
+  /** What the gate relied on when the copy started (upstream promotion, soak, freeze override). */
+  @Column('jsonb', { nullable: true })
+  gate!: GateEvidence | null;
 
   /** Why the request ended where it is (rejection reasons, failure cause, cancel reason). */
   @Column('jsonb', { default: [] })

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentModule } from '../environment/environment.module';
 import { JobsModule } from '../../jobs';
+import { GateModule } from '../gate/gate.module';
 import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
@@ -8,7 +9,7 @@ import { PromotionStateMachine } from './promotion-state-machine';
 import { RollbackService } from './rollback.service';
 
 @Module({
-  imports: [EnvironmentModule, RegistryModule, JobsModule],
+  imports: [EnvironmentModule, RegistryModule, JobsModule, GateModule],
   providers: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
   exports: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
 })

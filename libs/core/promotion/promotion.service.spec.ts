@@ -5,6 +5,7 @@ import { type Caller } from '../identity/caller';
 import { Role } from '../identity/role-binding.entity';
 import { type SourceRegistries } from '../registry/source-registries';
 import { InMemoryPromotions } from '../testing/in-memory-promotions';
+import { type PromotionGateService } from '../gate/gate.service';
 import { PromotionService } from './promotion.service';
 
 const caller = (subject: string, grants: Caller['grants'] = []): Caller => ({
@@ -30,6 +31,7 @@ function service() {
     environments,
     promotions.asStateMachine,
     undefined as unknown as SourceRegistries,
+    { assertChain: async () => undefined } as unknown as PromotionGateService,
   );
   return { svc, promotions };
 }

@@ -20,6 +20,7 @@ import {
 import { RegistryError } from '../../oci';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { SourceRegistries } from '../registry/source-registries';
+import { PromotionGateService } from '../gate/gate.service';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -49,6 +50,7 @@ export class PromotionService {
     private readonly environments: EnvironmentService,
     private readonly stateMachine: PromotionStateMachine,
     private readonly registries: SourceRegistries,
+    private readonly gate: PromotionGateService,
   ) {}
 
   async request(dto: CreatePromotionDto, caller: Caller, idempotencyKey?: string): Promise<RequestResult> {
@@ -94,6 +96,8 @@ export class PromotionService {
     let artifact: ArtifactReference;
     try {
       artifact = requested.tag === undefined ? requested : await this.resolveTag(env.sources, requested);
+      // The chain is judged on the pinned digest: a tag names whatever it points to today.
+      await this.gate.assertChain(env, artifact.digest);
     } catch (e) {
       if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
       throw e;
@@ -152,6 +156,9 @@ export class PromotionService {
         claims: caller.claims,
         metadata,
         reasons: [],
+        waitingFor: null,
+        waitingUntil: null,
+        gate: null,
         createdAt: at,
         updatedAt: at,
       },

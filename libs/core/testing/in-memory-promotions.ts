@@ -53,6 +53,9 @@ export class InMemoryPromotions {
       kind: PromotionKind.Promotion,
       rollbackFromPromotionId: null,
       rollbackToPromotionId: null,
+      waitingFor: null,
+      waitingUntil: null,
+      gate: null,
       createdAt: new Date('2026-01-01T00:00:00Z'),
       updatedAt: new Date('2026-01-01T00:00:00Z'),
       ...over,
@@ -113,6 +116,9 @@ export class InMemoryPromotions {
       p.status = t.to;
       if (t.reasons) p.reasons = t.reasons;
       if (t.breakGlass) p.breakGlass = true;
+      p.waitingFor = t.waiting?.for ?? null;
+      p.waitingUntil = t.waiting?.until ?? null;
+      if (t.gate) p.gate = t.gate;
       const job = jobStartedBy(t.from, t.to);
       this.history.push({ ...t, job });
       if (job) {
