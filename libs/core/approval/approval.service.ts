@@ -4,7 +4,6 @@ import {
   ApprovalRefusal,
   type ApprovalRequirements,
   approvalRequirements,
-  type PolicyDocument,
   policyFor,
   countApprovals,
   type Decider,
