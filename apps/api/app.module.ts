@@ -13,6 +13,7 @@ import {
   OpsModule,
   PolicyModule,
   PromotionModule,
+  WebhookModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -26,6 +27,7 @@ import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
 import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { RefusalRecorder } from './http/refusal-recorder';
 
@@ -44,6 +46,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoryModule,
     ChangeModule,
     TrustModule,
+    WebhookModule,
   ],
   controllers: [
     HealthController,
@@ -55,6 +58,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoriesController,
     ChangesController,
     KeysController,
+    WebhooksController,
   ],
   providers: [
     BearerStrategy,

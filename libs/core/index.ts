@@ -50,3 +50,8 @@ export { ChangeKind, ChangeStatus } from '../domain';
 export * from './reconcile/reconcile.module';
 export * from './reconcile/reconciler.service';
 export * from './reconcile/reconcile-pass';
+export * from './webhook/webhook.module';
+export * from './webhook/webhook.service';
+export * from './webhook/webhook-delivery.service';
+export * from './webhook/webhook.dto';
+export { WebhookFormat, WebhookDeliveryStatus, webhookId } from './webhook/webhook.entity';

@@ -8,6 +8,8 @@ export enum QueueName {
   Checks = 'checks',
   Promote = 'promote',
   Maintenance = 'maintenance',
+  /** Webhook deliveries: retried for a day and more, apart from the promotion work. */
+  Webhooks = 'webhooks',
 }
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueName);
@@ -19,6 +21,8 @@ export enum JobName {
   Promote = 'promotion.promote',
   /** Periodic: expire requests that waited past their policy's pending timeout. */
   SweepPending = 'approvals.sweep-pending',
+  /** Send one webhook delivery (an event to one subscription), retried with backoff for a day or more. */
+  DeliverWebhook = 'webhook.deliver',
 }
 
 /**
@@ -29,6 +33,8 @@ export interface JobPayloads {
   [JobName.RunChecks]: { promotionId: string };
   [JobName.Promote]: { promotionId: string };
   [JobName.SweepPending]: Record<string, never>;
+  /** The delivery row: its event, subscription and webhook-id. Never the payload or the secret. */
+  [JobName.DeliverWebhook]: { deliveryId: string };
 }
 
 /** Which queue carries each job. */
@@ -36,6 +42,7 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.RunChecks]: QueueName.Checks,
   [JobName.Promote]: QueueName.Promote,
   [JobName.SweepPending]: QueueName.Maintenance,
+  [JobName.DeliverWebhook]: QueueName.Webhooks,
 };
 
 /**

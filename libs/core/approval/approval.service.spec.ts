@@ -14,6 +14,7 @@ import { fakeTx, InMemoryPromotions } from '../testing/in-memory-promotions';
 import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { type ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
+import { InMemoryWebhookEvents } from '../testing/in-memory-webhooks';
 
 const ISSUER = 'https://login.example.com';
 const approver: RoleGrant = { role: Role.Approver, environment: 'production' };
@@ -114,6 +115,7 @@ function approvals(required = 1) {
     promotions.asStateMachine,
     auditRepo,
     clock,
+    new InMemoryWebhookEvents().asService,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
   return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting };

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { IdentityModule } from '../identity/identity.module';
+import { WebhookModule } from '../webhook/webhook.module';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
 
 @Module({
-  imports: [AuditModule, IdentityModule],
+  imports: [AuditModule, IdentityModule, WebhookModule],
   providers: [PolicyRepository, PolicyService],
   exports: [PolicyService],
 })

@@ -1,0 +1,113 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  type Caller,
+  CreateWebhookDto,
+  DisableWebhookDto,
+  RotateSecretDto,
+  Role,
+  WebhookCreatedView,
+  WebhookDeliveryView,
+  WebhookSecretView,
+  WebhookService,
+  WebhookView,
+} from '../../../libs/core';
+import { CurrentCaller, Roles } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQuery } from './common';
+import { uuidPipe } from './promotions.controller';
+
+/**
+ * Webhook subscriptions: global admins only (a subscription sends events out of Airlock), every
+ * change audited. The secret is in the answer to create and rotate-secret, and nowhere else.
+ */
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@Controller('v1/webhooks')
+@Roles([Role.Admin], 'global')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhookService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: WebhookCreatedView, description: 'Created; the secret is shown only now' })
+  @ApiProblems(400, 403, 422)
+  create(@Body() dto: CreateWebhookDto, @CurrentCaller() caller: Caller): Promise<WebhookCreatedView> {
+    return this.webhooks.create(dto, caller);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: [WebhookView] })
+  @ApiProblems(403)
+  list(): Promise<WebhookView[]> {
+    return this.webhooks.list();
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: WebhookView })
+  @ApiProblems(400, 403, 404)
+  get(@Param('id', uuidPipe) id: string): Promise<WebhookView> {
+    return this.webhooks.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiProblems(400, 403, 404)
+  async remove(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.webhooks.remove(id, caller);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebhookView })
+  @ApiProblems(400, 403, 404)
+  disable(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: DisableWebhookDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<WebhookView> {
+    return this.webhooks.disable(id, dto.reason, caller);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebhookView })
+  @ApiProblems(400, 403, 404, 422)
+  enable(@Param('id', uuidPipe) id: string, @CurrentCaller() caller: Caller): Promise<WebhookView> {
+    return this.webhooks.enable(id, caller);
+  }
+
+  /** A new secret; the previous one keeps signing (a second signature) for the grace period. */
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebhookSecretView })
+  @ApiProblems(400, 403, 404)
+  rotate(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: RotateSecretDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<WebhookSecretView> {
+    return this.webhooks.rotateSecret(id, dto.graceSeconds, caller);
+  }
+
+  /** Deliveries, newest first, each with every attempt (status, latency, the answer's first KiB). */
+  @Get(':id/deliveries')
+  @ApiProblems(400, 403, 404)
+  deliveries(
+    @Param('id', uuidPipe) id: string,
+    @Query() q: PageQuery,
+  ): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> {
+    return this.webhooks.deliveries(id, q.cursor, q.limit ?? 50);
+  }
+
+  /** Sends a delivery again under the same webhook-id (a new round of retries). */
+  @Post(':id/deliveries/:deliveryId/resend')
+  @HttpCode(202)
+  @ApiProblems(400, 403, 404, 409)
+  async resend(
+    @Param('id', uuidPipe) id: string,
+    @Param('deliveryId', uuidPipe) deliveryId: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
+    await this.webhooks.resend(id, deliveryId, caller);
+  }
+}

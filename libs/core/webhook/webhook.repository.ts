@@ -1,0 +1,256 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { type EventFacts, type StoredEvent, type WebhookEventType } from '../../domain';
+import { type Actor } from '../identity/actor';
+import { deliveryJobSql, webhookEventCtes } from './webhook-event-sql';
+import {
+  type WebhookAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryStatus,
+  type WebhookFormat,
+  WebhookSubscriptionEntity,
+} from './webhook.entity';
+
+/** An event a service writes in its own transaction (one no promotion transition produces). */
+export interface NewWebhookEvent {
+  type: WebhookEventType;
+  environment: string | null;
+  subjectType: string;
+  subjectId: string;
+  facts: EventFacts;
+}
+
+export interface NewSubscription {
+  url: string;
+  eventTypes: string[];
+  environments: string[];
+  format: WebhookFormat;
+  description: string | null;
+  secret: string;
+  createdBy: Actor;
+}
+
+/** What one delivery attempt needs: the delivery, its subscription and its event. */
+export interface DeliveryWork {
+  delivery: WebhookDeliveryEntity;
+  subscription: WebhookSubscriptionEntity;
+  event: StoredEvent;
+}
+
+export interface NewAttempt {
+  deliveryId: string;
+  attemptedAt: Date;
+  outcome: string;
+  statusCode: number | null;
+  latencyMs: number;
+  excerpt: string | null;
+}
+
+/** Rows of a query: TypeORM answers UPDATE … RETURNING with [rows, count], SELECT with rows. */
+function returned<T>(result: unknown): T[] {
+  const pair = result as [T[], number];
+  return (
+    Array.isArray(pair) && pair.length === 2 && Array.isArray(pair[0]) && typeof pair[1] === 'number'
+      ? pair[0]
+      : result
+  ) as T[];
+}
+
+@Injectable()
+export class WebhookRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Writes an event inside the caller's transaction, with a delivery and an outbox row for every
+   * enabled subscription that wants it. Returns how many deliveries it queued.
+   */
+  async recordEvent(e: NewWebhookEvent, manager: EntityManager = this.db.manager): Promise<number> {
+    const rows: Array<{ n: string }> = await manager.query(
+      `WITH src AS (SELECT $1::text AS type, $2::text AS environment, $3::text AS subject_type,
+                           $4::text AS subject_id, $5::jsonb AS facts)${webhookEventCtes({
+                             from: 'src',
+                             type: 'src.type',
+                             environment: 'src.environment',
+                             subjectType: 'src.subject_type',
+                             subjectId: 'src.subject_id',
+                             facts: 'src.facts',
+                           })}
+       SELECT count(*) AS n FROM wh_dl`,
+      [e.type, e.environment, e.subjectType, e.subjectId, JSON.stringify(e.facts)],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  create(s: NewSubscription, manager: EntityManager = this.db.manager): Promise<WebhookSubscriptionEntity> {
+    const repo = manager.getRepository(WebhookSubscriptionEntity);
+    return repo.save(repo.create({ ...s, enabled: true }));
+  }
+
+  get(id: string, manager: EntityManager = this.db.manager): Promise<WebhookSubscriptionEntity | null> {
+    return manager.getRepository(WebhookSubscriptionEntity).findOne({ where: { id } });
+  }
+
+  /** The subscription, locked for an update in `manager`'s transaction. */
+  lock(id: string, manager: EntityManager): Promise<WebhookSubscriptionEntity | null> {
+    return manager
+      .getRepository(WebhookSubscriptionEntity)
+      .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  list(): Promise<WebhookSubscriptionEntity[]> {
+    return this.db.getRepository(WebhookSubscriptionEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async update(
+    id: string,
+    patch: Partial<WebhookSubscriptionEntity>,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
+    await manager.getRepository(WebhookSubscriptionEntity).update({ id }, patch);
+  }
+
+  async delete(id: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(WebhookSubscriptionEntity).delete({ id });
+  }
+
+  /** A page of a subscription's deliveries, newest first, each with its attempts (oldest first). */
+  async deliveries(
+    subscriptionId: string,
+    limit: number,
+    before?: { createdAt: string; id: string },
+  ): Promise<Array<WebhookDeliveryEntity & { eventType: string; attemptList: WebhookAttemptEntity[] }>> {
+    const rows: Array<Record<string, unknown>> = await this.db.query(
+      `SELECT d.id, d.event_id AS "eventId", d.subscription_id AS "subscriptionId", d.status, d.attempts,
+              d.first_attempt_at AS "firstAttemptAt", d.delivered_at AS "deliveredAt", d.resends,
+              d.created_at AS "createdAt", e.type AS "eventType",
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('attemptedAt', a.attempted_at, 'outcome', a.outcome,
+                  'statusCode', a.status_code, 'latencyMs', a.latency_ms, 'excerpt', a.excerpt) ORDER BY a.id)
+                FROM webhook_attempt a WHERE a.delivery_id = d.id), '[]'::jsonb) AS "attemptList"
+       FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id
+       WHERE d.subscription_id = $1
+         AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::uuid))
+       ORDER BY d.created_at DESC, d.id DESC LIMIT $2`,
+      [subscriptionId, limit, before?.createdAt ?? null, before?.id ?? null],
+    );
+    return rows as unknown as Array<
+      WebhookDeliveryEntity & { eventType: string; attemptList: WebhookAttemptEntity[] }
+    >;
+  }
+
+  /** The delivery, its subscription and its event; null when any of them is gone (deleted). */
+  async work(deliveryId: string): Promise<DeliveryWork | null> {
+    const delivery = await this.db
+      .getRepository(WebhookDeliveryEntity)
+      .findOne({ where: { id: deliveryId } });
+    if (!delivery) return null;
+    const subscription = await this.get(delivery.subscriptionId);
+    const events: Array<{ id: string; type: WebhookEventType; occurred_at: Date; facts: EventFacts }> =
+      await this.db.query('SELECT id, type, occurred_at, facts FROM webhook_event WHERE id = $1', [
+        delivery.eventId,
+      ]);
+    if (!subscription || events.length === 0) return null;
+    const e = events[0];
+    return {
+      delivery,
+      subscription,
+      event: { id: e.id, type: e.type, occurredAt: e.occurred_at, facts: e.facts },
+    };
+  }
+
+  /** Marks the start of an attempt: counts it and, on the first of a round, starts the retry clock. */
+  async startAttempt(deliveryId: string, at: Date): Promise<WebhookDeliveryEntity> {
+    const rows = returned<{ first_attempt_at: Date; attempts: number }>(
+      await this.db.query(
+        `UPDATE webhook_delivery SET attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2)
+       WHERE id = $1 RETURNING first_attempt_at, attempts`,
+        [deliveryId, at],
+      ),
+    );
+    const r = rows[0];
+    const d = new WebhookDeliveryEntity();
+    d.id = deliveryId;
+    d.firstAttemptAt = r.first_attempt_at;
+    d.attempts = r.attempts;
+    return d;
+  }
+
+  /** Records an attempt and its consequence for the delivery and the subscription, in one transaction. */
+  async finishAttempt(
+    a: NewAttempt,
+    subscriptionId: string,
+    result:
+      { delivered: true } | { delivered: false; giveUp: boolean; disableAfterMs: number; reason: string },
+  ): Promise<{ disabled: boolean }> {
+    return this.db.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO webhook_attempt (delivery_id, attempted_at, outcome, status_code, latency_ms, excerpt)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [a.deliveryId, a.attemptedAt, a.outcome, a.statusCode, a.latencyMs, a.excerpt],
+      );
+      if (result.delivered) {
+        await m.query(`UPDATE webhook_delivery SET status = $2, delivered_at = $3 WHERE id = $1`, [
+          a.deliveryId,
+          WebhookDeliveryStatus.Delivered,
+          a.attemptedAt,
+        ]);
+        await m.query(
+          `UPDATE webhook_subscription SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`,
+          [subscriptionId],
+        );
+        return { disabled: false };
+      }
+      if (result.giveUp) {
+        await m.query(`UPDATE webhook_delivery SET status = $2 WHERE id = $1`, [
+          a.deliveryId,
+          WebhookDeliveryStatus.Failed,
+        ]);
+      }
+      // The failure clock starts at the first failure since the last success; past the limit the
+      // subscription is disabled, saying why.
+      const disabled = returned<{ id: string }>(
+        await m.query(
+          `WITH f AS (
+           UPDATE webhook_subscription SET failing_since = COALESCE(failing_since, $2)
+           WHERE id = $1 RETURNING id, failing_since, enabled
+         )
+         UPDATE webhook_subscription s SET enabled = false, disabled_at = $2, updated_at = now(),
+           disabled_reason = 'deliveries failing since ' || to_char(f.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': ' || $4
+         FROM f WHERE s.id = f.id AND f.enabled AND $2::timestamptz - f.failing_since >= make_interval(secs => $3::double precision / 1000)
+         RETURNING s.id`,
+          [subscriptionId, a.attemptedAt, result.disableAfterMs, result.reason],
+        ),
+      );
+      return { disabled: disabled.length > 0 };
+    });
+  }
+
+  /** Ends a delivery without sending (its subscription is disabled or gone). */
+  async abandonDelivery(deliveryId: string): Promise<void> {
+    await this.db.query(`UPDATE webhook_delivery SET status = $2 WHERE id = $1 AND status = $3`, [
+      deliveryId,
+      WebhookDeliveryStatus.Failed,
+      WebhookDeliveryStatus.Pending,
+    ]);
+  }
+
+  /**
+   * Queues a delivery again (same delivery, so the same webhook-id): a new round of attempts
+   * through the outbox. Returns false when the delivery is not the subscription's.
+   */
+  async resend(subscriptionId: string, deliveryId: string, manager: EntityManager): Promise<boolean> {
+    const rows: Array<{ id: string; resends: number }> = await manager.query(
+      `WITH d AS (
+         UPDATE webhook_delivery SET status = $3, resends = resends + 1, first_attempt_at = NULL
+         WHERE id = $1 AND subscription_id = $2 RETURNING id, resends
+       ), job AS (
+         INSERT INTO outbox (job_name, job_id, payload)
+         SELECT 'webhook.deliver', ${deliveryJobSql('d.id::text', 'd.resends')}, jsonb_build_object('deliveryId', d.id)
+         FROM d
+       )
+       SELECT id, resends FROM d`,
+      [deliveryId, subscriptionId, WebhookDeliveryStatus.Pending],
+    );
+    return rows.length === 1;
+  }
+}
