@@ -413,6 +413,7 @@ class ConfigShape extends AirlockConfig {
     this.AIRLOCK_TEST_CLOCK_FILE = '';
     this.AIRLOCK_SECRETS_DIR = '';
     this.AIRLOCK_PREVIOUS_KEYS_FILE = '';
+    this.AIRLOCK_PUBLIC_URL = '';
   }
 }
 

@@ -208,20 +208,23 @@ export class WebhookRepository {
       }
       // The failure clock starts at the first failure since the last success; past the limit the
       // subscription is disabled, saying why.
-      const disabled = returned<{ id: string }>(
+      // Two statements: an UPDATE in a WITH and the main UPDATE cannot both change one row.
+      const [failing] = returned<{ failing_since: Date; enabled: boolean }>(
         await m.query(
-          `WITH f AS (
-           UPDATE webhook_subscription SET failing_since = COALESCE(failing_since, $2)
-           WHERE id = $1 RETURNING id, failing_since, enabled
-         )
-         UPDATE webhook_subscription s SET enabled = false, disabled_at = $2, updated_at = now(),
-           disabled_reason = 'deliveries failing since ' || to_char(f.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': ' || $4
-         FROM f WHERE s.id = f.id AND f.enabled AND $2::timestamptz - f.failing_since >= make_interval(secs => $3::double precision / 1000)
-         RETURNING s.id`,
-          [subscriptionId, a.attemptedAt, result.disableAfterMs, result.reason],
+          `UPDATE webhook_subscription SET failing_since = COALESCE(failing_since, $2)
+           WHERE id = $1 RETURNING failing_since, enabled`,
+          [subscriptionId, a.attemptedAt],
         ),
       );
-      return { disabled: disabled.length > 0 };
+      if (!failing?.enabled) return { disabled: false };
+      const since = new Date(failing.failing_since);
+      if (a.attemptedAt.getTime() - since.getTime() < result.disableAfterMs) return { disabled: false };
+      await m.query(
+        `UPDATE webhook_subscription SET enabled = false, disabled_at = $2, updated_at = now(), disabled_reason = $3
+         WHERE id = $1`,
+        [subscriptionId, a.attemptedAt, `deliveries failing since ${since.toISOString()}: ${result.reason}`],
+      );
+      return { disabled: true };
     });
   }
 
