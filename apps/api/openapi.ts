@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { addWebhooks } from './openapi-webhooks';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -32,5 +33,5 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .build();
   const doc = SwaggerModule.createDocument(app, config);
   doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, Problem: PROBLEM_SCHEMA } };
-  return doc;
+  return addWebhooks(doc);
 }
