@@ -53,5 +53,6 @@ export * from './reconcile/reconcile-pass';
 export * from './webhook/webhook.module';
 export * from './webhook/webhook.service';
 export * from './webhook/webhook-delivery.service';
+export * from './webhook/webhook-reconciler.service';
 export * from './webhook/webhook.dto';
 export { WebhookFormat, WebhookDeliveryStatus, webhookId } from './webhook/webhook.entity';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signatureHeader } from './webhook-delivery.service';
+import { deliveryJobId } from './webhook-reconciler.service';
 import { newWebhookSecret } from './webhook.service';
 
 /** The specification's signature, computed by hand: base64 HMAC-SHA256 of `id.timestamp.body`. */
@@ -57,5 +58,15 @@ describe(signatureHeader.name, () => {
     );
     expect(after).toBe(bySpec(secret, 'msg_1', ts, body));
     expect(() => new Webhook(previous).verify(body, headers(after))).toThrow();
+  });
+});
+
+describe(deliveryJobId.name, () => {
+  it('is the outbox SQL’s job id for a round, with a suffix per requeue', () => {
+    // webhook-event-sql.ts deliveryJobSql: 'webhook-deliver-' || id || ('' | '-r' || resends)
+    expect(deliveryJobId('d1', 0, 0)).toBe('webhook-deliver-d1');
+    expect(deliveryJobId('d1', 2, 0)).toBe('webhook-deliver-d1-r2');
+    expect(deliveryJobId('d1', 0, 3)).toBe('webhook-deliver-d1-q3');
+    expect(deliveryJobId('d1', 1, 1)).toBe('webhook-deliver-d1-r1-q1');
   });
 });

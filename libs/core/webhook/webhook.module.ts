@@ -6,12 +6,20 @@ import { OpsModule } from '../ops/ops.module';
 import { OutboundModule } from '../outbound/outbound.module';
 import { WebhookClient } from './webhook.client';
 import { WebhookDeliveryService } from './webhook-delivery.service';
+import { WebhookReconciler } from './webhook-reconciler.service';
 import { WebhookRepository } from './webhook.repository';
 import { WebhookService } from './webhook.service';
 
 @Module({
   imports: [JobsModule, AuditModule, OutboundModule, OpsModule],
-  providers: [WebhookRepository, WebhookService, WebhookDeliveryService, WebhookClient, Clock],
-  exports: [WebhookService, WebhookDeliveryService],
+  providers: [
+    WebhookRepository,
+    WebhookService,
+    WebhookDeliveryService,
+    WebhookReconciler,
+    WebhookClient,
+    Clock,
+  ],
+  exports: [WebhookService, WebhookDeliveryService, WebhookReconciler],
 })
 export class WebhookModule {}

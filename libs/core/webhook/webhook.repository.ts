@@ -238,6 +238,33 @@ export class WebhookRepository {
   }
 
   /**
+   * Pending deliveries untouched (created, or last attempted) for `olderThanMs` whose job is not
+   * waiting in the outbox: their job may have been lost with Redis's data.
+   */
+  async staleDeliveries(olderThanMs: number, limit: number): Promise<Array<{ id: string; resends: number }>> {
+    return this.db.query(
+      `SELECT d.id, d.resends FROM webhook_delivery d
+       WHERE d.status = $1 AND d.created_at < now() - make_interval(secs => $2::double precision / 1000)
+         AND COALESCE((SELECT max(a.attempted_at) FROM webhook_attempt a WHERE a.delivery_id = d.id), d.created_at)
+             < now() - make_interval(secs => $2::double precision / 1000)
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.payload->>'deliveryId' = d.id::text)
+       ORDER BY d.created_at LIMIT $3`,
+      [WebhookDeliveryStatus.Pending, olderThanMs, limit],
+    );
+  }
+
+  /** Puts a pending delivery's job into the outbox again under `jobId` (a duplicate id is ignored). */
+  async requeueDelivery(deliveryId: string, jobId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO outbox (job_name, job_id, payload)
+       SELECT 'webhook.deliver', $2, jsonb_build_object('deliveryId', d.id)
+       FROM webhook_delivery d WHERE d.id = $1 AND d.status = $3
+       ON CONFLICT (job_id) DO NOTHING`,
+      [deliveryId, jobId, WebhookDeliveryStatus.Pending],
+    );
+  }
+
+  /**
    * Queues a delivery again (same delivery, so the same webhook-id): a new round of attempts
    * through the outbox. Returns false when the delivery is not the subscription's.
    */
