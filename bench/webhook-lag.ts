@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
@@ -201,7 +201,9 @@ From an event's commit to its arrival at a receiver on loopback that verifies th
 delivery (load, build, sign, check the host, POST, record the attempt). Events are written by the
 production SQL; the relay is woken after the commit as the state machine does. \`bench/webhook-lag.ts\`,
 ${m.date}, ${m.revision}, ${m.cpus}, ${m.memory}, Node ${m.node}; one worker process, Postgres and
-Redis on the same machine.
+Redis on the same machine; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} at the end (1 / 5 / 15 min: other work shared the cores).
 
 | WORKER_CONCURRENCY | events | p50 ms | p90 ms | p99 ms | max ms | burst drained in |
 | -----------------: | ------ | -----: | -----: | -----: | -----: | ---------------- |

@@ -5,12 +5,7 @@ import { chatMessage, Failure, type StoredEvent, webhookPayload } from '../../do
 import { Clock } from '../common/clock';
 import { MetricsService } from '../ops/metrics.service';
 import { WebhookClient } from './webhook.client';
-import {
-  WebhookDeliveryStatus,
-  WebhookFormat,
-  type WebhookSubscriptionEntity,
-  webhookId,
-} from './webhook.entity';
+import { WebhookFormat, type WebhookSubscriptionEntity, webhookId } from './webhook.entity';
 import { WebhookRepository } from './webhook.repository';
 
 /**
@@ -60,16 +55,16 @@ export class WebhookDeliveryService {
   }
 
   async deliver(deliveryId: string): Promise<void> {
-    const work = await this.repo.work(deliveryId);
-    if (!work || work.delivery.status !== WebhookDeliveryStatus.Pending) return;
-    const { subscription: sub, event } = work;
-    if (!sub.enabled) {
-      await this.repo.abandonDelivery(deliveryId);
-      this.metrics.webhookDeliveries.inc({ outcome: 'skipped', format: sub.format });
+    const now = this.clock.now();
+    const work = await this.repo.begin(deliveryId, new Date(now));
+    if (!work) {
+      // Gone, done already, or its subscription is disabled: then the delivery ends here.
+      if (await this.repo.abandonIfDisabled(deliveryId)) {
+        this.metrics.webhookDeliveries.inc({ outcome: 'skipped', format: 'any' });
+      }
       return;
     }
-    const now = this.clock.now();
-    const started = await this.repo.startAttempt(deliveryId, new Date(now));
+    const { subscription: sub, event, delivery: started } = work;
     const body = this.body(sub.format, event);
     const id = webhookId(deliveryId);
     // The signed timestamp is the real time of sending: receivers compare it with their clocks.

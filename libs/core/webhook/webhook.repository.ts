@@ -138,41 +138,66 @@ export class WebhookRepository {
     >;
   }
 
-  /** The delivery, its subscription and its event; null when any of them is gone (deleted). */
-  async work(deliveryId: string): Promise<DeliveryWork | null> {
-    const delivery = await this.db
-      .getRepository(WebhookDeliveryEntity)
-      .findOne({ where: { id: deliveryId } });
-    if (!delivery) return null;
-    const subscription = await this.get(delivery.subscriptionId);
-    const events: Array<{ id: string; type: WebhookEventType; occurred_at: Date; facts: EventFacts }> =
-      await this.db.query('SELECT id, type, occurred_at, facts FROM webhook_event WHERE id = $1', [
-        delivery.eventId,
-      ]);
-    if (!subscription || events.length === 0) return null;
-    const e = events[0];
+  /**
+   * Starts an attempt of a pending delivery whose subscription is enabled, in one statement: counts
+   * it, starts the round's retry clock on its first attempt, and returns the delivery with its
+   * subscription and event. Null when the delivery is gone, no longer pending, or its subscription
+   * is disabled (see `abandonIfDisabled`).
+   */
+  async begin(deliveryId: string, at: Date): Promise<DeliveryWork | null> {
+    const rows: Array<{
+      attempts: number;
+      first_attempt_at: Date;
+      subscription: Record<string, unknown>;
+      event_id: string;
+      type: WebhookEventType;
+      occurred_at: Date;
+      facts: EventFacts;
+    }> = await this.db.query(
+      `WITH d AS (
+         UPDATE webhook_delivery d SET attempts = d.attempts + 1, first_attempt_at = COALESCE(d.first_attempt_at, $2)
+         FROM webhook_subscription s
+         WHERE d.id = $1 AND d.status = $3 AND s.id = d.subscription_id AND s.enabled
+         RETURNING d.attempts, d.first_attempt_at, d.subscription_id, d.event_id
+       )
+       SELECT d.attempts, d.first_attempt_at, e.id AS event_id, e.type, e.occurred_at, e.facts,
+              jsonb_build_object('id', s.id, 'url', s.url, 'format', s.format, 'secret', s.secret,
+                'previousSecret', s.previous_secret, 'previousSecretExpiresAt', s.previous_secret_expires_at,
+                'enabled', s.enabled) AS subscription
+       FROM d JOIN webhook_subscription s ON s.id = d.subscription_id JOIN webhook_event e ON e.id = d.event_id`,
+      [deliveryId, at, WebhookDeliveryStatus.Pending],
+    );
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    const delivery = new WebhookDeliveryEntity();
+    delivery.id = deliveryId;
+    delivery.attempts = r.attempts;
+    delivery.firstAttemptAt = new Date(r.first_attempt_at);
+    delivery.status = WebhookDeliveryStatus.Pending;
+    const sub = r.subscription;
+    const subscription = Object.assign(new WebhookSubscriptionEntity(), {
+      ...sub,
+      previousSecretExpiresAt: sub.previousSecretExpiresAt
+        ? new Date(sub.previousSecretExpiresAt as string)
+        : null,
+    });
     return {
       delivery,
       subscription,
-      event: { id: e.id, type: e.type, occurredAt: e.occurred_at, facts: e.facts },
+      event: { id: r.event_id, type: r.type, occurredAt: new Date(r.occurred_at), facts: r.facts },
     };
   }
 
-  /** Marks the start of an attempt: counts it and, on the first of a round, starts the retry clock. */
-  async startAttempt(deliveryId: string, at: Date): Promise<WebhookDeliveryEntity> {
-    const rows = returned<{ first_attempt_at: Date; attempts: number }>(
+  /** Ends a pending delivery whose subscription is disabled; returns whether it did. */
+  async abandonIfDisabled(deliveryId: string): Promise<boolean> {
+    const rows = returned<{ id: string }>(
       await this.db.query(
-        `UPDATE webhook_delivery SET attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2)
-       WHERE id = $1 RETURNING first_attempt_at, attempts`,
-        [deliveryId, at],
+        `UPDATE webhook_delivery d SET status = $2 FROM webhook_subscription s
+         WHERE d.id = $1 AND d.status = $3 AND s.id = d.subscription_id AND NOT s.enabled RETURNING d.id`,
+        [deliveryId, WebhookDeliveryStatus.Failed, WebhookDeliveryStatus.Pending],
       ),
     );
-    const r = rows[0];
-    const d = new WebhookDeliveryEntity();
-    d.id = deliveryId;
-    d.firstAttemptAt = r.first_attempt_at;
-    d.attempts = r.attempts;
-    return d;
+    return rows.length > 0;
   }
 
   /** Records an attempt and its consequence for the delivery and the subscription, in one transaction. */
@@ -182,24 +207,35 @@ export class WebhookRepository {
     result:
       { delivered: true } | { delivered: false; giveUp: boolean; disableAfterMs: number; reason: string },
   ): Promise<{ disabled: boolean }> {
+    if (result.delivered) {
+      // One statement: the attempt, the delivery and the subscription's failure clock.
+      await this.db.query(
+        `WITH a AS (
+           INSERT INTO webhook_attempt (delivery_id, attempted_at, outcome, status_code, latency_ms, excerpt)
+           VALUES ($1, $2, $3, $4, $5, $6)
+         ), d AS (
+           UPDATE webhook_delivery SET status = $7, delivered_at = $2 WHERE id = $1
+         )
+         UPDATE webhook_subscription SET failing_since = NULL WHERE id = $8 AND failing_since IS NOT NULL`,
+        [
+          a.deliveryId,
+          a.attemptedAt,
+          a.outcome,
+          a.statusCode,
+          a.latencyMs,
+          a.excerpt,
+          WebhookDeliveryStatus.Delivered,
+          subscriptionId,
+        ],
+      );
+      return { disabled: false };
+    }
     return this.db.transaction(async (m) => {
       await m.query(
         `INSERT INTO webhook_attempt (delivery_id, attempted_at, outcome, status_code, latency_ms, excerpt)
          VALUES ($1, $2, $3, $4, $5, $6)`,
         [a.deliveryId, a.attemptedAt, a.outcome, a.statusCode, a.latencyMs, a.excerpt],
       );
-      if (result.delivered) {
-        await m.query(`UPDATE webhook_delivery SET status = $2, delivered_at = $3 WHERE id = $1`, [
-          a.deliveryId,
-          WebhookDeliveryStatus.Delivered,
-          a.attemptedAt,
-        ]);
-        await m.query(
-          `UPDATE webhook_subscription SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`,
-          [subscriptionId],
-        );
-        return { disabled: false };
-      }
       if (result.giveUp) {
         await m.query(`UPDATE webhook_delivery SET status = $2 WHERE id = $1`, [
           a.deliveryId,
