@@ -212,7 +212,8 @@ ${results.flatMap((r) => [row(r, 'idle'), row(r, 'burst')]).join('\n')}
 Signature failures at the receiver: ${results.reduce((n, r) => n + r.verifyFailures, 0)}.
 Under a burst the lag is queueing: the last delivery waits for the ones before it, so p99 is close
 to the time the whole burst takes, and the burst's rate is bounded by the worker's concurrency and
-the per-delivery database writes (an attempt row and the delivery's status, in one transaction).
+the per-delivery database work (one statement to start the attempt and load what it needs, one to
+record a success).
 A single event waits for the relay's wake-up (Redis pub/sub) and one job; a lost wake-up costs at
 most the relay's one-second poll.`;
 }
