@@ -279,6 +279,15 @@ describe('webhooks', () => {
     );
     expect(listed.length).toBe(hook.received.length);
     expect(listed.every((d) => d.attempts === 1 && d.attemptList[0].outcome === 'delivered')).toBe(true);
+    // Metrics: deliveries by outcome and the lag histogram (the worker publishes every 5 s).
+    const until = Date.now() + 15_000;
+    let metrics = '';
+    while (!metrics.includes('airlock_webhook_delivery_lag_seconds_count') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 500));
+      metrics = String((await rig.call('GET', '/metrics')).body);
+    }
+    expect(metrics).toMatch(/airlock_webhook_deliveries_total\{outcome="delivered",format="standard"\} \d+/);
+    expect(metrics).toMatch(/airlock_webhook_delivery_lag_seconds_count \d+/);
   }, 300_000);
 
   it('a receiver that fails twice gets the event once more, under the same webhook-id', async () => {
