@@ -25,6 +25,15 @@ export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString(
 const DEFAULT_GRACE_SECONDS = 86_400;
 
 /**
+ * A subscription URL as the audit trail keeps it: its origin only. Chat incoming-webhook URLs carry
+ * their secret in the path (`https://hooks.slack.com/services/…`), and auditors need not hold it.
+ */
+export function auditedUrl(url: string): string {
+  const u = new URL(url);
+  return u.pathname === '/' && !u.search ? u.origin : `${u.origin}/…`;
+}
+
+/**
  * Webhook subscriptions (admin only, every change audited) and the recording of events that no
  * promotion transition produces. The secret is generated here and returned once; it never
  * appears in a view, a log, the audit trail or a job.
@@ -79,7 +88,7 @@ export class WebhookService {
           action: 'webhook.created',
           subjectType: 'webhook_subscription',
           subjectId: s.id,
-          details: { url: s.url, eventTypes: s.eventTypes, environments, format: s.format },
+          details: { url: auditedUrl(s.url), eventTypes: s.eventTypes, environments, format: s.format },
         },
         m,
       );
@@ -100,7 +109,7 @@ export class WebhookService {
     await this.db.transaction(async (m) => {
       const s = await this.locked(id, m);
       await this.repo.delete(id, m);
-      await this.auditChange(caller, 'webhook.deleted', s, { url: s.url }, m);
+      await this.auditChange(caller, 'webhook.deleted', s, { url: auditedUrl(s.url) }, m);
     });
   }
 
