@@ -82,6 +82,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     }
     try {
       await this.webhooks.reconcile();
+      await this.webhooks.prune();
     } catch (e) {
       this.logger.warn({ msg: 'webhook reconcile pass failed; will retry', error: String(e) });
     }

@@ -201,6 +201,12 @@ export class AirlockConfig {
   @Min(1000)
   WEBHOOK_DISABLE_AFTER_MS = 72 * 3_600_000;
 
+  /** Finished webhook deliveries (with their attempts) and their events are kept this many days. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RETENTION_DAYS = 30;
+
   /** Attempts a job gets (a check that could not run is retried; the last failure is final). */
   @Transform(toInt)
   @IsInt()

@@ -51,6 +51,8 @@ describe('webhooks', () => {
       WEBHOOK_RETRY_BASE_MS: '200',
       WEBHOOK_RETRY_MAX_DELAY_MS: '800',
       WEBHOOK_DISABLE_AFTER_MS: String(3600_000),
+      // Maintenance rounds (requeue and pruning of webhook history) often; nothing here is stale.
+      RECONCILE_INTERVAL_MS: '500',
     });
     await rig.trustIssuer(pr.issuer);
     quiet = await bareEnvironment();
@@ -470,6 +472,34 @@ describe('webhooks', () => {
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
     await rig.call('POST', `/v1/webhooks/${id}/deliveries/${d.id}/resend`, { as: 'admin' });
     await waitDeliveries(id, (all) => all[0].status === 'delivered');
+    await unsubscribe(id);
+  });
+
+  it('prunes finished deliveries and their events after WEBHOOK_RETENTION_DAYS, keeping newer ones', async () => {
+    const hook = await receiver();
+    const { id, secret } = await subscribe({
+      url: hook.url,
+      eventTypes: ['policy.proposed'],
+      environments: [quiet],
+    });
+    hook.secrets = [secret];
+    for (let i = 0; i < 2; i++) {
+      await rig.call('POST', `/v1/environments/${quiet}/policies`, {
+        as: 'admin',
+        body: { document: { approvals: { required: 1 } } },
+      });
+    }
+    const [newer, older] = await waitDeliveries(
+      id,
+      (all) => all.length === 2 && all.every((d) => d.status === 'delivered'),
+    );
+    await rig.sql(`UPDATE webhook_delivery SET created_at = now() - interval '40 days' WHERE id = $1`, [
+      older.id,
+    ]);
+    await waitDeliveries(id, (all) => all.length === 1);
+    expect((await deliveries(id)).map((d) => d.id)).toEqual([newer.id]);
+    expect(await rig.sql('SELECT id FROM webhook_event WHERE id = $1', [older.eventId])).toEqual([]);
+    expect(await rig.sql('SELECT id FROM webhook_attempt WHERE delivery_id = $1', [older.id])).toEqual([]);
     await unsubscribe(id);
   });
 

@@ -4,6 +4,7 @@ import { JobName, JobQueue, OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { WebhookRepository } from './webhook.repository';
 
 const BATCH = 200;
+const PRUNE_BATCH = 1000;
 /** Requeue ids tried before a delivery is left to the admin (re-send). */
 const MAX_REQUEUES = 5;
 
@@ -49,5 +50,17 @@ export class WebhookReconciler {
     }
     if (requeued > 0) this.wakeups.wake(OUTBOX_TOPIC);
     return requeued;
+  }
+
+  /** Deletes finished deliveries and their events past WEBHOOK_RETENTION_DAYS, a batch at a time. */
+  async prune(): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < 10; round++) {
+      const n = await this.repo.prune(this.config.WEBHOOK_RETENTION_DAYS, PRUNE_BATCH);
+      total += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    if (total > 0) this.logger.log({ msg: 'webhook history pruned', deliveries: total });
+    return total;
   }
 }

@@ -289,6 +289,28 @@ export class WebhookRepository {
     );
   }
 
+  /**
+   * Deletes up to `limit` finished deliveries (their attempts with them) older than `days`, then
+   * events older than that which no delivery refers to any more. Returns the deliveries deleted.
+   */
+  async prune(days: number, limit: number): Promise<number> {
+    const rows: Array<{ n: number }> = await this.db.query(
+      `WITH gone AS (
+         DELETE FROM webhook_delivery WHERE id IN (
+           SELECT id FROM webhook_delivery
+           WHERE status <> $3 AND created_at < now() - make_interval(days => $1::int)
+           ORDER BY created_at LIMIT $2)
+         RETURNING id, event_id
+       ), events AS (
+         DELETE FROM webhook_event e WHERE e.id IN (SELECT DISTINCT event_id FROM gone)
+           AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM gone))
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      [days, limit, WebhookDeliveryStatus.Pending],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Puts a pending delivery's job into the outbox again under `jobId` (a duplicate id is ignored). */
   async requeueDelivery(deliveryId: string, jobId: string): Promise<void> {
     await this.db.query(
