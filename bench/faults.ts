@@ -10,7 +10,8 @@
 //
 // After each scenario it asserts what the product brief promises: every acknowledged promotion is
 // stored and leaves the working statuses within a bounded time after recovery, none is copied
-// twice, no transition (and so no job's effect) happens twice, and the audit chain verifies. It
+// twice, no transition (and so no job's effect) happens twice, the audit chain verifies, and every
+// webhook delivery of their events reaches a receiver on loopback (no committed event is lost). It
 // prints a table and writes it to docs/reliability.md. Exit code 1 when any promise broke.
 //
 // Options: --scenarios a,b,c (default all), --seconds N of load (default 15), --rate N requests a
@@ -27,6 +28,7 @@ import { developmentBootstrap, startIssuers } from '../apps/devstack/stack';
 import { getToken } from '../test/support/oidc';
 import { pushImage } from '../test/support/oci-images';
 import { PromoterRig } from '../test/support/promoter-rig';
+import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { AirlockProcesses, OwnPostgres, OwnRedis } from './lib-fault-cluster';
 import { fmt, machineInfo, writeMarkedSection } from './lib-report';
 
@@ -62,6 +64,8 @@ interface Row {
   duringFault: string;
   byStatus: string;
   auditOk: boolean;
+  /** Webhook deliveries of the acknowledged promotions' events: expected, and received by the receiver. */
+  webhooks: { expected: number; received: number; requestedEvents: number };
   note: string;
 }
 
@@ -73,6 +77,7 @@ interface World {
   ci: string;
   people: string;
   artifact: string;
+  receiver: WebhookReceiver;
 }
 
 interface Scenario {
@@ -374,6 +379,7 @@ async function runScenario(w: World, o: Options, s: Scenario): Promise<Row> {
     body: undefined,
   }));
   const during = outcomes.filter((x) => x.t >= faultStart && x.t < faultEnd + 1);
+  const webhooks = await webhooksDelivered(w, ids);
   return {
     scenario: s.name,
     sent: outcomes.length,
@@ -385,19 +391,53 @@ async function runScenario(w: World, o: Options, s: Scenario): Promise<Row> {
     duringFault: describeOutcomes(during),
     byStatus: statuses.rows.map((r) => `${r.status as string} ${r.n as number}`).join(', '),
     auditOk: verify.status === 200 && (verify.body as { ok?: boolean })?.ok === true,
+    webhooks,
     note: s.what,
   };
 }
 
+/**
+ * Waits (bounded) until the receiver holds every webhook delivery of the acknowledged promotions'
+ * events, and counts: no committed event may be lost, whatever happened to Redis or a worker.
+ */
+async function webhooksDelivered(w: World, ids: string[]): Promise<Row['webhooks']> {
+  const started = Date.now();
+  for (;;) {
+    let expected: string[] = [];
+    let requestedEvents = 0;
+    try {
+      const r = await w.db.query<{ id: string; type: string }>(
+        `SELECT d.id, e.type FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id
+         WHERE e.subject_id = ANY($1::text[])`,
+        [ids],
+      );
+      expected = r.rows.map((x) => `msg_${x.id}`);
+      requestedEvents = r.rows.filter((x) => x.type === 'promotion.requested').length;
+    } catch {
+      // the database may still be coming back
+    }
+    const got = new Set(w.receiver.verified.map((x) => x.headers['webhook-id']));
+    const received = expected.filter((id) => got.has(id)).length;
+    if (
+      (expected.length > 0 && received === expected.length) ||
+      Date.now() - started > DRAIN_LIMIT_S * 1000
+    ) {
+      return { expected: expected.length, received, requestedEvents };
+    }
+    await sleep(250);
+  }
+}
+
 function table(rows: Row[]): string {
   const head =
-    '| scenario | sent | acknowledged | stored | stranded | duplicated | drained in | audit chain | clients saw during the fault | where they ended |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |';
+    '| scenario | sent | acknowledged | stored | stranded | duplicated | drained in | audit chain | webhooks delivered | clients saw during the fault | where they ended |\n' +
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |';
   const lines = rows.map(
     (r) =>
       `| ${r.scenario} | ${fmt(r.sent)} | ${fmt(r.acknowledged)} | ${fmt(r.stored)} | ${fmt(r.stranded)} | ` +
       `${fmt(r.duplicates)} | ${r.drainSeconds === null ? `> ${DRAIN_LIMIT_S} s` : `${fmt(r.drainSeconds, 1)} s`} | ` +
-      `${r.auditOk ? 'verifies' : '**broken**'} | ${r.duringFault} | ${r.byStatus} |`,
+      `${r.auditOk ? 'verifies' : '**broken**'} | ${fmt(r.webhooks.received)} of ${fmt(r.webhooks.expected)} | ` +
+      `${r.duringFault} | ${r.byStatus} |`,
   );
   return [head, ...lines].join('\n');
 }
@@ -408,6 +448,12 @@ export function broken(r: Row): string[] {
   if (r.stranded > 0) out.push(`${r.stranded} stranded`);
   if (r.duplicates > 0) out.push(`${r.duplicates} duplicated`);
   if (!r.auditOk) out.push('audit chain does not verify');
+  if (r.webhooks.received < r.webhooks.expected) {
+    out.push(`${r.webhooks.expected - r.webhooks.received} webhook deliveries lost`);
+  }
+  if (r.webhooks.requestedEvents !== r.acknowledged) {
+    out.push(`${r.acknowledged - r.webhooks.requestedEvents} promotion.requested events missing`);
+  }
   return out;
 }
 
@@ -471,7 +517,10 @@ async function main(): Promise<void> {
     const db = new Pool({ connectionString: databaseUrl, max: 4 });
     db.on('error', () => undefined); // the cluster is stopped on purpose
     cleanup.push(() => db.end());
+    const receiver = await WebhookReceiver.start();
+    cleanup.push(() => receiver.stop());
     const w: World = {
+      receiver,
       pg,
       redis,
       airlock,
@@ -488,6 +537,27 @@ async function main(): Promise<void> {
     });
     await environment(w, pr, 'gate', { approvals: { required: 1 }, scans: { secrets: {} } });
     await environment(w, pr, 'auto', { approvals: { required: 0 } });
+    // Every acknowledged promotion's events go to a receiver on loopback: none may be lost.
+    const subscription = await call(
+      w.airlock.apis[1].url,
+      'POST',
+      '/v1/webhooks',
+      await getToken(w.people, 'erin'),
+      {
+        url: receiver.url,
+        eventTypes: [
+          'promotion.requested',
+          'promotion.awaiting_approval',
+          'promotion.promoted',
+          'promotion.failed',
+        ],
+        environments: ['gate', 'auto'],
+      },
+    );
+    if (subscription.status !== 201) {
+      throw new Error(`webhook subscription: ${subscription.status} ${JSON.stringify(subscription.body)}`);
+    }
+    receiver.secrets = [(subscription.body as { secret: string }).secret];
 
     const rows: Row[] = [];
     for (const name of o.scenarios) {

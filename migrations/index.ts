@@ -10,6 +10,7 @@ import { IdentityScope1795420000000 } from './1795420000000-identity-scope';
 import { BreakGlassFlag1795490000000 } from './1795490000000-break-glass-flag';
 import { Rollback1796614449964 } from './1796614449964-rollback';
 import { EnvironmentChains1796614542875 } from './1796614542875-environment-chains';
+import { Webhooks1796614514477 } from './1796614514477-webhooks';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -26,4 +27,5 @@ export const MIGRATIONS: Function[] = [
   BreakGlassFlag1795490000000,
   Rollback1796614449964,
   EnvironmentChains1796614542875,
+  Webhooks1796614514477,
 ];

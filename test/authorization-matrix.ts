@@ -364,6 +364,62 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
+  // Webhooks: global admins only (a subscription sends events out of Airlock; its secret is shown
+  // to the admin who made or rotated it). Auditors see the changes in the audit trail.
+  {
+    method: 'POST',
+    path: '/v1/webhooks',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/webhooks/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 204, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/:id/disable',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/:id/enable',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/:id/rotate-secret',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/:id/deliveries',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/:id/deliveries/:deliveryId/resend',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 202, auditor: 403 },
+  },
 ];
 
 /** `GET /v1/promotions/:id`: how routes are named in the matrix, the tests and their messages. */
@@ -391,4 +447,8 @@ export const SCOPED_AUTHORIZATION: readonly ScopedAuthorization[] = [
   { method: 'POST', path: '/v1/promotions/:id/cancel', caller: 'scopedAdmin', expect: 403 },
   { method: 'POST', path: '/v1/promotions/:id/retry', caller: 'scopedAdmin', expect: 403 },
   { method: 'POST', path: '/v1/promotions', caller: 'otherRepo', expect: 403 },
+  // A subscription may cover every environment: an admin of one environment manages none.
+  { method: 'POST', path: '/v1/webhooks', caller: 'scopedAdmin', expect: 403 },
+  { method: 'GET', path: '/v1/webhooks/:id/deliveries', caller: 'scopedAdmin', expect: 403 },
+  { method: 'POST', path: '/v1/webhooks/:id/rotate-secret', caller: 'scopedAdmin', expect: 403 },
 ];

@@ -14,6 +14,7 @@ import {
   OpsModule,
   PolicyModule,
   PromotionModule,
+  WebhookModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -28,6 +29,7 @@ import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
 import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { RefusalRecorder } from './http/refusal-recorder';
 
@@ -47,6 +49,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoryModule,
     ChangeModule,
     TrustModule,
+    WebhookModule,
   ],
   controllers: [
     HealthController,
@@ -59,6 +62,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ChangesController,
     KeysController,
     ArtifactsController,
+    WebhooksController,
   ],
   providers: [
     BearerStrategy,

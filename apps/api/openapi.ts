@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { addWebhooks } from './openapi-webhooks';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -30,6 +31,7 @@ const TAGS: ReadonlyArray<readonly [string, string]> = [
   ['advisories', 'OSV advisories imported for vulnerability checks'],
   ['audit', 'The hash-chained audit trail, its verification, export and signed checkpoints'],
   ['artifacts', 'Where a digest stands across the environments of a chain'],
+  ['webhooks', 'Signed webhook subscriptions (Standard Webhooks) and their deliveries'],
   ['keys', "Airlock's public keys (attestations and checkpoints)"],
   ['operations', 'Health, readiness and metrics'],
 ];
@@ -56,5 +58,5 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   for (const [name, description] of TAGS) config.tags = [...(config.tags ?? []), { name, description }];
   const doc = SwaggerModule.createDocument(app, config);
   doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, Problem: PROBLEM_SCHEMA } };
-  return doc;
+  return addWebhooks(doc);
 }

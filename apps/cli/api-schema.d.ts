@@ -836,6 +836,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Subscriptions with their events, format and state (never their secret).
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a webhook
+         * @description Creates a subscription to events (optionally for some environments), delivered signed as Standard Webhooks. The secret is in this answer only. Admin only; audited.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook subscription
+         * @description One subscription, its state and why it was disabled if it was.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook subscription
+         * @description Stops deliveries and removes the subscription. Audited.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a webhook subscription
+         * @description Stops deliveries until enabled again. Audited.
+         */
+        post: operations["disableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a webhook subscription
+         * @description Resumes deliveries of a disabled subscription. Audited.
+         */
+        post: operations["enableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook secret
+         * @description Issues a new secret (in this answer only); the old one stays valid for the grace period, and both signatures are sent meanwhile. Audited.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a subscription's deliveries
+         * @description Every delivery with its attempts: status, latency and a bounded excerpt of the answer.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queues the delivery again with the same webhook-id, so receivers can de-duplicate.
+         */
+        post: operations["resendWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1572,6 +1720,109 @@ export interface components {
             digest: string;
             environments: components["schemas"]["ArtifactEnvironmentView"][];
         };
+        CreateWebhookDto: {
+            /**
+             * @description Where deliveries are POSTed: an https URL on a host the operator allows (AIRLOCK_ALLOWED_HOSTS); no loopback, link-local or private address unless the operator allows them. Redirects are not followed.
+             * @example https://hooks.example.com/airlock
+             */
+            url: string;
+            /** @description The event types to receive */
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found")[];
+            /** @description Only events of these environments (by name); empty or absent: every environment */
+            environments?: string[];
+            /**
+             * @description `standard`: the versioned JSON event; `chat`: a Slack-compatible message. Default standard.
+             * @enum {string}
+             */
+            format?: "standard" | "chat";
+            /** @description What this subscription is for */
+            description?: string;
+        };
+        WebhookCreatedView: {
+            id: string;
+            url: string;
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found")[];
+            /** @description Empty: every environment */
+            environments: string[];
+            /** @enum {string} */
+            format: "standard" | "chat";
+            description?: string | null;
+            enabled: boolean;
+            /** @description Why it is disabled */
+            disabledReason?: string | null;
+            disabledAt?: string | null;
+            /** @description First failed attempt since the last success */
+            failingSince?: string | null;
+            /** @description Until when the previous secret also signs (after a rotation) */
+            previousSecretExpiresAt?: string | null;
+            createdBy: string;
+            createdAt: string;
+            /** @description The signing secret (`whsec_` + base64, Standard Webhooks). Shown only now: store it with the receiver. */
+            secret: string;
+        };
+        WebhookView: {
+            id: string;
+            url: string;
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found")[];
+            /** @description Empty: every environment */
+            environments: string[];
+            /** @enum {string} */
+            format: "standard" | "chat";
+            description?: string | null;
+            enabled: boolean;
+            /** @description Why it is disabled */
+            disabledReason?: string | null;
+            disabledAt?: string | null;
+            /** @description First failed attempt since the last success */
+            failingSince?: string | null;
+            /** @description Until when the previous secret also signs (after a rotation) */
+            previousSecretExpiresAt?: string | null;
+            createdBy: string;
+            createdAt: string;
+        };
+        DisableWebhookDto: {
+            /** @description Why (kept with the subscription and in the audit trail) */
+            reason?: string;
+        };
+        RotateSecretDto: {
+            /** @description How long the previous secret keeps signing too (seconds, 0–604800; default 86400) */
+            graceSeconds?: number;
+        };
+        WebhookSecretView: {
+            /** @description The new signing secret, shown only now */
+            secret: string;
+            /** @description Until when deliveries also carry a signature by the previous secret */
+            previousSecretExpiresAt?: string | null;
+        };
+        WebhookAttemptView: {
+            attemptedAt: string;
+            /** @enum {string} */
+            outcome: "delivered" | "http_error" | "redirect" | "timeout" | "network_error" | "refused";
+            statusCode?: number | null;
+            latencyMs: number;
+            /** @description The first KiB of the answer, or the error */
+            excerpt?: string | null;
+        };
+        WebhookDeliveryView: {
+            id: string;
+            /** @description The webhook-id header: the same on every attempt and re-send */
+            webhookId: string;
+            eventId: string;
+            /** @enum {string} */
+            eventType: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found";
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            resends: number;
+            deliveredAt?: string | null;
+            createdAt: string;
+            attemptList: components["schemas"]["WebhookAttemptView"][];
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDeliveryView"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor?: string | null;
+        };
         Problem: {
             /** Format: uri */
             type: string;
@@ -1589,6 +1840,32 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description A webhook event (Standard Webhooks payload shape). Small: identifiers, states, reasons and links back to the API; never a secret or token. */
+        WebhookEvent: {
+            /** @enum {string} */
+            type: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found";
+            /**
+             * @description Payload format version; raised only for changes a receiver could trip over
+             * @enum {integer}
+             */
+            version: 1;
+            /** @description The event (one event may be delivered to several subscriptions) */
+            eventId: string;
+            /**
+             * Format: date-time
+             * @description When the event happened (its commit)
+             */
+            timestamp: string;
+            /** @description Event-specific; see each event */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The `chat` format: a Slack-compatible incoming-webhook message (text, blocks with a link) */
+        WebhookChatMessage: {
+            text?: string;
+            blocks?: Record<string, never>[];
         };
     };
     responses: never;
@@ -8702,6 +8979,1334 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "commit_author",
                      *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"][];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown only now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreatedView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/host_not_allowed",
+                     *       "title": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "status": 422,
+                     *       "code": "host_not_allowed",
+                     *       "detail": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: no more deliveries */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/host_not_allowed",
+                     *       "title": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "status": 422,
+                     *       "code": "host_not_allowed",
+                     *       "detail": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again, with the same webhook-id */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/already_decided",
+                     *       "title": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "status": 409,
+                     *       "code": "already_decided",
+                     *       "detail": "Conflicts with the current state (status changed, duplicate, request still in progress)",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService, PromoterService } from '../../libs/core';
+import { ApprovalService, CheckStageService, PromoterService, WebhookDeliveryService } from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** A job that must run again later, `ms` from now: not a failure, and no attempt is used up. */
@@ -28,12 +28,14 @@ export class JobHandlers {
     private readonly checkStage: CheckStageService,
     private readonly approvals: ApprovalService,
     private readonly promoter: PromoterService,
+    private readonly webhooks: WebhookDeliveryService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
       [JobName.Promote]: (job, attempt) => this.handlePromote(job, attempt),
       [JobName.Release]: (job) => this.handleRelease(job),
       [JobName.SweepPending]: () => this.handleSweepPending(),
+      [JobName.DeliverWebhook]: (job) => this.handleDeliverWebhook(job),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -57,6 +59,8 @@ export class JobHandlers {
       case JobName.Release: // the reconciler enqueues it again
       case JobName.SweepPending:
         return; // the next sweep runs anyway
+      case JobName.DeliverWebhook:
+        return this.webhooks.abandon(job.data.deliveryId);
     }
   }
 
@@ -79,6 +83,10 @@ export class JobHandlers {
 
   private async handleSweepPending(): Promise<void> {
     await this.approvals.expireOverdue();
+  }
+
+  private handleDeliverWebhook(job: JobOf<JobName.DeliverWebhook>): Promise<void> {
+    return this.webhooks.deliver(job.data.deliveryId);
   }
 
   private handleRunChecks(job: JobOf<JobName.RunChecks>, attempt: AttemptInfo): Promise<void> {

@@ -5,7 +5,14 @@ import { hostname } from 'node:os';
 import { AirlockConfig } from '../../libs/config';
 import { AuditService, MetricsService } from '../../libs/core';
 import { classifyFailure } from '../../libs/domain';
-import { createRedis, failedForGood, isJobName, type JobItem, type QueueName } from '../../libs/jobs';
+import {
+  createRedis,
+  failedForGood,
+  isJobName,
+  type JobItem,
+  type QueueName,
+  webhookBackoff,
+} from '../../libs/jobs';
 import { JobHandlers, NotYet } from './job-handlers';
 
 /**
@@ -40,6 +47,7 @@ export class JobProcessor implements OnApplicationBootstrap, OnApplicationShutdo
           lockDuration: this.config.WORKER_LOCK_DURATION_MS,
           stalledInterval: Math.max(1000, Math.floor(this.config.WORKER_LOCK_DURATION_MS / 2)),
           maxStalledCount: 10,
+          settings: { backoffStrategy: webhookBackoff(this.config) },
         }),
     );
     for (const worker of this.workers) {

@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AirlockConfig } from '../../libs/config';
-import { ReconcilerService } from '../../libs/core';
+import { ReconcilerService, WebhookReconciler } from '../../libs/core';
 import { JobName, JobQueue, QueueName } from '../../libs/jobs';
 
 /**
  * The maintenance side of a worker that consumes the maintenance queue: keeps the pending-sweep
  * job scheduler in Redis, and runs the reconciler every RECONCILE_INTERVAL_MS and whenever the
  * connection to Redis comes back. Neither depends on Redis having kept anything: the scheduler is
- * written again when missing, the reconciler works from Postgres.
+ * written again when missing, the reconcilers (promotions' jobs, webhook deliveries' jobs) work
+ * from Postgres.
  */
 @Injectable()
 export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,6 +22,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly config: AirlockConfig,
     private readonly queue: JobQueue,
     private readonly reconciler: ReconcilerService,
+    private readonly webhooks: WebhookReconciler,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -77,6 +79,12 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       await this.reconciler.reconcile();
     } catch (e) {
       this.logger.warn({ msg: 'reconcile pass failed; will retry', error: String(e) });
+    }
+    try {
+      await this.webhooks.reconcile();
+      await this.webhooks.prune();
+    } catch (e) {
+      this.logger.warn({ msg: 'webhook reconcile pass failed; will retry', error: String(e) });
     }
   }
 }

@@ -9,6 +9,7 @@ import {
   OutboxModule,
   PromoterModule,
   ReconcileModule,
+  WebhookModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
@@ -26,6 +27,7 @@ import { Maintenance } from './maintenance';
     ApprovalModule,
     PromoterModule,
     ReconcileModule,
+    WebhookModule,
   ],
   providers: [JobHandlers, JobProcessor, Maintenance],
 })

@@ -158,10 +158,54 @@ export class AirlockConfig {
    * The queues this worker consumes (comma-separated: checks, promote, maintenance). Run promoters
    * (which hold production registry credentials) apart from checkers by giving each its own list.
    */
-  @Matches(/^(checks|promote|maintenance)(,(checks|promote|maintenance))*$/, {
-    message: 'WORKER_QUEUES must be a comma-separated list of checks, promote, maintenance',
+  @Matches(/^(checks|promote|maintenance|webhooks)(,(checks|promote|maintenance|webhooks))*$/, {
+    message: 'WORKER_QUEUES must be a comma-separated list of checks, promote, maintenance, webhooks',
   })
-  WORKER_QUEUES = 'checks,promote,maintenance';
+  WORKER_QUEUES = 'checks,promote,maintenance,webhooks';
+
+  /**
+   * Airlock's API as subscribers reach it (`https://airlock.example.com`): webhook payloads link
+   * back to it. Unset: links are paths only.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'AIRLOCK_PUBLIC_URL must be an http(s) URL' })
+  AIRLOCK_PUBLIC_URL?: string;
+
+  /** How long one webhook delivery attempt may take (connect, send, first byte and body). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** First wait before a webhook delivery is retried; doubled each time up to WEBHOOK_RETRY_MAX_DELAY_MS, ±25 % jitter. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_BASE_MS = 5_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_MAX_DELAY_MS = 3_600_000;
+
+  /** How long a failing delivery keeps being retried from its first attempt (the default: 26 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_RETRY_FOR_MS = 26 * 3_600_000;
+
+  /** A subscription whose deliveries have failed without a success for this long is disabled (default 72 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_DISABLE_AFTER_MS = 72 * 3_600_000;
+
+  /** Finished webhook deliveries (with their attempts) and their events are kept this many days. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RETENTION_DAYS = 30;
 
   /** Attempts a job gets (a check that could not run is retried; the last failure is final). */
   @Transform(toInt)
@@ -380,6 +424,7 @@ class ConfigShape extends AirlockConfig {
     this.AIRLOCK_TEST_CLOCK_FILE = '';
     this.AIRLOCK_SECRETS_DIR = '';
     this.AIRLOCK_PREVIOUS_KEYS_FILE = '';
+    this.AIRLOCK_PUBLIC_URL = '';
   }
 }
 

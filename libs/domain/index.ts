@@ -24,3 +24,4 @@ export * from './change-rules';
 export * from './rollback-policy';
 export * from './freeze-windows';
 export * from './promotion-gate';
+export * from './webhook-events';

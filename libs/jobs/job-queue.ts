@@ -2,17 +2,29 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { AirlockConfig } from '../config';
-import { DomainError } from '../domain';
-import {
-  type JobItem,
-  type JobName,
-  type JobPresence,
-  QUEUE_NAMES,
-  QUEUE_OF,
-  type QueueName,
-} from './job.types';
+import { DomainError, webhookRetryDelay } from '../domain';
+import { type JobItem, type JobName, type JobPresence, QUEUE_NAMES, QUEUE_OF, QueueName } from './job.types';
 import { atQueueEdge } from './queue-outage';
 import { createRedis } from './redis-connection';
+
+/** Attempts of a webhook delivery: a bound BullMQ needs; time ends the retries long before. */
+export const WEBHOOK_ATTEMPTS = 10_000;
+/** The custom backoff type of webhook deliveries (the worker's backoffStrategy answers it). */
+export const WEBHOOK_BACKOFF = 'webhook';
+
+/**
+ * The worker's backoff strategy: exponential with jitter and a cap for webhook deliveries
+ * (libs/domain webhookRetryDelay). BullMQ calls it for backoff types it does not know.
+ */
+export function webhookBackoff(config: AirlockConfig): (attemptsMade: number, type?: string) => number {
+  return (attemptsMade) =>
+    webhookRetryDelay(
+      attemptsMade,
+      config.WEBHOOK_RETRY_BASE_MS,
+      config.WEBHOOK_RETRY_MAX_DELAY_MS,
+      Math.random(),
+    );
+}
 
 /** How long finished jobs are kept: long enough that a relay retry deduplicates against them. */
 const KEEP_COMPLETED_SECONDS = 24 * 3600;
@@ -34,12 +46,22 @@ export class JobQueue implements OnApplicationShutdown {
         new Queue(name, {
           connection: this.connection,
           prefix: config.REDIS_PREFIX,
-          defaultJobOptions: {
-            attempts: config.WORKER_JOB_ATTEMPTS,
-            backoff: { type: 'exponential', delay: config.WORKER_RETRY_DELAY_MS },
-            removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
-            removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
-          },
+          defaultJobOptions:
+            name === QueueName.Webhooks
+              ? {
+                  // Retried until WEBHOOK_RETRY_FOR_MS has passed since the first attempt (the
+                  // handler ends it then), not for a number of attempts; see webhookBackoff.
+                  attempts: WEBHOOK_ATTEMPTS,
+                  backoff: { type: WEBHOOK_BACKOFF },
+                  removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+                  removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
+                }
+              : {
+                  attempts: config.WORKER_JOB_ATTEMPTS,
+                  backoff: { type: 'exponential', delay: config.WORKER_RETRY_DELAY_MS },
+                  removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+                  removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
+                },
         }),
       ]),
     );

@@ -8,6 +8,8 @@ export enum QueueName {
   Checks = 'checks',
   Promote = 'promote',
   Maintenance = 'maintenance',
+  /** Webhook deliveries: retried for a day and more, apart from the promotion work. */
+  Webhooks = 'webhooks',
 }
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueName);
@@ -21,6 +23,8 @@ export enum JobName {
   Release = 'promotion.release',
   /** Periodic: expire requests that waited past their policy's pending timeout. */
   SweepPending = 'approvals.sweep-pending',
+  /** Send one webhook delivery (an event to one subscription), retried with backoff for a day or more. */
+  DeliverWebhook = 'webhook.deliver',
 }
 
 /**
@@ -32,6 +36,8 @@ export interface JobPayloads {
   [JobName.Promote]: { promotionId: string };
   [JobName.Release]: { promotionId: string };
   [JobName.SweepPending]: Record<string, never>;
+  /** The delivery row: its event, subscription and webhook-id. Never the payload or the secret. */
+  [JobName.DeliverWebhook]: { deliveryId: string };
 }
 
 /** Which queue carries each job. */
@@ -41,6 +47,7 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   // Releasing only moves a row: the maintenance side does it, not the holders of credentials.
   [JobName.Release]: QueueName.Maintenance,
   [JobName.SweepPending]: QueueName.Maintenance,
+  [JobName.DeliverWebhook]: QueueName.Webhooks,
 };
 
 /**

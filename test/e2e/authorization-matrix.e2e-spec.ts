@@ -38,6 +38,7 @@ describe('authorization matrix', () => {
   const madeIssuers: string[] = [];
   const madeBindings: string[] = [];
   const madeLinks: string[] = [];
+  const madeWebhooks: string[] = [];
 
   beforeAll(async () => {
     rig = await Rig.start();
@@ -60,6 +61,7 @@ describe('authorization matrix', () => {
       for (const id of madeIssuers) await clean(`/v1/trusted-issuers/${id}`);
       for (const id of madeBindings) await clean(`/v1/role-bindings/${id}`);
       for (const identity of madeLinks) await clean(`/v1/identity-links/${encodeURIComponent(identity)}`);
+      for (const id of madeWebhooks) await rig.call('DELETE', `/v1/webhooks/${id}`, { as: 'admin' });
     }
     await rig?.stop();
   });
@@ -294,7 +296,55 @@ describe('authorization matrix', () => {
       path: `/v1/advisories/imports/${(await newImport()).id}`,
     }),
     'GET /v1/advisories/:id': async () => ({ path: `/v1/advisories/${(await newImport()).advisory}` }),
+
+    'POST /v1/webhooks': async () => ({
+      path: '/v1/webhooks',
+      body: webhookBody(),
+      after: (res) => void (res.status === 201 && madeWebhooks.push(res.body.id)),
+    }),
+    'GET /v1/webhooks': read(() => '/v1/webhooks'),
+    'GET /v1/webhooks/:id': async () => ({ path: `/v1/webhooks/${await newWebhook()}` }),
+    'DELETE /v1/webhooks/:id': async () => ({ path: `/v1/webhooks/${await newWebhook()}` }),
+    'POST /v1/webhooks/:id/disable': async () => ({
+      path: `/v1/webhooks/${await newWebhook()}/disable`,
+      body: { reason: 'authorization matrix' },
+    }),
+    'POST /v1/webhooks/:id/enable': async () => ({ path: `/v1/webhooks/${await newWebhook()}/enable` }),
+    'POST /v1/webhooks/:id/rotate-secret': async () => ({
+      path: `/v1/webhooks/${await newWebhook()}/rotate-secret`,
+      body: { graceSeconds: 60 },
+    }),
+    'GET /v1/webhooks/:id/deliveries': async () => ({
+      path: `/v1/webhooks/${await newWebhook()}/deliveries`,
+    }),
+    'POST /v1/webhooks/:id/deliveries/:deliveryId/resend': async () => {
+      const { id, delivery } = await newDelivery();
+      return { path: `/v1/webhooks/${id}/deliveries/${delivery}/resend` };
+    },
   };
+
+  /** A subscription to this matrix's environment only (nothing listens there: no worker consumes webhooks). */
+  const webhookBody = (eventTypes = ['promotion.promoted']): Record<string, unknown> => ({
+    url: 'http://127.0.0.1:9/authz-hook',
+    eventTypes,
+    environments: [env],
+  });
+
+  async function newWebhook(eventTypes?: string[]): Promise<string> {
+    const res = await rig.call('POST', '/v1/webhooks', { as: 'admin', body: webhookBody(eventTypes) });
+    if (res.status !== 201) throw new Error(`webhook: ${res.status} ${JSON.stringify(res.body)}`);
+    madeWebhooks.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  /** A subscription with one delivery: a policy version proposed while it listens. */
+  async function newDelivery(): Promise<{ id: string; delivery: string }> {
+    const id = await newWebhook(['policy.proposed']);
+    await newPolicyVersion();
+    const rows = await rig.sql('SELECT id FROM webhook_delivery WHERE subscription_id = $1', [id]);
+    if (rows.length !== 1) throw new Error(`deliveries of ${id}: ${JSON.stringify(rows)}`);
+    return { id, delivery: rows[0].id as string };
+  }
 
   /** A fresh OSV advisory: new bytes, so each import is a new one. */
   function osvAdvisory(): Record<string, unknown> {

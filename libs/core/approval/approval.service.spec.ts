@@ -21,6 +21,7 @@ import { ApprovalDecision, type ApprovalEntity } from './approval.entity';
 import { type ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
 import { type BreakGlassReviewEntity } from './break-glass-review.entity';
+import { InMemoryWebhookEvents } from '../testing/in-memory-webhooks';
 
 const ISSUER = 'https://login.example.com';
 const approver: RoleGrant = { role: Role.Approver, environment: 'production' };
@@ -154,6 +155,7 @@ function approvals(
     promotions.asStateMachine,
     auditRepo,
     clock,
+    new InMemoryWebhookEvents().asService,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
   return {

@@ -29,6 +29,7 @@ import { PromotionView } from '../promotion/promotion.dto';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
+import { WebhookService } from '../webhook/webhook.service';
 import {
   type BreakGlassReviewView,
   type DecideDto,
@@ -77,6 +78,7 @@ export class ApprovalService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookService,
   ) {}
 
   async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
@@ -361,7 +363,21 @@ export class ApprovalService {
         },
         m,
       );
+      await this.webhooks.recordAction(
+        'break_glass.signed_off',
+        {
+          environment,
+          subjectType: 'promotion',
+          subjectId: r.promotionId,
+          facts: {
+            actor: caller.actor,
+            details: { reviewId: r.id, promotionId: r.promotionId, environment },
+          },
+        },
+        m,
+      );
     });
+    this.webhooks.announced();
     const after = await this.repo.review(reviewId);
     if (!after) throw notFound('break-glass review', reviewId);
     return this.reviewView(after);

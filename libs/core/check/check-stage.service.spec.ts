@@ -7,6 +7,7 @@ import { InMemoryPromotions } from '../testing/in-memory-promotions';
 import { type CheckKind, type CheckResult } from './check-kind';
 import { type CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
+import { InMemoryWebhookEvents } from '../testing/in-memory-webhooks';
 
 const pass: CheckResult = { status: CheckStatus.Pass, summary: 'ok', findings: [] };
 const fail: CheckResult = {
@@ -52,6 +53,7 @@ function stage(
     policies,
     promotions.asStateMachine,
     environments,
+    new InMemoryWebhookEvents().asService,
   );
   return { service, promotions, stored };
 }

@@ -18,6 +18,8 @@ import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { CHECK_KINDS, type CheckKind, type CheckResult } from './check-kind';
 import { CheckRepository } from './check.repository';
+import { WebhookService } from '../webhook/webhook.service';
+import { promotionEventFacts } from '../webhook/promotion-event-facts';
 
 /** A check's result when its run threw: classified, so a permanent cause rejects with the reason. */
 function thrownResult(error: unknown): CheckResult {
@@ -48,7 +50,42 @@ export class CheckStageService {
     private readonly policies: PolicyService,
     private readonly stateMachine: PromotionStateMachine,
     private readonly environments: EnvironmentService,
+    private readonly webhooks: WebhookService,
   ) {}
+
+  /**
+   * Stores a check's result; secrets found are also an event (`secret.found`: rule ids and a
+   * count, never the secret), written in the same transaction as the result.
+   */
+  private async recordResult(p: PromotionEntity, kind: string, result: CheckResult): Promise<void> {
+    const found = kind === 'secrets' && result.status === CheckStatus.Fail;
+    if (!found) return this.checks.upsert(p.id, kind, result);
+    const blocking = (result.findings as Array<{ blocking?: boolean; rule?: string }>).filter(
+      (f) => f.blocking === true,
+    );
+    const environment = await this.environments.byIdName(p.environmentId);
+    await this.stateMachine.transaction(async (tx) => {
+      await this.checks.upsert(p.id, kind, result, tx.manager);
+      await this.webhooks.recordAction(
+        'check.secrets_found',
+        {
+          environment,
+          subjectType: 'promotion',
+          subjectId: p.id,
+          facts: {
+            actor: SYSTEM_ACTOR,
+            promotion: { ...promotionEventFacts(p), environment },
+            details: {
+              findings: blocking.length,
+              rules: [...new Set(blocking.map((f) => f.rule ?? 'unknown'))].sort(),
+            },
+          },
+        },
+        tx.manager,
+      );
+    });
+    this.webhooks.announced();
+  }
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
     let p = await this.promotions.findById(promotionId);
@@ -84,7 +121,7 @@ export class CheckStageService {
           error: result.failure?.message,
         });
       }
-      await this.checks.upsert(promotionId, kind.kind, result);
+      await this.recordResult(p, kind.kind, result);
       results.push({ ...result, kind: kind.kind });
     }
 

@@ -12,10 +12,11 @@ import { VulnerabilitiesCheck } from '../scans/vulnerabilities.check';
 import { CHECK_KINDS, type CheckKind } from './check-kind';
 import { CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
+import { WebhookModule } from '../webhook/webhook.module';
 
 /** The check kinds the stage runs, in this order (each skips policies that do not ask for it). */
 @Module({
-  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule],
+  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule, WebhookModule],
   providers: [
     CheckRepository,
     CheckStageService,

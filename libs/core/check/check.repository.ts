@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { type CheckResult } from './check-kind';
 
 @Injectable()
@@ -8,8 +8,13 @@ export class CheckRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Records the latest result of a check kind; a rerun replaces it and counts the attempt. */
-  async upsert(promotionId: string, kind: string, r: CheckResult): Promise<void> {
-    await this.db.query(
+  async upsert(
+    promotionId: string,
+    kind: string,
+    r: CheckResult,
+    m: EntityManager = this.db.manager,
+  ): Promise<void> {
+    await m.query(
       `INSERT INTO promotion_check (promotion_id, kind, status, summary, findings)
        VALUES ($1, $2, $3, $4, $5::jsonb)
        ON CONFLICT (promotion_id, kind) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary,

@@ -13,6 +13,12 @@ import { PolicyVersionEntity } from '../policy/policy-version.entity';
 import { IdempotencyKeyEntity } from '../promotion/idempotency-key.entity';
 import { PromotionStatusChangeEntity } from '../promotion/promotion-status-change.entity';
 import { PromotionEntity } from '../promotion/promotion.entity';
+import {
+  WebhookAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEventEntity,
+  WebhookSubscriptionEntity,
+} from '../webhook/webhook.entity';
 
 export const ENTITIES = [
   EnvironmentEntity,
@@ -33,4 +39,8 @@ export const ENTITIES = [
   AdvisoryEntity,
   AdvisoryPackageEntity,
   ProposedChangeEntity,
+  WebhookSubscriptionEntity,
+  WebhookEventEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
 ];

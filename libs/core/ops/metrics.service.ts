@@ -56,6 +56,21 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Webhook delivery attempts by outcome (delivered, http_error, redirect, timeout, network_error, refused, skipped). */
+  readonly webhookDeliveries = new Counter({
+    name: 'airlock_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome',
+    labelNames: ['outcome', 'format'] as const,
+    registers: [this.registry],
+  });
+  /** From the event's commit to the receiver's 2xx, per delivered webhook (retries included). */
+  readonly webhookLag = new Histogram({
+    name: 'airlock_webhook_delivery_lag_seconds',
+    help: 'Time from an event to its successful delivery',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400],
+    registers: [this.registry],
+  });
+
   /** API only: gauges read from Postgres and Redis at scrape time (see render). */
   private apiGauges:
     { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;

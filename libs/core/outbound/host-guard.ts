@@ -45,7 +45,25 @@ export class HostGuard {
     await this.check(field, parsed);
   }
 
-  private async check(field: string, url: URL): Promise<void> {
+  /**
+   * An http(s) URL about to be connected to at `addresses` (resolved once by the caller, who then
+   * connects to one of them): the same rules as checkUrl, applied to the addresses the connection
+   * will use, so a DNS answer that changes between the check and the connection is not a way in.
+   */
+  async checkUrlAt(field: string, url: string, addresses: readonly string[]): Promise<void> {
+    if (!URL.canParse(url)) throw refuse(field, url, `${url} is not a URL`);
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw refuse(field, parsed.host, `only https URLs may be configured`);
+    }
+    await this.check(field, parsed, async () => [...addresses]);
+  }
+
+  private async check(
+    field: string,
+    url: URL,
+    resolve: (name: string) => Promise<string[]> = (name) => this.resolver.addresses(name),
+  ): Promise<void> {
     // URL parsing canonicalises the host (`0x7f.1` and `2130706433` are 127.0.0.1), so the checks
     // see the address the client will connect to.
     const host = url.host;
@@ -74,7 +92,7 @@ export class HostGuard {
           throw refuse(field, host, `${host} is a private or loopback address, which ${privateOnly}`);
         return;
       case 'name': {
-        const addresses = await this.resolver.addresses(kind.name).catch(() => undefined);
+        const addresses = await resolve(kind.name).catch(() => undefined);
         if (addresses === undefined || addresses.length === 0) {
           throw refuse(
             field,

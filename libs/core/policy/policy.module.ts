@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { EnvironmentModule } from '../environment/environment.module';
 import { IdentityModule } from '../identity/identity.module';
+import { WebhookModule } from '../webhook/webhook.module';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
 
 @Module({
-  imports: [AuditModule, EnvironmentModule, IdentityModule],
+  imports: [AuditModule, EnvironmentModule, IdentityModule, WebhookModule],
   providers: [PolicyRepository, PolicyService],
   exports: [PolicyService],
 })

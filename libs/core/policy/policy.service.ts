@@ -9,6 +9,7 @@ import {
   policyDocumentProblems,
 } from '../../domain';
 import { AuditRepository } from '../audit/audit.repository';
+import { WebhookService } from '../webhook/webhook.service';
 import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { type Tx } from '../database/unit-of-work';
@@ -34,6 +35,7 @@ export class PolicyService {
     private readonly environments: EnvironmentRepository,
     private readonly audit: AuditRepository,
     private readonly links: IdentityLinkService,
+    private readonly webhooks: WebhookService,
   ) {}
 
   async addVersion(
@@ -74,8 +76,22 @@ export class PolicyService {
         },
         m,
       );
+      await this.webhooks.recordAction(
+        'policy.version_added',
+        {
+          environment,
+          subjectType: 'environment',
+          subjectId: environment,
+          facts: {
+            actor: caller.actor,
+            details: { environment, version: version.version, sha256: version.sha256 },
+          },
+        },
+        m,
+      );
       return version;
     });
+    this.webhooks.announced();
     return this.view(created, environment, null);
   }
 
@@ -122,8 +138,19 @@ export class PolicyService {
         },
         m,
       );
+      await this.webhooks.recordAction(
+        'policy.activated',
+        {
+          environment,
+          subjectType: 'environment',
+          subjectId: environment,
+          facts: { actor: caller.actor, details: { environment, version, sha256: v.sha256 } },
+        },
+        m,
+      );
       return (await this.repo.find(env.id, version, m)) ?? v;
     });
+    this.webhooks.announced();
     return this.view(activated, environment, activated.id);
   }
 

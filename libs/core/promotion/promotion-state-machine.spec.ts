@@ -141,7 +141,9 @@ describe('PromotionStateMachine', () => {
       expect(statements).toHaveLength(1);
       expect(statements[0].name).toBe('airlock_promotion_create');
       expect(statements[0].values[16]).toBe(JobName.RunChecks);
-      expect(statements[0].values.slice(17)).toEqual(['promotion', null, null]);
+      expect(statements[0].values.slice(17, 20)).toEqual(['promotion', null, null]);
+      // The webhook events of the intake, written by the same statement (libs/domain webhook-events).
+      expect(statements[0].values.at(-1)).toEqual(['promotion.requested']);
       expect(wakes).toEqual([OUTBOX_TOPIC]);
     });
 

@@ -8,6 +8,7 @@ import {
   ErrorCode,
   type GateEvidence,
   INITIAL_STATUS,
+  eventsOfTransition,
   notFound,
   PromotionKind,
   type PromotionStatus,
@@ -18,6 +19,7 @@ import { atDatabaseEdge } from '../database/database-outage';
 import { constraintOf, mapSqlStates, SqlState } from '../database/pg-errors';
 import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
+import { transitionFacts, webhookEventCtes } from '../webhook/webhook-event-sql';
 import { type PromotionEntity } from './promotion.entity';
 import { promotionColumns, type PromotionRow, toPromotion } from './promotion-row';
 
@@ -111,11 +113,12 @@ export class PromotionStateMachine {
    */
   async create(p: NewPromotion): Promise<CreatedPromotion | null> {
     const job = jobStartedBy(null, INITIAL_STATUS);
+    const events = eventsOfTransition(null, INITIAL_STATUS);
     const rows: Array<{ policy_sha256: string; created_at: Date; policy_version: number }> =
       await this.insert(
         'airlock_promotion_create',
         `WITH env AS (
-         SELECT e.id, pv.id AS policy_version_id, pv.sha256, pv.version
+         SELECT e.id, e.name, pv.id AS policy_version_id, pv.sha256, pv.version
          FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
          WHERE e.id = $2
        ), p AS (
@@ -146,7 +149,20 @@ export class PromotionStateMachine {
        ), idem AS (
          UPDATE idempotency_key SET promotion_id = p.id FROM p
          WHERE $15::text IS NOT NULL AND requester_key = $10 AND key = $15
-       )
+       )${webhookEventCtes({
+         from: 'p, env, unnest($21::text[]) AS t',
+         type: 't',
+         environment: 'env.name',
+         subjectType: "'promotion'",
+         subjectId: 'p.id::text',
+         facts: `jsonb_build_object(
+           'actor', $9::jsonb,
+           'transition', jsonb_build_object('from', NULL, 'to', '${INITIAL_STATUS}', 'reason', 'requested'),
+           'promotion', jsonb_build_object('id', p.id, 'environmentId', env.id, 'environment', env.name,
+             'sourceRegistry', $3::text, 'sourceRepository', $4::text, 'digest', $5::text, 'tag', $6::text,
+             'targetRegistry', $7::text, 'targetRepository', $8::text, 'status', '${INITIAL_STATUS}',
+             'reasons', '[]'::jsonb, 'breakGlass', false, 'requester', $9::jsonb, 'attestation', NULL))`,
+       })}
        SELECT p.policy_sha256, p.created_at, env.version AS policy_version FROM p, env`,
         [
           p.id,
@@ -169,10 +185,11 @@ export class PromotionStateMachine {
           p.rollback ? PromotionKind.Rollback : PromotionKind.Promotion,
           p.rollback?.fromPromotionId ?? null,
           p.rollback?.toPromotionId ?? null,
+          events,
         ],
       );
     if (rows.length !== 1) return null;
-    if (job) this.wakeups.wake(OUTBOX_TOPIC);
+    if (job || events.length > 0) this.wakeups.wake(OUTBOX_TOPIC);
     return {
       policySha256: rows[0].policy_sha256,
       policyVersion: rows[0].policy_version,
@@ -192,6 +209,7 @@ export class PromotionStateMachine {
       });
     }
     const job = jobStartedBy(t.from, t.to);
+    const events = eventsOfTransition(t.from, t.to, t.breakGlass === true);
     const manager = tx?.manager ?? this.db.manager;
     const rows: PromotionRow[] = await manager.query(
       `WITH moved AS (
@@ -210,7 +228,14 @@ export class PromotionStateMachine {
                 jsonb_build_object('from', $2::text, 'to', $3::text, 'reason', $5::text) || $7::jsonb
          FROM moved
        ), job AS (${OUTBOX_INSERT('$8', '$13')}
-       )
+       )${webhookEventCtes({
+         from: 'moved, unnest($14::text[]) AS t',
+         type: 't',
+         environment: '(SELECT e.name FROM environment e WHERE e.id = moved."environmentId")',
+         subjectType: "'promotion'",
+         subjectId: 'moved.id::text',
+         facts: transitionFacts('moved', '$2::text', '$3::text', '$5::text', '$4::jsonb'),
+       })}
        SELECT * FROM moved`,
       [
         t.promotionId,
@@ -226,10 +251,11 @@ export class PromotionStateMachine {
         t.waiting?.until.toISOString() ?? null,
         t.gate ? JSON.stringify(t.gate) : null,
         t.waiting ? Math.max(0, t.waiting.delayMs) : null,
+        events,
       ],
     );
     if (rows.length === 1) {
-      if (job) {
+      if (job || events.length > 0) {
         const wake = (): void => this.wakeups.wake(OUTBOX_TOPIC);
         if (tx) tx.afterCommit(wake);
         else wake();
