@@ -78,6 +78,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 201, approver: 403, admin: 403, auditor: 403 },
   },
+  // A dry run costs the same authorization as a request.
+  {
+    method: 'POST',
+    path: '/v1/promotions/evaluate',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 403, admin: 403, auditor: 403 },
+  },
   {
     method: 'GET',
     path: '/v1/promotions',
@@ -180,6 +187,19 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     path: '/v1/environments/:name/policies/:version/activate',
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  // A (proposed) version judged on past promotions: the environment's admins and approvers.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/policies/:version/evaluate',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/policies/:a/diff/:b',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
 
   // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,

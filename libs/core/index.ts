@@ -50,3 +50,6 @@ export { ChangeKind, ChangeStatus } from '../domain';
 export * from './reconcile/reconcile.module';
 export * from './reconcile/reconciler.service';
 export * from './reconcile/reconcile-pass';
+export * from './evaluation/evaluation.module';
+export * from './evaluation/promotion-evaluation.service';
+export * from './evaluation/evaluation.dto';

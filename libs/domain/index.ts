@@ -21,3 +21,5 @@ export * from './connection-failure';
 export * from './host-allowlist';
 export * from './persons';
 export * from './change-rules';
+export * from './policy-evaluation';
+export * from './policy-diff';

@@ -158,6 +158,10 @@ describe('authorization matrix', () => {
       // Each CI token may request one promotion: a fresh one for every attempt.
       token: caller === 'requester' ? await rig.token('requester', { fresh: true }) : undefined,
     }),
+    'POST /v1/promotions/evaluate': async () => ({
+      path: '/v1/promotions/evaluate',
+      body: { artifact: artifact('acme/app', `authz-${hex()}`), environment: env },
+    }),
     'GET /v1/promotions': read(() => `/v1/promotions?environment=${env}`),
     'GET /v1/promotions/:id': read(() => `/v1/promotions/${promotionId}`),
     'POST /v1/promotions/:id/cancel': async () => ({
@@ -210,6 +214,12 @@ describe('authorization matrix', () => {
     'POST /v1/environments/:name/policies/:version/activate': async () => ({
       path: `/v1/environments/${env}/policies/${await newPolicyVersion()}/activate`,
     }),
+
+    'POST /v1/environments/:name/policies/:version/evaluate': async () => ({
+      path: `/v1/environments/${env}/policies/1/evaluate`,
+      body: { lastN: 5 },
+    }),
+    'GET /v1/environments/:name/policies/:a/diff/:b': read(() => `/v1/environments/${env}/policies/1/diff/1`),
 
     'GET /v1/whoami': read(() => '/v1/whoami'),
     'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),

@@ -20,6 +20,8 @@ import {
   ErrorCode,
   ListPromotionsQuery,
   PromotionDetailView,
+  PromotionEvaluationService,
+  PromotionEvaluationView,
   PromotionPage,
   PromotionService,
   PromotionView,
@@ -41,7 +43,27 @@ export const uuidPipe = new ParseUUIDPipe({
 @ApiBearerAuth()
 @Controller('v1/promotions')
 export class PromotionsController {
-  constructor(private readonly promotions: PromotionService) {}
+  constructor(
+    private readonly promotions: PromotionService,
+    private readonly evaluations: PromotionEvaluationService,
+  ) {}
+
+  /**
+   * A dry run: what a request with this body would meet now (each check with its findings, the
+   * approvals and who could give them, break-glass, conditions before the copy). The same
+   * authorization as a request; nothing is created, only an audit event is written.
+   */
+  @Post('evaluate')
+  @HttpCode(200)
+  @Roles([Role.Requester])
+  @ApiOkResponse({ type: PromotionEvaluationView })
+  @ApiProblems(400, 403, 404, 413, 415, 422, 503)
+  evaluate(
+    @Body() dto: CreatePromotionDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PromotionEvaluationView> {
+    return this.evaluations.dryRun(dto, caller);
+  }
 
   @Post()
   @Roles([Role.Requester])

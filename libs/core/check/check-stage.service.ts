@@ -7,7 +7,9 @@ import {
   ErrorCode,
   evaluateChecks,
   Failure,
+  type PolicyDocument,
   PromotionStatus,
+  type SourceRule,
 } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
@@ -15,7 +17,7 @@ import { PolicyService } from '../policy/policy.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
-import { CHECK_KINDS, type CheckKind, type CheckResult } from './check-kind';
+import { CHECK_KINDS, type CheckKind, type CheckResult, type CheckSubject } from './check-kind';
 import { CheckRepository } from './check.repository';
 
 /** A check's result when its run threw: classified, so a permanent cause rejects with the reason. */
@@ -30,6 +32,22 @@ function thrownResult(error: unknown): CheckResult {
         failure,
       }
     : { status: CheckStatus.Error, summary: `could not run: ${failure.message}`, findings: [], failure };
+}
+
+export type KindResult = CheckResult & { kind: string };
+
+/**
+ * The checks that could not run (a registry down), when nothing else already refuses the image: a
+ * failure, or a check that can never pass on it (a tar bomb, a blob that does not match its
+ * digest). Those are retried; with a refusal, retrying would not change the answer, and the
+ * request is rejected now with every reason. Empty: the results decide.
+ */
+export function transientOnly(results: readonly KindResult[]): KindResult[] {
+  const transient = results.filter((r) => r.status === CheckStatus.Error && !r.failure?.permanent);
+  const refused = results.some(
+    (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.failure?.permanent),
+  );
+  return refused ? [] : transient;
 }
 
 /**
@@ -66,35 +84,12 @@ export class CheckStageService {
 
     const policy = (await this.policies.byId(p.policyVersionId)).document;
     const sources = (await this.environments.byIdCached(p.environmentId)).sources;
-    const shared = new Map<string, Promise<unknown>>();
-    const results: Array<CheckResult & { kind: string }> = [];
-    for (const kind of this.kinds.filter((k) => k.applies(policy))) {
-      let result: CheckResult;
-      try {
-        result = await kind.run({ promotion: p, policy, sources, shared });
-      } catch (e) {
-        result = thrownResult(e);
-        this.logger.warn({
-          msg: 'check could not run',
-          kind: kind.kind,
-          promotionId,
-          permanent: result.failure?.permanent,
-          error: result.failure?.message,
-        });
-      }
-      await this.checks.upsert(promotionId, kind.kind, result);
-      results.push({ ...result, kind: kind.kind });
-    }
-
-    // A check that could not run (a registry down) is retried, unless another already refuses the
-    // image: a failure, or a check that can never pass on it (a tar bomb, a blob that does not
-    // match its digest). Retrying would not change that answer, and the request is rejected now
-    // with every reason.
-    const transient = results.filter((r) => r.status === CheckStatus.Error && !r.failure?.permanent);
-    const refused = results.some(
-      (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.failure?.permanent),
+    const results = await this.runKinds(p, policy, sources, (kind, result) =>
+      this.checks.upsert(promotionId, kind, result),
     );
-    if (transient.length > 0 && !refused) {
+
+    const transient = transientOnly(results);
+    if (transient.length > 0) {
       if (!lastAttempt) {
         throw Failure.transient(
           `checks could not run: ${transient.map((r) => `${r.kind}: ${r.summary}`).join('; ')}`,
@@ -112,6 +107,44 @@ export class CheckStageService {
     const outcome = evaluateChecks(policy, results);
     const to = CHECK_DECISION_STATUS[outcome.decision];
     await this.move(promotionId, PromotionStatus.Checking, to, outcome.reasons.join('; '), outcome.reasons);
+  }
+
+  /**
+   * Runs every check kind the policy asks for, in order, on one image, sharing fetched evidence
+   * between kinds. What a kind throws becomes its classified `error` result. `each` sees every
+   * result as it is made (the stage stores it; a dry run stores nothing).
+   */
+  async runKinds(
+    subject: CheckSubject,
+    policy: PolicyDocument,
+    sources: readonly SourceRule[],
+    each?: (kind: string, result: CheckResult) => Promise<unknown>,
+  ): Promise<KindResult[]> {
+    const shared = new Map<string, Promise<unknown>>();
+    const results: KindResult[] = [];
+    for (const kind of this.kinds.filter((k) => k.applies(policy))) {
+      let result: CheckResult;
+      try {
+        result = await kind.run({ promotion: subject, policy, sources, shared });
+      } catch (e) {
+        result = thrownResult(e);
+        this.logger.warn({
+          msg: 'check could not run',
+          kind: kind.kind,
+          digest: subject.digest,
+          permanent: result.failure?.permanent,
+          error: result.failure?.message,
+        });
+      }
+      if (each) await each(kind.kind, result);
+      results.push({ ...result, kind: kind.kind });
+    }
+    return results;
+  }
+
+  /** The kinds the policy asks for, in the order the stage runs them. */
+  kindsFor(policy: PolicyDocument): string[] {
+    return this.kinds.filter((k) => k.applies(policy)).map((k) => k.kind);
   }
 
   /**

@@ -25,6 +25,6 @@ import { CheckStageService } from './check-stage.service';
       useFactory: (...kinds: CheckKind[]): CheckKind[] => kinds,
     },
   ],
-  exports: [CheckStageService],
+  exports: [CheckStageService, CheckRepository],
 })
 export class CheckModule {}

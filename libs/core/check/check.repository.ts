@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
+import { type CheckStatus } from '../../domain';
 import { type CheckResult } from './check-kind';
 
 @Injectable()
@@ -16,5 +17,34 @@ export class CheckRepository {
          findings = EXCLUDED.findings, attempts = promotion_check.attempts + 1, finished_at = now()`,
       [promotionId, kind, r.status, r.summary, JSON.stringify(r.findings)],
     );
+  }
+
+  /** The stored results of these promotions, by promotion id (evaluations reuse them as evidence). */
+  async forPromotions(
+    ids: readonly string[],
+  ): Promise<
+    Map<string, Array<{ kind: string; status: CheckStatus; summary: string; findings: unknown[] }>>
+  > {
+    const out = new Map<
+      string,
+      Array<{ kind: string; status: CheckStatus; summary: string; findings: unknown[] }>
+    >();
+    if (ids.length === 0) return out;
+    const rows: Array<{
+      promotion_id: string;
+      kind: string;
+      status: CheckStatus;
+      summary: string;
+      findings: unknown[];
+    }> = await this.db.query(
+      'SELECT promotion_id, kind, status, summary, findings FROM promotion_check WHERE promotion_id = ANY($1::uuid[])',
+      [ids],
+    );
+    for (const r of rows) {
+      const list = out.get(r.promotion_id) ?? [];
+      list.push({ kind: r.kind, status: r.status, summary: r.summary, findings: r.findings });
+      out.set(r.promotion_id, list);
+    }
+    return out;
   }
 }
