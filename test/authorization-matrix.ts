@@ -202,6 +202,39 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
   },
 
+  // Waivers: an environment's approvers and admins ask for, grant (not their own) and revoke them;
+  // everyone with a role reads them.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 201, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/waivers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/waivers/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers/:id/grant',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers/:id/revoke',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+
   // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,
   // bindings and identity links (one person's several identities: 202, applied once a second
   // person approves); auditors read them.

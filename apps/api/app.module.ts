@@ -14,6 +14,7 @@ import {
   OpsModule,
   PolicyModule,
   PromotionModule,
+  WaiverModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -27,6 +28,7 @@ import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
 import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
+import { WaiversController } from './controllers/waivers.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { RefusalRecorder } from './http/refusal-recorder';
 
@@ -46,6 +48,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoryModule,
     ChangeModule,
     TrustModule,
+    WaiverModule,
   ],
   controllers: [
     HealthController,
@@ -57,6 +60,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoriesController,
     ChangesController,
     KeysController,
+    WaiversController,
   ],
   providers: [
     BearerStrategy,

@@ -53,3 +53,6 @@ export * from './reconcile/reconcile-pass';
 export * from './evaluation/evaluation.module';
 export * from './evaluation/promotion-evaluation.service';
 export * from './evaluation/evaluation.dto';
+export * from './waiver/waiver.module';
+export * from './waiver/waiver.service';
+export * from './waiver/waiver.dto';

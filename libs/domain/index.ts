@@ -23,3 +23,4 @@ export * from './persons';
 export * from './change-rules';
 export * from './policy-evaluation';
 export * from './policy-diff';
+export * from './waivers';

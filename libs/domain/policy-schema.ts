@@ -9,6 +9,7 @@ import {
 import { type PolicyDocument } from './policy';
 import { SCANS_SECTION_SCHEMA, scansSectionProblems } from './scan-policy';
 import { isSpdxLicense } from './spdx-license';
+import { WAIVERS_SECTION_SCHEMA } from './waivers';
 
 /**
  * JSON Schema of a policy document. Every section refuses unknown fields, so a typo in a policy
@@ -70,6 +71,7 @@ export const POLICY_SCHEMA = {
     signatures: SIGNATURES_SECTION_SCHEMA,
     attestations: ATTESTATIONS_SECTION_SCHEMA,
     scans: SCANS_SECTION_SCHEMA,
+    waivers: WAIVERS_SECTION_SCHEMA,
   },
 } as const;
 

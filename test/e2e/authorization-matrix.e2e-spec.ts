@@ -42,7 +42,7 @@ describe('authorization matrix', () => {
   beforeAll(async () => {
     rig = await Rig.start();
     // One approval required: promotions wait in awaiting_approval, where they may be cancelled.
-    await rig.environment(env, { approvals: { required: 1 } });
+    await rig.environment(env, { approvals: { required: 1 }, waivers: { maxDays: 30 } });
     promotionId = (await newPromotion()).id;
     // Someone outside the six callers may break the glass, so that there are reviews to sign off.
     const bg = await rig.trustChange('POST', '/v1/role-bindings', {
@@ -132,10 +132,27 @@ describe('authorization matrix', () => {
   async function newPolicyVersion(): Promise<number> {
     const res = await rig.call('POST', `/v1/environments/${env}/policies`, {
       as: 'admin2',
-      body: { document: { approvals: { required: 1 } } },
+      body: { document: { approvals: { required: 1 }, waivers: { maxDays: 30 } } },
     });
     if (res.status !== 201) throw new Error(`policy: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.version as number;
+  }
+
+  const waiverBody = () => ({
+    check: 'vulnerabilities',
+    repositoryPattern: 'acme/app',
+    reason: 'authorization matrix',
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+
+  /** A waiver requested by the second admin, so that any of the six callers could grant it. */
+  async function newWaiver(): Promise<string> {
+    const res = await rig.call('POST', `/v1/environments/${env}/waivers`, {
+      as: 'admin2',
+      body: waiverBody(),
+    });
+    if (res.status !== 201) throw new Error(`waiver: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
   }
 
   const read =
@@ -220,6 +237,22 @@ describe('authorization matrix', () => {
       body: { lastN: 5 },
     }),
     'GET /v1/environments/:name/policies/:a/diff/:b': read(() => `/v1/environments/${env}/policies/1/diff/1`),
+
+    'POST /v1/environments/:name/waivers': async () => ({
+      path: `/v1/environments/${env}/waivers`,
+      body: waiverBody(),
+    }),
+    'GET /v1/environments/:name/waivers': read(() => `/v1/environments/${env}/waivers`),
+    'GET /v1/environments/:name/waivers/:id': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}`,
+    }),
+    'POST /v1/environments/:name/waivers/:id/grant': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}/grant`,
+    }),
+    'POST /v1/environments/:name/waivers/:id/revoke': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}/revoke`,
+      body: { reason: 'authorization matrix' },
+    }),
 
     'GET /v1/whoami': read(() => '/v1/whoami'),
     'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),

@@ -8,6 +8,7 @@ import { pushImage } from '../support/oci-images';
 import { osvFixtures, osvZip } from '../support/osv';
 import { startRegistry, type RegistryHandle } from '../support/registry';
 import { Rig } from '../support/rig';
+import { addRoleBinding } from '../support/role-bindings';
 import { generateTestKeyPair, inTotoStatement } from '../support/sigstore';
 import { testEnv } from '../support/test-env';
 import {
@@ -37,6 +38,13 @@ describe('evaluations (dry run, proposed policies, diffs)', () => {
       headers: { 'content-type': 'application/zip', 'x-file-name': 'test-osv.zip' },
     });
     expect(imported.status).toBe(201);
+    // ivan approves in another environment only.
+    await addRoleBinding(rig, {
+      role: 'approver',
+      issuer: 'people',
+      subject: 'ivan',
+      environment: 'elsewhere',
+    });
   }, 90_000);
   afterAll(async () => {
     await Promise.all([rig?.stop(), registry?.stop()]);

@@ -6,11 +6,20 @@ import { EnvironmentModule } from '../environment/environment.module';
 import { IdentityModule } from '../identity/identity.module';
 import { PolicyModule } from '../policy/policy.module';
 import { PromotionModule } from '../promotion/promotion.module';
+import { WaiverModule } from '../waiver/waiver.module';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
 
 @Module({
-  imports: [AuditModule, EnvironmentModule, IdentityModule, PolicyModule, PromotionModule, JobsModule],
+  imports: [
+    AuditModule,
+    EnvironmentModule,
+    IdentityModule,
+    PolicyModule,
+    PromotionModule,
+    JobsModule,
+    WaiverModule,
+  ],
   providers: [ApprovalRepository, ApprovalService, Clock],
   exports: [ApprovalService],
 })

@@ -3,6 +3,7 @@ import { ApprovalRefusal, PromotionStatus as S } from '../../domain';
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
+import { type WaiverService } from '../waiver/waiver.service';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type Caller, type RoleGrant } from '../identity/caller';
 import { type IdentityLinkService } from '../identity/identity-link.service';
@@ -104,6 +105,7 @@ function approvals(required = 1) {
     record: async (e: { action: string; details: Record<string, unknown> }) => void audit.push(e),
   } as unknown as AuditRepository;
   const clock = { now: () => NOW } as Clock;
+  const waivers = { lapsedFor: async () => [] } as unknown as WaiverService;
   const service = new ApprovalService(
     repo,
     policies,
@@ -114,6 +116,7 @@ function approvals(required = 1) {
     promotions.asStateMachine,
     auditRepo,
     clock,
+    waivers,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
   return { service, promotions, decisions, audit, reviews, wakesBeforeCommit, waiting };

@@ -28,6 +28,7 @@ import { PolicyService } from '../policy/policy.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionService } from '../promotion/promotion.service';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
+import { WaiverService } from '../waiver/waiver.service';
 import {
   type BreakGlassReviewView,
   type DecideDto,
@@ -76,6 +77,7 @@ export class ApprovalService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    private readonly waivers: WaiverService,
   ) {}
 
   async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
@@ -188,11 +190,26 @@ export class ApprovalService {
           `rejected by ${caller.key}: ${approval.comment}`,
         ]);
       } else if (tally.satisfied) {
-        status = PromotionStatus.Approved;
-        const by = Object.values(tally.assignment).flat();
-        await this.move(tx, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
-          `approved by ${by.join(', ')}`,
-        ]);
+        const lapsed = await this.waivers.lapsedFor(p.id, m);
+        if (lapsed.length > 0) {
+          // A waiver the checks relied on has been revoked or has expired: what it let through
+          // fails again, and the request is rejected rather than approved on a lapsed exception.
+          status = PromotionStatus.Rejected;
+          await this.move(
+            tx,
+            p.id,
+            status,
+            caller.actor,
+            'a waiver the checks relied on no longer applies',
+            lapsed.map((l) => `${l.check}: waiver ${l.id} was ${l.why}; what it let pass fails again`),
+          );
+        } else {
+          status = PromotionStatus.Approved;
+          const by = Object.values(tally.assignment).flat();
+          await this.move(tx, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
+            `approved by ${by.join(', ')}`,
+          ]);
+        }
       }
       return { decision: dto.decision, status, tally };
     });
@@ -276,6 +293,14 @@ export class ApprovalService {
           {
             status: p.status,
           },
+        );
+      }
+      const lapsed = await this.waivers.lapsedFor(p.id, m);
+      if (lapsed.length > 0) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `break-glass skips approvals, never checks: waiver(s) ${lapsed.map((l) => `${l.id} (${l.check}, ${l.why})`).join(', ')} no longer apply`,
+          { waivers: lapsed },
         );
       }
       await this.move(

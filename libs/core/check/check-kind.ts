@@ -1,4 +1,10 @@
-import { type CheckStatus, type Failure, type PolicyDocument, type SourceRule } from '../../domain';
+import {
+  type AppliedWaiver,
+  type CheckStatus,
+  type Failure,
+  type PolicyDocument,
+  type SourceRule,
+} from '../../domain';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 
 /**
@@ -32,6 +38,8 @@ export interface CheckResult {
    * retries the stage. A kind may instead throw a Failure: the stage classifies what is thrown.
    */
   failure?: Failure;
+  /** Waivers that let this result (`waived`), or findings of it, pass. */
+  waivers?: AppliedWaiver[];
 }
 
 /**

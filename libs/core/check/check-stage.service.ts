@@ -7,9 +7,11 @@ import {
   ErrorCode,
   evaluateChecks,
   Failure,
+  applyWaivers,
   type PolicyDocument,
   PromotionStatus,
   type SourceRule,
+  type WaiverRule,
 } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
@@ -18,6 +20,7 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { CHECK_KINDS, type CheckKind, type CheckResult, type CheckSubject } from './check-kind';
+import { WaiverService } from '../waiver/waiver.service';
 import { CheckRepository } from './check.repository';
 
 /** A check's result when its run threw: classified, so a permanent cause rejects with the reason. */
@@ -65,6 +68,7 @@ export class CheckStageService {
     private readonly policies: PolicyService,
     private readonly stateMachine: PromotionStateMachine,
     private readonly environments: EnvironmentService,
+    private readonly waivers: WaiverService,
   ) {}
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
@@ -84,7 +88,11 @@ export class CheckStageService {
 
     const policy = (await this.policies.byId(p.policyVersionId)).document;
     const sources = (await this.environments.byIdCached(p.environmentId)).sources;
-    const results = await this.runKinds(p, policy, sources, (kind, result) =>
+    const waivers = await this.waivers.inForceFor(p.environmentId, {
+      repository: p.sourceRepository,
+      digest: p.digest,
+    });
+    const results = await this.runKinds(p, policy, sources, waivers, (kind, result) =>
       this.checks.upsert(promotionId, kind, result),
     );
 
@@ -111,13 +119,15 @@ export class CheckStageService {
 
   /**
    * Runs every check kind the policy asks for, in order, on one image, sharing fetched evidence
-   * between kinds. What a kind throws becomes its classified `error` result. `each` sees every
-   * result as it is made (the stage stores it; a dry run stores nothing).
+   * between kinds. What a kind throws becomes its classified `error` result; the waivers in force
+   * for the image then apply (a waived result names them). `each` sees every result as it is made
+   * (the stage stores it; a dry run stores nothing).
    */
   async runKinds(
     subject: CheckSubject,
     policy: PolicyDocument,
     sources: readonly SourceRule[],
+    waivers: readonly WaiverRule[],
     each?: (kind: string, result: CheckResult) => Promise<unknown>,
   ): Promise<KindResult[]> {
     const shared = new Map<string, Promise<unknown>>();
@@ -136,8 +146,9 @@ export class CheckStageService {
           error: result.failure?.message,
         });
       }
-      if (each) await each(kind.kind, result);
-      results.push({ ...result, kind: kind.kind });
+      const judged = applyWaivers({ ...result, kind: kind.kind }, waivers);
+      if (each) await each(kind.kind, judged);
+      results.push(judged);
     }
     return results;
   }

@@ -9,13 +9,14 @@ import { LicensesCheck } from '../scans/licenses.check';
 import { ScansModule } from '../scans/scans.module';
 import { SecretsCheck } from '../scans/secrets.check';
 import { VulnerabilitiesCheck } from '../scans/vulnerabilities.check';
+import { WaiverModule } from '../waiver/waiver.module';
 import { CHECK_KINDS, type CheckKind } from './check-kind';
 import { CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
 
 /** The check kinds the stage runs, in this order (each skips policies that do not ask for it). */
 @Module({
-  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule],
+  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule, WaiverModule],
   providers: [
     CheckRepository,
     CheckStageService,
@@ -25,6 +26,6 @@ import { CheckStageService } from './check-stage.service';
       useFactory: (...kinds: CheckKind[]): CheckKind[] => kinds,
     },
   ],
-  exports: [CheckStageService, CheckRepository],
+  exports: [CheckStageService, CheckRepository, WaiverModule],
 })
 export class CheckModule {}

@@ -11,11 +11,12 @@ export class CheckRepository {
   /** Records the latest result of a check kind; a rerun replaces it and counts the attempt. */
   async upsert(promotionId: string, kind: string, r: CheckResult): Promise<void> {
     await this.db.query(
-      `INSERT INTO promotion_check (promotion_id, kind, status, summary, findings)
-       VALUES ($1, $2, $3, $4, $5::jsonb)
+      `INSERT INTO promotion_check (promotion_id, kind, status, summary, findings, waivers)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
        ON CONFLICT (promotion_id, kind) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary,
-         findings = EXCLUDED.findings, attempts = promotion_check.attempts + 1, finished_at = now()`,
-      [promotionId, kind, r.status, r.summary, JSON.stringify(r.findings)],
+         findings = EXCLUDED.findings, waivers = EXCLUDED.waivers, attempts = promotion_check.attempts + 1,
+         finished_at = now()`,
+      [promotionId, kind, r.status, r.summary, JSON.stringify(r.findings), JSON.stringify(r.waivers ?? [])],
     );
   }
 

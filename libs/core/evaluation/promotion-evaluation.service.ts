@@ -33,6 +33,7 @@ import { type CreatePromotionDto } from '../promotion/promotion.dto';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionService } from '../promotion/promotion.service';
+import { WaiverService } from '../waiver/waiver.service';
 import {
   type EvaluatedCheckView,
   type EvaluatePolicyDto,
@@ -85,6 +86,7 @@ export class PromotionEvaluationService {
     private readonly identity: IdentityService,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    private readonly waivers: WaiverService,
   ) {}
 
   /** `POST /v1/promotions/evaluate`: the request's own intake checks, then its checks, unstored. */
@@ -204,7 +206,8 @@ export class PromotionEvaluationService {
       digest: artifact.digest,
       claims: request.claims,
     };
-    const results = await this.stage.runKinds(subject, policy.document, env.sources);
+    const waivers = await this.waivers.inForceFor(env.id, artifact);
+    const results = await this.stage.runKinds(subject, policy.document, env.sources, waivers);
     const judged = this.judge(
       policy.document,
       results.map((r) => ({ ...r, source: 'ran' as const })),
@@ -261,6 +264,7 @@ export class PromotionEvaluationService {
       findings: r.findings,
       blocking: r.blocking ?? [],
       source: r.source,
+      ...(r.waivers?.length ? { waivers: [...new Set(r.waivers.map((w) => w.waiver))] } : {}),
     }));
     const transient = transientOnly(results);
     if (transient.length > 0) {
@@ -338,7 +342,11 @@ export class PromotionEvaluationService {
     }
     // Some check the proposed policy needs has no comparable stored result: run them all again on
     // the image, as a dry run would.
-    const results = await this.stage.runKinds(p, proposed, env.sources);
+    const waivers = await this.waivers.inForceFor(env.id, {
+      repository: p.sourceRepository,
+      digest: p.digest,
+    });
+    const results = await this.stage.runKinds(p, proposed, env.sources, waivers);
     return this.judge(
       proposed,
       results.map((r) => ({ ...r, source: 'ran' as const })),

@@ -260,6 +260,7 @@ export class PromotionService {
         status: c.status,
         summary: c.summary,
         findings: c.findings,
+        waivers: c.waivers,
         attempts: c.attempts,
         finishedAt: c.finishedAt.toISOString(),
       })),
