@@ -99,6 +99,8 @@ export interface PolicyVersionView {
   active: boolean;
   activatedBy: string | null;
   activatedAt: string | null;
+  /** A version that is not active: what activating it would change against the active one. */
+  changesFromActive?: PolicySectionDiffView[];
 }
 
 /** A proposed change to who is trusted (libs/core/change/change.dto.ts ChangeView). */
@@ -114,4 +116,91 @@ export interface ChangeView {
   decidedAt: string | null;
   comment: string | null;
   result: Record<string, unknown> | null;
+}
+
+/** One section's changes between two policy versions (libs/core/policy/policy.dto.ts). */
+export interface PolicySectionDiffView {
+  section: string;
+  change: 'added' | 'removed' | 'changed';
+  lines: string[];
+}
+
+export interface PolicyDiffView {
+  environment: string;
+  from: number;
+  to: number;
+  fromSha256: string;
+  toSha256: string;
+  toActive: boolean;
+  sections: PolicySectionDiffView[];
+}
+
+/** A dry run's answer (libs/core/evaluation/evaluation.dto.ts PromotionEvaluationView). */
+export interface PromotionEvaluationView {
+  environment: string;
+  artifact: string;
+  digest: string;
+  tag: string | null;
+  policyVersion: number;
+  policySha256: string;
+  decision: 'approved' | 'awaiting_approval' | 'rejected' | 'undetermined';
+  reasons: string[];
+  checks: Array<{
+    kind: string;
+    status: string;
+    summary: string;
+    findings: unknown[];
+    blocking: string[];
+    waivers?: string[];
+  }>;
+  approvals: {
+    required: number;
+    rules: Array<{ name: string; required: number; groups: string[] | null }>;
+    approvers: string[];
+    excluded: string[];
+  };
+  breakGlass: { couldApply: boolean; reason: string; holders: string[] };
+  conditions: Array<{ kind: string; state: string; detail: string; until?: string | null }>;
+}
+
+export interface PolicyEvaluationView {
+  environment: string;
+  policyVersion: number;
+  policySha256: string;
+  summary: string;
+  evaluated: number;
+  wouldReject: number;
+  newlyRejected: number;
+  wouldAwaitApproval: number;
+  wouldApprove: number;
+  undetermined: number;
+  promotions: Array<{
+    promotionId: string;
+    artifact: string;
+    status: string;
+    verdict: string;
+    reasons: string[];
+  }>;
+  evaluation?: PromotionEvaluationView;
+}
+
+/** An exception to an environment's policy (libs/core/waiver/waiver.dto.ts). */
+export interface WaiverView {
+  id: string;
+  environment: string;
+  check: string;
+  finding: string | null;
+  digest: string | null;
+  repositoryPattern: string | null;
+  reason: string;
+  expiresAt: string;
+  status: 'requested' | 'granted' | 'revoked';
+  state: 'requested' | 'active' | 'expired' | 'revoked';
+  requestedBy: string;
+  createdAt: string;
+  grantedBy: string | null;
+  grantedAt: string | null;
+  revokedBy: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
 }

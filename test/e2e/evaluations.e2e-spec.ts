@@ -2,7 +2,9 @@
 // version judged on the environment's past promotions, and the diff a second admin reads before
 // activating it. Real registry, real OSV import, the built API and worker, a database of this
 // file's own (the dry run is shown to change no table but the audit trail).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
 import { pushImage } from '../support/oci-images';
 import { osvFixtures, osvZip } from '../support/osv';
@@ -19,6 +21,7 @@ import {
 } from '../support/trust-fixtures';
 
 const hex = (): string => randomBytes(3).toString('hex');
+const CLI = resolve(__dirname, '../../dist/apps/cli/main.js');
 
 describe('evaluations (dry run, proposed policies, diffs)', () => {
   const REPO = 'acme/app';
@@ -71,6 +74,20 @@ describe('evaluations (dry run, proposed policies, diffs)', () => {
   }
   const VULNERABLE = ['pkg:pypi/django@4.2.7'];
   const FIXED = ['pkg:pypi/django@4.2.8'];
+
+  /** The built CLI as a child process, with only the server and a token in its environment. */
+  async function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout }));
+    });
+  }
 
   /** Rows of every table but the audit trail's, by table. */
   async function tableCounts(): Promise<Record<string, number>> {
@@ -173,6 +190,27 @@ describe('evaluations (dry run, proposed policies, diffs)', () => {
       });
       expect(res.body.checks.every((c: any) => c.status === 'pass')).toBe(true);
       expect(res.body.breakGlass.reason).toMatch(/checks pass|nobody holds break_glass/);
+    });
+
+    it('airlock promote --dry-run says the same, and exits 2 for a rejection, 0 otherwise', async () => {
+      const before = await tableCounts();
+      const token = await rig.token('requester');
+      const rejected = await airlock(
+        ['promote', `${registry.host}/${REPO}:${vulnerableTag}`, '--env', env, '--dry-run'],
+        token,
+      );
+      expect(rejected.code).toBe(2);
+      expect(rejected.stdout).toContain('would be: rejected');
+      expect(rejected.stdout).toMatch(/check vulnerabilities: fail/);
+      expect(rejected.stdout).toMatch(/TEST-PYPI-0001/);
+      expect(rejected.stdout).toContain('approvals needed: 1');
+      const clean = await airlock(
+        ['promote', `${registry.host}/${REPO}@${fixedDigest}`, '--env', env, '--dry-run', '--json'],
+        token,
+      );
+      expect(clean.code).toBe(0);
+      expect(JSON.parse(clean.stdout)).toMatchObject({ decision: 'awaiting_approval' });
+      expect(await tableCounts()).toEqual(before);
     });
 
     it('costs the caller the same authorization as a request, and refuses bad input without a trace', async () => {
@@ -356,6 +394,16 @@ describe('evaluations (dry run, proposed policies, diffs)', () => {
       // The version as the second admin opens it before activating: its changes from the active one.
       const v2 = await rig.call('GET', `/v1/environments/${env}/policies/2`, { as: 'admin2' });
       expect(v2.body.changesFromActive).toEqual(res.body.sections);
+
+      const cli = await airlock(['policies', 'diff', env, '1', '2'], await rig.token('auditor'));
+      expect(cli.code).toBe(0);
+      expect(cli.stdout).toContain('scans.vulnerabilities (added):');
+      const evaluated = await airlock(
+        ['policies', 'evaluate', env, '2', '--last', '50'],
+        await rig.token('approver'),
+      );
+      expect(evaluated.code).toBe(0);
+      expect(evaluated.stdout).toContain('this version would have rejected 2 of the last 3');
 
       for (const [what, p, as, status] of [
         ['anonymous', `/v1/environments/${env}/policies/1/diff/2`, null, 401],

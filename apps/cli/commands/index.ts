@@ -9,8 +9,14 @@ import {
   environmentsList,
   policiesActivate,
   policiesAdd,
+  policiesDiff,
+  policiesEvaluate,
   policiesGet,
   policiesList,
+  waiversGrant,
+  waiversList,
+  waiversRequest,
+  waiversRevoke,
 } from './environments';
 import { promote } from './promote';
 import { cancel, promotionsGet, promotionsList } from './promotions';
@@ -38,6 +44,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   policiesActivate,
   policiesList,
   policiesGet,
+  policiesDiff,
+  policiesEvaluate,
+  waiversList,
+  waiversRequest,
+  waiversGrant,
+  waiversRevoke,
   changesList,
   changesGet,
   changesApprove,
