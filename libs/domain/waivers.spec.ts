@@ -3,6 +3,7 @@ import {
   applyWaivers,
   waiverCovers,
   waiverProblems,
+  waiversAllowedBy,
   waiverState,
   WaiverStatus,
   type WaiverRule,
@@ -111,6 +112,13 @@ describe('waiver scope and state', () => {
     expect(waiverCovers(rule({ digest, repositoryPattern: null }), { repository: 'x/y', digest })).toBe(true);
     expect(waiverCovers(rule(), { repository: 'acme/app', digest })).toBe(true);
     expect(waiverCovers(rule(), { repository: 'acme/app/sub', digest })).toBe(false);
+  });
+
+  it('applies only where the policy has a waivers section, signature waivers only where allowed', () => {
+    const all = [rule(), rule({ id: 's', check: 'signatures' })];
+    expect(waiversAllowedBy(undefined, all)).toEqual([]);
+    expect(waiversAllowedBy({ maxDays: 5 }, all).map((w) => w.id)).toEqual(['w1']);
+    expect(waiversAllowedBy({ maxDays: 5, allowSignatureWaivers: true }, all)).toHaveLength(2);
   });
 
   it('reads a granted waiver past its expiry as expired', () => {

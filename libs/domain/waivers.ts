@@ -95,6 +95,19 @@ export function waiverProblems(
   return problems;
 }
 
+/**
+ * The waivers a policy lets apply: none without a waivers section, and signature or attestation
+ * waivers only where it allows them. A granted waiver stops applying when a later policy version
+ * takes that away, without anyone having to revoke it.
+ */
+export function waiversAllowedBy<T extends Pick<WaiverRule, 'check'>>(
+  section: WaiversSection | undefined,
+  waivers: readonly T[],
+): T[] {
+  if (!section) return [];
+  return waivers.filter((w) => section.allowSignatureWaivers === true || !SIGNATURE_CHECKS.has(w.check));
+}
+
 /** Whether a waiver covers this image (its digest, or its repository by pattern). */
 export function waiverCovers(w: WaiverRule, image: { repository: string; digest: string }): boolean {
   if (w.digest !== null) return w.digest === image.digest;

@@ -2,10 +2,11 @@
 // in the check result and in Airlock's signed attestation, ends by itself on the test clock, and
 // cannot be granted by the person who asked (nor by their linked identity). Real registries, a real
 // OSV import, the built API and worker, a database of this file's own (identity links stay here).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
 import { RegistryClient } from '../../libs/oci';
 import { PROMOTION_PREDICATE } from '../../libs/trust';
@@ -19,6 +20,7 @@ import { testEnv } from '../support/test-env';
 import { keyAttestation, pushCosignAttestations, pushKeySignature } from '../support/trust-fixtures';
 
 const hex = (): string => randomBytes(3).toString('hex');
+const CLI = resolve(__dirname, '../../dist/apps/cli/main.js');
 const DAY = 86_400_000;
 
 describe('waivers', () => {
@@ -114,6 +116,20 @@ describe('waivers', () => {
     });
     expect(res.status).toBe(201);
     return rig.waitForStatus(res.body.id, statuses, 30_000);
+  }
+
+  /** The built CLI as a child process, with only the server and a token in its environment. */
+  async function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout }));
+    });
   }
 
   const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
@@ -219,6 +235,11 @@ describe('waivers', () => {
     setClock(8);
     const listed = await rig.call('GET', `/v1/environments/${env}/waivers`, { as: 'auditor' });
     expect(listed.body.items[0]).toMatchObject({ id: asked.body.id, status: 'granted', state: 'expired' });
+    const cli = await airlock(['waivers', 'list', env], await rig.token('auditor'));
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(
+      new RegExp(`${asked.body.id}\\s+expired\\s+vulnerabilities\\s+\\(whole check\\)\\s+acme/\\*`),
+    );
     // The approval that would have approved it finds the waiver lapsed and rejects instead.
     const approved = await rig.call('POST', `/v1/promotions/${waiting.id}/approvals`, {
       as: 'approver2',
@@ -253,6 +274,13 @@ describe('waivers', () => {
     });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ state: 'revoked', revokeReason: 'the upgrade landed' });
+    // Break-glass (frank holds it) skips approvals, never checks: not on a revoked exception either.
+    const broken = await rig.call('POST', `/v1/promotions/${waiting.id}/break-glass`, {
+      as: 'admin2',
+      body: { reason: 'production is down, cannot wait' },
+    });
+    expect(`${broken.status} ${JSON.stringify(broken.body)}`).toMatch(/^409 /);
+    expect(broken.body.detail).toContain(`${asked.body.id} (vulnerabilities, revoked)`);
     const approved = await rig.call('POST', `/v1/promotions/${waiting.id}/approvals`, {
       as: 'approver2',
       body: { decision: 'approve', digest },
@@ -266,6 +294,12 @@ describe('waivers', () => {
       body: { reason: 'twice' },
     });
     expect(again.status).toBe(409);
+    const [{ n }] = await rig.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM (SELECT action, subject_id FROM audit_event
+         UNION ALL SELECT action, subject_id FROM audit_pending) a WHERE action = 'waiver.revoked' AND subject_id = $1`,
+      [asked.body.id],
+    );
+    expect(n).toBe('1');
   });
 
   it('refuses what the policy does not allow, bad input and callers without the role, and changes nothing', async () => {

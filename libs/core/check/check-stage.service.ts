@@ -12,6 +12,7 @@ import {
   PromotionStatus,
   type SourceRule,
   type WaiverRule,
+  waiversAllowedBy,
 } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
@@ -120,7 +121,7 @@ export class CheckStageService {
   /**
    * Runs every check kind the policy asks for, in order, on one image, sharing fetched evidence
    * between kinds. What a kind throws becomes its classified `error` result; the waivers in force
-   * for the image then apply (a waived result names them). `each` sees every result as it is made
+   * for the image then apply, as far as this policy lets them (a waived result names them). `each` sees every result as it is made
    * (the stage stores it; a dry run stores nothing).
    */
   async runKinds(
@@ -132,6 +133,7 @@ export class CheckStageService {
   ): Promise<KindResult[]> {
     const shared = new Map<string, Promise<unknown>>();
     const results: KindResult[] = [];
+    const allowed = waiversAllowedBy(policy.waivers, waivers);
     for (const kind of this.kinds.filter((k) => k.applies(policy))) {
       let result: CheckResult;
       try {
@@ -146,7 +148,7 @@ export class CheckStageService {
           error: result.failure?.message,
         });
       }
-      const judged = applyWaivers({ ...result, kind: kind.kind }, waivers);
+      const judged = applyWaivers({ ...result, kind: kind.kind }, allowed);
       if (each) await each(kind.kind, judged);
       results.push(judged);
     }
