@@ -156,7 +156,7 @@ export class EnvironmentsController {
   @HttpCode(200)
   @Roles([Role.Admin, Role.Approver])
   @ApiOkResponse({ type: PolicyEvaluationView })
-  @ApiProblems(400, 403, 404, 413, 415, 422, 503)
+  @ApiProblems(400, 403, 404, 413, 415, 422, 429, 503)
   async evaluatePolicy(
     @Param('name', NamePipe) name: string,
     @Param('version', versionPipe) version: number,

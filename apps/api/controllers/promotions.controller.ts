@@ -57,7 +57,7 @@ export class PromotionsController {
   @HttpCode(200)
   @Roles([Role.Requester])
   @ApiOkResponse({ type: PromotionEvaluationView })
-  @ApiProblems(400, 403, 404, 413, 415, 422, 503)
+  @ApiProblems(400, 403, 404, 413, 415, 422, 429, 503)
   evaluate(
     @Body() dto: CreatePromotionDto,
     @CurrentCaller() caller: Caller,

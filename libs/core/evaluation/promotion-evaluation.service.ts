@@ -34,6 +34,7 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionService } from '../promotion/promotion.service';
 import { WaiverService } from '../waiver/waiver.service';
+import { InFlightLimit } from './in-flight-limit';
 import {
   type EvaluatedCheckView,
   type EvaluatePolicyDto,
@@ -59,6 +60,9 @@ const JUDGED = new Set<PromotionStatus>([
 /** How long judging past promotions may spend running checks again, before the rest is undetermined. */
 const REPLAY_BUDGET_MS = 60_000;
 
+/** Evaluations one API process runs at once (see InFlightLimit). */
+const MAX_EVALUATIONS_IN_FLIGHT = 4;
+
 interface Judged {
   decision: ReplayVerdict;
   reasons: string[];
@@ -77,6 +81,8 @@ interface Judged {
  */
 @Injectable()
 export class PromotionEvaluationService {
+  private readonly inFlight = new InFlightLimit(MAX_EVALUATIONS_IN_FLIGHT);
+
   constructor(
     private readonly promotions: PromotionService,
     private readonly promotionRows: PromotionRepository,
@@ -91,7 +97,15 @@ export class PromotionEvaluationService {
 
   /** `POST /v1/promotions/evaluate`: the request's own intake checks, then its checks, unstored. */
   async dryRun(dto: CreatePromotionDto, caller: Caller): Promise<PromotionEvaluationView> {
-    const { env, requested } = await this.promotions.admit(dto, caller);
+    // Authorization first: a refused caller gets its 403, never a 429 for someone else's load.
+    const admitted = await this.promotions.admit(dto, caller);
+    return this.inFlight.run(() => this.dryRunNow(admitted, caller));
+  }
+
+  private async dryRunNow(
+    { env, requested }: Awaited<ReturnType<PromotionService['admit']>>,
+    caller: Caller,
+  ): Promise<PromotionEvaluationView> {
     const policy = await this.policies.activeVersion(env.name);
     if (!policy) {
       throw new DomainError(ErrorCode.NoActivePolicy, `environment ${env.name} has no active policy`, {
@@ -134,6 +148,15 @@ export class PromotionEvaluationService {
         environment: env.name,
       });
     }
+    return this.inFlight.run(() => this.evaluatePolicyNow(env, version, dto, caller));
+  }
+
+  private async evaluatePolicyNow(
+    env: EnvironmentEntity,
+    version: number,
+    dto: EvaluatePolicyDto,
+    caller: Caller,
+  ): Promise<PolicyEvaluationView> {
     const given = [dto.artifact, dto.digest, dto.lastN].filter((x) => x !== undefined).length;
     if (given !== 1) {
       throw new DomainError(ErrorCode.ValidationFailed, 'give exactly one of artifact, digest or lastN', {
