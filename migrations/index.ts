@@ -11,6 +11,7 @@ import { BreakGlassFlag1795490000000 } from './1795490000000-break-glass-flag';
 import { Rollback1796614449964 } from './1796614449964-rollback';
 import { EnvironmentChains1796614542875 } from './1796614542875-environment-chains';
 import { Webhooks1796614514477 } from './1796614514477-webhooks';
+import { Waivers1796614880559 } from './1796614880559-waivers';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -28,4 +29,5 @@ export const MIGRATIONS: Function[] = [
   Rollback1796614449964,
   EnvironmentChains1796614542875,
   Webhooks1796614514477,
+  Waivers1796614880559,
 ];

@@ -78,6 +78,13 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 201, approver: 403, admin: 403, auditor: 403 },
   },
+  // A dry run costs the same authorization as a request.
+  {
+    method: 'POST',
+    path: '/v1/promotions/evaluate',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 403, admin: 403, auditor: 403 },
+  },
   {
     method: 'GET',
     path: '/v1/promotions',
@@ -213,6 +220,52 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     path: '/v1/environments/:name/policies/:version/activate',
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 403 },
+  },
+  // A (proposed) version judged on past promotions: the environment's admins and approvers.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/policies/:version/evaluate',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/policies/:a/diff/:b',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+
+  // Waivers: an environment's approvers and admins ask for, grant (not their own) and revoke them;
+  // everyone with a role reads them.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 201, admin: 201, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/waivers',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/waivers/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 200, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers/:id/grant',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/waivers/:id/revoke',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
   },
 
   // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,

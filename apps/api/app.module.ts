@@ -10,11 +10,13 @@ import {
   DatabaseModule,
   EnvironmentModule,
   GateModule,
+  EvaluationModule,
   IdentityModule,
   OpsModule,
   PolicyModule,
   PromotionModule,
   WebhookModule,
+  WaiverModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -30,6 +32,7 @@ import { IdentityController } from './controllers/identity.controller';
 import { KeysController } from './controllers/keys.controller';
 import { PromotionsController } from './controllers/promotions.controller';
 import { WebhooksController } from './controllers/webhooks.controller';
+import { WaiversController } from './controllers/waivers.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { RefusalRecorder } from './http/refusal-recorder';
 
@@ -41,6 +44,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AuditModule,
     IdentityModule,
     EnvironmentModule,
+    EvaluationModule,
     PolicyModule,
     PromotionModule,
     GateModule,
@@ -50,6 +54,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ChangeModule,
     TrustModule,
     WebhookModule,
+    WaiverModule,
   ],
   controllers: [
     HealthController,
@@ -63,6 +68,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     KeysController,
     ArtifactsController,
     WebhooksController,
+    WaiversController,
   ],
   providers: [
     BearerStrategy,

@@ -32,6 +32,10 @@ const TAGS: ReadonlyArray<readonly [string, string]> = [
   ['audit', 'The hash-chained audit trail, its verification, export and signed checkpoints'],
   ['artifacts', 'Where a digest stands across the environments of a chain'],
   ['webhooks', 'Signed webhook subscriptions (Standard Webhooks) and their deliveries'],
+  [
+    'waivers',
+    'Exceptions that let one named check or finding pass, granted by a second person, until they expire',
+  ],
   ['keys', "Airlock's public keys (attestations and checkpoints)"],
   ['operations', 'Health, readiness and metrics'],
 ];

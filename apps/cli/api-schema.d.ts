@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/promotions/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry run: what would happen to this request
+         * @description Takes the body of a promotion request and runs what the request would: the intake checks, the tag resolution and every check the active policy demands. Answers each check's result and findings, the approvals needed and from whom, and whether break-glass could apply. Creates nothing but one audit event; needs the same authorization as a request.
+         */
+        post: operations["evaluatePromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/promotions": {
         parameters: {
             query?: never;
@@ -454,6 +474,46 @@ export interface paths {
          * @description A second admin (not the author, nor a linked identity) activates a newer version. New requests pin it; requests already made keep theirs.
          */
         post: operations["activatePolicyVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/policies/{version}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Judge a policy version before activating it
+         * @description Evaluates a (proposed) policy version on one digest, or over the environment's last N promotions from their stored evidence: what it would have rejected or held that the active version let through.
+         */
+        post: operations["evaluatePolicyVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/policies/{a}/diff/{b}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two policy versions
+         * @description What changed between two versions of the environment's policy, section by section.
+         */
+        get: operations["diffPolicyVersions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -984,6 +1044,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/environments/{name}/waivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List waivers
+         * @description The environment's waivers: requested, granted, revoked and expired.
+         */
+        get: operations["listWaivers"];
+        put?: never;
+        /**
+         * Request a waiver
+         * @description Asks that one named failing check or finding (a vulnerability id, a secret fingerprint, a license) pass for one digest or repository pattern in this environment, with a reason and an expiry within what the policy allows. A different person must grant it.
+         */
+        post: operations["requestWaiver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/waivers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a waiver
+         * @description One waiver, with who requested and granted it and until when it applies.
+         */
+        get: operations["getWaiver"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/waivers/{id}/grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant a waiver
+         * @description A second person (not the requester, nor a linked identity) grants a requested waiver. Audited; named in the check results and attestations of the promotions it lets through.
+         */
+        post: operations["grantWaiver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/waivers/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a waiver
+         * @description Ends a waiver: it no longer applies to promotions not yet approved. Audited.
+         */
+        post: operations["revokeWaiver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -996,6 +1140,72 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+        };
+        EvaluatedCheckView: {
+            kind: string;
+            /** @enum {string} */
+            status: "pass" | "fail" | "error" | "waived";
+            summary: string;
+            findings: Record<string, never>[];
+            /** @description One line per blocking finding */
+            blocking: string[];
+            /**
+             * @description Past promotions: `stored` reused the result recorded then (same policy section)
+             * @enum {string}
+             */
+            source?: "ran" | "stored";
+            /** @description Waivers that let this check or its findings pass */
+            waivers?: string[];
+        };
+        ApprovalRuleView: {
+            name: string;
+            required: number;
+            /** @description Approvers must be in one of these groups */
+            groups?: string[] | null;
+        };
+        ApprovalsNeededView: {
+            /** @description Approvals in all (every rule, distinct people) */
+            required: number;
+            rules: components["schemas"]["ApprovalRuleView"][];
+            /** @description Role bindings that make someone an approver of the environment (who may decide) */
+            approvers: string[];
+            /** @description Who separation of duties would refuse */
+            excluded: string[];
+        };
+        BreakGlassView: {
+            /** @description Whether someone holding break_glass could skip the approvals */
+            couldApply: boolean;
+            reason: string;
+            /** @description Role bindings granting break_glass here */
+            holders: string[];
+        };
+        PreCopyConditionView: {
+            /** @description chain, soak, freeze, … */
+            kind: string;
+            /** @enum {string} */
+            state: "met" | "waiting" | "blocked";
+            detail: string;
+            until?: string | null;
+        };
+        PromotionEvaluationView: {
+            environment: string;
+            /** @description The artifact pinned by digest (a tag resolved now) */
+            artifact: string;
+            digest: string;
+            tag?: string | null;
+            policyVersion: number;
+            policySha256: string;
+            /**
+             * @description `undetermined`: a check could not run now (a registry down); a request would retry it
+             * @enum {string}
+             */
+            decision: "approved" | "awaiting_approval" | "rejected" | "undetermined";
+            reasons: string[];
+            checks: components["schemas"]["EvaluatedCheckView"][];
+            approvals: components["schemas"]["ApprovalsNeededView"];
+            breakGlass: components["schemas"]["BreakGlassView"];
+            /** @description Conditions before the copy (environment chain, soak, freeze windows) and whether they would hold */
+            conditions: components["schemas"]["PreCopyConditionView"][];
         };
         RollbackView: {
             /** @description The promotion whose digest the tag held when the rollback was requested */
@@ -1081,11 +1291,19 @@ export interface components {
         };
         CheckView: {
             kind: string;
-            /** @enum {string} */
-            status: "pass" | "fail" | "error";
+            /**
+             * @description `waived`: failed, let through by the waivers named
+             * @enum {string}
+             */
+            status: "pass" | "fail" | "error" | "waived";
             summary: string;
             findings: {
                 [key: string]: unknown;
+            }[];
+            /** @description Waivers that let this check (finding null) or findings of it pass */
+            waivers: {
+                waiver?: string;
+                finding?: string | null;
             }[];
             attempts: number;
             finishedAt: string;
@@ -1471,6 +1689,19 @@ export interface components {
             /** @description Why this version exists */
             comment?: string;
         };
+        PolicySectionDiffView: {
+            /** @example scans.vulnerabilities */
+            section: string;
+            /** @enum {string} */
+            change: "added" | "removed" | "changed";
+            /**
+             * @description One line per difference: `path: before → after`, `path: added …`, `path: removed …`
+             * @example [
+             *       "scans.vulnerabilities.maxSeverity: \"high\" → \"medium\""
+             *     ]
+             */
+            lines: string[];
+        };
         PolicyVersionView: {
             id: string;
             environment: string;
@@ -1487,11 +1718,66 @@ export interface components {
             active: boolean;
             activatedBy?: string | null;
             activatedAt?: string | null;
+            /** @description One version read (GET …/policies/:version) of a version that is not active: what activating it would change, per section, against the active version */
+            changesFromActive?: components["schemas"]["PolicySectionDiffView"][];
         };
         PolicyVersionPage: {
             items: components["schemas"]["PolicyVersionView"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor?: string | null;
+        };
+        EvaluatePolicyDto: {
+            /**
+             * @description An artifact by digest or tag (registry/repository@sha256:… or :tag)
+             * @example registry.staging.example.com/team/app@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+             */
+            artifact?: string;
+            /**
+             * @description A digest promoted into the environment before (its latest promotion names the source)
+             * @example sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+             */
+            digest?: string;
+            /** @description The environment's last N promotions */
+            lastN?: number;
+        };
+        ReplayedPromotionView: {
+            promotionId: string;
+            artifact: string;
+            /** @description What became of it under the policy it was requested under */
+            status: string;
+            policyVersion: number;
+            /** @enum {string} */
+            verdict: "approved" | "awaiting_approval" | "rejected" | "undetermined";
+            reasons: string[];
+            checks: components["schemas"]["EvaluatedCheckView"][];
+        };
+        PolicyEvaluationView: {
+            environment: string;
+            policyVersion: number;
+            policySha256: string;
+            /** @description e.g. "this version would have rejected 3 of the last 50" */
+            summary: string;
+            evaluated: number;
+            wouldReject: number;
+            /** @description Would reject, and were not rejected then */
+            newlyRejected: number;
+            wouldAwaitApproval: number;
+            wouldApprove: number;
+            undetermined: number;
+            promotions: components["schemas"]["ReplayedPromotionView"][];
+            /** @description With `artifact` or `digest` */
+            evaluation?: components["schemas"]["PromotionEvaluationView"];
+        };
+        PolicyDiffView: {
+            environment: string;
+            from: number;
+            to: number;
+            fromSha256: string;
+            toSha256: string;
+            /** @description Whether version `to` is active now */
+            toActive: boolean;
+            /** @description Changed sections only; empty: the same rules */
+            sections: components["schemas"]["PolicySectionDiffView"][];
         };
         RoleGrantView: {
             /** @enum {string} */
@@ -1823,6 +2109,58 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor?: string | null;
         };
+        RequestWaiverDto: {
+            /**
+             * @description The check kind it names
+             * @example vulnerabilities
+             */
+            check: string;
+            /**
+             * @description One finding of that check: an advisory id or alias, a secret fingerprint, a license. Without it, the whole check
+             * @example CVE-2099-0002
+             */
+            finding?: string;
+            /** @description The one image it applies to (or give repositoryPattern) */
+            digest?: string;
+            /** @description The source repositories it applies to (team/app, team/*, team/**) */
+            repositoryPattern?: string;
+            /** @description Why the exception is acceptable */
+            reason: string;
+            /** @description When it stops applying: no further out than the policy allows (waivers.maxDays) */
+            expiresAt: string;
+        };
+        WaiverView: {
+            id: string;
+            environment: string;
+            check: string;
+            finding?: string | null;
+            digest?: string | null;
+            repositoryPattern?: string | null;
+            reason: string;
+            expiresAt: string;
+            /** @enum {string} */
+            status: "requested" | "granted" | "revoked";
+            /**
+             * @description What applies now: only `active` waivers let checks through
+             * @enum {string}
+             */
+            state: "requested" | "active" | "expired" | "revoked";
+            requestedBy: string;
+            createdAt: string;
+            grantedBy?: string | null;
+            grantedAt?: string | null;
+            revokedBy?: string | null;
+            revokedAt?: string | null;
+            revokeReason?: string | null;
+        };
+        WaiverPage: {
+            items: components["schemas"]["WaiverView"][];
+            nextCursor?: string | null;
+        };
+        RevokeWaiverDto: {
+            /** @description Why it is revoked */
+            reason: string;
+        };
         Problem: {
             /** Format: uri */
             type: string;
@@ -1919,6 +2257,215 @@ export interface operations {
             };
         };
     };
+    evaluatePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePromotionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionEvaluationView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/host_not_allowed",
+                     *       "title": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "status": 422,
+                     *       "code": "host_not_allowed",
+                     *       "detail": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPromotions: {
         parameters: {
             query?: {
@@ -2012,7 +2559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2021,10 +2568,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -2310,7 +2857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2319,10 +2866,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -2408,6 +2955,7 @@ export interface operations {
                      *           "status": "pass",
                      *           "summary": "signed by release",
                      *           "findings": [],
+                     *           "waivers": [],
                      *           "attempts": 1,
                      *           "finishedAt": "2026-12-07T09:14:04.700Z"
                      *         }
@@ -2529,7 +3077,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,10 +3086,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -2696,7 +3244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2705,10 +3253,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -2867,7 +3415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2876,10 +3424,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3078,7 +3626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3087,10 +3635,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3205,7 +3753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3214,10 +3762,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3417,7 +3965,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3426,10 +3974,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3544,7 +4092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3553,10 +4101,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3755,7 +4303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3764,10 +4312,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -3854,7 +4402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3863,10 +4411,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4044,7 +4592,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4053,10 +4601,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4192,7 +4740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4201,10 +4749,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4320,7 +4868,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4329,10 +4877,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4530,7 +5078,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4539,10 +5087,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4677,7 +5225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4686,10 +5234,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -4908,7 +5456,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4917,10 +5465,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5061,7 +5609,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5070,10 +5618,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5273,7 +5821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5282,10 +5830,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5420,7 +5968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5429,10 +5977,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5570,7 +6118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5579,10 +6127,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5781,7 +6329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5790,10 +6338,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -5929,7 +6477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5938,10 +6486,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6097,7 +6645,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6106,10 +6654,371 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluatePolicyVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluatePolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyEvaluationView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy). Codes: `host_not_allowed`, `idempotency_key_reused`, `invalid_advisories`, `invalid_policy`, `no_active_policy`, `registry_refused`, `rollback_target_unknown`, `secret_not_available`, `source_not_allowed`, `tag_not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/host_not_allowed",
+                     *       "title": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "status": 422,
+                     *       "code": "host_not_allowed",
+                     *       "detail": "Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diffPolicyVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                a: number;
+                b: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyDiffView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6176,7 +7085,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6185,10 +7094,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6275,7 +7184,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6284,10 +7193,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6465,7 +7374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6474,10 +7383,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6613,7 +7522,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6622,10 +7531,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6712,7 +7621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6721,10 +7630,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -6882,7 +7791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6891,10 +7800,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7030,7 +7939,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7039,10 +7948,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7163,7 +8072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7172,10 +8081,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7261,7 +8170,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7270,10 +8179,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7361,7 +8270,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7370,10 +8279,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7460,7 +8369,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7469,10 +8378,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7560,7 +8469,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7569,10 +8478,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7688,7 +8597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7697,10 +8606,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -7880,7 +8789,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7889,10 +8798,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8027,7 +8936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8036,10 +8945,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8174,7 +9083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8183,10 +9092,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8304,7 +9213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8313,10 +9222,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8451,7 +9360,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8460,10 +9369,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8619,7 +9528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8628,10 +9537,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8830,7 +9739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8839,10 +9748,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -8986,7 +9895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8995,10 +9904,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9085,7 +9994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9094,10 +10003,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9235,7 +10144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9244,10 +10153,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9382,7 +10291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9391,10 +10300,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9528,7 +10437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9537,10 +10446,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9679,7 +10588,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9688,10 +10597,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9846,7 +10755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9855,10 +10764,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -9997,7 +10906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10006,10 +10915,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -10147,7 +11056,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10156,10 +11065,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }
@@ -10314,7 +11223,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds. Codes: `rate_limited` */
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10323,10 +11232,880 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://airlock.dev/problems/rate_limited",
-                     *       "title": "Too many requests from this caller (rate_limited)",
+                     *       "title": "Too many requests (rate_limited)",
                      *       "status": 429,
                      *       "code": "rate_limited",
-                     *       "detail": "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWaivers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaiverPage"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestWaiver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestWaiverDto"];
+            };
+        };
+        responses: {
+            /** @description Requested: it applies once another person grants it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaiverView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWaiver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaiverView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grantWaiver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaiverView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/already_decided",
+                     *       "title": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "status": 409,
+                     *       "code": "already_decided",
+                     *       "detail": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeWaiver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeWaiverDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaiverView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (status changed, duplicate, request still in progress). Codes: `already_decided`, `conflict`, `idempotency_key_in_progress`, `invalid_transition`, `not_awaiting_approval`, `rollback_nothing_to_do`, `stale_review`, `token_replayed`, `upstream_not_promoted` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/already_decided",
+                     *       "title": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "status": 409,
+                     *       "code": "already_decided",
+                     *       "detail": "Conflicts with the current state (status changed, duplicate, request still in progress)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/payload_too_large",
+                     *       "title": "Body larger than the configured limit",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "Body larger than the configured limit",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/http_415",
+                     *       "title": "Body is not application/json",
+                     *       "status": 415,
+                     *       "code": "http_415",
+                     *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }

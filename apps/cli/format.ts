@@ -3,9 +3,12 @@ import { type AuditVerification } from '../../libs/domain/audit-verification';
 import {
   type ChangeView,
   type EnvironmentView,
+  type PolicySectionDiffView,
   type PolicyVersionView,
   type PromotionDetailView,
+  type PromotionEvaluationView,
   type PromotionView,
+  type WaiverView,
   type WhoAmIView,
 } from './api-types';
 import { fields, table } from './output';
@@ -130,6 +133,47 @@ export function formatPolicyVersion(v: PolicyVersionView): string[] {
       ['activated', v.activatedAt ? `${v.activatedAt} by ${v.activatedBy ?? '?'}` : 'no'],
     ]),
   ];
+}
+
+/** Per section, what changed between two policy versions (or `no changes`). */
+export function formatPolicyChanges(sections: readonly PolicySectionDiffView[]): string[] {
+  if (sections.length === 0) return ['  no changes: the same rules'];
+  return sections.flatMap((s) => [`  ${s.section} (${s.change}):`, ...s.lines.map((l) => `    ${l}`)]);
+}
+
+/** A dry run: the decision, each check, the approvals and who could give them, break-glass. */
+export function formatEvaluation(e: PromotionEvaluationView): string[] {
+  return [
+    `dry run: ${e.artifact} into ${e.environment} (policy v${e.policyVersion})`,
+    `  would be: ${e.decision}`,
+    ...e.checks.flatMap((c) => [
+      `  check ${c.kind}: ${c.status} — ${c.summary}`,
+      ...c.blocking.map((b) => `    ${b}`),
+    ]),
+    `  approvals needed: ${e.approvals.required}${e.approvals.rules
+      .map((r) => ` [${r.name}: ${r.required}${r.groups ? ` from ${r.groups.join(' or ')}` : ''}]`)
+      .join('')}`,
+    ...e.approvals.approvers.map((a) => `    approver: ${a}`),
+    ...e.approvals.excluded.map((a) => `    may not approve: ${a}`),
+    `  break-glass: ${e.breakGlass.couldApply ? 'could apply' : 'no'} (${e.breakGlass.reason})`,
+    ...e.conditions.map((c) => `  ${c.kind}: ${c.state} — ${c.detail}`),
+  ];
+}
+
+export function formatWaiverTable(items: readonly WaiverView[]): string[] {
+  if (items.length === 0) return ['no waivers'];
+  return table(
+    ['ID', 'STATE', 'CHECK', 'FINDING', 'SCOPE', 'EXPIRES', 'REQUESTED BY'],
+    items.map((w) => [
+      w.id,
+      w.state,
+      w.check,
+      w.finding ?? '(whole check)',
+      w.digest ? short(w.digest) : (w.repositoryPattern ?? ''),
+      w.expiresAt,
+      w.requestedBy,
+    ]),
+  );
 }
 
 export function formatPolicyTable(items: readonly PolicyVersionView[]): string[] {

@@ -49,6 +49,7 @@ const facts = (digest = DIGEST): PromotionFacts => ({
   target: { registry: HOST, repository: REPO, digest, tag: 'v1' },
   policy: { version: 3, sha256: 'c'.repeat(64) },
   checks: [{ kind: 'signature', status: 'pass', summary: '1 of 1 signer' }],
+  waivers: [],
   approvals: [{ decision: 'approved', approver: 'alice@corp', at: '2026-01-01T00:01:00.000Z' }],
   breakGlass: false,
   kind: 'promotion',

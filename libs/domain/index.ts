@@ -25,3 +25,6 @@ export * from './rollback-policy';
 export * from './freeze-windows';
 export * from './promotion-gate';
 export * from './webhook-events';
+export * from './policy-evaluation';
+export * from './policy-diff';
+export * from './waivers';

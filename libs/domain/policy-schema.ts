@@ -12,6 +12,7 @@ import { ROLLBACK_SECTION_SCHEMA, rollbackSectionProblems } from './rollback-pol
 import { FREEZE_SECTION_SCHEMA, freezeSectionProblems } from './freeze-windows';
 import { SOAK_SECTION_SCHEMA, UPSTREAM_SECTION_SCHEMA } from './promotion-gate';
 import { isSpdxLicense } from './spdx-license';
+import { WAIVERS_SECTION_SCHEMA } from './waivers';
 
 /**
  * JSON Schema of a policy document. Every section refuses unknown fields, so a typo in a policy
@@ -77,6 +78,7 @@ export const POLICY_SCHEMA = {
     upstream: UPSTREAM_SECTION_SCHEMA,
     soak: SOAK_SECTION_SCHEMA,
     freeze: FREEZE_SECTION_SCHEMA,
+    waivers: WAIVERS_SECTION_SCHEMA,
   },
 } as const;
 

@@ -2,6 +2,7 @@ import { type ApprovalsSection, approvalsNeeded } from './approval-rules';
 import { type FreezeSection } from './freeze-windows';
 import { type SoakSection, type UpstreamSection } from './promotion-gate';
 import { type ScansSection } from './scan-policy';
+import { type WaiversSection } from './waivers';
 import { type AttestationsSection, type SignaturesSection } from './trust-policy';
 import { type RollbackSection } from './rollback-policy';
 
@@ -30,6 +31,8 @@ export interface PolicyDocument {
    * about to start (not from the version it pinned): a freeze declared today holds what waits today.
    */
   freeze?: FreezeSection;
+  /** Whether and for how long exceptions (waivers) may let a failing check or finding pass. */
+  waivers?: WaiversSection;
 }
 
 /** The result of one check run by the worker. `error` means it could not run: never a pass. */
@@ -37,6 +40,8 @@ export enum CheckStatus {
   Pass = 'pass',
   Fail = 'fail',
   Error = 'error',
+  /** Failed, and let through by a granted waiver (named in the result): never a silent pass. */
+  Waived = 'waived',
 }
 
 export interface CheckOutcome {
@@ -69,7 +74,7 @@ export type EvaluationOutcome =
  * (they are retried, and fail the request if they never run): here an error still blocks.
  */
 export function evaluateChecks(policy: PolicyDocument, checks: readonly CheckOutcome[]): EvaluationOutcome {
-  const blocking = checks.filter((c) => c.status !== CheckStatus.Pass);
+  const blocking = checks.filter((c) => c.status !== CheckStatus.Pass && c.status !== CheckStatus.Waived);
   if (blocking.length > 0) {
     return { decision: 'rejected', reasons: blocking.flatMap(reasonsOf) };
   }

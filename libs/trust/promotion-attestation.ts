@@ -16,6 +16,17 @@ export interface PromotionFacts {
   target: { registry: string; repository: string; digest: string; tag: string | null };
   policy: { version: number; sha256: string };
   checks: Array<{ kind: string; status: string; summary: string }>;
+  /**
+   * Every exception that let a check (`finding` null) or one of its findings pass: the waiver's id,
+   * reason and expiry. A waived check's status is `waived`, never `pass`.
+   */
+  waivers: Array<{
+    check: string;
+    finding: string | null;
+    waiver: string;
+    reason: string;
+    expiresAt: string;
+  }>;
   approvals: Array<{ decision: string; approver: string; at: string }>;
   breakGlass: boolean;
   /**
@@ -79,7 +90,8 @@ export function promotionStatements(
 ): Array<{ predicateType: string; payload: Buffer }> {
   const subject = `${facts.target.registry}/${facts.target.repository}`;
   const digest = facts.target.digest;
-  const passed = facts.checks.every((c) => c.status === 'pass');
+  // Waived checks pass as the policy allowed them to; the promotion predicate names each waiver.
+  const passed = facts.checks.every((c) => c.status === 'pass' || c.status === 'waived');
   return [
     { predicateType: PROMOTION_PREDICATE, payload: statement(subject, digest, PROMOTION_PREDICATE, facts) },
     {

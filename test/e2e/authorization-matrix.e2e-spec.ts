@@ -43,7 +43,7 @@ describe('authorization matrix', () => {
   beforeAll(async () => {
     rig = await Rig.start();
     // One approval required: promotions wait in awaiting_approval, where they may be cancelled.
-    await rig.environment(env, { approvals: { required: 1 } });
+    await rig.environment(env, { approvals: { required: 1 }, waivers: { maxDays: 30 } });
     promotionId = (await newPromotion()).id;
     // Someone outside the six callers may break the glass, so that there are reviews to sign off.
     const bg = await rig.trustChange('POST', '/v1/role-bindings', {
@@ -157,10 +157,27 @@ describe('authorization matrix', () => {
   async function newPolicyVersion(): Promise<number> {
     const res = await rig.call('POST', `/v1/environments/${env}/policies`, {
       as: 'admin2',
-      body: { document: { approvals: { required: 1 } } },
+      body: { document: { approvals: { required: 1 }, waivers: { maxDays: 30 } } },
     });
     if (res.status !== 201) throw new Error(`policy: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.version as number;
+  }
+
+  const waiverBody = () => ({
+    check: 'vulnerabilities',
+    repositoryPattern: 'acme/app',
+    reason: 'authorization matrix',
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+
+  /** A waiver requested by the second admin, so that any of the six callers could grant it. */
+  async function newWaiver(): Promise<string> {
+    const res = await rig.call('POST', `/v1/environments/${env}/waivers`, {
+      as: 'admin2',
+      body: waiverBody(),
+    });
+    if (res.status !== 201) throw new Error(`waiver: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
   }
 
   const read =
@@ -182,6 +199,10 @@ describe('authorization matrix', () => {
       body: { artifact: artifact('acme/app', `authz-${hex()}`), environment: env },
       // Each CI token may request one promotion: a fresh one for every attempt.
       token: caller === 'requester' ? await rig.token('requester', { fresh: true }) : undefined,
+    }),
+    'POST /v1/promotions/evaluate': async () => ({
+      path: '/v1/promotions/evaluate',
+      body: { artifact: artifact('acme/app', `authz-${hex()}`), environment: env },
     }),
     'GET /v1/promotions': read(() => `/v1/promotions?environment=${env}`),
     'GET /v1/promotions/:id': read(() => `/v1/promotions/${promotionId}`),
@@ -248,6 +269,28 @@ describe('authorization matrix', () => {
     'GET /v1/environments/:name/policies/:version': read(() => `/v1/environments/${env}/policies/1`),
     'POST /v1/environments/:name/policies/:version/activate': async () => ({
       path: `/v1/environments/${env}/policies/${await newPolicyVersion()}/activate`,
+    }),
+
+    'POST /v1/environments/:name/policies/:version/evaluate': async () => ({
+      path: `/v1/environments/${env}/policies/1/evaluate`,
+      body: { lastN: 5 },
+    }),
+    'GET /v1/environments/:name/policies/:a/diff/:b': read(() => `/v1/environments/${env}/policies/1/diff/1`),
+
+    'POST /v1/environments/:name/waivers': async () => ({
+      path: `/v1/environments/${env}/waivers`,
+      body: waiverBody(),
+    }),
+    'GET /v1/environments/:name/waivers': read(() => `/v1/environments/${env}/waivers`),
+    'GET /v1/environments/:name/waivers/:id': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}`,
+    }),
+    'POST /v1/environments/:name/waivers/:id/grant': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}/grant`,
+    }),
+    'POST /v1/environments/:name/waivers/:id/revoke': async () => ({
+      path: `/v1/environments/${env}/waivers/${await newWaiver()}/revoke`,
+      body: { reason: 'authorization matrix' },
     }),
 
     'GET /v1/whoami': read(() => '/v1/whoami'),

@@ -21,7 +21,11 @@ import {
   FreezeWindowsView,
   PromotionGateService,
   SetUpstreamsDto,
+  EvaluatePolicyDto,
   hasRole,
+  PolicyDiffView,
+  PolicyEvaluationView,
+  PromotionEvaluationService,
   PolicyService,
   PolicyVersionView,
   PromotionDetailView,
@@ -52,10 +56,18 @@ class VersionPipe implements PipeTransform<string, number> {
 const versionPipe = new VersionPipe();
 
 function requireEnvironmentAdmin(caller: Caller, environment: string): void {
-  if (!hasRole(caller, Role.Admin, environment)) {
-    throw new DomainError(ErrorCode.Forbidden, `this needs the admin role for ${environment}`, {
-      environment,
-    });
+  requireEnvironmentRole(caller, environment, [Role.Admin]);
+}
+
+function requireEnvironmentRole(caller: Caller, environment: string, roles: Role[]): void {
+  if (!roles.some((r) => hasRole(caller, r, environment))) {
+    throw new DomainError(
+      ErrorCode.Forbidden,
+      `this needs the ${roles.join(' or ')} role for ${environment}`,
+      {
+        environment,
+      },
+    );
   }
 }
 
@@ -69,6 +81,7 @@ export class EnvironmentsController {
     private readonly changes: ChangeService,
     private readonly rollbacks: RollbackService,
     private readonly gate: PromotionGateService,
+    private readonly evaluations: PromotionEvaluationService,
   ) {}
 
   /** Proposes an environment (sources, target, credential profiles); a second admin applies it. */
@@ -270,5 +283,48 @@ export class EnvironmentsController {
   ): Promise<PolicyVersionView> {
     requireEnvironmentAdmin(caller, name);
     return this.policies.activate(name, version, caller);
+  }
+
+  /**
+   * A policy version (typically proposed, not yet active) judged on one image or on the
+   * environment's last N promotions: what it would block before anyone activates it.
+   */
+  @ApiOperation({
+    operationId: 'evaluatePolicyVersion',
+    summary: 'Judge a policy version before activating it',
+    description:
+      "Evaluates a (proposed) policy version on one digest, or over the environment's last N promotions from their stored evidence: what it would have rejected or held that the active version let through.",
+  })
+  @Post(':name/policies/:version/evaluate')
+  @HttpCode(200)
+  @Roles([Role.Admin, Role.Approver])
+  @ApiOkResponse({ type: PolicyEvaluationView })
+  @ApiProblems(400, 403, 404, 413, 415, 422, 429, 503)
+  async evaluatePolicy(
+    @Param('name', NamePipe) name: string,
+    @Param('version', versionPipe) version: number,
+    @Body() dto: EvaluatePolicyDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PolicyEvaluationView> {
+    requireEnvironmentRole(caller, name, [Role.Admin, Role.Approver]);
+    return this.evaluations.evaluatePolicy(await this.environments.byNameCached(name), version, dto, caller);
+  }
+
+  /** What changed from version `a` to version `b`, per section, in lines a reviewer reads. */
+  @ApiOperation({
+    operationId: 'diffPolicyVersions',
+    summary: 'Compare two policy versions',
+    description: "What changed between two versions of the environment's policy, section by section.",
+  })
+  @Get(':name/policies/:a/diff/:b')
+  @Roles(ANY_ROLE)
+  @ApiOkResponse({ type: PolicyDiffView })
+  @ApiProblems(400, 403, 404)
+  diff(
+    @Param('name', NamePipe) name: string,
+    @Param('a', versionPipe) a: number,
+    @Param('b', versionPipe) b: number,
+  ): Promise<PolicyDiffView> {
+    return this.policies.diff(name, a, b);
   }
 }

@@ -27,6 +27,8 @@ import {
   ErrorCode,
   ListPromotionsQuery,
   PromotionDetailView,
+  PromotionEvaluationService,
+  PromotionEvaluationView,
   PromotionPage,
   PromotionService,
   PromotionView,
@@ -49,7 +51,33 @@ export const uuidPipe = new ParseUUIDPipe({
 @ApiBearerAuth()
 @Controller('v1/promotions')
 export class PromotionsController {
-  constructor(private readonly promotions: PromotionService) {}
+  constructor(
+    private readonly promotions: PromotionService,
+    private readonly evaluations: PromotionEvaluationService,
+  ) {}
+
+  /**
+   * A dry run: what a request with this body would meet now (each check with its findings, the
+   * approvals and who could give them, break-glass, conditions before the copy). The same
+   * authorization as a request; nothing is created, only an audit event is written.
+   */
+  @ApiOperation({
+    operationId: 'evaluatePromotion',
+    summary: 'Dry run: what would happen to this request',
+    description:
+      "Takes the body of a promotion request and runs what the request would: the intake checks, the tag resolution and every check the active policy demands. Answers each check's result and findings, the approvals needed and from whom, and whether break-glass could apply. Creates nothing but one audit event; needs the same authorization as a request.",
+  })
+  @Post('evaluate')
+  @HttpCode(200)
+  @Roles([Role.Requester])
+  @ApiOkResponse({ type: PromotionEvaluationView })
+  @ApiProblems(400, 403, 404, 413, 415, 422, 429, 503)
+  evaluate(
+    @Body() dto: CreatePromotionDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<PromotionEvaluationView> {
+    return this.evaluations.dryRun(dto, caller);
+  }
 
   @ApiOperation({
     operationId: 'createPromotion',

@@ -11,8 +11,8 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state (status changed, duplicate, request still in progress)',
   413: 'Body larger than the configured limit',
   415: 'Body is not application/json',
-  429: "Too many requests from this caller (rate_limited): retry after the Retry-After header's seconds",
   422: 'Well-formed but not acceptable (source not allowed, no active policy, key reused, invalid policy)',
+  429: 'Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly',
   503: "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
 };
 

@@ -37,6 +37,7 @@ export const PROMOTION_DETAIL_EXAMPLE = {
       status: 'pass',
       summary: 'signed by release',
       findings: [],
+      waivers: [],
       attempts: 1,
       finishedAt: '2026-12-07T09:14:04.700Z',
     },

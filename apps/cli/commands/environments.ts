@@ -1,5 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { type ChangeView, type EnvironmentView, type Page, type PolicyVersionView } from '../api-types';
+import {
+  type ChangeView,
+  type EnvironmentView,
+  type Page,
+  type PolicyDiffView,
+  type PolicyEvaluationView,
+  type PolicyVersionView,
+  type WaiverView,
+} from '../api-types';
 import { parsePositiveInt, requiredOption, stringOption, UsageError } from '../args';
 import { type CommandContext, type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
@@ -7,8 +15,11 @@ import {
   formatChange,
   formatEnvironment,
   formatEnvironmentTable,
+  formatEvaluation,
+  formatPolicyChanges,
   formatPolicyTable,
   formatPolicyVersion,
+  formatWaiverTable,
 } from '../format';
 
 const envPath = (name: string): string => `/v1/environments/${encodeURIComponent(name)}`;
@@ -127,6 +138,11 @@ export const policiesActivate: CommandSpec = {
   optionHelp: [],
   async run(ctx, { positionals }) {
     const version = parsePositiveInt(positionals[1], 'version');
+    // The second admin reads what activating it changes before it takes effect.
+    const before = await ctx.api().get<PolicyVersionView>(`${envPath(positionals[0])}/policies/${version}`);
+    if (!ctx.json && before.changesFromActive) {
+      ctx.out.lines([`changes from the active version:`, ...formatPolicyChanges(before.changesFromActive)]);
+    }
     const res = await ctx
       .api()
       .post<PolicyVersionView>(`${envPath(positionals[0])}/policies/${version}/activate`);
@@ -162,7 +178,168 @@ export const policiesGet: CommandSpec = {
     const version = parsePositiveInt(positionals[1], 'version');
     const v = await ctx.api().get<PolicyVersionView>(`${envPath(positionals[0])}/policies/${version}`);
     if (ctx.json) ctx.out.json(v);
-    else ctx.out.lines([...formatPolicyVersion(v), '  document:', JSON.stringify(v.document, null, 2)]);
+    else {
+      ctx.out.lines([...formatPolicyVersion(v), '  document:', JSON.stringify(v.document, null, 2)]);
+      if (v.changesFromActive) {
+        ctx.out.lines(['  changes from the active version:', ...formatPolicyChanges(v.changesFromActive)]);
+      }
+    }
+    return ExitCode.Ok;
+  },
+};
+
+export const policiesDiff: CommandSpec = {
+  name: 'policies diff',
+  summary: 'what changed between two policy versions, per section',
+  usage: '<env> <from-version> <to-version>',
+  positionals: ['env', 'from', 'to'],
+  options: {},
+  optionHelp: [],
+  async run(ctx, { positionals }) {
+    const from = parsePositiveInt(positionals[1], 'from-version');
+    const to = parsePositiveInt(positionals[2], 'to-version');
+    const d = await ctx.api().get<PolicyDiffView>(`${envPath(positionals[0])}/policies/${from}/diff/${to}`);
+    if (ctx.json) ctx.out.json(d);
+    else ctx.out.lines([`policy ${d.environment} v${d.from} → v${d.to}`, ...formatPolicyChanges(d.sections)]);
+    return ExitCode.Ok;
+  },
+};
+
+export const policiesEvaluate: CommandSpec = {
+  name: 'policies evaluate',
+  summary: 'judge a (proposed) policy version on an artifact or on the last N promotions',
+  usage: '<env> <version> (--last <n> | --artifact <ref> | --digest <sha256:…>)',
+  positionals: ['env', 'version'],
+  options: { last: { type: 'string' }, artifact: { type: 'string' }, digest: { type: 'string' } },
+  optionHelp: [
+    ['--last <n>', "the environment's last n promotions (1–100), judged under this version"],
+    ['--artifact <ref>', 'one artifact (registry/repository@sha256:… or :tag)'],
+    ['--digest <sha256:…>', 'a digest promoted into the environment before'],
+  ],
+  async run(ctx, { values, positionals }) {
+    const version = parsePositiveInt(positionals[1], 'version');
+    const last = stringOption(values, 'last');
+    const artifact = stringOption(values, 'artifact');
+    const digest = stringOption(values, 'digest');
+    if ([last, artifact, digest].filter((x) => x !== undefined).length !== 1) {
+      throw new UsageError('give one of --last, --artifact or --digest');
+    }
+    const body =
+      last !== undefined
+        ? { lastN: parsePositiveInt(last, '--last') }
+        : artifact !== undefined
+          ? { artifact }
+          : { digest };
+    const res = await ctx
+      .api()
+      .post<PolicyEvaluationView>(`${envPath(positionals[0])}/policies/${version}/evaluate`, body);
+    const r = res.body;
+    if (ctx.json) ctx.out.json(r);
+    else {
+      ctx.out.lines([
+        r.summary,
+        ...r.promotions
+          .filter((p) => p.verdict !== 'awaiting_approval' && p.verdict !== 'approved')
+          .map((p) => `  ${p.verdict}: ${p.artifact} (was ${p.status}) — ${p.reasons.join('; ')}`),
+        ...(r.evaluation ? formatEvaluation(r.evaluation) : []),
+      ]);
+    }
+    return ExitCode.Ok;
+  },
+};
+
+const waiversPath = (env: string): string => `${envPath(env)}/waivers`;
+
+export const waiversList: CommandSpec = {
+  name: 'waivers list',
+  summary: "list an environment's waivers (requested, active, expired, revoked)",
+  usage: '<env>',
+  positionals: ['env'],
+  options: {},
+  optionHelp: [],
+  async run(ctx, { positionals }) {
+    const items = await listAll<WaiverView>(ctx, waiversPath(positionals[0]));
+    if (ctx.json) ctx.out.json({ items, nextCursor: null });
+    else ctx.out.lines(formatWaiverTable(items));
+    return ExitCode.Ok;
+  },
+};
+
+export const waiversRequest: CommandSpec = {
+  name: 'waivers request',
+  summary: 'ask for an exception: one check or finding, for a digest or repository pattern, until an expiry',
+  usage:
+    '<env> --check <kind> [--finding <id>] (--digest <sha256:…> | --repository <pattern>) --reason <why> --expires <time>',
+  positionals: ['env'],
+  options: {
+    check: { type: 'string' },
+    finding: { type: 'string' },
+    digest: { type: 'string' },
+    repository: { type: 'string' },
+    reason: { type: 'string' },
+    expires: { type: 'string' },
+  },
+  optionHelp: [
+    ['--check <kind>', 'the check it names: vulnerabilities, secrets, licenses, …'],
+    ['--finding <id>', 'one finding: an advisory id or alias, a secret fingerprint, a license'],
+    ['--digest <sha256:…>', 'the one image it applies to'],
+    ['--repository <pattern>', 'or the source repositories it applies to (team/app, team/*)'],
+    ['--reason <text>', 'why the exception is acceptable (required)'],
+    ['--expires <time>', 'ISO 8601 time it ends, within the policy’s waivers.maxDays (required)'],
+  ],
+  async run(ctx, { values, positionals }) {
+    const finding = stringOption(values, 'finding');
+    const digest = stringOption(values, 'digest');
+    const repositoryPattern = stringOption(values, 'repository');
+    const res = await ctx.api().post<WaiverView>(waiversPath(positionals[0]), {
+      check: requiredOption(values, 'check'),
+      ...(finding === undefined ? {} : { finding }),
+      ...(digest === undefined ? {} : { digest }),
+      ...(repositoryPattern === undefined ? {} : { repositoryPattern }),
+      reason: requiredOption(values, 'reason'),
+      expiresAt: requiredOption(values, 'expires'),
+    });
+    if (ctx.json) ctx.out.json(res.body);
+    else {
+      ctx.out.lines(formatWaiverTable([res.body]));
+      ctx.out.note(`another person grants it with: airlock waivers grant ${positionals[0]} ${res.body.id}`);
+    }
+    return ExitCode.Ok;
+  },
+};
+
+export const waiversGrant: CommandSpec = {
+  name: 'waivers grant',
+  summary: 'grant a waiver another person requested (four eyes)',
+  usage: '<env> <id>',
+  positionals: ['env', 'id'],
+  options: {},
+  optionHelp: [],
+  async run(ctx, { positionals }) {
+    const res = await ctx
+      .api()
+      .post<WaiverView>(`${waiversPath(positionals[0])}/${encodeURIComponent(positionals[1])}/grant`);
+    if (ctx.json) ctx.out.json(res.body);
+    else ctx.out.lines(formatWaiverTable([res.body]));
+    return ExitCode.Ok;
+  },
+};
+
+export const waiversRevoke: CommandSpec = {
+  name: 'waivers revoke',
+  summary: 'withdraw a waiver request or end a granted waiver',
+  usage: '<env> <id> --reason <why>',
+  positionals: ['env', 'id'],
+  options: { reason: { type: 'string' } },
+  optionHelp: [['--reason <text>', 'why (required)']],
+  async run(ctx, { values, positionals }) {
+    const res = await ctx
+      .api()
+      .post<WaiverView>(`${waiversPath(positionals[0])}/${encodeURIComponent(positionals[1])}/revoke`, {
+        reason: requiredOption(values, 'reason'),
+      });
+    if (ctx.json) ctx.out.json(res.body);
+    else ctx.out.lines(formatWaiverTable([res.body]));
     return ExitCode.Ok;
   },
 };

@@ -10,8 +10,14 @@ import {
   environmentsList,
   policiesActivate,
   policiesAdd,
+  policiesDiff,
+  policiesEvaluate,
   policiesGet,
   policiesList,
+  waiversGrant,
+  waiversList,
+  waiversRequest,
+  waiversRevoke,
 } from './environments';
 import { promote } from './promote';
 import { cancel, promotionsGet, promotionsList } from './promotions';
@@ -43,6 +49,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   policiesActivate,
   policiesList,
   policiesGet,
+  policiesDiff,
+  policiesEvaluate,
+  waiversList,
+  waiversRequest,
+  waiversGrant,
+  waiversRevoke,
   changesList,
   changesGet,
   changesApprove,

@@ -1,10 +1,10 @@
 import { PromotionStatus } from '../../../libs/domain/promotion-status';
 import { ApiError, ConnectionError } from '../api-client';
-import { type PromotionDetailView } from '../api-types';
+import { type PromotionDetailView, type PromotionEvaluationView } from '../api-types';
 import { parseDuration, parseMetadata, UsageError, stringOption } from '../args';
 import { type CommandContext, type CommandSpec } from '../command';
 import { checksSettled, ExitCode, exitCodeForStatus, WAIT_SETTLED } from '../exit-codes';
-import { formatPromotion } from '../format';
+import { formatEvaluation, formatPromotion } from '../format';
 import { waitForPromotion } from '../wait';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -42,6 +42,7 @@ export const promote: CommandSpec = {
     wait: { type: 'boolean' },
     detach: { type: 'boolean' },
     timeout: { type: 'string' },
+    'dry-run': { type: 'boolean' },
   },
   optionHelp: [
     ['--env <name>', 'the environment to promote into (required)'],
@@ -50,6 +51,7 @@ export const promote: CommandSpec = {
     ['--wait', 'wait for the outcome (see below), not only for the checks'],
     ['--detach', 'return as soon as the request is accepted, without waiting for the checks'],
     ['--timeout <duration>', `how long to wait, e.g. 90s, 30m, 1h (default ${DEFAULT_TIMEOUT})`],
+    ['--dry-run', 'say what would happen now (checks, approvals, break-glass) without requesting anything'],
   ],
   details: [
     'Without --wait, promote waits for the automatic checks only, then exits: 0 when the request is',
@@ -60,6 +62,9 @@ export const promote: CommandSpec = {
     'In a GitHub Actions job with "permissions: id-token: write", or a GitLab job whose id_tokens',
     'define AIRLOCK_ID_TOKEN (or the variable AIRLOCK_ID_TOKEN_VARIABLE names), the CLI uses the',
     "job's own OIDC token (audience $AIRLOCK_AUDIENCE, default airlock): no secret to store.",
+    '',
+    'With --dry-run nothing is requested: the exit code is 0 when the request would pass the checks,',
+    '2 when a check would reject it, 4 when a check could not run now.',
     '',
     'Every request carries an Idempotency-Key (--idempotency-key, or one generated per run), so',
     'retries after a dropped connection never create a second promotion.',
@@ -72,6 +77,9 @@ export const promote: CommandSpec = {
     if (wait && detach) throw new UsageError('give --wait or --detach, not both');
     const timeoutMs = parseDuration(stringOption(values, 'timeout') ?? DEFAULT_TIMEOUT);
     const metadata = parseMetadata((values.metadata as string[] | undefined) ?? []);
+    if (values['dry-run'] === true) {
+      return dryRun(ctx, { artifact: positionals[0], environment, ...(metadata ? { metadata } : {}) });
+    }
     const key = stringOption(values, 'idempotency-key') ?? `airlock-cli-${ctx.randomId()}`;
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw new UsageError('--idempotency-key: must be 1–255 printable ASCII characters without spaces');
@@ -132,6 +140,23 @@ export const promote: CommandSpec = {
     return exitCodeForStatus(final.status);
   },
 };
+
+/** `promote --dry-run`: POST /v1/promotions/evaluate, which creates nothing. */
+async function dryRun(ctx: CommandContext, body: Record<string, unknown>): Promise<ExitCode> {
+  const res = await ctx.api().post<PromotionEvaluationView>('/v1/promotions/evaluate', body);
+  const e = res.body;
+  if (ctx.json) ctx.out.json(e);
+  else ctx.out.lines(formatEvaluation(e));
+  switch (e.decision) {
+    case 'approved':
+    case 'awaiting_approval':
+      return ExitCode.Ok;
+    case 'rejected':
+      return ExitCode.Rejected;
+    case 'undetermined':
+      return ExitCode.Failed;
+  }
+}
 
 export async function fetchPromotion(ctx: CommandContext, id: string): Promise<PromotionDetailView> {
   return ctx.api().get<PromotionDetailView>(`/v1/promotions/${encodeURIComponent(id)}`);

@@ -7,6 +7,7 @@ import { IdentityModule } from '../identity/identity.module';
 import { PolicyModule } from '../policy/policy.module';
 import { PromotionModule } from '../promotion/promotion.module';
 import { WebhookModule } from '../webhook/webhook.module';
+import { WaiverModule } from '../waiver/waiver.module';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalService } from './approval.service';
 
@@ -19,6 +20,7 @@ import { ApprovalService } from './approval.service';
     PromotionModule,
     JobsModule,
     WebhookModule,
+    WaiverModule,
   ],
   providers: [ApprovalRepository, ApprovalService, Clock],
   exports: [ApprovalService],

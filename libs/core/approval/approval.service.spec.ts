@@ -9,6 +9,7 @@ import {
 import { JobName } from '../../jobs/job.types';
 import { type AuditRepository } from '../audit/audit.repository';
 import { type Clock } from '../common/clock';
+import { type WaiverService } from '../waiver/waiver.service';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type Caller, type RoleGrant } from '../identity/caller';
 import { type IdentityLinkService } from '../identity/identity-link.service';
@@ -145,6 +146,7 @@ function approvals(
     record: async (e: { action: string; details: Record<string, unknown> }) => void audit.push(e),
   } as unknown as AuditRepository;
   const clock = { now: () => time.now } as Clock;
+  const waivers = { lapsedFor: async () => [] } as unknown as WaiverService;
   const service = new ApprovalService(
     repo,
     policies,
@@ -156,6 +158,7 @@ function approvals(
     auditRepo,
     clock,
     new InMemoryWebhookEvents().asService,
+    waivers,
   );
   const waiting = () => promotions.add({ status: S.AwaitingApproval, requesterKey: requester.key });
   return {

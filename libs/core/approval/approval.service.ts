@@ -30,6 +30,7 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { WebhookService } from '../webhook/webhook.service';
+import { WaiverService } from '../waiver/waiver.service';
 import {
   type BreakGlassReviewView,
   type DecideDto,
@@ -79,6 +80,7 @@ export class ApprovalService {
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
     private readonly webhooks: WebhookService,
+    private readonly waivers: WaiverService,
   ) {}
 
   async decide(promotionId: string, dto: DecideDto, caller: Caller): Promise<DecisionView> {
@@ -191,11 +193,26 @@ export class ApprovalService {
           `rejected by ${caller.key}: ${approval.comment}`,
         ]);
       } else if (tally.satisfied) {
-        status = PromotionStatus.Approved;
-        const by = Object.values(tally.assignment).flat();
-        await this.move(tx, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
-          `approved by ${by.join(', ')}`,
-        ]);
+        const lapsed = await this.waivers.lapsedFor(p.id, m);
+        if (lapsed.length > 0) {
+          // A waiver the checks relied on has been revoked or has expired: what it let through
+          // fails again, and the request is rejected rather than approved on a lapsed exception.
+          status = PromotionStatus.Rejected;
+          await this.move(
+            tx,
+            p.id,
+            status,
+            caller.actor,
+            'a waiver the checks relied on no longer applies',
+            lapsed.map((l) => `${l.check}: waiver ${l.id} was ${l.why}; what it let pass fails again`),
+          );
+        } else {
+          status = PromotionStatus.Approved;
+          const by = Object.values(tally.assignment).flat();
+          await this.move(tx, p.id, status, caller.actor, `approvals complete: ${by.join(', ')}`, [
+            `approved by ${by.join(', ')}`,
+          ]);
+        }
       }
       return { decision: dto.decision, status, tally };
     });
@@ -275,6 +292,14 @@ export class ApprovalService {
           {
             status: p.status,
           },
+        );
+      }
+      const lapsed = await this.waivers.lapsedFor(p.id, m);
+      if (lapsed.length > 0) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `break-glass skips approvals, never checks: waiver(s) ${lapsed.map((l) => `${l.id} (${l.check}, ${l.why})`).join(', ')} no longer apply`,
+          { waivers: lapsed },
         );
       }
       await this.move(

@@ -1,8 +1,21 @@
-import { type CheckStatus, type Failure, type PolicyDocument, type SourceRule } from '../../domain';
+import {
+  type AppliedWaiver,
+  type CheckStatus,
+  type Failure,
+  type PolicyDocument,
+  type SourceRule,
+} from '../../domain';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 
+/**
+ * What a check reads of the promotion: the image and the CI claims it was requested with. A dry
+ * run (PromotionEvaluationService) checks an image no promotion exists for, so checks never see
+ * more than this.
+ */
+export type CheckSubject = Pick<PromotionEntity, 'sourceRegistry' | 'sourceRepository' | 'digest' | 'claims'>;
+
 export interface CheckContext {
-  promotion: PromotionEntity;
+  promotion: CheckSubject;
   policy: PolicyDocument;
   /** The environment's source rules: how to reach the promotion's source registry. */
   sources: readonly SourceRule[];
@@ -25,6 +38,8 @@ export interface CheckResult {
    * retries the stage. A kind may instead throw a Failure: the stage classifies what is thrown.
    */
   failure?: Failure;
+  /** Waivers that let this result (`waived`), or findings of it, pass. */
+  waivers?: AppliedWaiver[];
 }
 
 /**

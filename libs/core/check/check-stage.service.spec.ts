@@ -4,6 +4,7 @@ import { JobName } from '../../jobs/job.types';
 import { type EnvironmentService } from '../environment/environment.service';
 import { type PolicyService } from '../policy/policy.service';
 import { InMemoryPromotions } from '../testing/in-memory-promotions';
+import { type WaiverService } from '../waiver/waiver.service';
 import { type CheckKind, type CheckResult } from './check-kind';
 import { type CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
@@ -46,6 +47,7 @@ function stage(
     byId: async () => ({ document: { approvals, ...rest } }),
   } as unknown as PolicyService;
   const environments = { byIdCached: async () => ({ sources: [] }) } as unknown as EnvironmentService;
+  const waivers = { inForceFor: async () => [] } as unknown as WaiverService;
   const service = new CheckStageService(
     kinds,
     promotions.asRepository,
@@ -54,6 +56,7 @@ function stage(
     promotions.asStateMachine,
     environments,
     new InMemoryWebhookEvents().asService,
+    waivers,
   );
   return { service, promotions, stored };
 }

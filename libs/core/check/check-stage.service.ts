@@ -7,8 +7,13 @@ import {
   ErrorCode,
   evaluateChecks,
   Failure,
+  applyWaivers,
+  type PolicyDocument,
   policyFor,
   PromotionStatus,
+  type SourceRule,
+  type WaiverRule,
+  waiversAllowedBy,
 } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { SYSTEM_ACTOR } from '../identity/actor';
@@ -16,7 +21,8 @@ import { PolicyService } from '../policy/policy.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionStateMachine } from '../promotion/promotion-state-machine';
-import { CHECK_KINDS, type CheckKind, type CheckResult } from './check-kind';
+import { CHECK_KINDS, type CheckKind, type CheckResult, type CheckSubject } from './check-kind';
+import { WaiverService } from '../waiver/waiver.service';
 import { CheckRepository } from './check.repository';
 import { WebhookService } from '../webhook/webhook.service';
 import { promotionEventFacts } from '../webhook/promotion-event-facts';
@@ -35,6 +41,22 @@ function thrownResult(error: unknown): CheckResult {
     : { status: CheckStatus.Error, summary: `could not run: ${failure.message}`, findings: [], failure };
 }
 
+export type KindResult = CheckResult & { kind: string };
+
+/**
+ * The checks that could not run (a registry down), when nothing else already refuses the image: a
+ * failure, or a check that can never pass on it (a tar bomb, a blob that does not match its
+ * digest). Those are retried; with a refusal, retrying would not change the answer, and the
+ * request is rejected now with every reason. Empty: the results decide.
+ */
+export function transientOnly(results: readonly KindResult[]): KindResult[] {
+  const transient = results.filter((r) => r.status === CheckStatus.Error && !r.failure?.permanent);
+  const refused = results.some(
+    (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.failure?.permanent),
+  );
+  return refused ? [] : transient;
+}
+
 /**
  * The worker's check stage followed by the evaluation stage. Reloads the promotion, acts only on
  * the status it expects, and is safe to run twice or after a crash at any point.
@@ -51,6 +73,7 @@ export class CheckStageService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly environments: EnvironmentService,
     private readonly webhooks: WebhookService,
+    private readonly waivers: WaiverService,
   ) {}
 
   /**
@@ -105,35 +128,16 @@ export class CheckStageService {
     // A rollback is checked under its own rules (signatures again, scans only on rescan).
     const policy = policyFor((await this.policies.byId(p.policyVersionId)).document, p.kind);
     const sources = (await this.environments.byIdCached(p.environmentId)).sources;
-    const shared = new Map<string, Promise<unknown>>();
-    const results: Array<CheckResult & { kind: string }> = [];
-    for (const kind of this.kinds.filter((k) => k.applies(policy))) {
-      let result: CheckResult;
-      try {
-        result = await kind.run({ promotion: p, policy, sources, shared });
-      } catch (e) {
-        result = thrownResult(e);
-        this.logger.warn({
-          msg: 'check could not run',
-          kind: kind.kind,
-          promotionId,
-          permanent: result.failure?.permanent,
-          error: result.failure?.message,
-        });
-      }
-      await this.recordResult(p, kind.kind, result);
-      results.push({ ...result, kind: kind.kind });
-    }
-
-    // A check that could not run (a registry down) is retried, unless another already refuses the
-    // image: a failure, or a check that can never pass on it (a tar bomb, a blob that does not
-    // match its digest). Retrying would not change that answer, and the request is rejected now
-    // with every reason.
-    const transient = results.filter((r) => r.status === CheckStatus.Error && !r.failure?.permanent);
-    const refused = results.some(
-      (r) => r.status === CheckStatus.Fail || (r.status === CheckStatus.Error && r.failure?.permanent),
+    const waivers = await this.waivers.inForceFor(p.environmentId, {
+      repository: p.sourceRepository,
+      digest: p.digest,
+    });
+    const results = await this.runKinds(p, policy, sources, waivers, (kind, result) =>
+      this.recordResult(p, kind, result),
     );
-    if (transient.length > 0 && !refused) {
+
+    const transient = transientOnly(results);
+    if (transient.length > 0) {
       if (!lastAttempt) {
         throw Failure.transient(
           `checks could not run: ${transient.map((r) => `${r.kind}: ${r.summary}`).join('; ')}`,
@@ -151,6 +155,48 @@ export class CheckStageService {
     const outcome = evaluateChecks(policy, results);
     const to = CHECK_DECISION_STATUS[outcome.decision];
     await this.move(promotionId, PromotionStatus.Checking, to, outcome.reasons.join('; '), outcome.reasons);
+  }
+
+  /**
+   * Runs every check kind the policy asks for, in order, on one image, sharing fetched evidence
+   * between kinds. What a kind throws becomes its classified `error` result; the waivers in force
+   * for the image then apply, as far as this policy lets them (a waived result names them). `each` sees every result as it is made
+   * (the stage stores it; a dry run stores nothing).
+   */
+  async runKinds(
+    subject: CheckSubject,
+    policy: PolicyDocument,
+    sources: readonly SourceRule[],
+    waivers: readonly WaiverRule[],
+    each?: (kind: string, result: CheckResult) => Promise<unknown>,
+  ): Promise<KindResult[]> {
+    const shared = new Map<string, Promise<unknown>>();
+    const results: KindResult[] = [];
+    const allowed = waiversAllowedBy(policy.waivers, waivers);
+    for (const kind of this.kinds.filter((k) => k.applies(policy))) {
+      let result: CheckResult;
+      try {
+        result = await kind.run({ promotion: subject, policy, sources, shared });
+      } catch (e) {
+        result = thrownResult(e);
+        this.logger.warn({
+          msg: 'check could not run',
+          kind: kind.kind,
+          digest: subject.digest,
+          permanent: result.failure?.permanent,
+          error: result.failure?.message,
+        });
+      }
+      const judged = applyWaivers({ ...result, kind: kind.kind }, allowed);
+      if (each) await each(kind.kind, judged);
+      results.push(judged);
+    }
+    return results;
+  }
+
+  /** The kinds the policy asks for, in the order the stage runs them. */
+  kindsFor(policy: PolicyDocument): string[] {
+    return this.kinds.filter((k) => k.applies(policy)).map((k) => k.kind);
   }
 
   /**

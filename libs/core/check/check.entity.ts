@@ -31,6 +31,10 @@ export class CheckEntity {
   @Column('int', { default: 1 })
   attempts!: number;
 
+  /** Waivers that let this check, or findings of it, pass (`waived`); empty for the rest. */
+  @Column('jsonb', { default: [] })
+  waivers!: Array<{ waiver: string; finding: string | null }>;
+
   @Column('timestamptz', { default: () => 'now()' })
   finishedAt!: Date;
 }

@@ -9,6 +9,7 @@ import { LicensesCheck } from '../scans/licenses.check';
 import { ScansModule } from '../scans/scans.module';
 import { SecretsCheck } from '../scans/secrets.check';
 import { VulnerabilitiesCheck } from '../scans/vulnerabilities.check';
+import { WaiverModule } from '../waiver/waiver.module';
 import { CHECK_KINDS, type CheckKind } from './check-kind';
 import { CheckRepository } from './check.repository';
 import { CheckStageService } from './check-stage.service';
@@ -16,7 +17,15 @@ import { WebhookModule } from '../webhook/webhook.module';
 
 /** The check kinds the stage runs, in this order (each skips policies that do not ask for it). */
 @Module({
-  imports: [PolicyModule, PromotionModule, EnvironmentModule, TrustChecksModule, ScansModule, WebhookModule],
+  imports: [
+    PolicyModule,
+    PromotionModule,
+    EnvironmentModule,
+    TrustChecksModule,
+    ScansModule,
+    WebhookModule,
+    WaiverModule,
+  ],
   providers: [
     CheckRepository,
     CheckStageService,
@@ -26,6 +35,6 @@ import { WebhookModule } from '../webhook/webhook.module';
       useFactory: (...kinds: CheckKind[]): CheckKind[] => kinds,
     },
   ],
-  exports: [CheckStageService],
+  exports: [CheckStageService, CheckRepository, WaiverModule],
 })
 export class CheckModule {}

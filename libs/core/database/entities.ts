@@ -19,6 +19,7 @@ import {
   WebhookEventEntity,
   WebhookSubscriptionEntity,
 } from '../webhook/webhook.entity';
+import { WaiverEntity } from '../waiver/waiver.entity';
 
 export const ENTITIES = [
   EnvironmentEntity,
@@ -43,4 +44,5 @@ export const ENTITIES = [
   WebhookEventEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
+  WaiverEntity,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   canonicalHash,
+  diffPolicies,
   DomainError,
   ErrorCode,
   isSamePerson,
@@ -18,7 +19,7 @@ import { EnvironmentRepository } from '../environment/environment.repository';
 import { actorKey } from '../identity/actor';
 import { type Caller } from '../identity/caller';
 import { IdentityLinkService } from '../identity/identity-link.service';
-import { type CreatePolicyVersionDto, type PolicyVersionView } from './policy.dto';
+import { type CreatePolicyVersionDto, type PolicyDiffView, type PolicyVersionView } from './policy.dto';
 import { type PolicyVersionEntity } from './policy-version.entity';
 import { PolicyRepository } from './policy.repository';
 
@@ -154,11 +155,39 @@ export class PolicyService {
     return this.view(activated, environment, activated.id);
   }
 
+  /**
+   * One version; one that is not active carries what activating it would change against the
+   * active version, so the second admin reads the difference before activating.
+   */
   async get(environment: string, version: number): Promise<PolicyVersionView> {
     const env = await this.envByName(environment);
     const v = await this.repo.find(env.id, version);
     if (!v) throw notFound('policy version', `${environment}/${version}`);
-    return this.view(v, environment, env.activePolicyVersionId);
+    const view = this.view(v, environment, env.activePolicyVersionId);
+    if (env.activePolicyVersionId && env.activePolicyVersionId !== v.id) {
+      view.changesFromActive = diffPolicies(
+        (await this.byId(env.activePolicyVersionId)).document,
+        v.document,
+      );
+    }
+    return view;
+  }
+
+  /** What changed from version `a` to version `b`, per section. */
+  async diff(environment: string, a: number, b: number): Promise<PolicyDiffView> {
+    const env = await this.envByName(environment);
+    const [from, to] = await Promise.all([this.repo.find(env.id, a), this.repo.find(env.id, b)]);
+    if (!from) throw notFound('policy version', `${environment}/${a}`);
+    if (!to) throw notFound('policy version', `${environment}/${b}`);
+    return {
+      environment,
+      from: a,
+      to: b,
+      fromSha256: from.sha256,
+      toSha256: to.sha256,
+      toActive: env.activePolicyVersionId === to.id,
+      sections: diffPolicies(from.document, to.document),
+    };
   }
 
   async list(
@@ -184,6 +213,20 @@ export class PolicyService {
       (r) => this.view(r, environment, env.activePolicyVersionId),
       (r) => ({ version: String(r.version) }),
     );
+  }
+
+  /** A version of the environment's policy, as stored (for evaluations and diffs). */
+  async version(environment: string, version: number): Promise<PolicyVersionEntity> {
+    const env = await this.envByName(environment);
+    const v = await this.repo.find(env.id, version);
+    if (!v) throw notFound('policy version', `${environment}/${version}`);
+    return v;
+  }
+
+  /** The version new requests pin now, read fresh (not from a cache), or null when none is active. */
+  async activeVersion(environment: string): Promise<PolicyVersionEntity | null> {
+    const env = await this.envByName(environment);
+    return env.activePolicyVersionId ? this.byId(env.activePolicyVersionId) : null;
   }
 
   /** Policy versions never change, so once read they stay cached (bounded in number: CACHE_BOUNDS). */

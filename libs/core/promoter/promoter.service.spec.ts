@@ -144,6 +144,7 @@ describe('promotionFacts: what the attestation says', () => {
   const facts = {
     policyVersion: 3,
     checks: [{ kind: 'signatures', status: 'pass', summary: '1 of 1 signers' }],
+    waivers: [],
     approvals: [{ decision: 'approve', approverKey: 'alice@https://login.example.com', at: new Date(1000) }],
   };
 

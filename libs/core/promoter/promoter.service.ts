@@ -63,6 +63,7 @@ export function promotionFacts(
     target: { registry: p.targetRegistry, repository: p.targetRepository, digest: p.digest, tag: p.tag },
     policy: { version: d.policyVersion, sha256: p.policySha256 },
     checks: d.checks.map((c) => ({ kind: c.kind, status: c.status, summary: c.summary })),
+    waivers: d.waivers,
     approvals: d.approvals.map((a) => ({
       decision: a.decision,
       approver: a.approverKey,

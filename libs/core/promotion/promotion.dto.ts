@@ -94,9 +94,22 @@ export class StatusChangeView {
 
 export class CheckView {
   @ApiProperty() kind!: string;
-  @ApiProperty({ enum: ['pass', 'fail', 'error'] }) status!: string;
+  @ApiProperty({
+    enum: ['pass', 'fail', 'error', 'waived'],
+    description: '`waived`: failed, let through by the waivers named',
+  })
+  status!: string;
   @ApiProperty() summary!: string;
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } }) findings!: unknown[];
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { waiver: { type: 'string' }, finding: { type: 'string', nullable: true } },
+    },
+    description: 'Waivers that let this check (finding null) or findings of it pass',
+  })
+  waivers!: Array<{ waiver: string; finding: string | null }>;
   @ApiProperty() attempts!: number;
   @ApiProperty() finishedAt!: string;
 }

@@ -33,6 +33,14 @@ export interface PromotionDetail {
 export interface AttestationFacts {
   policyVersion: number;
   checks: Array<{ kind: string; status: string; summary: string }>;
+  /** What waivers let pass: a check (finding null) or one finding, with the waiver's reason and expiry. */
+  waivers: Array<{
+    check: string;
+    finding: string | null;
+    waiver: string;
+    reason: string;
+    expiresAt: string;
+  }>;
   approvals: Array<{ decision: string; approverKey: string; at: Date }>;
 }
 
@@ -134,11 +142,16 @@ export class PromotionRepository {
     const rows: Array<{
       policy_version: number;
       checks: AttestationFacts['checks'];
+      waivers: AttestationFacts['waivers'];
       approvals: Array<{ decision: string; approverKey: string; at: string }>;
     }> = await this.db.query(
       `SELECT pv.version AS policy_version,
          COALESCE((SELECT json_agg(json_build_object('kind', c.kind, 'status', c.status, 'summary', c.summary)
                    ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS checks,
+         COALESCE((SELECT json_agg(json_build_object('check', c.kind, 'finding', used->>'finding', 'waiver', w.id,
+                   'reason', w.reason, 'expiresAt', w.expires_at) ORDER BY c.kind, w.seq)
+                   FROM promotion_check c CROSS JOIN LATERAL jsonb_array_elements(c.waivers) AS used
+                   JOIN waiver w ON w.id = (used->>'waiver')::uuid WHERE c.promotion_id = p.id), '[]') AS waivers,
          COALESCE((SELECT json_agg(json_build_object('decision', a.decision, 'approverKey', a.approver_key,
                    'at', a.created_at) ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS approvals
        FROM promotion p JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
@@ -149,6 +162,7 @@ export class PromotionRepository {
     return {
       policyVersion: r.policy_version,
       checks: r.checks,
+      waivers: r.waivers.map((w) => ({ ...w, expiresAt: new Date(w.expiresAt).toISOString() })),
       approvals: r.approvals.map((a) => ({ ...a, at: new Date(a.at) })),
     };
   }
@@ -252,6 +266,7 @@ export class PromotionRepository {
             status: c.status,
             summary: c.summary,
             findings: c.findings,
+            waivers: c.waivers,
             attempts: c.attempts,
             finishedAt: new Date(c.finished_at as string),
           }) as CheckEntity,

@@ -13,6 +13,7 @@ import {
   parseRequestedArtifact,
   type ArtifactReference,
   PromotionKind,
+  type RequestedArtifact,
   PromotionStatus,
   retryTarget,
   targetRepositoryFor,
@@ -21,6 +22,7 @@ import { RegistryError } from '../../oci';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { SourceRegistries } from '../registry/source-registries';
 import { PromotionGateService } from '../gate/gate.service';
+import { type EnvironmentEntity } from '../environment/environment.entity';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
 import { type Caller, hasRole } from '../identity/caller';
@@ -54,21 +56,7 @@ export class PromotionService {
   ) {}
 
   async request(dto: CreatePromotionDto, caller: Caller, idempotencyKey?: string): Promise<RequestResult> {
-    const requested = parseRequestedArtifact(dto.artifact);
-    const env = await this.environments.byNameCached(dto.environment);
-    if (!hasRole(caller, Role.Requester, env.name)) {
-      throw new DomainError(ErrorCode.Forbidden, `you may not request promotions into ${env.name}`, {
-        environment: env.name,
-      });
-    }
-    if (!isSourceAllowed(env.sources, requested)) {
-      throw new DomainError(
-        ErrorCode.SourceNotAllowed,
-        `${requested.registry}/${requested.repository} is not an allowed source for ${env.name}`,
-        { environment: env.name, registry: requested.registry, repository: requested.repository },
-      );
-    }
-    this.assertRepositoryAllowed(env, requested, caller);
+    const { env, requested } = await this.admit(dto, caller);
     const metadata = dto.metadata ?? {};
     const requestHash = canonicalHash({ artifact: dto.artifact, environment: dto.environment, metadata });
 
@@ -95,7 +83,7 @@ export class PromotionService {
 
     let artifact: ArtifactReference;
     try {
-      artifact = requested.tag === undefined ? requested : await this.resolveTag(env.sources, requested);
+      artifact = await this.resolve(env, requested);
       // The chain is judged on the pinned digest: a tag names whatever it points to today.
       await this.gate.assertChain(env, artifact.digest);
     } catch (e) {
@@ -163,6 +151,38 @@ export class PromotionService {
         updatedAt: at,
       },
     };
+  }
+
+  /**
+   * The intake's checks, shared by a request and its dry run (which costs the same authorization):
+   * the artifact parses, the caller is a requester for the environment, the source is allowed and
+   * the caller may ask for this repository. Nothing is claimed, resolved or written.
+   */
+  async admit(
+    dto: Pick<CreatePromotionDto, 'artifact' | 'environment'>,
+    caller: Caller,
+  ): Promise<{ env: EnvironmentEntity; requested: RequestedArtifact }> {
+    const requested = parseRequestedArtifact(dto.artifact);
+    const env = await this.environments.byNameCached(dto.environment);
+    if (!hasRole(caller, Role.Requester, env.name)) {
+      throw new DomainError(ErrorCode.Forbidden, `you may not request promotions into ${env.name}`, {
+        environment: env.name,
+      });
+    }
+    if (!isSourceAllowed(env.sources, requested)) {
+      throw new DomainError(
+        ErrorCode.SourceNotAllowed,
+        `${requested.registry}/${requested.repository} is not an allowed source for ${env.name}`,
+        { environment: env.name, registry: requested.registry, repository: requested.repository },
+      );
+    }
+    this.assertRepositoryAllowed(env, requested, caller);
+    return { env, requested };
+  }
+
+  /** The artifact pinned to a digest: a tag resolved once, against the environment's source registry. */
+  resolve(env: Pick<EnvironmentEntity, 'sources'>, requested: RequestedArtifact): Promise<ArtifactReference> {
+    return requested.tag === undefined ? Promise.resolve(requested) : this.resolveTag(env.sources, requested);
   }
 
   /**
@@ -250,6 +270,7 @@ export class PromotionService {
         status: c.status,
         summary: c.summary,
         findings: c.findings,
+        waivers: c.waivers,
         attempts: c.attempts,
         finishedAt: c.finishedAt.toISOString(),
       })),

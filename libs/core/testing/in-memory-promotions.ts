@@ -23,7 +23,7 @@ export class InMemoryPromotions {
   readonly history: Array<Transition & { job: JobName | null }> = [];
   /** Outbox wake-ups, in the order they were sent. */
   readonly wakes: string[] = [];
-  facts: AttestationFacts = { policyVersion: 1, checks: [], approvals: [] };
+  facts: AttestationFacts = { policyVersion: 1, checks: [], waivers: [], approvals: [] };
 
   add(over: Partial<PromotionEntity> = {}): PromotionEntity {
     const p: PromotionEntity = {
