@@ -8,6 +8,7 @@ import {
   AuditModule,
   ChangeModule,
   DatabaseModule,
+  DriftModule,
   EnvironmentModule,
   IdentityModule,
   OpsModule,
@@ -21,6 +22,7 @@ import { AdvisoriesController } from './controllers/advisories.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { ChangesController } from './controllers/changes.controller';
+import { DriftController } from './controllers/drift.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
@@ -44,6 +46,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoryModule,
     ChangeModule,
     TrustModule,
+    DriftModule,
   ],
   controllers: [
     HealthController,
@@ -55,6 +58,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     AdvisoriesController,
     ChangesController,
     KeysController,
+    DriftController,
   ],
   providers: [
     BearerStrategy,

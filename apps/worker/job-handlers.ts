@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService, PromoterService } from '../../libs/core';
+import { ApprovalService, CheckStageService, DriftService, PromoterService } from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** What a handler learns about the attempt it runs in. */
@@ -21,11 +21,16 @@ export class JobHandlers {
     private readonly checkStage: CheckStageService,
     private readonly approvals: ApprovalService,
     private readonly promoter: PromoterService,
+    private readonly drift: DriftService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
       [JobName.Promote]: (job, attempt) => this.handlePromote(job, attempt),
       [JobName.SweepPending]: () => this.handleSweepPending(),
+      [JobName.DriftCheck]: (job, attempt) => this.drift.run(job.data.checkId, attempt.lastAttempt),
+      [JobName.ScheduleDriftChecks]: async () => {
+        await this.drift.scheduleAll();
+      },
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -47,7 +52,10 @@ export class JobHandlers {
       case JobName.Promote:
         return this.promoter.abandon(job.data.promotionId, reason, how.permanent);
       case JobName.SweepPending:
-        return; // the next sweep runs anyway
+      case JobName.ScheduleDriftChecks:
+        return; // the next round runs anyway
+      case JobName.DriftCheck:
+        return this.drift.abandon(job.data.checkId, reason);
     }
   }
 

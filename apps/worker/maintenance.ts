@@ -5,7 +5,7 @@ import { JobName, JobQueue, QueueName } from '../../libs/jobs';
 
 /**
  * The maintenance side of a worker that consumes the maintenance queue: keeps the pending-sweep
- * job scheduler in Redis, and runs the reconciler every RECONCILE_INTERVAL_MS and whenever the
+ * and drift-check job schedulers in Redis, and runs the reconciler every RECONCILE_INTERVAL_MS and whenever the
  * connection to Redis comes back. Neither depends on Redis having kept anything: the scheduler is
  * written again when missing, the reconciler works from Postgres.
  */
@@ -72,6 +72,17 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       }
     } catch (e) {
       this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) });
+    }
+    try {
+      if (this.queue.connected && this.config.DRIFT_CHECK_INTERVAL_MS > 0) {
+        await this.queue.ensureScheduler(
+          JobName.ScheduleDriftChecks,
+          this.config.DRIFT_CHECK_INTERVAL_MS,
+          forceSchedule,
+        );
+      }
+    } catch (e) {
+      this.logger.error({ msg: 'could not schedule drift checks', error: String(e) });
     }
     try {
       await this.reconciler.reconcile();

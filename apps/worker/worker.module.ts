@@ -5,6 +5,7 @@ import {
   AuditModule,
   CheckModule,
   DatabaseModule,
+  DriftModule,
   OpsModule,
   OutboxModule,
   PromoterModule,
@@ -26,6 +27,7 @@ import { Maintenance } from './maintenance';
     ApprovalModule,
     PromoterModule,
     ReconcileModule,
+    DriftModule,
   ],
   providers: [JobHandlers, JobProcessor, Maintenance],
 })

@@ -50,3 +50,6 @@ export { ChangeKind, ChangeStatus } from '../domain';
 export * from './reconcile/reconcile.module';
 export * from './reconcile/reconciler.service';
 export * from './reconcile/reconcile-pass';
+export * from './drift/drift.module';
+export * from './drift/drift.service';
+export * from './drift/drift.dto';

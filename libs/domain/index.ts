@@ -21,3 +21,4 @@ export * from './connection-failure';
 export * from './host-allowlist';
 export * from './persons';
 export * from './change-rules';
+export * from './drift';

@@ -19,6 +19,10 @@ export enum JobName {
   Promote = 'promotion.promote',
   /** Periodic: expire requests that waited past their policy's pending timeout. */
   SweepPending = 'approvals.sweep-pending',
+  /** Compare one environment's target registry with what Airlock promoted (read-only). */
+  DriftCheck = 'drift.check',
+  /** Periodic (DRIFT_CHECK_INTERVAL_MS): queue a drift check for every environment. */
+  ScheduleDriftChecks = 'drift.schedule',
 }
 
 /**
@@ -29,6 +33,8 @@ export interface JobPayloads {
   [JobName.RunChecks]: { promotionId: string };
   [JobName.Promote]: { promotionId: string };
   [JobName.SweepPending]: Record<string, never>;
+  [JobName.DriftCheck]: { checkId: string };
+  [JobName.ScheduleDriftChecks]: Record<string, never>;
 }
 
 /** Which queue carries each job. */
@@ -36,6 +42,10 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.RunChecks]: QueueName.Checks,
   [JobName.Promote]: QueueName.Promote,
   [JobName.SweepPending]: QueueName.Maintenance,
+  // Drift reads the target registry with the environment's credential profile: it runs where the
+  // promoter runs, the only processes that hold target registry credentials.
+  [JobName.DriftCheck]: QueueName.Promote,
+  [JobName.ScheduleDriftChecks]: QueueName.Maintenance,
 };
 
 /**

@@ -211,6 +211,16 @@ describe('authorization matrix', () => {
       path: `/v1/environments/${env}/policies/${await newPolicyVersion()}/activate`,
     }),
 
+    // A check queued in an environment is returned (200) to the next asker: approver and admin
+    // each ask in an environment of their own, so both see a check queued (202).
+    'POST /v1/environments/:name/drift-checks': async (caller) => ({
+      path: `/v1/environments/${caller === 'approver' || caller === 'admin' ? await newEnvironment() : env}/drift-checks`,
+    }),
+    'GET /v1/environments/:name/drift-checks/:id': async () => ({
+      path: `/v1/environments/${env}/drift-checks/${await driftCheck()}`,
+    }),
+    'GET /v1/environments/:name/drift': read(() => `/v1/environments/${env}/drift`),
+
     'GET /v1/whoami': read(() => '/v1/whoami'),
     'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),
     'POST /v1/trusted-issuers': async () => ({
@@ -258,6 +268,23 @@ describe('authorization matrix', () => {
     }),
     'GET /v1/advisories/:id': async () => ({ path: `/v1/advisories/${(await newImport()).advisory}` }),
   };
+
+  async function newEnvironment(): Promise<string> {
+    const name = `authz-${hex()}`;
+    await rig.environment(name, { approvals: { required: 1 } });
+    return name;
+  }
+
+  /** The drift check of the shared environment (queued once; later asks return the same one). */
+  let queuedCheck: string | undefined;
+  async function driftCheck(): Promise<string> {
+    if (queuedCheck) return queuedCheck;
+    const res = await rig.call('POST', `/v1/environments/${env}/drift-checks`, { as: 'admin2' });
+    if (res.status !== 202 && res.status !== 200)
+      throw new Error(`drift check: ${res.status} ${JSON.stringify(res.body)}`);
+    queuedCheck = res.body.id as string;
+    return queuedCheck;
+  }
 
   /** A fresh OSV advisory: new bytes, so each import is a new one. */
   function osvAdvisory(): Record<string, unknown> {

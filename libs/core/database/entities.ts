@@ -5,6 +5,7 @@ import { IdentityLinkEntity } from '../identity/identity-link.entity';
 import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
 import { ProposedChangeEntity } from '../change/change.entity';
 import { CheckEntity } from '../check/check.entity';
+import { DriftCheckEntity, DriftFindingEntity } from '../drift/drift.entity';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { RoleBindingEntity } from '../identity/role-binding.entity';
 import { TrustedIssuerEntity } from '../identity/trusted-issuer.entity';
@@ -33,4 +34,6 @@ export const ENTITIES = [
   AdvisoryEntity,
   AdvisoryPackageEntity,
   ProposedChangeEntity,
+  DriftCheckEntity,
+  DriftFindingEntity,
 ];

@@ -59,7 +59,13 @@ export class MetricsService {
 
   /** API only: gauges read from Postgres and Redis at scrape time (see render). */
   private apiGauges:
-    { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
+    | {
+        promotions: Gauge<'status'>;
+        jobs: Gauge<'queue' | 'state'>;
+        up: Gauge<'dependency'>;
+        drift: Gauge<'environment' | 'kind'>;
+      }
+    | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -82,6 +88,12 @@ export class MetricsService {
         name: 'airlock_queue_jobs',
         help: 'Jobs by queue and state (absent while Redis cannot be read)',
         labelNames: ['queue', 'state'] as const,
+        registers: [this.registry],
+      }),
+      drift: new Gauge({
+        name: 'airlock_drift_findings',
+        help: "Findings of each environment's latest finished drift check, by kind (tag_moved, tag_missing, tag_unknown, digest_missing)",
+        labelNames: ['environment', 'kind'] as const,
         registers: [this.registry],
       }),
       up: new Gauge({
@@ -110,10 +122,11 @@ export class MetricsService {
    * shows as airlock_dependency_up 0.
    */
   async render(): Promise<{ contentType: string; body: string }> {
-    const [promotions, jobs, workers] = await Promise.all([
+    const [promotions, jobs, workers, drift] = await Promise.all([
       this.health.within(() => this.promotionCounts()),
       this.health.within(() => this.queue.counts()),
       this.health.within(() => this.workerMetrics()),
+      this.health.within(() => this.driftCounts()),
     ]);
     const g = this.apiGauges;
     if (g) {
@@ -121,6 +134,9 @@ export class MetricsService {
       if (promotions.ok) for (const r of promotions.value) g.promotions.set({ status: r.status }, r.count);
       g.jobs.reset();
       if (jobs.ok) for (const c of jobs.value) g.jobs.set({ queue: c.queue, state: c.state }, c.count);
+      g.drift.reset();
+      if (drift.ok)
+        for (const r of drift.value) g.drift.set({ environment: r.environment, kind: r.kind }, r.count);
       g.up.set({ dependency: 'postgres' }, promotions.ok ? 1 : 0);
       g.up.set({ dependency: 'redis' }, jobs.ok && workers.ok ? 1 : 0);
     }
@@ -134,6 +150,19 @@ export class MetricsService {
       'SELECT status, count(*) AS n FROM promotion GROUP BY status',
     );
     return rows.map((r) => ({ status: r.status, count: Number(r.n) }));
+  }
+
+  /** Findings of each environment's latest finished drift check, by kind. */
+  private async driftCounts(): Promise<Array<{ environment: string; kind: string; count: number }>> {
+    const rows: Array<{ environment: string; kind: string; n: string }> = await this.db.query(
+      `SELECT e.name AS environment, f.kind, count(*) AS n
+       FROM (SELECT DISTINCT ON (environment_id) id, environment_id FROM drift_check
+             WHERE status IN ('completed', 'truncated') ORDER BY environment_id, seq DESC) c
+       JOIN environment e ON e.id = c.environment_id
+       JOIN drift_finding f ON f.check_id = c.id
+       GROUP BY e.name, f.kind`,
+    );
+    return rows.map((r) => ({ environment: r.environment, kind: r.kind, count: Number(r.n) }));
   }
 
   private async workerMetrics(): Promise<Array<MetricObjectWithValues<MetricValue<string>>[]>> {
