@@ -9,6 +9,7 @@ import { ProposedChanges1795410000000 } from './1795410000000-proposed-changes';
 import { IdentityScope1795420000000 } from './1795420000000-identity-scope';
 import { BreakGlassFlag1795490000000 } from './1795490000000-break-glass-flag';
 import { DriftChecks1796614785239 } from './1796614785239-drift-checks';
+import { ContinuousVerification1796615533044 } from './1796615533044-continuous-verification';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -24,4 +25,5 @@ export const MIGRATIONS: Function[] = [
   IdentityScope1795420000000,
   BreakGlassFlag1795490000000,
   DriftChecks1796614785239,
+  ContinuousVerification1796615533044,
 ];

@@ -204,6 +204,14 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
   },
 
+  // Continuous verification: what the environment's promoted digests carry now; read like drift.
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/verification',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
+  },
+
   // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,
   // bindings and identity links (one person's several identities: 202, applied once a second
   // person approves); auditors read them.
@@ -386,4 +394,6 @@ export const SCOPED_AUTHORIZATION: readonly ScopedAuthorization[] = [
   { method: 'POST', path: '/v1/environments/:name/drift-checks', caller: 'otherRepo', expect: 403 },
   { method: 'GET', path: '/v1/environments/:name/drift', caller: 'scopedApprover', expect: 403 },
   { method: 'GET', path: '/v1/environments/:name/drift-checks/:id', caller: 'scopedAdmin', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/verification', caller: 'scopedApprover', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/verification', caller: 'otherRepo', expect: 403 },
 ];

@@ -14,6 +14,7 @@ import {
   OpsModule,
   PolicyModule,
   PromotionModule,
+  VerificationModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -23,6 +24,7 @@ import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { ChangesController } from './controllers/changes.controller';
 import { DriftController } from './controllers/drift.controller';
+import { VerificationController } from './controllers/verification.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
@@ -47,6 +49,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ChangeModule,
     TrustModule,
     DriftModule,
+    VerificationModule,
   ],
   controllers: [
     HealthController,
@@ -59,6 +62,7 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ChangesController,
     KeysController,
     DriftController,
+    VerificationController,
   ],
   providers: [
     BearerStrategy,

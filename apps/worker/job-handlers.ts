@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService, DriftService, PromoterService } from '../../libs/core';
+import {
+  ApprovalService,
+  CheckStageService,
+  DriftService,
+  PromoterService,
+  VerificationService,
+} from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** What a handler learns about the attempt it runs in. */
@@ -22,6 +28,7 @@ export class JobHandlers {
     private readonly approvals: ApprovalService,
     private readonly promoter: PromoterService,
     private readonly drift: DriftService,
+    private readonly verification: VerificationService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
@@ -31,6 +38,7 @@ export class JobHandlers {
       [JobName.ScheduleDriftChecks]: async () => {
         await this.drift.scheduleAll();
       },
+      [JobName.Verify]: (job, attempt) => this.verification.run(job.data.runId, attempt.lastAttempt),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -56,6 +64,8 @@ export class JobHandlers {
         return; // the next round runs anyway
       case JobName.DriftCheck:
         return this.drift.abandon(job.data.checkId, reason);
+      case JobName.Verify:
+        return this.verification.abandon(job.data.runId, reason);
     }
   }
 

@@ -10,6 +10,7 @@ import {
   OutboxModule,
   PromoterModule,
   ReconcileModule,
+  VerificationModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
@@ -28,6 +29,7 @@ import { Maintenance } from './maintenance';
     PromoterModule,
     ReconcileModule,
     DriftModule,
+    VerificationModule,
   ],
   providers: [JobHandlers, JobProcessor, Maintenance],
 })

@@ -53,3 +53,6 @@ export * from './reconcile/reconcile-pass';
 export * from './drift/drift.module';
 export * from './drift/drift.service';
 export * from './drift/drift.dto';
+export * from './verification/verification.module';
+export * from './verification/verification.service';
+export * from './verification/verification.dto';

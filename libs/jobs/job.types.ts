@@ -23,6 +23,8 @@ export enum JobName {
   DriftCheck = 'drift.check',
   /** Periodic (DRIFT_CHECK_INTERVAL_MS): queue a drift check for every environment. */
   ScheduleDriftChecks = 'drift.schedule',
+  /** Re-judge promoted digests' stored evidence after an advisory import or a policy activation. */
+  Verify = 'verification.run',
 }
 
 /**
@@ -35,6 +37,7 @@ export interface JobPayloads {
   [JobName.SweepPending]: Record<string, never>;
   [JobName.DriftCheck]: { checkId: string };
   [JobName.ScheduleDriftChecks]: Record<string, never>;
+  [JobName.Verify]: { runId: string };
 }
 
 /** Which queue carries each job. */
@@ -46,6 +49,8 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   // promoter runs, the only processes that hold target registry credentials.
   [JobName.DriftCheck]: QueueName.Promote,
   [JobName.ScheduleDriftChecks]: QueueName.Maintenance,
+  // Judges stored evidence only (no registry): where the checks run.
+  [JobName.Verify]: QueueName.Checks,
 };
 
 /**

@@ -220,6 +220,7 @@ describe('authorization matrix', () => {
       path: `/v1/environments/${env}/drift-checks/${await driftCheck()}`,
     }),
     'GET /v1/environments/:name/drift': read(() => `/v1/environments/${env}/drift`),
+    'GET /v1/environments/:name/verification': read(() => `/v1/environments/${env}/verification`),
 
     'GET /v1/whoami': read(() => '/v1/whoami'),
     'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),

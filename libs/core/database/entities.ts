@@ -6,6 +6,11 @@ import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entit
 import { ProposedChangeEntity } from '../change/change.entity';
 import { CheckEntity } from '../check/check.entity';
 import { DriftCheckEntity, DriftFindingEntity } from '../drift/drift.entity';
+import {
+  PromotionPackageEntity,
+  VerificationFindingEntity,
+  VerificationRunEntity,
+} from '../verification/verification.entity';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { RoleBindingEntity } from '../identity/role-binding.entity';
 import { TrustedIssuerEntity } from '../identity/trusted-issuer.entity';
@@ -36,4 +41,7 @@ export const ENTITIES = [
   ProposedChangeEntity,
   DriftCheckEntity,
   DriftFindingEntity,
+  PromotionPackageEntity,
+  VerificationRunEntity,
+  VerificationFindingEntity,
 ];

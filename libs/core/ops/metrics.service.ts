@@ -64,6 +64,7 @@ export class MetricsService {
         jobs: Gauge<'queue' | 'state'>;
         up: Gauge<'dependency'>;
         drift: Gauge<'environment' | 'kind'>;
+        verification: Gauge<'environment' | 'kind' | 'blocking'>;
       }
     | undefined;
 
@@ -96,6 +97,12 @@ export class MetricsService {
         labelNames: ['environment', 'kind'] as const,
         registers: [this.registry],
       }),
+      verification: new Gauge({
+        name: 'airlock_verification_findings',
+        help: 'Open continuous-verification findings of the digests promoted in each environment now, by kind and whether the active policy would block them',
+        labelNames: ['environment', 'kind', 'blocking'] as const,
+        registers: [this.registry],
+      }),
       up: new Gauge({
         name: 'airlock_dependency_up',
         help: 'Whether the last scrape could read the dependency (1) or not within DEPENDENCY_TIMEOUT_MS (0)',
@@ -122,11 +129,12 @@ export class MetricsService {
    * shows as airlock_dependency_up 0.
    */
   async render(): Promise<{ contentType: string; body: string }> {
-    const [promotions, jobs, workers, drift] = await Promise.all([
+    const [promotions, jobs, workers, drift, verification] = await Promise.all([
       this.health.within(() => this.promotionCounts()),
       this.health.within(() => this.queue.counts()),
       this.health.within(() => this.workerMetrics()),
       this.health.within(() => this.driftCounts()),
+      this.health.within(() => this.verificationCounts()),
     ]);
     const g = this.apiGauges;
     if (g) {
@@ -137,6 +145,13 @@ export class MetricsService {
       g.drift.reset();
       if (drift.ok)
         for (const r of drift.value) g.drift.set({ environment: r.environment, kind: r.kind }, r.count);
+      g.verification.reset();
+      if (verification.ok)
+        for (const r of verification.value)
+          g.verification.set(
+            { environment: r.environment, kind: r.kind, blocking: String(r.blocking) },
+            r.count,
+          );
       g.up.set({ dependency: 'postgres' }, promotions.ok ? 1 : 0);
       g.up.set({ dependency: 'redis' }, jobs.ok && workers.ok ? 1 : 0);
     }
@@ -163,6 +178,29 @@ export class MetricsService {
        GROUP BY e.name, f.kind`,
     );
     return rows.map((r) => ({ environment: r.environment, kind: r.kind, count: Number(r.n) }));
+  }
+
+  /** Open verification findings of what is promoted now (the latest promotion per tag). */
+  private async verificationCounts(): Promise<
+    Array<{ environment: string; kind: string; blocking: boolean; count: number }>
+  > {
+    const rows: Array<{ environment: string; kind: string; blocking: boolean; n: string }> =
+      await this.db.query(
+        `SELECT e.name AS environment, f.kind, f.blocking, count(*) AS n
+       FROM verification_finding f
+       JOIN (SELECT DISTINCT ON (environment_id, target_repository, coalesce(tag, digest)) id
+             FROM promotion WHERE status = 'promoted'
+             ORDER BY environment_id, target_repository, coalesce(tag, digest), seq DESC) cur ON cur.id = f.promotion_id
+       JOIN environment e ON e.id = f.environment_id
+       WHERE f.resolved_at IS NULL
+       GROUP BY e.name, f.kind, f.blocking`,
+      );
+    return rows.map((r) => ({
+      environment: r.environment,
+      kind: r.kind,
+      blocking: r.blocking,
+      count: Number(r.n),
+    }));
   }
 
   private async workerMetrics(): Promise<Array<MetricObjectWithValues<MetricValue<string>>[]>> {

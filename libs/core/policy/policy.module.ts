@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../../jobs';
 import { AuditModule } from '../audit/audit.module';
+import { VerificationQueueModule } from '../verification/verification-queue.module';
 import { IdentityModule } from '../identity/identity.module';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
 
 @Module({
-  imports: [AuditModule, IdentityModule],
+  imports: [AuditModule, IdentityModule, JobsModule, VerificationQueueModule],
   providers: [PolicyRepository, PolicyService],
   exports: [PolicyService],
 })

@@ -20,6 +20,8 @@ import { IdentityLinkService } from '../identity/identity-link.service';
 import { type CreatePolicyVersionDto, type PolicyVersionView } from './policy.dto';
 import { type PolicyVersionEntity } from './policy-version.entity';
 import { PolicyRepository } from './policy.repository';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
+import { VerificationQueue } from '../verification/verification-queue';
 
 /**
  * Policy versions: immutable once stored, numbered per environment, hashed over their canonical
@@ -34,6 +36,8 @@ export class PolicyService {
     private readonly repo: PolicyRepository,
     private readonly audit: AuditRepository,
     private readonly links: IdentityLinkService,
+    private readonly verification: VerificationQueue,
+    private readonly wakeups: WakeBus,
   ) {}
 
   async addVersion(
@@ -115,6 +119,8 @@ export class PolicyService {
         'UPDATE environment SET active_policy_version_id = $2, updated_at = now() WHERE id = $1',
         [env.id, v.id],
       );
+      // What the environment holds now is re-judged under the version just activated.
+      await this.verification.queue(m, { trigger: 'policy', environmentId: env.id, policyVersion: version });
       await this.audit.record(
         {
           actor: caller.actor,
@@ -127,6 +133,7 @@ export class PolicyService {
       );
       return (await this.repo.find(env.id, version, m)) ?? v;
     });
+    this.wakeups.wake(OUTBOX_TOPIC);
     return this.view(activated, environment, activated.id);
   }
 
