@@ -26,12 +26,18 @@ const REPORT_ONLY: VulnerabilitiesScanSection = { maxSeverity: 'critical', unkno
 const AUDITED_ADVISORIES = 50;
 const LISTED_FINDINGS = 1000;
 
+/** Per environment and advisory: how many digests it newly affects, how many have a fix, block. */
 interface AdvisoryTally {
-  digests: Set<string>;
-  fixable: Set<string>;
-  blocking: Set<string>;
+  digests: number;
+  fixable: number;
+  blocking: number;
   severity: string | null;
 }
+
+/** Advisories named per environment in a run's counts (the rest are counted). */
+const COUNTED_ADVISORIES = 50;
+/** Summary lines kept in a run's summary. */
+const SUMMARY_LINES = 20;
 
 /**
  * Continuous verification: what is promoted today is judged again when the world changes, from the
@@ -179,40 +185,47 @@ export class VerificationService {
     numbers: Record<string, number>,
   ): { summary: string; counts: Record<string, unknown>; audit: AuditRecord[] } {
     const envNames = new Map(current.map((c) => [c.environmentId, c.environment]));
-    const digestOf = new Map(current.map((c) => [c.id, c.digest]));
-    const byEnv = new Map<string, Map<string, AdvisoryTally>>();
+    // Counted once per digest and advisory (a digest may carry the advisory in two packages):
+    // memory grows with the findings, not with digests times advisories.
+    const counted = new Map<string, { fixed: boolean; blocking: boolean }>();
     for (const f of findings) {
       if (f.kind !== 'vulnerability' || !fresh.has(findingKey(f))) continue;
-      const perEnv = byEnv.get(f.environmentId) ?? new Map<string, AdvisoryTally>();
-      const t = perEnv.get(f.subject) ?? {
-        digests: new Set(),
-        fixable: new Set(),
-        blocking: new Set(),
-        severity: f.severity,
-      };
-      const digest = digestOf.get(f.promotionId) as string;
-      t.digests.add(digest);
-      if (f.fixedIn) t.fixable.add(digest);
-      if (f.blocking) t.blocking.add(digest);
-      perEnv.set(f.subject, t);
-      byEnv.set(f.environmentId, perEnv);
+      const key = `${f.environmentId}\u0000${f.subject}\u0000${f.promotionId}\u0000${f.severity ?? ''}`;
+      const known = counted.get(key);
+      counted.set(key, {
+        fixed: (known?.fixed ?? false) || f.fixedIn !== null,
+        blocking: (known?.blocking ?? false) || f.blocking,
+      });
     }
+    const byEnv = new Map<string, Map<string, AdvisoryTally>>();
+    for (const [key, c] of counted) {
+      const [envId, subject, , severity] = key.split('\u0000');
+      const perEnv = byEnv.get(envId) ?? new Map<string, AdvisoryTally>();
+      const t = perEnv.get(subject) ?? { digests: 0, fixable: 0, blocking: 0, severity: severity || null };
+      t.digests += 1;
+      if (c.fixed) t.fixable += 1;
+      if (c.blocking) t.blocking += 1;
+      perEnv.set(subject, t);
+      byEnv.set(envId, perEnv);
+    }
+    counted.clear();
     const lines: string[] = [];
     const audit: AuditRecord[] = [];
-    const affected: Record<string, unknown[]> = {};
+    const affected: Record<string, unknown> = {};
     for (const [envId, perEnv] of byEnv) {
       const env = envNames.get(envId) as string;
       const advisories = [...perEnv.entries()]
-        .sort((a, b) => b[1].digests.size - a[1].digests.size || a[0].localeCompare(b[0]))
+        .sort((a, b) => b[1].digests - a[1].digests || a[0].localeCompare(b[0]))
+        .slice(0, COUNTED_ADVISORIES)
         .map(([id, t]) => ({
           advisory: id,
           severity: t.severity,
-          digests: t.digests.size,
-          fixable: t.fixable.size,
-          blocking: t.blocking.size,
-          line: `${t.digests.size} digest${t.digests.size === 1 ? '' : 's'} in ${env} ${t.digests.size === 1 ? 'is' : 'are'} now affected by ${id}, ${t.fixable.size} ${t.fixable.size === 1 ? 'has' : 'have'} a fixed version`,
+          digests: t.digests,
+          fixable: t.fixable,
+          blocking: t.blocking,
+          line: `${t.digests} digest${t.digests === 1 ? '' : 's'} in ${env} ${t.digests === 1 ? 'is' : 'are'} now affected by ${id}, ${t.fixable} ${t.fixable === 1 ? 'has' : 'have'} a fixed version`,
         }));
-      affected[env] = advisories.map(({ line: _line, ...rest }) => rest);
+      affected[env] = { advisories: perEnv.size, top: advisories.map(({ line: _line, ...rest }) => rest) };
       lines.push(...advisories.map((a) => a.line));
       audit.push({
         actor: SYSTEM_ACTOR,
@@ -224,6 +237,7 @@ export class VerificationService {
           trigger: run.trigger,
           importId: run.importId,
           policyVersion: run.policyVersion,
+          newlyAffectingAdvisories: perEnv.size,
           advisories: advisories.slice(0, AUDITED_ADVISORIES),
         },
       });
@@ -231,8 +245,10 @@ export class VerificationService {
     const freshLicenses = findings.filter((f) => f.kind === 'license' && fresh.has(findingKey(f))).length;
     if (freshLicenses)
       lines.push(`${freshLicenses} package license${freshLicenses === 1 ? '' : 's'} no longer accepted`);
+    const advisoryCount = [...byEnv.values()].reduce((n, m) => n + m.size, 0);
     const summary = lines.length
-      ? lines.slice(0, 20).join('; ') + (lines.length > 20 ? `; and ${lines.length - 20} more` : '')
+      ? lines.slice(0, SUMMARY_LINES).join('; ') +
+        (advisoryCount > SUMMARY_LINES ? `; and ${advisoryCount - SUMMARY_LINES} more advisories` : '')
       : `nothing promoted is newly affected (${numbers.promotions} promoted digests judged)`;
     const counts = { ...numbers, findings: findings.length, newFindings: fresh.size, affected };
     audit.unshift({
