@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 
 import {
   cosignPayload,
@@ -113,6 +115,20 @@ describe('drift', () => {
     }
   }
 
+  /** The built CLI (`npm run build`), run as a child process with only the environment given. */
+  function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/apps/cli/main.js'), ...args], {
+        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout }));
+    });
+  }
+
   /** The `access` claim of a registry token (a JWT the registry-token issuer signed). */
   const accessOf = (token: string): Array<{ type: string; name: string; actions: string[] }> =>
     JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).access ?? [];
@@ -182,10 +198,16 @@ describe('drift', () => {
       '1 tag moved, 1 promoted tag gone, 1 tag never written by Airlock, 1 promoted digest gone',
     );
 
+    // The same from the CLI: a new check, waited for; exit code 2 says drift was found.
+    const cli = await airlock(['drift', 'check', env], await rig.token('approver'));
+    expect({ code: cli.code, moved: cli.stdout.includes(`tag_moved`) }).toEqual({ code: 2, moved: true });
+    const shown = await airlock(['drift', 'show', env, '--json'], await rig.token('auditor'));
+    expect(JSON.parse(shown.stdout).latest.findings).toHaveLength(4);
+
     // Listed per environment, audited as an event a notifier can follow, counted in /metrics.
     const listed = await rig.call('GET', `/v1/environments/${env}/drift`, { as: 'auditor' });
     expect(listed.status).toBe(200);
-    expect(listed.body.latest.id).toBe(done.id);
+    expect(listed.body.latest.summary).toBe(done.summary);
     expect(listed.body.latest.findings).toHaveLength(4);
     expect(listed.body.pending).toBeNull();
 
@@ -196,9 +218,13 @@ describe('drift', () => {
        WHERE subject_id = $1 AND action LIKE 'drift.%' ORDER BY action`,
       [env],
     );
+    // Two checks (the API's and the CLI's), each requested, checked and detecting.
     expect(events.map((e: any) => e.action)).toEqual([
       'drift.check_requested',
+      'drift.check_requested',
       'drift.checked',
+      'drift.checked',
+      'drift.detected',
       'drift.detected',
     ]);
     const detected = events.find((e: any) => e.action === 'drift.detected');

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 
 import { pushImage } from '../support/oci-images';
 import {
@@ -166,6 +168,20 @@ describe('continuous verification', () => {
     return res.body;
   };
 
+  /** The built CLI (`npm run build`), run as a child process with only the environment given. */
+  function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/apps/cli/main.js'), ...args], {
+        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout }));
+    });
+  }
+
   const registryRequests = (): number => sourceProxy.requests.length + targetProxy.requests.length;
 
   it('finds an advisory imported after a promotion in the promoted digest, without reading a registry', async () => {
@@ -205,6 +221,9 @@ describe('continuous verification', () => {
       }),
     ]);
     expect(v.runs[0]).toMatchObject({ id: run.id, trigger: 'advisories', importId, status: 'completed' });
+    const cli = await airlock(['verification', 'show', env], await rig.token('auditor'));
+    expect(cli.code).toBe(2); // a finding the policy would block
+    expect(cli.stdout).toContain(`BLOCKING ${ghsa} critical pkg:npm/${pkg}@1.2.3`);
 
     // Audited per environment (the event a notifier follows), and in /metrics.
     const events = await rig.sql(

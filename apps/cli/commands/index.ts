@@ -3,6 +3,7 @@ import { advisoriesImport } from './advisories';
 import { approve, reject } from './approvals';
 import { auditCheckpoints, auditExport, auditVerify, keys } from './audit';
 import { changesApprove, changesGet, changesList, changesReject } from './changes';
+import { driftCheck, driftShow, verificationShow } from './drift';
 import {
   environmentsCreate,
   environmentsGet,
@@ -43,6 +44,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   changesApprove,
   changesReject,
   advisoriesImport,
+  driftCheck,
+  driftShow,
+  verificationShow,
 ];
 
 /** Groups: the first word of two-word commands. */
