@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       undefined as unknown as EnvironmentService,
       config,
       clock,
+      wakeups,
     );
 
     const seedStarted = performance.now();

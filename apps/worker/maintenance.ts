@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AirlockConfig } from '../../libs/config';
-import { ReconcilerService } from '../../libs/core';
+import { ReconcilerService, VerificationService } from '../../libs/core';
 import { JobName, JobQueue, QueueName } from '../../libs/jobs';
 
 /**
@@ -21,6 +21,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly config: AirlockConfig,
     private readonly queue: JobQueue,
     private readonly reconciler: ReconcilerService,
+    private readonly verification: VerificationService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -88,6 +89,13 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       await this.reconciler.reconcile();
     } catch (e) {
       this.logger.warn({ msg: 'reconcile pass failed; will retry', error: String(e) });
+    }
+    try {
+      const requeued = await this.verification.requeueStale();
+      if (requeued)
+        this.logger.warn({ msg: 'verification runs still queued; their jobs written again', requeued });
+    } catch (e) {
+      this.logger.warn({ msg: 'could not look for stale verification runs', error: String(e) });
     }
   }
 }

@@ -41,7 +41,12 @@ describe('continuous verification', () => {
       startRegistryProxy(source.host),
       startRegistryProxy(target.host),
     ]);
-    rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '200' });
+    rig = await Rig.start({
+      WORKER_QUEUES: 'checks,promote,maintenance',
+      WORKER_RETRY_DELAY_MS: '200',
+      // Maintenance rounds often, so a run whose job was lost is found quickly.
+      RECONCILE_INTERVAL_MS: '500',
+    });
     // The vulnerability check refuses to match against an empty database.
     await importAdvisories([advisory(`AIRLOCK-VERIF-SEED-${uid()}`, `seed-${uid()}`, '1.0.0')]);
   }, 120_000);
@@ -289,6 +294,19 @@ describe('continuous verification', () => {
       }),
     ]);
     expect(registryRequests()).toBe(before);
+  });
+
+  it('gives a run whose job was lost its job again', async () => {
+    const env = await environment();
+    const { id: environmentId } = (await rig.call('GET', `/v1/environments/${env}`, { as: 'admin' })).body;
+    // Queued long ago, with no outbox row and no job: as if Redis lost it.
+    const [{ id }] = await rig.sql(
+      `INSERT INTO verification_run (id, trigger, environment_id, policy_version, status, created_at)
+       VALUES (gen_random_uuid(), 'policy', $1, 1, 'queued', now() - interval '1 hour') RETURNING id`,
+      [environmentId],
+    );
+    const run = await finishedRun('id = $1', [id]);
+    expect(run.status).toBe('completed');
   });
 
   it('lets the environment’s admins, approvers and auditors read it, and no one else', async () => {

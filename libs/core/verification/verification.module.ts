@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../../jobs';
 import { AdvisoryModule } from '../advisory/advisory.module';
 import { AuditModule } from '../audit/audit.module';
 import { Clock } from '../common/clock';
@@ -8,7 +9,7 @@ import { VerificationService } from './verification.service';
 
 /** Continuous verification: the worker runs it, the API lists what it found. */
 @Module({
-  imports: [AuditModule, AdvisoryModule, EnvironmentModule],
+  imports: [AuditModule, AdvisoryModule, EnvironmentModule, JobsModule],
   providers: [VerificationRepository, VerificationService, Clock],
   exports: [VerificationService],
 })

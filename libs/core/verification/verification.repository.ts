@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { type PolicyDocument } from '../../domain';
+import { JobName } from '../../jobs';
 import { type SbomPackage } from '../../sbom';
 import { type AuditRecord, AuditRepository } from '../audit/audit.repository';
 import { VerificationFindingEntity, VerificationRunEntity } from './verification.entity';
@@ -55,6 +56,21 @@ export class VerificationRepository {
 
   findRun(id: string): Promise<VerificationRunEntity | null> {
     return this.db.manager.findOneBy(VerificationRunEntity, { id });
+  }
+
+  /**
+   * Runs still queued long after they were: their job may have been lost with Redis's data. Their
+   * outbox row is written again (same job id, so a job that is merely waiting is not doubled).
+   */
+  async requeueStale(olderThanSeconds: number): Promise<number> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `INSERT INTO outbox (job_name, job_id, payload)
+       SELECT $1, 'verification-run-' || id, jsonb_build_object('runId', id) FROM verification_run
+       WHERE status = 'queued' AND created_at < now() - make_interval(secs => $2::double precision)
+       ON CONFLICT (job_id) DO NOTHING RETURNING id`,
+      [JobName.Verify, olderThanSeconds],
+    );
+    return rows.length;
   }
 
   /** Marks a queued (or interrupted) run running; null when it is finished. */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AirlockConfig } from '../../config';
 import { classifyFailure, type PolicyDocument, type VulnerabilitiesScanSection } from '../../domain';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { evaluateLicense, type SbomPackage } from '../../sbom';
 import { advisoryKeys, matchVulnerabilities } from '../../vuln';
 import { AdvisoryRepository } from '../advisory/advisory.repository';
@@ -25,6 +26,8 @@ const REPORT_ONLY: VulnerabilitiesScanSection = { maxSeverity: 'critical', unkno
 /** Advisories named per environment in a `verification.affected` event. */
 const AUDITED_ADVISORIES = 50;
 const LISTED_FINDINGS = 1000;
+/** A run still queued this long after it was queued is given its job again. */
+const STALE_AFTER_SECONDS = 600;
 
 /** Per environment and advisory: how many digests it newly affects, how many have a fix, block. */
 interface AdvisoryTally {
@@ -56,7 +59,15 @@ export class VerificationService {
     private readonly environments: EnvironmentService,
     private readonly config: AirlockConfig,
     private readonly clock: Clock,
+    private readonly wakeups: WakeBus,
   ) {}
+
+  /** Maintenance: queued runs whose job may be lost get it again (see requeueStale). */
+  async requeueStale(): Promise<number> {
+    const requeued = await this.repo.requeueStale(STALE_AFTER_SECONDS);
+    if (requeued) this.wakeups.wake(OUTBOX_TOPIC);
+    return requeued;
+  }
 
   /** The verification.run job. Safe to run twice: a finished run is left alone. */
   async run(runId: string, lastAttempt: boolean): Promise<void> {
