@@ -21,6 +21,8 @@ import { AdvisoryRepository } from '../libs/core/advisory/advisory.repository';
 import { AuditRepository } from '../libs/core/audit/audit.repository';
 import { dataSourceOptions } from '../libs/core/database/data-source';
 import { type Caller } from '../libs/core/identity/caller';
+import { VerificationQueue } from '../libs/core/verification/verification-queue';
+import { type WakeBus } from '../libs/jobs';
 import { readSbom } from '../libs/sbom';
 import { advisoryKeys, matchVulnerabilities } from '../libs/vuln';
 import { osvZip } from '../test/support/osv';
@@ -180,7 +182,14 @@ async function main(): Promise<void> {
     await runMigrations(url);
     await ds.initialize();
     const repo = new AdvisoryRepository(ds);
-    const imports = new AdvisoryImportService(repo, new AuditRepository(ds));
+    // No worker here: the continuous-verification run the import queues is left in the outbox.
+    const wakeups = { wake: () => undefined } as unknown as WakeBus;
+    const imports = new AdvisoryImportService(
+      repo,
+      new AuditRepository(ds),
+      new VerificationQueue(),
+      wakeups,
+    );
 
     const docs = advisories();
     const archive = await osvZip(docs);

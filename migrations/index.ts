@@ -12,6 +12,8 @@ import { Rollback1796614449964 } from './1796614449964-rollback';
 import { EnvironmentChains1796614542875 } from './1796614542875-environment-chains';
 import { Webhooks1796614514477 } from './1796614514477-webhooks';
 import { Waivers1796614880559 } from './1796614880559-waivers';
+import { DriftChecks1796614785239 } from './1796614785239-drift-checks';
+import { ContinuousVerification1796615533044 } from './1796615533044-continuous-verification';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -30,4 +32,6 @@ export const MIGRATIONS: Function[] = [
   EnvironmentChains1796614542875,
   Webhooks1796614514477,
   Waivers1796614880559,
+  DriftChecks1796614785239,
+  ContinuousVerification1796615533044,
 ];

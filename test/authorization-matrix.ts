@@ -268,6 +268,36 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 403 },
   },
 
+  // Drift (the target registry against what Airlock promoted): the environment's admins and
+  // approvers ask for a check (it reads the registry with the environment's credentials); they and
+  // its auditors read the findings. CI callers do neither.
+  {
+    method: 'POST',
+    path: '/v1/environments/:name/drift-checks',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 202, admin: 202, auditor: 403 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/drift-checks/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/drift',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
+  },
+
+  // Continuous verification: what the environment's promoted digests carry now; read like drift.
+  {
+    method: 'GET',
+    path: '/v1/environments/:name/verification',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 200, admin: 200, auditor: 200 },
+  },
+
   // Identity: anyone with a valid token may ask who they are; admins propose changes to issuers,
   // bindings and identity links (one person's several identities: 202, applied once a second
   // person approves); auditors read them.
@@ -504,4 +534,12 @@ export const SCOPED_AUTHORIZATION: readonly ScopedAuthorization[] = [
   { method: 'POST', path: '/v1/webhooks', caller: 'scopedAdmin', expect: 403 },
   { method: 'GET', path: '/v1/webhooks/:id/deliveries', caller: 'scopedAdmin', expect: 403 },
   { method: 'POST', path: '/v1/webhooks/:id/rotate-secret', caller: 'scopedAdmin', expect: 403 },
+  // Another environment's approver or admin, and a CI job of another repository: no drift.
+  { method: 'POST', path: '/v1/environments/:name/drift-checks', caller: 'scopedApprover', expect: 403 },
+  { method: 'POST', path: '/v1/environments/:name/drift-checks', caller: 'scopedAdmin', expect: 403 },
+  { method: 'POST', path: '/v1/environments/:name/drift-checks', caller: 'otherRepo', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/drift', caller: 'scopedApprover', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/drift-checks/:id', caller: 'scopedAdmin', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/verification', caller: 'scopedApprover', expect: 403 },
+  { method: 'GET', path: '/v1/environments/:name/verification', caller: 'otherRepo', expect: 403 },
 ];

@@ -8,6 +8,7 @@ import {
   AuditModule,
   ChangeModule,
   DatabaseModule,
+  DriftModule,
   EnvironmentModule,
   GateModule,
   EvaluationModule,
@@ -17,6 +18,7 @@ import {
   PromotionModule,
   WebhookModule,
   WaiverModule,
+  VerificationModule,
 } from '../../libs/core';
 import { TrustModule } from '../../libs/trust/trust.module';
 import { BearerStrategy } from './auth/bearer.strategy';
@@ -26,6 +28,8 @@ import { ArtifactsController } from './controllers/artifacts.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuditController } from './controllers/audit.controller';
 import { ChangesController } from './controllers/changes.controller';
+import { DriftController } from './controllers/drift.controller';
+import { VerificationController } from './controllers/verification.controller';
 import { EnvironmentsController } from './controllers/environments.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
@@ -55,6 +59,8 @@ import { RefusalRecorder } from './http/refusal-recorder';
     TrustModule,
     WebhookModule,
     WaiverModule,
+    DriftModule,
+    VerificationModule,
   ],
   controllers: [
     HealthController,
@@ -69,6 +75,8 @@ import { RefusalRecorder } from './http/refusal-recorder';
     ArtifactsController,
     WebhooksController,
     WaiversController,
+    DriftController,
+    VerificationController,
   ],
   providers: [
     BearerStrategy,

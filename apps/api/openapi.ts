@@ -36,6 +36,8 @@ const TAGS: ReadonlyArray<readonly [string, string]> = [
     'waivers',
     'Exceptions that let one named check or finding pass, granted by a second person, until they expire',
   ],
+  ['drift', "Whether an environment's target registry still holds what Airlock promoted"],
+  ['verification', 'What is promoted, re-judged when advisories or policies change'],
   ['keys', "Airlock's public keys (attestations and checkpoints)"],
   ['operations', 'Health, readiness and metrics'],
 ];

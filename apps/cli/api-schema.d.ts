@@ -1128,6 +1128,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/environments/{name}/drift-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an environment for drift now
+         * @description Compares the target registry's tags of the repositories Airlock manages for the environment with what it promoted, with pull-only credentials. Runs in the worker; answers 202 with the check to follow.
+         */
+        post: operations["requestDriftCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/drift-checks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a drift check
+         * @description A drift check's progress and what it found.
+         */
+        get: operations["getDriftCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current drift of an environment
+         * @description Open drift findings: tags moved behind Airlock's back, tags Airlock never wrote, promoted digests that are gone.
+         */
+        get: operations["getEnvironmentDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/environments/{name}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Continuous verification of what is promoted
+         * @description What re-judging the environment's promoted digests found after advisory imports and policy activations, from stored evidence: digests now affected by an advisory, with fixed versions where there are.
+         */
+        get: operations["getEnvironmentVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2160,6 +2240,101 @@ export interface components {
         RevokeWaiverDto: {
             /** @description Why it is revoked */
             reason: string;
+        };
+        DriftFindingView: {
+            /** @enum {string} */
+            kind: "tag_moved" | "tag_missing" | "tag_unknown" | "digest_missing";
+            /** @description Target repository */
+            repository: string;
+            tag?: string | null;
+            /** @description What Airlock promoted */
+            expectedDigest?: string | null;
+            /** @description What the registry holds now */
+            actualDigest?: string | null;
+            /** @description The promotion that wrote it */
+            promotionId?: string | null;
+            message: string;
+        };
+        DriftCheckView: {
+            id: string;
+            environment: string;
+            /** @enum {string} */
+            trigger: "schedule" | "request";
+            requestedBy: string;
+            /**
+             * @description `truncated`: a bound (pages, items, time) stopped it; what it found is kept
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "truncated" | "failed";
+            summary: string;
+            /** @description repositories, tags, requests, findings, byKind, notStored */
+            counts: {
+                [key: string]: unknown;
+            };
+            reason?: string | null;
+            createdAt: string;
+            startedAt?: string | null;
+            finishedAt?: string | null;
+            /** @description Only when the check is finished */
+            findings?: components["schemas"]["DriftFindingView"][];
+        };
+        DriftView: {
+            environment: string;
+            /** @description The latest finished check, with its findings (null before the first one) */
+            latest?: components["schemas"]["DriftCheckView"] | null;
+            /** @description A check queued or running now, if any */
+            pending?: components["schemas"]["DriftCheckView"] | null;
+        };
+        VerificationFindingView: {
+            /** @enum {string} */
+            kind: "vulnerability" | "license";
+            /** @description The advisory id, or the license expression */
+            subject: string;
+            promotionId: string;
+            digest: string;
+            /** @description Target repository */
+            repository: string;
+            tag?: string | null;
+            /** @description Package URL */
+            package: string;
+            version?: string | null;
+            severity?: string | null;
+            fixedIn?: string | null;
+            /** @description Whether the environment's active policy would block it now */
+            blocking: boolean;
+            note?: string | null;
+            detail: {
+                [key: string]: unknown;
+            };
+            /** @description When a run first found it (open since) */
+            foundAt: string;
+        };
+        VerificationRunView: {
+            id: string;
+            /** @enum {string} */
+            trigger: "advisories" | "policy";
+            importId?: string | null;
+            policyVersion?: number | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed";
+            summary: string;
+            counts: {
+                [key: string]: unknown;
+            };
+            reason?: string | null;
+            createdAt: string;
+            finishedAt?: string | null;
+        };
+        VerificationView: {
+            environment: string;
+            /** @description Promoted digests with an open vulnerability finding */
+            affectedDigests: number;
+            /** @description Promoted digests the active policy would block now */
+            blockingDigests: number;
+            /** @description Open findings, blocking and most severe first (up to 1000) */
+            findings: components["schemas"]["VerificationFindingView"][];
+            /** @description The latest runs that concern this environment */
+            runs: components["schemas"]["VerificationRunView"][];
         };
         Problem: {
             /** Format: uri */
@@ -12086,6 +12261,597 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "http_415",
                      *       "detail": "Body is not application/json",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestDriftCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; 200 with the check already queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftCheckView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDriftCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description With its findings once finished */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftCheckView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnvironmentDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnvironmentVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationView"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
                      *       "instance": "/v1/promotions",
                      *       "requestId": "req-1"
                      *     }

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService, PromoterService, WebhookDeliveryService } from '../../libs/core';
+import {
+  ApprovalService,
+  CheckStageService,
+  DriftService,
+  PromoterService,
+  VerificationService,
+  WebhookDeliveryService,
+} from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** A job that must run again later, `ms` from now: not a failure, and no attempt is used up. */
@@ -29,6 +36,8 @@ export class JobHandlers {
     private readonly approvals: ApprovalService,
     private readonly promoter: PromoterService,
     private readonly webhooks: WebhookDeliveryService,
+    private readonly drift: DriftService,
+    private readonly verification: VerificationService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
@@ -36,6 +45,11 @@ export class JobHandlers {
       [JobName.Release]: (job) => this.handleRelease(job),
       [JobName.SweepPending]: () => this.handleSweepPending(),
       [JobName.DeliverWebhook]: (job) => this.handleDeliverWebhook(job),
+      [JobName.DriftCheck]: (job, attempt) => this.drift.run(job.data.checkId, attempt.lastAttempt),
+      [JobName.ScheduleDriftChecks]: async () => {
+        await this.drift.scheduleAll();
+      },
+      [JobName.Verify]: (job, attempt) => this.verification.run(job.data.runId, attempt.lastAttempt),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -61,6 +75,12 @@ export class JobHandlers {
         return; // the next sweep runs anyway
       case JobName.DeliverWebhook:
         return this.webhooks.abandon(job.data.deliveryId);
+      case JobName.ScheduleDriftChecks:
+        return; // the next round runs anyway
+      case JobName.DriftCheck:
+        return this.drift.abandon(job.data.checkId, reason);
+      case JobName.Verify:
+        return this.verification.abandon(job.data.runId, reason);
     }
   }
 

@@ -1,11 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AirlockConfig } from '../../libs/config';
-import { ReconcilerService, WebhookReconciler } from '../../libs/core';
+import { ReconcilerService, VerificationService, WebhookReconciler } from '../../libs/core';
 import { JobName, JobQueue, QueueName } from '../../libs/jobs';
 
 /**
  * The maintenance side of a worker that consumes the maintenance queue: keeps the pending-sweep
- * job scheduler in Redis, and runs the reconciler every RECONCILE_INTERVAL_MS and whenever the
+ * and drift-check job schedulers in Redis, and runs the reconciler every RECONCILE_INTERVAL_MS and whenever the
  * connection to Redis comes back. Neither depends on Redis having kept anything: the scheduler is
  * written again when missing, the reconcilers (promotions' jobs, webhook deliveries' jobs) work
  * from Postgres.
@@ -23,6 +23,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly queue: JobQueue,
     private readonly reconciler: ReconcilerService,
     private readonly webhooks: WebhookReconciler,
+    private readonly verification: VerificationService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -76,6 +77,17 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger.error({ msg: 'could not schedule the pending sweep', error: String(e) });
     }
     try {
+      if (this.queue.connected && this.config.DRIFT_CHECK_INTERVAL_MS > 0) {
+        await this.queue.ensureScheduler(
+          JobName.ScheduleDriftChecks,
+          this.config.DRIFT_CHECK_INTERVAL_MS,
+          forceSchedule,
+        );
+      }
+    } catch (e) {
+      this.logger.error({ msg: 'could not schedule drift checks', error: String(e) });
+    }
+    try {
       await this.reconciler.reconcile();
     } catch (e) {
       this.logger.warn({ msg: 'reconcile pass failed; will retry', error: String(e) });
@@ -85,6 +97,13 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       await this.webhooks.prune();
     } catch (e) {
       this.logger.warn({ msg: 'webhook reconcile pass failed; will retry', error: String(e) });
+    }
+    try {
+      const requeued = await this.verification.requeueStale();
+      if (requeued)
+        this.logger.warn({ msg: 'verification runs still queued; their jobs written again', requeued });
+    } catch (e) {
+      this.logger.warn({ msg: 'could not look for stale verification runs', error: String(e) });
     }
   }
 }

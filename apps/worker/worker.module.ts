@@ -5,11 +5,13 @@ import {
   AuditModule,
   CheckModule,
   DatabaseModule,
+  DriftModule,
   OpsModule,
   OutboxModule,
   PromoterModule,
   ReconcileModule,
   WebhookModule,
+  VerificationModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
@@ -28,6 +30,8 @@ import { Maintenance } from './maintenance';
     PromoterModule,
     ReconcileModule,
     WebhookModule,
+    DriftModule,
+    VerificationModule,
   ],
   providers: [JobHandlers, JobProcessor, Maintenance],
 })

@@ -303,6 +303,56 @@ export class AirlockConfig {
   @Min(200)
   RECONCILE_INTERVAL_MS = 30_000;
 
+  /**
+   * How often every environment's target registry is compared with what Airlock promoted into it
+   * (drift checks; also on demand with POST /v1/environments/:name/drift-checks). 0: never on a
+   * schedule.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DRIFT_CHECK_INTERVAL_MS = 6 * 3600_000;
+
+  /** Drift check: tags asked for per page of a tag listing. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  DRIFT_PAGE_SIZE = 200;
+
+  /** Drift check: pages of one repository's tag listing read at most (then the check is truncated). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DRIFT_MAX_PAGES = 50;
+
+  /** Drift check: tags and promoted digests looked at, over every repository of the environment. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DRIFT_MAX_ITEMS = 5000;
+
+  /** Drift check: how long one check may read the registry before it stops, truncated. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DRIFT_DEADLINE_SECONDS = 300;
+
+  /** Drift check: findings stored at most (the count is kept beyond it). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DRIFT_MAX_FINDINGS = 1000;
+
+  /**
+   * Continuous verification: findings stored at most per run (the counts are kept beyond it), so an
+   * import that affects everything cannot fill the database.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  VERIFICATION_MAX_FINDINGS = 20_000;
+
   /** A working promotion untouched this long with no live job gets its job again. */
   @Transform(toInt)
   @IsInt()

@@ -28,3 +28,4 @@ export * from './webhook-events';
 export * from './policy-evaluation';
 export * from './policy-diff';
 export * from './waivers';
+export * from './drift';

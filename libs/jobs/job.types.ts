@@ -25,6 +25,12 @@ export enum JobName {
   SweepPending = 'approvals.sweep-pending',
   /** Send one webhook delivery (an event to one subscription), retried with backoff for a day or more. */
   DeliverWebhook = 'webhook.deliver',
+  /** Compare one environment's target registry with what Airlock promoted (read-only). */
+  DriftCheck = 'drift.check',
+  /** Periodic (DRIFT_CHECK_INTERVAL_MS): queue a drift check for every environment. */
+  ScheduleDriftChecks = 'drift.schedule',
+  /** Re-judge promoted digests' stored evidence after an advisory import or a policy activation. */
+  Verify = 'verification.run',
 }
 
 /**
@@ -38,6 +44,9 @@ export interface JobPayloads {
   [JobName.SweepPending]: Record<string, never>;
   /** The delivery row: its event, subscription and webhook-id. Never the payload or the secret. */
   [JobName.DeliverWebhook]: { deliveryId: string };
+  [JobName.DriftCheck]: { checkId: string };
+  [JobName.ScheduleDriftChecks]: Record<string, never>;
+  [JobName.Verify]: { runId: string };
 }
 
 /** Which queue carries each job. */
@@ -48,6 +57,12 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.Release]: QueueName.Maintenance,
   [JobName.SweepPending]: QueueName.Maintenance,
   [JobName.DeliverWebhook]: QueueName.Webhooks,
+  // Drift reads the target registry with the environment's credential profile: it runs where the
+  // promoter runs, the only processes that hold target registry credentials.
+  [JobName.DriftCheck]: QueueName.Promote,
+  [JobName.ScheduleDriftChecks]: QueueName.Maintenance,
+  // Judges stored evidence only (no registry): where the checks run.
+  [JobName.Verify]: QueueName.Checks,
 };
 
 /**

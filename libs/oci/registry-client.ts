@@ -35,6 +35,25 @@ export interface ManifestHead {
   size?: number;
 }
 
+/** Bounds of a tag listing: a registry with a million tags costs a bounded number of requests. */
+export interface TagListOptions {
+  /** Tags asked for per page (the `n` parameter); registries may send fewer. */
+  pageSize: number;
+  /** Pages read at most; the listing is then `truncated`. */
+  maxPages: number;
+  /** Tags kept at most; the listing is then `truncated`. */
+  maxTags: number;
+}
+
+export interface TagList {
+  /** false when the registry does not know the repository (404): it has no tags at all. */
+  exists: boolean;
+  tags: string[];
+  /** A bound was reached: there may be more tags than `tags` holds. */
+  truncated: boolean;
+  pages: number;
+}
+
 export interface BlobReadOptions {
   /** Refuse (too_large) blobs over this many bytes. */
   maxBytes: number;
@@ -368,6 +387,61 @@ export class RegistryClient {
       if (error instanceof RegistryError && error.kind === 'not_found') return null;
       throw error;
     }
+  }
+
+  /**
+   * The repository's tags (`GET /v2/<name>/tags/list`), following `Link: rel="next"` pages on this
+   * registry only, within `options`' bounds. Needs pull only.
+   */
+  async listTags(repository: string, options: TagListOptions): Promise<TagList> {
+    assertRepository(repository);
+    const context = this.context(repository);
+    const what = `tags of ${repository} on ${this.host}`;
+    const tags: string[] = [];
+    let url: URL | undefined = this.url(`/v2/${repository}/tags/list`);
+    url.searchParams.set('n', String(options.pageSize));
+    let pages = 0;
+    while (url !== undefined) {
+      if (pages >= options.maxPages || tags.length >= options.maxTags)
+        return { exists: true, tags, truncated: true, pages };
+      const response: HttpResponse = await this.send({
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json' },
+        scopes: [repositoryScope(repository, 'pull')],
+        repository,
+      });
+      pages += 1;
+      if (response.status === 404 && pages === 1) {
+        discard(response);
+        return { exists: false, tags: [], truncated: false, pages };
+      }
+      if (response.status !== 200) throw await this.failure(response, what, context);
+      const bytes = await readBody(response, this.config.maxManifestBytes, what, context);
+      let page: unknown;
+      try {
+        page = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new RegistryError('protocol', `${what}: the answer is not JSON`, context);
+      }
+      const listed = (page as { tags?: unknown } | null)?.tags ?? [];
+      if (!Array.isArray(listed) || !listed.every((t): t is string => typeof t === 'string'))
+        throw new RegistryError('protocol', `${what}: "tags" is not a list of names`, context);
+      for (const tag of listed) {
+        if (tags.length >= options.maxTags) return { exists: true, tags, truncated: true, pages };
+        tags.push(tag);
+      }
+      const next = nextLink(response.headers.link, url);
+      if (next !== undefined && next.origin !== this.config.origin) {
+        throw new RegistryError(
+          'protocol',
+          `${what}: the next page is on another host (${redactUrl(next)})`,
+          context,
+        );
+      }
+      url = next;
+    }
+    return { exists: true, tags, truncated: false, pages };
   }
 
   // --- Writes ------------------------------------------------------------------------------------

@@ -99,6 +99,27 @@ describe(affectedVerdict.name, () => {
     expect(affectedVerdict(go, 'v0.17.0').affected).toBe(false);
   });
 
+  it('gives verdicts, not "unknown", where OSV orders what newer tools refuse or reorder', () => {
+    const of = (ecosystem: string, name: string, events: OsvEvent[]): OsvAffected => ({
+      package: { ecosystem, name },
+      ranges: [{ type: 'ECOSYSTEM', events }],
+    });
+    // Alpine's openssh 6.6.2p1-r0 (apk-tools 2 and OSV accept a number after a letter).
+    const openssh = of('Alpine:v3.20', 'openssh', [{ introduced: '0' }, { fixed: '6.6.2p1-r0' }]);
+    expect(affectedVerdict(openssh, '6.6.2-r0')).toEqual({ affected: true, fixedIn: '6.6.2p1-r0' });
+    expect(affectedVerdict(openssh, '6.6.2p1-r0')).toEqual({ affected: false });
+    expect(affectedVerdict(openssh, '6.6.2p2-r0')).toEqual({ affected: false });
+    // A legacy PyPI version, ordered as OSV's LegacyVersion does (before every PEP 440 version).
+    const legacy = of('PyPI', 'old', [{ introduced: '0' }, { fixed: '2.0.1rc2-git' }]);
+    expect(affectedVerdict(legacy, '1.0-final')).toEqual({ affected: true, fixedIn: '2.0.1rc2-git' });
+    expect(affectedVerdict(legacy, '2.0.1')).toEqual({ affected: false });
+    // Maven as 3.8.6 (and OSV) orders it: 3.2.0rc2 < 3.2.0-rc.1, 7.4.3.20 < 7.4.3.20-ga20.
+    const maven = of('Maven', 'g:a', [{ introduced: '0' }, { fixed: '3.2.0-rc.1' }]);
+    expect(affectedVerdict(maven, '3.2.0rc2')).toEqual({ affected: true, fixedIn: '3.2.0-rc.1' });
+    const ga = of('Maven', 'g:b', [{ introduced: '0' }, { fixed: '7.4.3.20-ga20' }]);
+    expect(affectedVerdict(ga, '7.4.3.20')).toEqual({ affected: true, fixedIn: '7.4.3.20-ga20' });
+  });
+
   it('says unknown, not "not affected", when versions cannot be compared', () => {
     expect(affectedVerdict(range, 'not-a-version').affected).toBe('unknown');
     expect(affectedVerdict(npm([{ introduced: '0' }, { fixed: 'garbage' }]), '1.0.0').affected).toBe(

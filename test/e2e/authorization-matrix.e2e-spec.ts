@@ -292,6 +292,16 @@ describe('authorization matrix', () => {
       path: `/v1/environments/${env}/waivers/${await newWaiver()}/revoke`,
       body: { reason: 'authorization matrix' },
     }),
+    // A check queued in an environment is returned (200) to the next asker: approver and admin
+    // each ask in an environment of their own, so both see a check queued (202).
+    'POST /v1/environments/:name/drift-checks': async (caller) => ({
+      path: `/v1/environments/${caller === 'approver' || caller === 'admin' ? await newEnvironment() : env}/drift-checks`,
+    }),
+    'GET /v1/environments/:name/drift-checks/:id': async () => ({
+      path: `/v1/environments/${env}/drift-checks/${await driftCheck()}`,
+    }),
+    'GET /v1/environments/:name/drift': read(() => `/v1/environments/${env}/drift`),
+    'GET /v1/environments/:name/verification': read(() => `/v1/environments/${env}/verification`),
 
     'GET /v1/whoami': read(() => '/v1/whoami'),
     'GET /v1/trusted-issuers': read(() => '/v1/trusted-issuers'),
@@ -387,6 +397,23 @@ describe('authorization matrix', () => {
     const rows = await rig.sql('SELECT id FROM webhook_delivery WHERE subscription_id = $1', [id]);
     if (rows.length !== 1) throw new Error(`deliveries of ${id}: ${JSON.stringify(rows)}`);
     return { id, delivery: rows[0].id as string };
+  }
+
+  async function newEnvironment(): Promise<string> {
+    const name = `authz-${hex()}`;
+    await rig.environment(name, { approvals: { required: 1 } });
+    return name;
+  }
+
+  /** The drift check of the shared environment (queued once; later asks return the same one). */
+  let queuedCheck: string | undefined;
+  async function driftCheck(): Promise<string> {
+    if (queuedCheck) return queuedCheck;
+    const res = await rig.call('POST', `/v1/environments/${env}/drift-checks`, { as: 'admin2' });
+    if (res.status !== 202 && res.status !== 200)
+      throw new Error(`drift check: ${res.status} ${JSON.stringify(res.body)}`);
+    queuedCheck = res.body.id as string;
+    return queuedCheck;
   }
 
   /** A fresh OSV advisory: new bytes, so each import is a new one. */

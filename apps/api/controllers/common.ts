@@ -1,5 +1,12 @@
 import { type PipeTransform } from '@nestjs/common';
-import { DomainError, ENVIRONMENT_NAME, ErrorCode } from '../../../libs/core';
+import {
+  type Caller,
+  DomainError,
+  ENVIRONMENT_NAME,
+  ErrorCode,
+  hasRole,
+  type Role,
+} from '../../../libs/core';
 import { DIGEST } from '../../../libs/domain';
 
 export { PageQuery } from '../../../libs/core/common/page-query';
@@ -29,5 +36,19 @@ export class DigestPipe implements PipeTransform<string, string> {
       );
     }
     return value;
+  }
+}
+
+/**
+ * The caller must hold one of `roles` for this environment (a grant for it, or for every
+ * environment); otherwise 403, naming what is needed.
+ */
+export function requireEnvironmentRole(caller: Caller, environment: string, roles: readonly Role[]): void {
+  if (!roles.some((role) => hasRole(caller, role, environment))) {
+    throw new DomainError(
+      ErrorCode.Forbidden,
+      `this needs the ${roles.join(' or ')} role for ${environment}`,
+      { environment },
+    );
   }
 }

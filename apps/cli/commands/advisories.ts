@@ -3,16 +3,7 @@ import { basename } from 'node:path';
 import { UsageError } from '../args';
 import { type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
-
-interface AdvisoryImportView {
-  id: string;
-  seq: number;
-  documents: number;
-  added: number;
-  updated: number;
-  unchanged: number;
-  source: string;
-}
+import { type AdvisoryImportView } from '../api-types';
 
 /** A zip archive starts with a local file header (or is an empty archive's end record). */
 const isZip = (bytes: Uint8Array): boolean =>

@@ -6,6 +6,7 @@ import { type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
 import { formatPromotion } from '../format';
 import { fetchPromotion } from './promote';
+import { type DecisionView } from '../api-types';
 
 /**
  * A 404 for the approvals route itself, not for the promotion: the server's router answers unknown
@@ -18,11 +19,6 @@ export function isMissingRoute(e: unknown): boolean {
 }
 
 /** What POST /v1/promotions/:id/approvals answers (libs/core/approval/approval.dto.ts DecisionView). */
-interface DecisionView {
-  decision: 'approve' | 'reject';
-  status: string;
-  tally?: { satisfied: boolean; missing: Record<string, number> };
-}
 
 function decide(decision: 'approve' | 'reject'): CommandSpec {
   const commentRequired = decision === 'reject';

@@ -10,6 +10,7 @@ import { ExportLineError, openExport, readCheckpoints, readVerificationKeys } fr
 import { type CommandContext, type CommandSpec } from '../command';
 import { ExitCode } from '../exit-codes';
 import { formatVerification } from '../format';
+import { type PublishedKeySetView as KeySetResponse } from '../api-types';
 
 function report(ctx: CommandContext, v: AuditVerification, source: string): ExitCode {
   if (ctx.json) ctx.out.json(v);
@@ -182,9 +183,6 @@ export const auditCheckpoints: CommandSpec = {
 };
 
 /** What `GET /v1/keys` returns (libs/domain's PublishedKeySet). */
-interface KeySetResponse {
-  keys: Array<{ keyId: string; current: boolean; notBefore: string | null; notAfter: string | null }>;
-}
 
 export const keys: CommandSpec = {
   name: 'keys',

@@ -4,6 +4,7 @@ import { approve, reject } from './approvals';
 import { auditCheckpoints, auditExport, auditVerify, keys } from './audit';
 import { auditCheckpoint } from './audit-checkpoint';
 import { changesApprove, changesGet, changesList, changesReject } from './changes';
+import { driftCheck, driftShow, verificationShow } from './drift';
 import {
   environmentsCreate,
   environmentsGet,
@@ -60,6 +61,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   changesApprove,
   changesReject,
   advisoriesImport,
+  driftCheck,
+  driftShow,
+  verificationShow,
 ];
 
 /** Groups: the first word of two-word commands. */

@@ -13,11 +13,13 @@ import {
   type OsvUploadDocument,
   zipUploadDocuments,
 } from '../../vuln';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { AuditRepository } from '../audit/audit.repository';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { type Caller } from '../identity/caller';
 import { type AdvisoryImportEntity } from './advisory.entity';
 import { AdvisoryImportView, AdvisoryView } from './advisory.dto';
+import { VerificationQueue } from '../verification/verification-queue';
 import { AdvisoryRepository, type StorableAdvisory, type UpsertCounts } from './advisory.repository';
 
 const BATCH = 1000;
@@ -61,6 +63,8 @@ export class AdvisoryImportService {
   constructor(
     private readonly repo: AdvisoryRepository,
     private readonly audit: AuditRepository,
+    private readonly verification: VerificationQueue,
+    private readonly wakeups: WakeBus,
   ) {}
 
   /**
@@ -91,10 +95,10 @@ export class AdvisoryImportService {
     const known = await this.repo.importBySha(sha256);
     if (known) return { created: false, view: AdvisoryImportView.of(known) };
     try {
-      return await this.repo.transaction(async ({ manager: m }) => {
+      const imported = await this.repo.transaction(async ({ manager: m }) => {
         await this.repo.lockImports(m);
         const again = await this.repo.importBySha(sha256, m);
-        if (again) return { created: false, view: AdvisoryImportView.of(again) };
+        if (again) return { created: false, verifying: false, view: AdvisoryImportView.of(again) };
         const source =
           upload.kind === 'zip'
             ? `application/zip${upload.fileName ? ` ${upload.fileName}` : ''}`
@@ -104,6 +108,9 @@ export class AdvisoryImportService {
           upload.kind === 'zip' ? zipUploadDocuments(upload.bytes) : jsonUploadDocuments(upload.body);
         const counts = await this.store(docs, id, m);
         await this.repo.finishImport(id, counts, m);
+        // What is promoted is re-judged against the advisories this import added or changed.
+        const verifying = counts.added + counts.updated > 0;
+        if (verifying) await this.verification.queue(m, { trigger: 'advisories', importId: id });
         await this.audit.record(
           {
             actor: caller.actor,
@@ -115,8 +122,10 @@ export class AdvisoryImportService {
           m,
         );
         const row = await this.repo.importBySha(sha256, m);
-        return { created: true, view: AdvisoryImportView.of(row as AdvisoryImportEntity) };
+        return { created: true, verifying, view: AdvisoryImportView.of(row as AdvisoryImportEntity) };
       });
+      if (imported.verifying) this.wakeups.wake(OUTBOX_TOPIC);
+      return { created: imported.created, view: imported.view };
     } catch (e) {
       if (e instanceof OsvUploadError)
         throw new DomainError(ErrorCode.InvalidAdvisories, e.message, { problems: [e.message] });

@@ -54,6 +54,8 @@ export class AdvisoryImportEntity {
 
 /** The newest version of one OSV advisory, with its rating worked out once at import. */
 @Entity('advisory')
+// Continuous verification matches only the advisories an import changed: those naming it.
+@Index('ix_advisory_import', ['importId'])
 export class AdvisoryEntity {
   @PrimaryColumn('text')
   id!: string;

@@ -147,6 +147,8 @@ export class AdvisoryRepository {
   async candidatesFor(
     keys: ReadonlyArray<{ ecosystem: string; name: string }>,
     m: EntityManager = this.db.manager,
+    /** Only the advisories this import added or changed (continuous verification). */
+    changedBy?: string,
   ): Promise<Map<string, AdvisoryCandidate[]>> {
     const byKey = new Map<string, AdvisoryCandidate[]>();
     if (keys.length === 0) return byKey;
@@ -164,8 +166,9 @@ export class AdvisoryRepository {
     }> = await m.query(
       `SELECT a.id, a.aliases, a.summary, a.severity, a.score, a.vector, p.ecosystem, p.release, p.name, p.affected
        FROM advisory_package p JOIN advisory a ON a.id = p.advisory_id
-       WHERE (p.ecosystem, p.name) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND a.withdrawn IS NULL`,
-      [keys.map((k) => k.ecosystem), keys.map((k) => k.name)],
+       WHERE (p.ecosystem, p.name) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND a.withdrawn IS NULL
+         AND ($3::uuid IS NULL OR a.import_id = $3)`,
+      [keys.map((k) => k.ecosystem), keys.map((k) => k.name), changedBy ?? null],
     );
     for (const r of rows) {
       const key = candidateKey(r.ecosystem, r.name);

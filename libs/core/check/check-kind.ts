@@ -12,7 +12,13 @@ import { type PromotionEntity } from '../promotion/promotion.entity';
  * run (PromotionEvaluationService) checks an image no promotion exists for, so checks never see
  * more than this.
  */
-export type CheckSubject = Pick<PromotionEntity, 'sourceRegistry' | 'sourceRepository' | 'digest' | 'claims'>;
+/** What a check judges: a stored promotion (with its id), or a dry run's artifact (none: nothing is stored). */
+export type CheckSubject = Pick<
+  PromotionEntity,
+  'sourceRegistry' | 'sourceRepository' | 'digest' | 'claims'
+> & {
+  id?: string;
+};
 
 export interface CheckContext {
   promotion: CheckSubject;

@@ -5,6 +5,12 @@ import { IdentityLinkEntity } from '../identity/identity-link.entity';
 import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
 import { ProposedChangeEntity } from '../change/change.entity';
 import { CheckEntity } from '../check/check.entity';
+import { DriftCheckEntity, DriftFindingEntity } from '../drift/drift.entity';
+import {
+  PromotionPackageEntity,
+  VerificationFindingEntity,
+  VerificationRunEntity,
+} from '../verification/verification.entity';
 import { EnvironmentEntity } from '../environment/environment.entity';
 import { RoleBindingEntity } from '../identity/role-binding.entity';
 import { TrustedIssuerEntity } from '../identity/trusted-issuer.entity';
@@ -45,4 +51,9 @@ export const ENTITIES = [
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
   WaiverEntity,
+  DriftCheckEntity,
+  DriftFindingEntity,
+  PromotionPackageEntity,
+  VerificationRunEntity,
+  VerificationFindingEntity,
 ];

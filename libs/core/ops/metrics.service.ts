@@ -73,7 +73,14 @@ export class MetricsService {
 
   /** API only: gauges read from Postgres and Redis at scrape time (see render). */
   private apiGauges:
-    { promotions: Gauge<'status'>; jobs: Gauge<'queue' | 'state'>; up: Gauge<'dependency'> } | undefined;
+    | {
+        promotions: Gauge<'status'>;
+        jobs: Gauge<'queue' | 'state'>;
+        up: Gauge<'dependency'>;
+        drift: Gauge<'environment' | 'kind'>;
+        verification: Gauge<'environment' | 'kind' | 'blocking'>;
+      }
+    | undefined;
 
   constructor(
     private readonly ops: OpsRepository,
@@ -96,6 +103,18 @@ export class MetricsService {
         name: 'airlock_queue_jobs',
         help: 'Jobs by queue and state (absent while Redis cannot be read)',
         labelNames: ['queue', 'state'] as const,
+        registers: [this.registry],
+      }),
+      drift: new Gauge({
+        name: 'airlock_drift_findings',
+        help: "Findings of each environment's latest finished drift check, by kind (tag_moved, tag_missing, tag_unknown, digest_missing)",
+        labelNames: ['environment', 'kind'] as const,
+        registers: [this.registry],
+      }),
+      verification: new Gauge({
+        name: 'airlock_verification_findings',
+        help: 'Open continuous-verification findings of the digests promoted in each environment now, by kind and whether the active policy would block them',
+        labelNames: ['environment', 'kind', 'blocking'] as const,
         registers: [this.registry],
       }),
       up: new Gauge({
@@ -124,10 +143,12 @@ export class MetricsService {
    * shows as airlock_dependency_up 0.
    */
   async render(): Promise<{ contentType: string; body: string }> {
-    const [promotions, jobs, workers] = await Promise.all([
+    const [promotions, jobs, workers, drift, verification] = await Promise.all([
       this.health.within(() => this.ops.promotionCounts()),
       this.health.within(() => this.queue.counts()),
       this.health.within(() => this.workerMetrics()),
+      this.health.within(() => this.ops.driftCounts()),
+      this.health.within(() => this.ops.verificationCounts()),
     ]);
     const g = this.apiGauges;
     if (g) {
@@ -135,6 +156,16 @@ export class MetricsService {
       if (promotions.ok) for (const r of promotions.value) g.promotions.set({ status: r.status }, r.count);
       g.jobs.reset();
       if (jobs.ok) for (const c of jobs.value) g.jobs.set({ queue: c.queue, state: c.state }, c.count);
+      g.drift.reset();
+      if (drift.ok)
+        for (const r of drift.value) g.drift.set({ environment: r.environment, kind: r.kind }, r.count);
+      g.verification.reset();
+      if (verification.ok)
+        for (const r of verification.value)
+          g.verification.set(
+            { environment: r.environment, kind: r.kind, blocking: String(r.blocking) },
+            r.count,
+          );
       g.up.set({ dependency: 'postgres' }, promotions.ok ? 1 : 0);
       g.up.set({ dependency: 'redis' }, jobs.ok && workers.ok ? 1 : 0);
     }

@@ -22,6 +22,8 @@ import { IdentityLinkService } from '../identity/identity-link.service';
 import { type CreatePolicyVersionDto, type PolicyDiffView, type PolicyVersionView } from './policy.dto';
 import { type PolicyVersionEntity } from './policy-version.entity';
 import { PolicyRepository } from './policy.repository';
+import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
+import { VerificationQueue } from '../verification/verification-queue';
 
 /**
  * Policy versions: immutable once stored, numbered per environment, hashed over their canonical
@@ -37,6 +39,8 @@ export class PolicyService {
     private readonly audit: AuditRepository,
     private readonly links: IdentityLinkService,
     private readonly webhooks: WebhookService,
+    private readonly verification: VerificationQueue,
+    private readonly wakeups: WakeBus,
   ) {}
 
   async addVersion(
@@ -129,6 +133,8 @@ export class PolicyService {
       }
       await this.repo.markActivated(v.id, caller.actor, m);
       await this.environments.setActivePolicy(env.id, v.id, m);
+      // What the environment holds now is re-judged under the version just activated.
+      await this.verification.queue(m, { trigger: 'policy', environmentId: env.id, policyVersion: version });
       await this.audit.record(
         {
           actor: caller.actor,
@@ -152,6 +158,7 @@ export class PolicyService {
       return (await this.repo.find(env.id, version, m)) ?? v;
     });
     this.webhooks.announced();
+    this.wakeups.wake(OUTBOX_TOPIC);
     return this.view(activated, environment, activated.id);
   }
 

@@ -7,11 +7,39 @@ import {
   type SourceRule,
   type TargetMapping,
 } from '../../domain';
-import { type RegistryClient, type RegistryCredentials } from '../../oci';
+import {
+  type RegistryClient,
+  type RegistryCredentials,
+  RegistryError,
+  type RegistryTokenSupplier,
+} from '../../oci';
 import { RegistryClientFactory } from '../../oci/oci.module';
 import { RegistryTokens } from './registry-tokens';
 
 const TIMEOUT_MS = 15_000;
+
+/**
+ * A token supplier that asks only for pull: any scope of the challenge naming another action (push,
+ * delete, `*`) is refused before the credential profile is used, so a reader cannot be handed (or
+ * tricked into asking for) a token that writes.
+ */
+export function pullOnly(supplier: RegistryTokenSupplier): RegistryTokenSupplier {
+  return (scope, challenge) => {
+    for (const item of scope.split(' ').filter(Boolean)) {
+      const actions = item.slice(item.lastIndexOf(':') + 1).split(',');
+      if (!item.startsWith('repository:') || actions.some((a) => a !== 'pull')) {
+        return Promise.reject(
+          new RegistryError(
+            'unauthorized',
+            `a read-only client was asked for the scope "${item.slice(0, 200)}"; only pull is requested`,
+            { permanent: true },
+          ),
+        );
+      }
+    }
+    return supplier(scope, challenge);
+  };
+}
 
 /**
  * The door to registries: a client only for a registry an environment names (a source rule or
@@ -44,6 +72,22 @@ export class SourceRegistries {
       host: target.registry,
       insecure: target.insecure ?? false,
       credentials: this.credentials(target.credentials),
+      timeoutMs: TIMEOUT_MS,
+      ...this.limits(),
+    });
+  }
+
+  /**
+   * A client that only reads the environment's target registry (drift checks): its tokens are
+   * asked for with pull scopes only (pullOnly), from the same short-lived credential profile.
+   */
+  targetReader(target: TargetMapping): RegistryClient {
+    return this.factory.create({
+      host: target.registry,
+      insecure: target.insecure ?? false,
+      credentials: target.credentials
+        ? { tokenSupplier: pullOnly(this.tokens.supplierFor(target.credentials)) }
+        : undefined,
       timeoutMs: TIMEOUT_MS,
       ...this.limits(),
     });

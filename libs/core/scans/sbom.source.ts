@@ -3,6 +3,7 @@ import { readSbom, type SbomPackage } from '../../sbom';
 import { CheckStatus } from '../../domain';
 import { type CheckContext, type CheckResult } from '../check/check-kind';
 import { VerifiedAttestationsSource } from '../trust-checks/verified-attestations.source';
+import { PromotionEvidenceRepository } from '../verification/promotion-evidence.repository';
 
 /** The packages of the image's verified SBOM attestations, merged. */
 export interface ImageSbom {
@@ -33,7 +34,10 @@ export function lookupFailure(lookup: Extract<SbomLookup, { found: false }>): Ch
  */
 @Injectable()
 export class SbomSource {
-  constructor(private readonly attestations: VerifiedAttestationsSource) {}
+  constructor(
+    private readonly attestations: VerifiedAttestationsSource,
+    private readonly evidence: PromotionEvidenceRepository,
+  ) {}
 
   async forPromotion(ctx: CheckContext): Promise<SbomLookup> {
     const verified = this.attestations.forPromotion(ctx);
@@ -70,6 +74,15 @@ export class SbomSource {
       } catch (e) {
         unreadable.push(`#${s.index}: ${e instanceof Error ? e.message : String(e)}`);
       }
+    }
+    // Kept for continuous verification (once per stage run, whichever scan read it first), so later
+    // advisories and policies are judged against what this decision saw, without the registry.
+    // A dry run (no promotion id) stores nothing.
+    const promotionId = ctx.promotion.id;
+    if (promotionId !== undefined) {
+      const key = `evidence:${promotionId}`;
+      if (!ctx.shared.has(key)) ctx.shared.set(key, this.evidence.recordPackages(promotionId, packages));
+      await ctx.shared.get(key);
     }
     return {
       found: true,

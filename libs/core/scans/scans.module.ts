@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { RegistryModule } from '../registry/registry.module';
 import { TrustModule } from '../../trust/trust.module';
 import { TrustChecksModule } from '../trust-checks/trust-checks.module';
+import { VerificationQueueModule } from '../verification/verification-queue.module';
 import { LicensesCheck } from './licenses.check';
 import { SbomSource } from './sbom.source';
 import { SecretsCheck } from './secrets.check';
@@ -11,7 +12,7 @@ import { VulnerabilitiesCheck } from './vulnerabilities.check';
 
 /** What is inside the image: secrets in its layers, vulnerabilities and licenses in its SBOM. */
 @Module({
-  imports: [RegistryModule, TrustChecksModule, AdvisoryModule, TrustModule],
+  imports: [RegistryModule, TrustChecksModule, AdvisoryModule, TrustModule, VerificationQueueModule],
   providers: [Clock, SbomSource, SecretsCheck, VulnerabilitiesCheck, LicensesCheck],
   exports: [SecretsCheck, VulnerabilitiesCheck, LicensesCheck],
 })

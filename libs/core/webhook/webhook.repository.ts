@@ -61,6 +61,11 @@ function returned<T>(result: unknown): T[] {
 export class WebhookRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** One transaction for a service's several statements (the database stays behind this door). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
   /**
    * Writes an event inside the caller's transaction, with a delivery and an outbox row for every
    * enabled subscription that wants it. Returns how many deliveries it queued.

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, eventOfAction, notFound } from '../../domain';
 import { OUTBOX_TOPIC, WakeBus } from '../../jobs';
 import { AuditRepository } from '../audit/audit.repository';
@@ -41,7 +40,6 @@ export function auditedUrl(url: string): string {
 @Injectable()
 export class WebhookService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly repo: WebhookRepository,
     private readonly audit: AuditRepository,
     private readonly guard: HostGuard,
@@ -68,7 +66,7 @@ export class WebhookService {
     await this.guard.checkUrl('url', dto.url);
     const environments = dto.environments ?? [];
     const secret = newWebhookSecret();
-    const created = await this.db.transaction(async (m) => {
+    const created = await this.repo.transaction(async (m) => {
       await this.requireEnvironments(environments, m);
       const s = await this.repo.create(
         {
@@ -106,7 +104,7 @@ export class WebhookService {
   }
 
   async remove(id: string, caller: Caller): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       const s = await this.locked(id, m);
       await this.repo.delete(id, m);
       await this.auditChange(caller, 'webhook.deleted', s, { url: auditedUrl(s.url) }, m);
@@ -114,7 +112,7 @@ export class WebhookService {
   }
 
   async disable(id: string, reason: string | undefined, caller: Caller): Promise<WebhookView> {
-    return this.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const s = await this.locked(id, m);
       const why = `disabled by ${caller.actor.subject}${reason ? `: ${reason}` : ''}`;
       await this.repo.update(
@@ -131,7 +129,7 @@ export class WebhookService {
   async enable(id: string, caller: Caller): Promise<WebhookView> {
     const s = await this.found(id);
     await this.guard.checkUrl('url', s.url);
-    return this.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const again = await this.locked(id, m);
       await this.repo.update(
         id,
@@ -151,7 +149,7 @@ export class WebhookService {
   ): Promise<WebhookSecretView> {
     const grace = graceSeconds ?? DEFAULT_GRACE_SECONDS;
     const secret = newWebhookSecret();
-    return this.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const s = await this.locked(id, m);
       const until = grace > 0 ? new Date(this.clock.now() + grace * 1000) : null;
       await this.repo.update(
@@ -182,7 +180,7 @@ export class WebhookService {
 
   /** Sends a delivery again, under the same webhook-id (receivers de-duplicate on it). */
   async resend(id: string, deliveryId: string, caller: Caller): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       const s = await this.locked(id, m);
       if (!s.enabled) {
         throw new DomainError(

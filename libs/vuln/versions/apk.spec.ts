@@ -57,6 +57,13 @@ describe('apk-tools version comparison', () => {
     ['1.0', '1.0a'],
     ['1.0a', '1.0b'],
     ['1.0z', '1.0.1'],
+    // ... and numbers after a letter order like further components (openssh's 6.6.2p1)
+    ['6.6.2-r0', '6.6.2p1-r0'],
+    ['6.6.2p1-r0', '6.6.2p1-r1'],
+    ['6.6.2p1-r0', '6.6.2p2-r0'],
+    ['6.6.2p1-r0', '6.6.2p10-r0'],
+    ['6.6.2p1-r0', '6.6.3-r0'],
+    ['6.6.2p1-r0', '6.6.2q-r0'],
     // A component with a leading zero compares as a decimal fraction
     ['1.05', '1.1'],
     ['1.001', '1.01'],
@@ -95,6 +102,10 @@ describe('apk-tools version comparison', () => {
     '2.39.0-r0',
     '6.5_p20250503-r0',
     '1.0a-r1',
+    // apk-tools 2 and OSV: components after a letter (apk-tools 3 refuses these two rows)
+    '6.6.2p1-r0',
+    '0.1a1',
+    '0.1a.1',
   ])('accepts %p', (version) => {
     expect(isValidApkVersion(version)).toBe(true);
     expect(ALPINE_SCHEME.valid(version)).toBe(true);
@@ -104,8 +115,6 @@ describe('apk-tools version comparison', () => {
     '',
     '0.1bc',
     '0.1bc1',
-    '0.1a1',
-    '0.1a.1',
     '0.1_pre2~',
     '0.1_pre2~1234xbcd',
     '0.1_pre2~1234abcd_pre1',

@@ -6,8 +6,9 @@ import { type VersionScheme } from './version-scheme';
  * Alpine's secdb and OSV's Alpine ranges. Grammar: digit{.digit}...{letter}{_suffix{#}}...{~hash}{-r#}.
  *
  * The token rules are those of the current apk-tools tokenizer (the rewrite that apk-tools 3 ships),
- * which orders every well-formed 2.x version as 2.x did but fixes two 2.x defects that apk-tools'
- * own test data now pins down: `6.0_pre1 < 6.0` (2.x mis-read a `.0` component followed by a
+ * except that, as in apk-tools 2, a letter may be followed by more components (`6.6.2p1-r0`,
+ * `0.1a.1`): Alpine's secdb and OSV carry such versions. It orders every well-formed 2.x version as
+ * 2.x did but fixes two 2.x defects that apk-tools' own test data now pins down: `6.0_pre1 < 6.0` (2.x mis-read a `.0` component followed by a
  * suffix) and numbers beyond 32 bits such as `_pre20191002222144`. A `~hash` (a git commit) is
  * validated but ignored when ordering: it names a build, not a newer one. (apk-tools 3 compares two
  * hashes as text; 2.x stopped reading at the `~`, ignoring the revision after it too.)
@@ -71,10 +72,13 @@ class TokenReader {
       this.position++;
     } else if (c === 0x2e /* . */ || isDigit(c)) {
       if (c === 0x2e) {
-        if (this.token > Token.Digit) return this.invalid();
+        if (this.token > Token.Letter) return this.invalid();
         this.position++;
       }
-      if (this.token === Token.InitialDigit || this.token === Token.Digit) this.token = Token.Digit;
+      // apk-tools 2 (and OSV, and Alpine's own packages such as openssh's `6.6.2p1-r0`) lets
+      // numbers go on after a letter; apk-tools 3 refuses that, which would leave such advisories
+      // without a verdict. The number after a letter is an ordinary component.
+      if (this.token <= Token.Letter) this.token = Token.Digit;
       else if (this.token === Token.Suffix) this.token = Token.SuffixNumber;
       else return this.invalid();
       this.readDigits();

@@ -2,10 +2,15 @@ import { cachedParser } from './parse-cache';
 import { type VersionScheme } from './version-scheme';
 
 /*
- * A port of Apache Maven 3.9.x `org.apache.maven.artifact.versioning.ComparableVersion`, the ordering
- * Maven itself (and OSV's Maven ECOSYSTEM ranges) use. It is a faithful transcription rather than a
- * re-derivation on purpose: Maven's order has quirks (MNG-5568, MNG-6964, MNG-7644, MNG-7714) that a
- * "cleaner" algorithm would get wrong, and advisories are written against Maven's actual behaviour.
+ * A port of Apache Maven 3.8.6 `org.apache.maven.artifact.versioning.ComparableVersion`: the order
+ * OSV's Maven ecosystem follows. OSV's version-order fixtures (osv-scalibr
+ * semantic/generators/GenerateMavenVersions.java) are generated with maven-artifact 3.8.6, and its
+ * matchers agree with them. Maven 3.9 and 4 changed the order (MNG-7559 reads `rc-1`/`rc1` as one
+ * combination item, MNG-7644 nests a trailing `.X` like `-X`, MNG-6964 lets a whole sub-list decide
+ * against nothing), so `3.2.0rc2 < 3.2.0-rc.1` and `7.4.3.20 < 7.4.3.20-ga20` here, as in OSV, where
+ * Maven 4 would say otherwise. Advisories' ranges are judged as OSV judges them, not as a newer Maven
+ * would. It is a faithful transcription rather than a re-derivation on purpose: Maven's order has
+ * quirks (MNG-5568, MNG-6572) that a "cleaner" algorithm would get wrong.
  *
  * One deliberate difference: only ASCII 0-9 count as digits. Java's Character.isDigit also accepts
  * e.g. Arabic-Indic digits; later Maven releases made the same ASCII-only change.
@@ -31,17 +36,10 @@ interface NumberItem {
 
 interface StringItem {
   readonly kind: 'string';
-  /** Lower-cased qualifier after aliasing (`cr` → `rc`, `a1` → `alpha`). */
+  /** Lower-cased qualifier after aliasing (`cr` → `rc`, `ga`/`final`/`release` → ``, `a1` → `alpha`). */
   readonly value: string;
   /** Maven's comparableQualifier: known qualifiers by rank, then unknown ones lexically. */
   readonly rank: string;
-}
-
-/** A qualifier directly followed by a number, e.g. `rc1` or `sp-2` (MNG-7559). */
-interface CombinationItem {
-  readonly kind: 'combination';
-  readonly text: StringItem;
-  readonly number: NumberItem;
 }
 
 /** A `-` opens a nested list; transitions between letters and digits do too. */
@@ -50,10 +48,11 @@ interface ListItem {
   readonly items: Item[];
 }
 
-type Item = NumberItem | StringItem | CombinationItem | ListItem;
+type Item = NumberItem | StringItem | ListItem;
 
 const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
-const RELEASE_QUALIFIERS = new Set(['ga', 'final', 'release']);
+/** Maven 3.8's ALIASES: the release qualifiers are the empty qualifier, so `1-ga` equals `1`. */
+const ALIASES: Readonly<Record<string, string>> = { ga: '', final: '', release: '', cr: 'rc' };
 /** The rank of "no qualifier": below it a qualifier makes a version older, above it newer. */
 const RELEASE_RANK = String(QUALIFIERS.indexOf(''));
 const SINGLE_LETTER_QUALIFIERS: Readonly<Record<string, string>> = { a: 'alpha', b: 'beta', m: 'milestone' };
@@ -85,28 +84,13 @@ const ZERO = numberItem('0');
 function stringItem(text: string, followedByDigit: boolean): StringItem {
   let value = text;
   if (followedByDigit && value.length === 1) value = SINGLE_LETTER_QUALIFIERS[value] ?? value;
-  if (value === 'cr') value = 'rc';
+  value = ALIASES[value] ?? value;
   const known = QUALIFIERS.indexOf(value);
-  const rank = RELEASE_QUALIFIERS.has(value)
-    ? RELEASE_RANK
-    : known === -1
-      ? `${QUALIFIERS.length}-${value}`
-      : String(known);
+  const rank = known === -1 ? `${QUALIFIERS.length}-${value}` : String(known);
   return { kind: 'string', value, rank };
 }
 
-function combinationItem(text: string): CombinationItem {
-  let digitsAt = 0;
-  while (digitsAt < text.length && !isAsciiDigit(text.charCodeAt(digitsAt))) digitsAt++;
-  return {
-    kind: 'combination',
-    text: stringItem(text.slice(0, digitsAt), true),
-    number: numberItem(text.slice(digitsAt)),
-  };
-}
-
-function parseItem(isCombination: boolean, isDigit: boolean, text: string): Item {
-  if (isCombination) return combinationItem(text.replaceAll('-', ''));
+function parseItem(isDigit: boolean, text: string): Item {
   return isDigit ? numberItem(text) : stringItem(text, false);
 }
 
@@ -116,26 +100,21 @@ function isNull(item: Item): boolean {
       return item.value === '0';
     case 'string':
       return item.value === '';
-    case 'combination':
-      return false;
     case 'list':
       return item.items.length === 0;
   }
 }
 
-/** Drops null items (0, "", empty lists) that do not change the order, as ListItem.normalize does. */
+/**
+ * Maven 3.8's ListItem.normalize: drops trailing null items (0, "", empty lists), looking past
+ * sub-lists but stopping at the first non-null number or qualifier.
+ */
 function normalize(list: ListItem): void {
   const items = list.items;
   for (let i = items.length - 1; i >= 0; i--) {
-    if (!isNull(items[i])) continue;
-    const next = items[i + 1];
-    if (next === undefined || next.kind === 'string') {
-      items.splice(i, 1);
-    } else if (next.kind === 'list') {
-      const first = next.items[0];
-      if (first !== undefined && (first.kind === 'combination' || first.kind === 'string'))
-        items.splice(i, 1);
-    }
+    const item = items[i];
+    if (isNull(item)) items.splice(i, 1);
+    else if (item.kind !== 'list') break;
   }
 }
 
@@ -152,49 +131,30 @@ function parseMavenVersion(version: string): ListItem {
   };
 
   let isDigit = false;
-  let isCombination = false;
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === DOT) {
-      list.items.push(i === start ? ZERO : parseItem(isCombination, isDigit, text.slice(start, i)));
-      isCombination = false;
+    if (c === DOT || c === HYPHEN) {
+      list.items.push(i === start ? ZERO : parseItem(isDigit, text.slice(start, i)));
       start = i + 1;
-    } else if (c === HYPHEN) {
-      if (i === start) {
-        list.items.push(ZERO);
-      } else {
-        // `X-1` is read as `X1`: the hyphen joins a qualifier to its number.
-        if (!isDigit && i !== text.length - 1 && isAsciiDigit(text.charCodeAt(i + 1))) {
-          isCombination = true;
-          continue;
-        }
-        list.items.push(parseItem(isCombination, isDigit, text.slice(start, i)));
-      }
-      start = i + 1;
-      if (list.items.length > 0) openList();
-      isCombination = false;
+      if (c === HYPHEN) openList();
     } else if (isAsciiDigit(c)) {
       if (!isDigit && i > start) {
-        isCombination = true;
-        if (list.items.length > 0) openList();
+        list.items.push(stringItem(text.slice(start, i), true));
+        start = i;
+        openList();
       }
       isDigit = true;
     } else {
       if (isDigit && i > start) {
-        list.items.push(parseItem(isCombination, true, text.slice(start, i)));
+        list.items.push(parseItem(true, text.slice(start, i)));
         start = i;
         openList();
-        isCombination = false;
       }
       isDigit = false;
     }
   }
-  if (text.length > start) {
-    // MNG-7644: a trailing `.X` is nested like `-X`, so 1.0.0.RC1 < 1.0.0-RC2.
-    if (!isDigit && list.items.length > 0) openList();
-    list.items.push(parseItem(isCombination, isDigit, text.slice(start)));
-  }
+  if (text.length > start) list.items.push(parseItem(isDigit, text.slice(start)));
   // Innermost lists first, so an emptied sub-list is itself dropped from its parent.
   for (let i = opened.length - 1; i >= 0; i--) normalize(opened[i]);
   return root;
@@ -215,46 +175,17 @@ function compareItem(a: Item, b: Item | null): number {
       return b.kind === 'number' ? compareNumbers(a, b) : 1;
     case 'string':
       if (b === null) return compareText(a.rank, RELEASE_RANK);
-      switch (b.kind) {
-        case 'number':
-        case 'list':
-          return -1;
-        case 'string':
-          return compareText(a.rank, b.rank);
-        case 'combination': {
-          const byText = compareText(a.rank, b.text.rank);
-          return byText === 0 ? -1 : byText;
-        }
-      }
-    case 'combination':
-      if (b === null) return compareItem(a.text, null);
-      switch (b.kind) {
-        case 'number':
-        case 'list':
-          return -1;
-        case 'string': {
-          const byText = compareText(a.text.rank, b.rank);
-          return byText === 0 ? 1 : byText; // X1 > X
-        }
-        case 'combination': {
-          const byText = compareText(a.text.rank, b.text.rank);
-          return byText === 0 ? compareNumbers(a.number, b.number) : byText;
-        }
-      }
+      return b.kind === 'string' ? compareText(a.rank, b.rank) : -1;
     case 'list':
       if (b === null) {
-        // MNG-6964: the whole list decides against nothing, not only its first item.
-        for (const item of a.items) {
-          const result = compareItem(item, null);
-          if (result !== 0) return result;
-        }
-        return 0;
+        // Maven 3.8: only the first item decides against nothing (Maven 3.9 looks at all, MNG-6964).
+        const first = a.items[0];
+        return first === undefined ? 0 : compareItem(first, null);
       }
       switch (b.kind) {
         case 'number':
           return -1;
         case 'string':
-        case 'combination':
           return 1;
         case 'list':
           return compareLists(a, b);
@@ -280,8 +211,6 @@ function canonical(item: Item): string {
     case 'number':
     case 'string':
       return item.value;
-    case 'combination':
-      return item.text.value + item.number.value;
     case 'list': {
       let text = '';
       for (const child of item.items) {

@@ -1,5 +1,5 @@
 import { compare, valid } from '@renovatebot/pep440';
-import { comparePep440Versions, PYPI_SCHEME } from './pypi';
+import { comparePep440Versions, isPep440Version, PYPI_SCHEME } from './pypi';
 
 /** PEP 440 corner cases: every segment, its spellings, implicit numbers, locals and epochs. */
 const VERSIONS = [
@@ -98,10 +98,48 @@ describe('PyPI scheme', () => {
       '1!',
       '!1',
     ];
-    expect(candidates.filter((v) => PYPI_SCHEME.valid(v) !== (valid(v) !== null))).toEqual([]);
+    expect(candidates.filter((v) => isPep440Version(v) !== (valid(v) !== null))).toEqual([]);
   });
 
   it('refuses to compare what is not a version', () => {
-    expect(() => comparePep440Versions('not-a-version', '1.0')).toThrow('not a PEP 440 version');
+    expect(PYPI_SCHEME.valid('not-a-version')).toBe(false);
+    expect(PYPI_SCHEME.valid('')).toBe(false);
+    expect(PYPI_SCHEME.valid('1.0 beta')).toBe(false);
+    expect(() => comparePep440Versions('not-a-version', '1.0')).toThrow('not a PyPI version');
+  });
+
+  /*
+   * Legacy versions as packaging < 22 (LegacyVersion) and OSV order them: every legacy version before
+   * every PEP 440 one, legacy ones by _legacy_cmpkey. Expected orders computed with packaging 21.3.
+   */
+  it('orders legacy versions OSV still orders instead of refusing them', () => {
+    for (const version of ['2.0.1rc2-git', '1.0-final', '1.0-SNAPSHOT', '2.0.1-rc2-git', '1.0.0.x']) {
+      expect(PYPI_SCHEME.valid(version)).toBe(true);
+      expect(isPep440Version(version)).toBe(false);
+    }
+    const sorted = [
+      '1.0-final',
+      '2.0.1rc2-git',
+      '3.0',
+      '0.3.4-dev-r12',
+      '1.0.0.x',
+      '0.1',
+      '1.0-SNAPSHOT',
+      '0.3.4-r12',
+    ].sort(PYPI_SCHEME.compare);
+    expect(sorted).toEqual([
+      '0.3.4-dev-r12',
+      '1.0-final',
+      '1.0-SNAPSHOT',
+      '1.0.0.x',
+      '2.0.1rc2-git',
+      '0.1',
+      '0.3.4-r12', // a PEP 440 post-release
+      '3.0',
+    ]);
+    // rc is read as c and drops the "-" before it, so 2.0.1rc2-git == 2.0.1-rc2-git.
+    expect(PYPI_SCHEME.compare('2.0.1rc2-git', '2.0.1-rc2-git')).toBe(0);
+    expect(PYPI_SCHEME.compare('2.0.1rc2-git', '2.0.1rc3')).toBeLessThan(0);
+    expect(PYPI_SCHEME.compare('2.0.1rc2-git', '2.0.1rc2')).toBeLessThan(0);
   });
 });

@@ -57,19 +57,80 @@ function compareKeys(a: SortKey, b: SortKey): number {
   return a < b ? -1 : 1;
 }
 
-const keyOf = cachedParser((version: string): SortKey | null => {
+/*
+ * Legacy versions. OSV still orders PyPI versions that PEP 440 refuses (`2.0.1rc2-git`, `1.0-final`)
+ * as packaging < 22 did (and packaging_legacy, which osv.dev uses, still does): as a LegacyVersion,
+ * with epoch -1 so every one sorts before every PEP 440 version, then by the key below
+ * (packaging's _legacy_cmpkey). Without this such advisories gave "unknown".
+ */
+const LEGACY_COMPONENT = /(\d+|[a-z]+|\.|-)/;
+const LEGACY_REPLACEMENTS: Readonly<Record<string, string>> = {
+  pre: 'c',
+  preview: 'c',
+  '-': 'final-',
+  rc: 'c',
+  dev: '@',
+};
+/** What a legacy version must look like to be taken for one rather than for a data error. */
+const LEGACY_SHAPE = /^[0-9][^\s\p{Cc}]*$/u;
+
+/** _parse_version_parts: numbers zero-padded to 8 digits, words prefixed with `*`, then `*final`. */
+function* legacyParts(version: string): Generator<string> {
+  for (const piece of version.toLowerCase().split(LEGACY_COMPONENT)) {
+    const part = LEGACY_REPLACEMENTS[piece] ?? piece;
+    if (part === '' || part === '.') continue;
+    yield /^[0-9]/.test(part) ? part.padStart(8, '0') : `*${part}`;
+  }
+  // So that alpha, beta and candidate sort before final.
+  yield '*final';
+}
+
+/** _legacy_cmpkey without its epoch (-1 for every legacy version). */
+function legacyKey(version: string): readonly string[] {
+  const parts: string[] = [];
+  for (const part of legacyParts(version)) {
+    if (part.startsWith('*')) {
+      // A "-" before a pre-release tag does not count, nor do trailing zeros of a numeric series.
+      if (part < '*final') while (parts[parts.length - 1] === '*final-') parts.pop();
+      while (parts[parts.length - 1] === '00000000') parts.pop();
+    }
+    parts.push(part);
+  }
+  return parts;
+}
+
+type VersionKey = { readonly pep440: SortKey } | { readonly legacy: readonly string[] };
+
+const keyOf = cachedParser((version: string): VersionKey | null => {
   const parsed = parse(version) as unknown as ParsedVersion | null;
-  return parsed === null ? null : sortKey(parsed);
+  if (parsed !== null) return { pep440: sortKey(parsed) };
+  return LEGACY_SHAPE.test(version) ? { legacy: legacyKey(version) } : null;
 });
 
-function requireKey(version: string): SortKey {
+function compareLegacy(a: readonly string[], b: readonly string[]): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return Math.sign(a.length - b.length);
+}
+
+function requireKey(version: string): VersionKey {
   const key = keyOf(version);
-  if (key === null) throw new Error(`not a PEP 440 version: ${version}`);
+  if (key === null) throw new Error(`not a PyPI version: ${version}`);
   return key;
 }
 
+/** PEP 440 order; legacy versions (see above) before all PEP 440 ones, as OSV orders them. */
 export function comparePep440Versions(a: string, b: string): number {
-  return compareKeys(requireKey(a), requireKey(b));
+  const left = requireKey(a);
+  const right = requireKey(b);
+  if ('pep440' in left) return 'pep440' in right ? compareKeys(left.pep440, right.pep440) : 1;
+  return 'legacy' in right ? compareLegacy(left.legacy, right.legacy) : -1;
+}
+
+/** true for a PEP 440 version, false for a legacy one (or none). */
+export function isPep440Version(version: string): boolean {
+  const key = keyOf(version);
+  return key !== null && 'pep440' in key;
 }
 
 export const PYPI_SCHEME: VersionScheme = {
