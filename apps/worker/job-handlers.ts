@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalService, CheckStageService, PromoterService } from '../../libs/core';
+import {
+  ApprovalService,
+  AuditVerificationService,
+  CheckStageService,
+  PromoterService,
+} from '../../libs/core';
 import { type JobItem, JobName, type JobOf, JOB_NAMES } from '../../libs/jobs';
 
 /** What a handler learns about the attempt it runs in. */
@@ -21,11 +26,13 @@ export class JobHandlers {
     private readonly checkStage: CheckStageService,
     private readonly approvals: ApprovalService,
     private readonly promoter: PromoterService,
+    private readonly verifications: AuditVerificationService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
       [JobName.Promote]: (job, attempt) => this.handlePromote(job, attempt),
       [JobName.SweepPending]: () => this.handleSweepPending(),
+      [JobName.VerifyAudit]: (job) => this.handleVerifyAudit(job),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -48,6 +55,8 @@ export class JobHandlers {
         return this.promoter.abandon(job.data.promotionId, reason, how.permanent);
       case JobName.SweepPending:
         return; // the next sweep runs anyway
+      case JobName.VerifyAudit:
+        return this.verifications.abandon(job.data.verificationId, reason);
     }
   }
 
@@ -64,6 +73,11 @@ export class JobHandlers {
 
   private async handleSweepPending(): Promise<void> {
     await this.approvals.expireOverdue();
+  }
+
+  /** Walks the chain for a recorded verification; a rerun after a crash starts the walk over. */
+  private handleVerifyAudit(job: JobOf<JobName.VerifyAudit>): Promise<void> {
+    return this.verifications.run(job.data.verificationId);
   }
 
   private handleRunChecks(job: JobOf<JobName.RunChecks>, attempt: AttemptInfo): Promise<void> {

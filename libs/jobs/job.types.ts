@@ -19,6 +19,8 @@ export enum JobName {
   Promote = 'promotion.promote',
   /** Periodic: expire requests that waited past their policy's pending timeout. */
   SweepPending = 'approvals.sweep-pending',
+  /** Walk the audit chain for a recorded verification (too long a walk for the API's event loop). */
+  VerifyAudit = 'audit.verify',
 }
 
 /**
@@ -29,6 +31,7 @@ export interface JobPayloads {
   [JobName.RunChecks]: { promotionId: string };
   [JobName.Promote]: { promotionId: string };
   [JobName.SweepPending]: Record<string, never>;
+  [JobName.VerifyAudit]: { verificationId: string };
 }
 
 /** Which queue carries each job. */
@@ -36,6 +39,7 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.RunChecks]: QueueName.Checks,
   [JobName.Promote]: QueueName.Promote,
   [JobName.SweepPending]: QueueName.Maintenance,
+  [JobName.VerifyAudit]: QueueName.Maintenance,
 };
 
 /**
