@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     // --- Growing the chain: valid links appended directly (the sealer's own code is measured above)
     const appendLinks = async (n: number): Promise<void> => {
       const head = (
-        await db.query<{ seq: string; hash: string }>(
+        await db.query<{ seq_text: string; hash: string }>(
           'SELECT seq::text AS seq_text, hash FROM audit_event ORDER BY audit_event.seq DESC LIMIT 1',
         )
       ).rows[0];
