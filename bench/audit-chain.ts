@@ -381,9 +381,11 @@ async function main(): Promise<void> {
       const lines = [
         '## Audit chain at scale',
         '',
-        `Measured by \`node dist/bench/audit-chain.js\` (bench/audit-chain.ts) on ${m.date}, at ${m.revision}: ${m.cpus}, ${m.memory}, Node ${m.node}, load average ${fmt(startLoad, 2)} at the start${startLoad > 1 ? ' (other work was running)' : ''}. One API and one worker process against Postgres and Redis on the same machine. The chain is grown with valid links written directly (the sealer is measured on its own, first); online verifications are started with \`POST /v1/audit/verifications\` and polled (the walk runs in the worker); offline ones run the CLI over its own export. Times include the client's polling (100 ms) and process start for the CLI.`,
+        `Measured by \`node dist/bench/audit-chain.js\` (bench/audit-chain.ts) on ${m.date}, at ${m.revision}: ${m.cpus}, ${m.memory}, Node ${m.node}, load average ${fmt(startLoad, 2)} at the start${startLoad > 1 ? ' (other work was running)' : ''}. One API and one worker process against Postgres and Redis on the same machine. The chain is grown with valid links written directly (the sealer is measured on its own, last); online verifications are started with \`POST /v1/audit/verifications\` and polled (the walk runs in the worker); offline ones run the CLI over its own export. Times include the client's polling (100 ms) and process start for the CLI.`,
         '',
         'Targets: a full walk of 1,000,000 events ≤ 10 s online and offline, an incremental verify after 10,000 new events ≤ 1 s, /healthz latency unchanged during a walk, memory flat in chain length.',
+        '',
+        `Reading the figures: wall times are only comparable between runs on a quiet machine. With a load average of ${fmt(startLoad, 1)} on ${m.cpus.split(' ')[0]} cores, every process waits for a core most of the time, so the CPU seconds the walking process used are the better measure of what a walk costs; on an idle machine the online walk takes about max(worker CPU, Postgres CPU), since the next page is fetched while the current one is hashed.`,
         '',
         '| measure | value |',
         '| --- | --- |',
