@@ -14,6 +14,7 @@ import { Webhooks1796614514477 } from './1796614514477-webhooks';
 import { Waivers1796614880559 } from './1796614880559-waivers';
 import { DriftChecks1796614785239 } from './1796614785239-drift-checks';
 import { ContinuousVerification1796615533044 } from './1796615533044-continuous-verification';
+import { AuditVerifications1796614550531 } from './1796614550531-audit-verifications';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -34,4 +35,5 @@ export const MIGRATIONS: Function[] = [
   Waivers1796614880559,
   DriftChecks1796614785239,
   ContinuousVerification1796615533044,
+  AuditVerifications1796614550531,
 ];

@@ -421,6 +421,31 @@ export const AUTHORIZATION_MATRIX: readonly RouteAuthorization[] = [
     inOpenApi: true,
     expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 201 },
   },
+  // Verifications: 201 when walked inline (the matrix's deployment walks every range inline).
+  {
+    method: 'POST',
+    path: '/v1/audit/verifications',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 201, auditor: 201 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit/verifications',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit/verifications/:id',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
+  {
+    method: 'POST',
+    path: '/v1/audit/verifications/:id/cancel',
+    inOpenApi: true,
+    expect: { none: 401, noRole: 403, requester: 403, approver: 403, admin: 200, auditor: 200 },
+  },
 
   // Advisories: global admins import; everyone with a role reads.
   {

@@ -637,7 +637,7 @@ export interface paths {
         };
         /**
          * List audit events
-         * @description The hash-chained audit trail, newest first, filtered and paged with `cursor`.
+         * @description The hash-chained audit trail (sealed events), newest first, filtered and paged with `cursor`; says how many events are still pending sealing.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -656,12 +656,76 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Verify the audit chain
-         * @description Walks the hash chain and compares it with the signed checkpoints; reports the first broken sequence if any.
+         * Verify the whole audit chain (compatibility)
+         * @description A full walk from the first event, waited for: the hash chain compared with the signed checkpoints, reporting the first broken sequence if any. Runs in the worker unless the chain is short. Prefer POST /v1/audit/verifications.
          */
         get: operations["verifyAuditChain"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit verifications
+         * @description Recorded verifications: range, result, duration; when the chain was last proven whole.
+         */
+        get: operations["listAuditVerifications"];
+        put?: never;
+        /**
+         * Verify the audit chain (recorded)
+         * @description Starts a verification: incremental from the newest proven checkpoint, or a full walk from the first event. Short ranges answer at once (201); longer ones run in the worker (202) with progress to follow.
+         */
+        post: operations["startAuditVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verifications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an audit verification
+         * @description A verification's progress and result.
+         */
+        get: operations["getAuditVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verifications/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an audit verification
+         * @description Stops a verification still walking.
+         */
+        post: operations["cancelAuditVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -677,7 +741,7 @@ export interface paths {
         };
         /**
          * Export the audit trail
-         * @description Streams every event as JSON lines (application/x-ndjson), oldest first, for offline verification with `airlock audit verify --file`.
+         * @description Streams sealed events as JSON lines, oldest first, from `fromSeq` or a checkpoint, optionally gzip-compressed, for offline verification with `airlock audit verify --file`. Headers give the range and the pending count.
          */
         get: operations["exportAuditEvents"];
         put?: never;
@@ -703,7 +767,7 @@ export interface paths {
         put?: never;
         /**
          * Sign an audit checkpoint now
-         * @description Seals pending events and signs the current head (the worker also does this at an interval).
+         * @description Signs the current sealed head (the worker also does this at an interval).
          */
         post: operations["createAuditCheckpoint"];
         delete?: never;
@@ -1965,6 +2029,39 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor?: string | null;
         };
+        ChainPointView: {
+            /** @example 42 */
+            seq: string;
+            hash: string;
+        };
+        AuditVerificationReportView: {
+            /** @description true when every link and checkpoint holds */
+            ok: boolean;
+            /** @description Links walked and found sound */
+            checked: number;
+            /** @description The last sound link reached */
+            head: components["schemas"]["ChainPointView"];
+            /** @description The first link whose hash or back-pointer does not hold: seq, problem, expected, found */
+            firstBrokenLink?: {
+                [key: string]: unknown;
+            } | null;
+            checkpointsChecked: number;
+            checkpointsMatched: number;
+            /** @description The first signed checkpoint the chain no longer matches (history rewritten and re-chained) */
+            firstCheckpointMismatch?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Events recorded but not yet sealed: not covered */
+            pending?: number;
+        };
+        StartVerificationDto: {
+            /**
+             * @description checkpoint: walk only what came after the newest checkpoint an earlier verification proved (the genesis when there is none); genesis: the full walk
+             * @default checkpoint
+             * @enum {string}
+             */
+            start: "genesis" | "checkpoint";
+        };
         AuditCheckpointView: {
             /** @example 42 */
             seq: string;
@@ -1976,6 +2073,49 @@ export interface components {
             keyId: string;
             /** @description base64 DER ECDSA P-256/SHA-256 signature */
             signature: string;
+        };
+        VerificationProgressView: {
+            checked: number;
+            total: number;
+        };
+        AuditVerificationResource: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "errored";
+            /**
+             * @description What was asked for
+             * @enum {string}
+             */
+            requestedStart: "checkpoint" | "genesis";
+            /**
+             * @description Where the walk starts
+             * @enum {string}
+             */
+            start: "checkpoint" | "genesis";
+            /** @description The walk covers the links after fromSeq… */
+            fromSeq: string;
+            /** @description …up to toSeq (the head when it was asked for) */
+            toSeq: string;
+            /** @description The proven checkpoint it starts from */
+            anchor?: components["schemas"]["AuditCheckpointView"] | null;
+            pendingAtStart: number;
+            progress: components["schemas"]["VerificationProgressView"];
+            ok?: boolean | null;
+            report?: components["schemas"]["AuditVerificationReportView"] | null;
+            /** @description Where the next incremental walk starts */
+            provenCheckpoint?: components["schemas"]["ChainPointView"] | null;
+            error?: string | null;
+            requestedBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string | null;
+            /** Format: date-time */
+            finishedAt?: string | null;
+            durationMs?: number | null;
+        };
+        AuditVerificationList: {
+            items: components["schemas"]["AuditVerificationResource"][];
         };
         AuditCheckpointsView: {
             /** @description PEM of Airlock's current public key */
@@ -8303,7 +8443,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationReportView"];
+                };
             };
             /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
             401: {
@@ -8387,22 +8529,613 @@ export interface operations {
             };
         };
     };
-    exportAuditEvents: {
+    listAuditVerifications: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description One chain link (an AuditEvent) per line, oldest first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": string;
+                    "application/json": components["schemas"]["AuditVerificationList"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startAuditVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartVerificationDto"];
+            };
+        };
+        responses: {
+            /** @description Walked inline: the finished verification */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationResource"];
+                };
+            };
+            /** @description Queued for the worker: poll the verification for progress and result */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationResource"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationResource"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelAuditVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationResource"];
+                };
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/unauthenticated",
+                     *       "title": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "No bearer token, or a token that is expired, untrusted or does not verify",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this needs (or four eyes are required). Codes: `commit_author`, `forbidden`, `four_eyes_required`, `not_approver`, `not_in_rule_groups`, `repository_not_allowed`, `self_approval` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/commit_author",
+                     *       "title": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "status": 403,
+                     *       "code": "commit_author",
+                     *       "detail": "The caller lacks the role this needs (or four eyes are required)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. Codes: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/not_found",
+                     *       "title": "No such resource",
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "detail": "No such resource",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/rate_limited",
+                     *       "title": "Too many requests (rate_limited)",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests (rate_limited): from this caller, or evaluations running on this server; retry shortly",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds. Codes: `database_unavailable`, `queue_unavailable`, `registry_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/database_unavailable",
+                     *       "title": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable)",
+                     *       "status": 503,
+                     *       "code": "database_unavailable",
+                     *       "detail": "A dependency cannot be reached (database_unavailable, queue_unavailable, registry_unavailable): retry after the Retry-After header's seconds",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description First seq to export (default 1, the genesis) */
+                fromSeq?: string;
+                /** @description Start at the link of this signed checkpoint (its seq), included so that an offline verifier anchors the partial export to the checkpoint */
+                checkpoint?: string;
+                /** @description gzip: the body is application/gzip */
+                compress?: "gzip";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/x-ndjson (or application/gzip): one chain link per line, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input: a field is invalid, unknown or missing (each is named in `errors`). Codes: `body_too_deep`, `comment_required`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://airlock.dev/problems/body_too_deep",
+                     *       "title": "Malformed input",
+                     *       "status": 400,
+                     *       "code": "body_too_deep",
+                     *       "detail": "Malformed input: a field is invalid, unknown or missing (each is named in `errors`)",
+                     *       "instance": "/v1/promotions",
+                     *       "requestId": "req-1",
+                     *       "errors": [
+                     *         {
+                     *           "field": "environment",
+                     *           "message": "must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No bearer token, or a token that is expired, untrusted or does not verify. Codes: `unauthenticated` */

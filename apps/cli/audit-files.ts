@@ -2,6 +2,9 @@
 // checkpoints with the public key that signed them.
 import { createPublicKey } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { type ChainLink } from '../../libs/domain/audit-chain';
 import { type AuditCheckpoint } from '../../libs/domain/audit-checkpoint';
 import { KeySetError, VerificationKeys } from '../../libs/domain/signing-key-set';
@@ -43,30 +46,65 @@ export function parseChainLink(text: string, line: number): ChainLink {
   return value as unknown as ChainLink;
 }
 
+/** Links per page handed to the verifier: an async step per page, not per link. */
+const EXPORT_PAGE = 1000;
+
 /**
- * The export's links one by one, read line by line: a chain of any length verifies in constant
- * memory. Opens the file first, so a missing file is a usage error rather than a broken chain.
+ * The export's links in pages, read line by line: a chain of any length verifies in constant
+ * memory. A gzip file (as `airlock audit export --gzip` writes it) is decompressed on the way.
+ * Opens the file first, so a missing file is a usage error rather than a broken chain.
  */
-export async function openExport(path: string): Promise<AsyncIterable<ChainLink>> {
+export async function openExport(path: string): Promise<AsyncIterable<ChainLink[]>> {
   let handle;
   try {
     handle = await open(path, 'r');
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  const magic = Buffer.alloc(2);
+  await handle.read(magic, 0, 2, 0);
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
   const file = handle;
-  return (async function* links(): AsyncGenerator<ChainLink> {
+  return (async function* links(): AsyncGenerator<ChainLink[]> {
+    const raw: Readable = file.createReadStream({ start: 0, highWaterMark: 1 << 20 });
+    const input = gzipped ? raw.pipe(createGunzip()) : raw;
     try {
       let n = 0;
-      for await (const text of file.readLines({ encoding: 'utf8' })) {
+      let page: ChainLink[] = [];
+      for await (const text of createInterface({ input, crlfDelay: Infinity })) {
         n += 1;
         if (text.trim() === '') continue;
-        yield parseChainLink(text, n);
+        page.push(parseChainLink(text, n));
+        if (page.length === EXPORT_PAGE) {
+          yield page;
+          page = [];
+        }
       }
+      if (page.length > 0) yield page;
     } finally {
+      input.destroy();
       await file.close().catch(() => undefined);
     }
   })();
+}
+
+/**
+ * The first page of `pages` and the whole sequence again (the first page included): the offline
+ * verifier looks at where an export starts before walking it.
+ */
+export async function peekFirst(
+  pages: AsyncIterable<ChainLink[]>,
+): Promise<{ first: ChainLink | undefined; pages: AsyncIterable<ChainLink[]> }> {
+  const it = pages[Symbol.asyncIterator]();
+  const head = await it.next();
+  const firstPage = head.done ? [] : head.value;
+  return {
+    first: firstPage[0],
+    pages: (async function* again(): AsyncGenerator<ChainLink[]> {
+      if (firstPage.length > 0) yield firstPage;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })(),
+  };
 }
 
 function parseCheckpoint(value: unknown, where: string): AuditCheckpoint {

@@ -2,6 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { chainHash, type ChainLink, GENESIS_HASH } from '../../libs/domain/audit-chain';
 import { type AuditCheckpoint, checkpointPayload } from '../../libs/domain/audit-checkpoint';
 import { signingKeyId, verificationKey, VerificationKeys } from '../../libs/domain/signing-key-set';
@@ -232,5 +233,66 @@ describe('airlock audit verify --file --keys (a key set after a rotation)', () =
     ]);
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('give --keys or --public-key, not both');
+  });
+});
+
+describe('airlock audit verify --file (gzip and partial exports)', () => {
+  const good = chain(5);
+  const checkpointsPath = write(
+    'checkpoints-partial.jsonl',
+    jsonl([checkpoint(good[2]), checkpoint(good[4])]),
+  );
+
+  it('reads a gzip export as it reads a plain one', async () => {
+    const gz = join(dir, 'export.jsonl.gz');
+    writeFileSync(gz, gzipSync(jsonl(good)));
+    const r = await verify([
+      '--file',
+      gz,
+      '--checkpoints',
+      checkpointsPath,
+      '--public-key',
+      keyPath,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, checked: 5, head: { seq: '5' } });
+  });
+
+  it('anchors an export that starts at a checkpoint to that checkpoint', async () => {
+    const partial = write('partial.jsonl', jsonl(good.slice(2)));
+    const r = await verify([
+      '--file',
+      partial,
+      '--checkpoints',
+      checkpointsPath,
+      '--public-key',
+      keyPath,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, checked: 2, head: { seq: '5' } });
+
+    // A rewritten anchor link no longer carries the checkpoint's hash.
+    const forged = good.slice(2).map((l) => (l.seq === '3' ? { ...l, details: { n: 1 } } : l));
+    const bad = await verify([
+      '--file',
+      write('forged.jsonl', jsonl(forged)),
+      '--checkpoints',
+      checkpointsPath,
+      '--public-key',
+      keyPath,
+      '--json',
+    ]);
+    expect(bad.code).toBe(6);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ firstBrokenLink: { seq: '3', problem: 'hash_mismatch' } });
+  });
+
+  it('reports a partial export with no checkpoint at its start as a gap at seq 1', async () => {
+    const r = await verify(['--file', write('unanchored.jsonl', jsonl(good.slice(1))), '--json']);
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      firstBrokenLink: { seq: '1', problem: 'sequence_gap', found: '2' },
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   ApprovalService,
+  AuditVerificationService,
   CheckStageService,
   DriftService,
   PromoterService,
@@ -38,6 +39,7 @@ export class JobHandlers {
     private readonly webhooks: WebhookDeliveryService,
     private readonly drift: DriftService,
     private readonly verification: VerificationService,
+    private readonly verifications: AuditVerificationService,
   ) {
     this.handlers = {
       [JobName.RunChecks]: (job, attempt) => this.handleRunChecks(job, attempt),
@@ -50,6 +52,7 @@ export class JobHandlers {
         await this.drift.scheduleAll();
       },
       [JobName.Verify]: (job, attempt) => this.verification.run(job.data.runId, attempt.lastAttempt),
+      [JobName.VerifyAudit]: (job) => this.handleVerifyAudit(job),
     };
     const missing = JOB_NAMES.filter((n) => typeof this.handlers[n] !== 'function');
     const extra = Object.keys(this.handlers).filter((n) => !(JOB_NAMES as readonly string[]).includes(n));
@@ -81,6 +84,8 @@ export class JobHandlers {
         return this.drift.abandon(job.data.checkId, reason);
       case JobName.Verify:
         return this.verification.abandon(job.data.runId, reason);
+      case JobName.VerifyAudit:
+        return this.verifications.abandon(job.data.verificationId, reason);
     }
   }
 
@@ -107,6 +112,11 @@ export class JobHandlers {
 
   private handleDeliverWebhook(job: JobOf<JobName.DeliverWebhook>): Promise<void> {
     return this.webhooks.deliver(job.data.deliveryId);
+  }
+
+  /** Walks the chain for a recorded verification; a rerun after a crash starts the walk over. */
+  private handleVerifyAudit(job: JobOf<JobName.VerifyAudit>): Promise<void> {
+    return this.verifications.run(job.data.verificationId);
   }
 
   private handleRunChecks(job: JobOf<JobName.RunChecks>, attempt: AttemptInfo): Promise<void> {

@@ -130,6 +130,21 @@ export class AirlockConfig {
   @Min(0)
   AUDIT_CHECKPOINT_INTERVAL_SECONDS = 300;
 
+  /**
+   * A verification with at most this many links to walk answers inline (a few milliseconds of the
+   * API's event loop); a longer one runs as a job in the worker and answers 202.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  AUDIT_VERIFY_INLINE_MAX_EVENTS = 5000;
+
+  /** A running verification nobody asked about for this long stops: its client went away. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(5)
+  AUDIT_VERIFY_ABANDON_SECONDS = 60;
+
   /** Allowed clock skew when checking a token's exp/nbf/iat. */
   @Transform(toInt)
   @IsInt()

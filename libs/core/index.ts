@@ -2,6 +2,8 @@ export * from './database/database.module';
 export * from './database/data-source';
 export * from './audit/audit.module';
 export * from './audit/audit.service';
+export * from './audit/audit-verification.service';
+export * from './audit/audit-verification.entity';
 export * from './identity/identity.module';
 export * from './identity/identity.service';
 export * from './identity/identity.dto';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { type ChainLink, chainHash, GENESIS_HASH } from './audit-chain';
 import { checkpointPayload } from './audit-checkpoint';
-import { verifyAuditChain } from './audit-verification';
+import { newestProvenCheckpoint, verifyAuditChain } from './audit-verification';
 import { signingKeyId } from './signing-key-set';
 
 function chain(n: number): ChainLink[] {
@@ -94,5 +94,76 @@ describe(verifyAuditChain.name, () => {
     const forged = { ...checkpoint(links[1]), hash: 'f'.repeat(64) };
     const r = await verifyAuditChain(links, [forged], publicKeyPem);
     expect(r.firstCheckpointMismatch).toMatchObject({ seq: '2', problem: 'checkpoint_signature_invalid' });
+  });
+
+  describe('from an anchor (incremental)', () => {
+    it('walks only what follows the anchor, in pages, and judges only later checkpoints', async () => {
+      const links = chain(8);
+      const anchor = checkpoint(links[2]);
+      const later = checkpoint(links[6]);
+      const pages = [links.slice(2, 5), links.slice(5)];
+      const seen: number[] = [];
+      const r = await verifyAuditChain(pages, [checkpoint(links[0]), anchor, later], publicKeyPem, {
+        anchor,
+        onPage: (checked) => {
+          seen.push(checked);
+        },
+      });
+      expect(r).toMatchObject({
+        ok: true,
+        checked: 5,
+        head: { seq: '8' },
+        checkpointsChecked: 2,
+        checkpointsMatched: 2,
+      });
+      expect(seen).toEqual([2, 5]);
+      expect(newestProvenCheckpoint(r, [anchor, later], publicKeyPem, anchor)).toEqual(later);
+    });
+
+    it('finds an edit after the anchor at its seq', async () => {
+      const links = chain(6);
+      links[4] = { ...links[4], details: { i: 'edited' } };
+      const r = await verifyAuditChain(links.slice(2), [], publicKeyPem, { anchor: checkpoint(links[2]) });
+      expect(r.firstBrokenLink).toMatchObject({ seq: '5', problem: 'hash_mismatch' });
+    });
+
+    it('finds history re-chained behind the anchor at the anchor', async () => {
+      const original = chain(6);
+      const anchor = checkpoint(original[3]);
+      const rewritten: ChainLink[] = [];
+      let prev = GENESIS_HASH;
+      for (const l of original) {
+        const fields = { ...l, details: l.seq === '2' ? { i: 'forged' } : l.details };
+        const hash = chainHash(fields, prev);
+        rewritten.push({ ...fields, prevHash: prev, hash });
+        prev = hash;
+      }
+      const r = await verifyAuditChain(rewritten.slice(3), [], publicKeyPem, { anchor });
+      expect(r).toMatchObject({
+        ok: false,
+        firstBrokenLink: null,
+        firstCheckpointMismatch: { seq: '4', problem: 'checkpoint_mismatch', expected: anchor.hash },
+      });
+    });
+
+    it('refuses an anchor whose signature does not verify, and one the chain was cut before', async () => {
+      const links = chain(4);
+      const forged = { ...checkpoint(links[1]), signature: Buffer.from('x').toString('base64') };
+      const r = await verifyAuditChain(links.slice(1), [], publicKeyPem, { anchor: forged });
+      expect(r.firstCheckpointMismatch).toMatchObject({ seq: '2', problem: 'checkpoint_signature_invalid' });
+      const cut = await verifyAuditChain([], [], publicKeyPem, { anchor: checkpoint(links[3]) });
+      expect(cut.firstCheckpointMismatch).toMatchObject({ seq: '4', problem: 'checkpoint_beyond_head' });
+    });
+
+    it('stops when onPage throws (a cancelled walk)', async () => {
+      const links = chain(4);
+      await expect(
+        verifyAuditChain([links.slice(0, 2), links.slice(2)], [], publicKeyPem, {
+          onPage: () => {
+            throw new Error('cancelled');
+          },
+        }),
+      ).rejects.toThrow('cancelled');
+    });
   });
 });

@@ -31,6 +31,8 @@ export enum JobName {
   ScheduleDriftChecks = 'drift.schedule',
   /** Re-judge promoted digests' stored evidence after an advisory import or a policy activation. */
   Verify = 'verification.run',
+  /** Walk the audit chain for a recorded verification (too long a walk for the API's event loop). */
+  VerifyAudit = 'audit.verify',
 }
 
 /**
@@ -47,6 +49,7 @@ export interface JobPayloads {
   [JobName.DriftCheck]: { checkId: string };
   [JobName.ScheduleDriftChecks]: Record<string, never>;
   [JobName.Verify]: { runId: string };
+  [JobName.VerifyAudit]: { verificationId: string };
 }
 
 /** Which queue carries each job. */
@@ -63,6 +66,7 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.ScheduleDriftChecks]: QueueName.Maintenance,
   // Judges stored evidence only (no registry): where the checks run.
   [JobName.Verify]: QueueName.Checks,
+  [JobName.VerifyAudit]: QueueName.Maintenance,
 };
 
 /**

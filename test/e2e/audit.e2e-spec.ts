@@ -59,7 +59,8 @@ describe('audit trail', () => {
   beforeAll(async () => {
     const url = await ensureDatabase(adminUrl, dbName);
     await runMigrations(url);
-    rig = await Rig.start({}, { databaseUrl: url });
+    // Every verification of this file runs in the worker (no range is short enough to walk inline).
+    rig = await Rig.start({ AUDIT_VERIFY_INLINE_MAX_EVENTS: '0' }, { databaseUrl: url });
   });
 
   afterAll(async () => {
@@ -90,10 +91,19 @@ describe('audit trail', () => {
     target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
   });
 
-  /** All sealed links, in order (GET /v1/audit seals what is pending first). */
+  /** Waits until the sealer (every second) has sealed everything recorded so far. */
+  async function sealed(): Promise<void> {
+    for (;;) {
+      const res = await call('GET', '/v1/audit?limit=1', { as: 'auditor' });
+      expect(res.status).toBe(200);
+      if (res.body.pending === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** All sealed links, in order, once nothing is pending (GET /v1/audit no longer seals first). */
   async function sealedRows(): Promise<Row[]> {
-    const sealed = await call('GET', '/v1/audit?limit=1', { as: 'auditor' });
-    expect(sealed.status).toBe(200);
+    await sealed();
     return rig.sql<Row>('SELECT * FROM audit_event ORDER BY seq');
   }
 
@@ -162,6 +172,23 @@ describe('audit trail', () => {
     return names.map(
       (name) => rows.find((r) => r.action === 'environment.created' && r.subject_id === name) as Row,
     );
+  }
+
+  /** Starts a verification and polls it to its end. */
+  async function verification(start: 'genesis' | 'checkpoint'): Promise<any> {
+    const res = await call('POST', '/v1/audit/verifications', { as: 'auditor', body: { start } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe(`/v1/audit/verifications/${res.body.id}`);
+    return finished(res.body.id);
+  }
+
+  async function finished(id: string): Promise<any> {
+    for (;;) {
+      const v = await call('GET', `/v1/audit/verifications/${id}`, { as: 'auditor' });
+      expect(v.status).toBe(200);
+      if (['completed', 'cancelled', 'errored'].includes(v.body.status)) return v.body;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   describe('the database guards the chain', () => {
@@ -448,7 +475,7 @@ describe('audit trail', () => {
         `/v1/audit?action=environment.created&subjectId=${names[3]}&actor=nobody`,
         { as: 'auditor' },
       );
-      expect(none.body).toEqual({ items: [], nextCursor: null });
+      expect(none.body).toEqual({ items: [], nextCursor: null, pending: expect.any(Number) });
 
       for (const bad of [
         'cursor=not-a-cursor',
@@ -515,6 +542,7 @@ describe('audit trail', () => {
       const report = await verify();
       expect(report).toEqual({
         ok: true,
+        pending: expect.any(Number),
         checked: Number(report.head.seq),
         head: { seq: report.head.seq, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
         firstBrokenLink: null,
@@ -748,5 +776,210 @@ describe('audit trail', () => {
       }
       expect(tokensUsed.size).toBeGreaterThan(5);
     });
+  });
+
+  describe('incremental verification', () => {
+    it('walks only what came after the proven checkpoint and finds an edit there', async () => {
+      await freshEvents(2);
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      const full = await verification('genesis');
+      expect(full).toMatchObject({
+        status: 'completed',
+        start: 'genesis',
+        fromSeq: '0',
+        ok: true,
+        provenCheckpoint: { seq: cp.body.seq, hash: cp.body.hash },
+      });
+      expect(full.durationMs).toEqual(expect.any(Number));
+
+      const fresh = await freshEvents(3);
+      const inc = await verification('checkpoint');
+      const head = (await rig.sql<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit_event'))[0].seq;
+      expect(inc).toMatchObject({
+        status: 'completed',
+        start: 'checkpoint',
+        fromSeq: cp.body.seq,
+        toSeq: head,
+        anchor: { seq: cp.body.seq, hash: cp.body.hash },
+        progress: { checked: Number(head) - Number(cp.body.seq), total: Number(head) - Number(cp.body.seq) },
+        ok: true,
+      });
+
+      const target = fresh[1];
+      await behindTheAppsBack(async (c) => {
+        await c.query(`UPDATE audit_event SET details = details || '{"sources":[]}' WHERE seq = $1`, [
+          target.seq,
+        ]);
+      });
+      const broken = await verification('checkpoint');
+      expect(broken).toMatchObject({
+        start: 'checkpoint',
+        ok: false,
+        report: { firstBrokenLink: { seq: target.seq, problem: 'hash_mismatch' } },
+        provenCheckpoint: null,
+      });
+      await putBack([target]);
+      expect((await verification('checkpoint')).ok).toBe(true);
+    });
+
+    it('finds history rewritten and re-chained before the proven checkpoint, at the checkpoint', async () => {
+      const fresh = await freshEvents(2);
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      expect((await verification('genesis')).provenCheckpoint).toMatchObject({ seq: cp.body.seq });
+      await freshEvents(1);
+      let original: Row[] = [];
+      await behindTheAppsBack(async (c) => {
+        const { rows } = await c.query<Row>('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq', [
+          fresh[0].seq,
+        ]);
+        original = rows;
+        let prev = rows[0].prev_hash;
+        for (const r of rows) {
+          const details = r.seq === fresh[0].seq ? { ...r.details, description: 'rewritten' } : r.details;
+          const hash = chainHash(linkOf({ ...r, details }), prev);
+          await c.query('UPDATE audit_event SET details = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [
+            r.seq,
+            JSON.stringify(details),
+            prev,
+            hash,
+          ]);
+          prev = hash;
+        }
+      });
+      const inc = await verification('checkpoint');
+      expect(inc).toMatchObject({
+        start: 'checkpoint',
+        fromSeq: cp.body.seq,
+        ok: false,
+        report: {
+          firstBrokenLink: null,
+          firstCheckpointMismatch: {
+            seq: cp.body.seq,
+            problem: 'checkpoint_mismatch',
+            expected: cp.body.hash,
+          },
+        },
+      });
+      await putBack(original);
+      expect((await verification('checkpoint')).ok).toBe(true);
+    });
+
+    it('refuses bad input and changes nothing', async () => {
+      const before = await rig.sql('SELECT id FROM audit_verification');
+      const bad = [
+        await call('POST', '/v1/audit/verifications', { as: 'auditor', body: { start: 'sideways' } }),
+        await call('GET', '/v1/audit/verifications/not-a-uuid', { as: 'auditor' }),
+        await call('POST', '/v1/audit/verifications/not-a-uuid/cancel', { as: 'auditor' }),
+        await call('GET', '/v1/audit/verifications?limit=0', { as: 'auditor' }),
+        await call('GET', '/v1/audit/export?fromSeq=abc', { as: 'auditor' }),
+        await call('GET', '/v1/audit/export?fromSeq=1&checkpoint=1', { as: 'auditor' }),
+        await call('GET', '/v1/audit/export?compress=brotli', { as: 'auditor' }),
+      ];
+      expect(bad.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400]);
+      const missing = '00000000-0000-4000-8000-000000000000';
+      expect((await call('GET', `/v1/audit/verifications/${missing}`, { as: 'auditor' })).status).toBe(404);
+      expect(
+        (await call('POST', `/v1/audit/verifications/${missing}/cancel`, { as: 'auditor' })).status,
+      ).toBe(404);
+      expect((await call('GET', '/v1/audit/export?checkpoint=999999999', { as: 'auditor' })).status).toBe(
+        404,
+      );
+      expect(await rig.sql('SELECT id FROM audit_verification')).toEqual(before);
+    });
+
+    it('exports from a checkpoint, gzip-compressed, with the range in its headers', async () => {
+      await freshEvents(1);
+      const cp = await call('POST', '/v1/audit/checkpoints', { as: 'auditor' });
+      await freshEvents(1);
+      const res = await fetch(`${rig.stack.apiUrl}/v1/audit/export?checkpoint=${cp.body.seq}&compress=gzip`, {
+        headers: { authorization: `Bearer ${await rig.token('auditor')}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      expect(res.headers.get('x-audit-from-seq')).toBe(cp.body.seq);
+      const { gunzipSync } = await import('node:zlib');
+      const links = gunzipSync(Buffer.from(await res.arrayBuffer()))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ChainLink);
+      expect(links[0]).toMatchObject({ seq: cp.body.seq, hash: cp.body.hash });
+      expect(links.at(-1)?.seq).toBe(res.headers.get('x-audit-head-seq'));
+      expect(String(links.length)).toBe(res.headers.get('x-audit-events'));
+      const cps = await call('GET', '/v1/audit/checkpoints', { as: 'auditor' });
+      const offline = await verifyAuditChain(links, cps.body.items, cps.body.publicKey, { anchor: cp.body });
+      expect(offline).toMatchObject({ ok: true, checked: links.length - 1 });
+    });
+  });
+
+  // Last: this appends a long (valid) stretch to the chain, so that a walk takes long enough to act on.
+  describe('a long walk', () => {
+    beforeAll(async () => {
+      await sealed();
+      await behindTheAppsBack(async (c) => {
+        const { rows } = await c.query<Row>('SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1');
+        let seq = Number(rows[0].seq);
+        let prev = rows[0].hash;
+        const actor = { kind: 'human', issuer: 'https://idp.example.com', subject: 'bulk' };
+        for (let batch = 0; batch < 10; batch++) {
+          const cols: unknown[][] = [[], [], [], [], [], [], []];
+          for (let i = 0; i < 10_000; i++) {
+            seq += 1;
+            const link = {
+              seq: String(seq),
+              occurredAt: new Date(1_800_000_000_000 + seq).toISOString(),
+              actor,
+              action: 'bulk.recorded',
+              subjectType: 'bulk',
+              subjectId: `b${seq}`,
+              details: { n: seq, note: 'a long chain for the walk tests' },
+            };
+            const hash = chainHash(link, prev);
+            [link.seq, link.occurredAt, link.subjectId, JSON.stringify(link.details), prev, hash].forEach(
+              (v, k) => cols[k].push(v),
+            );
+            prev = hash;
+          }
+          await c.query(
+            `INSERT INTO audit_event (seq, occurred_at, actor, actor_key, action, subject_type, subject_id, details, prev_hash, hash)
+             SELECT s, o, $7::jsonb, 'bulk@https://idp.example.com', 'bulk.recorded', 'bulk', i, d, p, h
+             FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::jsonb[], $5::text[], $6::text[]) AS t(s, o, i, d, p, h)`,
+            [...cols.slice(0, 6), JSON.stringify(actor)],
+          );
+        }
+      });
+    }, 120_000);
+
+    it('verifies a fixed range while intake continues', async () => {
+      const started = await call('POST', '/v1/audit/verifications', {
+        as: 'auditor',
+        body: { start: 'genesis' },
+      });
+      expect(started.status).toBe(202);
+      // Intake meanwhile: recorded, sealed, and beyond the range this walk covers.
+      await freshEvents(2);
+      const v = await finished(started.body.id);
+      expect(v).toMatchObject({ status: 'completed', ok: true, fromSeq: '0', toSeq: started.body.toSeq });
+      expect(v.report.head.seq).toBe(started.body.toSeq);
+      expect(v.progress.checked).toBe(Number(started.body.toSeq));
+      const head = (await rig.sql<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit_event'))[0].seq;
+      expect(Number(head)).toBeGreaterThan(Number(started.body.toSeq));
+    }, 120_000);
+
+    it('stops a walk that is cancelled', async () => {
+      const started = await call('POST', '/v1/audit/verifications', {
+        as: 'auditor',
+        body: { start: 'genesis' },
+      });
+      expect(started.status).toBe(202);
+      const cancel = await call('POST', `/v1/audit/verifications/${started.body.id}/cancel`, {
+        as: 'auditor',
+      });
+      expect(cancel.status).toBe(200);
+      const v = await finished(started.body.id);
+      expect(v).toMatchObject({ status: 'cancelled', ok: null, report: null, provenCheckpoint: null });
+      expect(v.progress.checked).toBeLessThan(v.progress.total);
+      expect(v.error).toMatch(/cancel/);
+    }, 120_000);
   });
 });

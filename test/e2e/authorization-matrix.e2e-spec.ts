@@ -41,7 +41,8 @@ describe('authorization matrix', () => {
   const madeWebhooks: string[] = [];
 
   beforeAll(async () => {
-    rig = await Rig.start();
+    // Verifications answer inline (201) whatever the length of the shared run's chain.
+    rig = await Rig.start({ AUDIT_VERIFY_INLINE_MAX_EVENTS: '1000000000' });
     // One approval required: promotions wait in awaiting_approval, where they may be cancelled.
     await rig.environment(env, { approvals: { required: 1 }, waivers: { maxDays: 30 } });
     promotionId = (await newPromotion()).id;
@@ -342,6 +343,14 @@ describe('authorization matrix', () => {
     'GET /v1/audit/export': read(() => '/v1/audit/export'),
     'GET /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
     'POST /v1/audit/checkpoints': read(() => '/v1/audit/checkpoints'),
+    'POST /v1/audit/verifications': async () => ({ path: '/v1/audit/verifications', body: {} }),
+    'GET /v1/audit/verifications': read(() => '/v1/audit/verifications'),
+    'GET /v1/audit/verifications/:id': async () => ({
+      path: `/v1/audit/verifications/${await newVerification()}`,
+    }),
+    'POST /v1/audit/verifications/:id/cancel': async () => ({
+      path: `/v1/audit/verifications/${await newVerification()}/cancel`,
+    }),
 
     'POST /v1/advisories/imports': async () => ({ path: '/v1/advisories/imports', body: osvAdvisory() }),
     'GET /v1/advisories/imports': read(() => '/v1/advisories/imports'),
@@ -414,6 +423,13 @@ describe('authorization matrix', () => {
       throw new Error(`drift check: ${res.status} ${JSON.stringify(res.body)}`);
     queuedCheck = res.body.id as string;
     return queuedCheck;
+  }
+
+  /** A finished verification (walked inline), for the routes that read or cancel one. */
+  async function newVerification(): Promise<string> {
+    const res = await rig.call('POST', '/v1/audit/verifications', { as: 'auditor', body: {} });
+    expect(res.status).toBe(201);
+    return (res.body as { id: string }).id;
   }
 
   /** A fresh OSV advisory: new bytes, so each import is a new one. */

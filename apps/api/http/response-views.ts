@@ -65,3 +65,73 @@ export class IdentityLinkView {
   @ApiProperty() createdBy!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
+
+export class ChainPointView {
+  @ApiProperty({ example: '42' }) seq!: string;
+  @ApiProperty() hash!: string;
+}
+
+export class AuditVerificationReportView {
+  @ApiProperty({ description: 'true when every link and checkpoint holds' }) ok!: boolean;
+  @ApiProperty({ description: 'Links walked and found sound' }) checked!: number;
+  @ApiProperty({ type: ChainPointView, description: 'The last sound link reached' }) head!: ChainPointView;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'The first link whose hash or back-pointer does not hold: seq, problem, expected, found',
+  })
+  firstBrokenLink!: Record<string, unknown> | null;
+  @ApiProperty() checkpointsChecked!: number;
+  @ApiProperty() checkpointsMatched!: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'The first signed checkpoint the chain no longer matches (history rewritten and re-chained)',
+  })
+  firstCheckpointMismatch!: Record<string, unknown> | null;
+  @ApiPropertyOptional({ description: 'Events recorded but not yet sealed: not covered' }) pending?: number;
+}
+
+export class VerificationProgressView {
+  @ApiProperty() checked!: number;
+  @ApiProperty() total!: number;
+}
+
+export class AuditVerificationResource {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'completed', 'cancelled', 'errored'] }) status!: string;
+  @ApiProperty({ enum: ['checkpoint', 'genesis'], description: 'What was asked for' })
+  requestedStart!: string;
+  @ApiProperty({ enum: ['checkpoint', 'genesis'], description: 'Where the walk starts' }) start!: string;
+  @ApiProperty({ description: 'The walk covers the links after fromSeq…' }) fromSeq!: string;
+  @ApiProperty({ description: '…up to toSeq (the head when it was asked for)' }) toSeq!: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: AuditCheckpointView,
+    description: 'The proven checkpoint it starts from',
+  })
+  anchor!: AuditCheckpointView | null;
+  @ApiProperty() pendingAtStart!: number;
+  @ApiProperty({ type: VerificationProgressView }) progress!: VerificationProgressView;
+  @ApiPropertyOptional({ nullable: true, type: Boolean }) ok!: boolean | null;
+  @ApiPropertyOptional({ nullable: true, type: AuditVerificationReportView })
+  report!: AuditVerificationReportView | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: ChainPointView,
+    description: 'Where the next incremental walk starts',
+  })
+  provenCheckpoint!: ChainPointView | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() requestedBy!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) startedAt!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) durationMs!: number | null;
+}
+
+export class AuditVerificationList {
+  @ApiProperty({ type: [AuditVerificationResource] }) items!: AuditVerificationResource[];
+}

@@ -1,18 +1,11 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AirlockConfig } from '../../config';
-import {
-  type AuditCheckpoint,
-  type AuditVerification,
-  type ChainLink,
-  checkpointPayload,
-  VerificationKeys,
-  verifyAuditChain,
-} from '../../domain';
+import { type AuditCheckpoint, type ChainLink, checkpointPayload } from '../../domain';
 import { SigningKey } from '../../trust';
 import { AuditCheckpointStore } from './audit-checkpoint.store';
 import { type AuditQuery, type AuditRecord, AuditRepository } from './audit.repository';
 
-const PAGE = 1000;
+const PAGE = 5000;
 
 /**
  * The audit trail: recording (inside the caller's transaction), sealing pending events into the
@@ -29,12 +22,12 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: AuditRepository,
     private readonly checkpoints: AuditCheckpointStore,
     private readonly key: SigningKey,
-    private readonly keys: VerificationKeys,
     private readonly config: AirlockConfig,
   ) {}
 
   onModuleInit(): void {
-    // Pending events are sealed in batches every second, and at once before any read of the trail.
+    // Pending events are sealed in batches every second; reads show what is sealed and say how
+    // many are pending rather than waiting for a backlog (a checkpoint still seals first).
     this.timer = setInterval(() => this.sealSoon(), 1000);
     this.timer.unref();
     this.sealSoon();
@@ -73,26 +66,31 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     })();
   }
 
-  async list(q: AuditQuery): Promise<ChainLink[]> {
-    await this.sealNow();
-    return this.repo.query(q);
+  /**
+   * Sealed events only: a read does not wait for the sealer (which keeps sealing every second);
+   * `pending` says how many recorded events it does not show yet.
+   */
+  async list(q: AuditQuery): Promise<{ items: ChainLink[]; pending: number }> {
+    const [items, pending] = await Promise.all([this.repo.query(q), this.repo.pendingCount()]);
+    return { items, pending };
   }
 
-  /** Every link in order, page by page (for verification and export). */
-  async *allLinks(): AsyncGenerator<ChainLink> {
-    await this.sealNow();
-    let after = '0';
-    for (;;) {
-      const page = await this.repo.linksAfter(after, PAGE);
-      yield* page;
-      if (page.length < PAGE) return;
-      after = page[page.length - 1].seq;
-    }
+  /** How many recorded events wait to be sealed into the chain. */
+  pendingCount(): Promise<number> {
+    return this.repo.pendingCount();
   }
 
-  async verify(): Promise<AuditVerification> {
-    // Every key of the set: checkpoints signed before a rotation verify with the key of their time.
-    return verifyAuditChain(this.allLinks(), await this.checkpoints.all(), this.keys);
+  /**
+   * The sealed chain from `fromSeq` (inclusive; 1: the genesis) up to the head when asked, page by
+   * page with the next page fetched while this one is written: for export. `headSeq` bounds it, so
+   * an export during intake is one consistent range (the response says which).
+   */
+  async exportRange(
+    fromSeq: string,
+  ): Promise<{ fromSeq: string; headSeq: string; pages: AsyncIterable<ChainLink[]> }> {
+    const head = await this.repo.head();
+    const after = String(BigInt(fromSeq) - 1n);
+    return { fromSeq, headSeq: head.seq, pages: this.repo.pages(after, head.seq, PAGE) };
   }
 
   /** Signs the current head and appends it to the checkpoint file. */

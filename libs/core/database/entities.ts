@@ -3,6 +3,7 @@ import { ApprovalEntity } from '../approval/approval.entity';
 import { BreakGlassReviewEntity } from '../approval/break-glass-review.entity';
 import { IdentityLinkEntity } from '../identity/identity-link.entity';
 import { AuditEventEntity, AuditPendingEntity } from '../audit/audit-event.entity';
+import { AuditVerificationEntity } from '../audit/audit-verification.entity';
 import { ProposedChangeEntity } from '../change/change.entity';
 import { CheckEntity } from '../check/check.entity';
 import { DriftCheckEntity, DriftFindingEntity } from '../drift/drift.entity';
@@ -38,6 +39,7 @@ export const ENTITIES = [
   OutboxEntity,
   AuditPendingEntity,
   AuditEventEntity,
+  AuditVerificationEntity,
   TrustedIssuerEntity,
   RoleBindingEntity,
   IdentityLinkEntity,
