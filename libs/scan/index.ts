@@ -2,3 +2,6 @@ export * from './layer-reader';
 export * from './secret-rules';
 export * from './secret-scanner';
 export * from './secret-scan';
+export * from './provider-rule-set';
+export * from './secret-placeholders';
+export * from './secret-rule';

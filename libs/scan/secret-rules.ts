@@ -3,8 +3,11 @@
 // npm credentials in their config files, .netrc passwords), and a small entropy rule for
 // secret-looking assignments (`SECRET_KEY=…`, `"client_secret": "…"`).
 import { type lintSource } from '@secretlint/core';
+import { shannonEntropy } from './secret-rule';
 import { creator as patternRule } from '@secretlint/secretlint-rule-pattern';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+
+export { shannonEntropy };
 
 export type SecretlintConfig = Parameters<typeof lintSource>[0]['options']['config'];
 
@@ -142,18 +145,6 @@ export function isSecretName(name: string): boolean {
 }
 const PLACEHOLDER = /changeme|example|placeholder|your[_-]|xxxx|redacted|dummy|sample|\*\*\*/i;
 const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
-
-/** Shannon entropy in bits per character. */
-export function shannonEntropy(value: string): number {
-  const counts = new Map<string, number>();
-  for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / value.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
 
 function looksRandom(value: string): boolean {
   if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value)) return false;
