@@ -34,9 +34,11 @@ const HINT_ONE = /secret|token|passw|pwd|credential|key|_pass/i;
 /**
  * ASCII characters no assignment the rule reports can hold and that always stand for themselves
  * in UTF-8: text between two of them can be read on its own. Names, operators and values never
- * cross a line.
+ * cross a line, a `;`, a brace or a bracket (a quoted value stops at one: minified code has
+ * megabyte lines, and the pieces between these characters are small).
  */
-export const ASSIGNMENT_BREAKS = '\n\v\f\r';
+export const ASSIGNMENT_BREAKS = '\n\v\f\r;{}[]';
+const isBreak = (c: string | undefined) => c !== undefined && ASSIGNMENT_BREAKS.includes(c);
 
 const MAX_NAME = 64;
 const MAX_VALUE = 1000;
@@ -72,13 +74,26 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isNameChar = (c: number) => isLetter(c) || isDigit(c) || c === 95 || c === 46 || c === 45 || c === 36;
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
 const QUOTES = '"\'`';
+const isQuote = (c: string | undefined): c is string =>
+  c !== undefined && c.length === 1 && QUOTES.includes(c);
 /** Ends an unquoted value. */
 const UNQUOTED_END = new Set([...' \t\n\r\v\f"\'`,;(){}[]<>\\&']);
 
 /** Types between a name and its `=`: Go `var token string = …`, Kotlin `val token: String = …`. */
 const TYPE_ANNOTATION = /^(?::[ \t]*)?(?:string|String|str|\[\]byte|char|const)[ \t]*(?=[=:])/;
 const OPERATORS = [':::=', '::=', ':=', '?=', '.=', '+=', '=>', '=', ':', ','] as const;
-const DOCKER_DIRECTIVE = /^[ \t]*(?:ENV|ARG)[ \t]+$/;
+
+/** Whether the line holds only `ENV ` or `ARG ` (and blanks) before `start`. */
+function dockerDirectiveBefore(text: string, start: number): boolean {
+  let i = start;
+  if (!isBlank(text[i - 1])) return false;
+  while (isBlank(text[i - 1])) i -= 1;
+  const word = text.slice(i - 3, i);
+  if (word !== 'ENV' && word !== 'ARG') return false;
+  i -= 3;
+  while (isBlank(text[i - 1])) i -= 1;
+  return i === 0 || isBreak(text[i - 1]);
+}
 
 function operatorAt(text: string, i: number): string | undefined {
   for (const op of OPERATORS) {
@@ -96,17 +111,17 @@ function operatorAt(text: string, i: number): string | undefined {
 function valueAt(text: string, i: number, xml: boolean): { start: number; value: string } | undefined {
   if (xml) {
     let end = i;
-    while (end < text.length && end - i <= MAX_VALUE && text[end] !== '<' && text[end] !== '\n') end += 1;
+    while (end < text.length && end - i <= MAX_VALUE && text[end] !== '<' && !isBreak(text[end])) end += 1;
     if (text[end] !== '<' || text[end + 1] !== '/') return undefined;
     const value = text.slice(i, end);
     return /\s/.test(value) ? undefined : { start: i, value };
   }
-  const quote = QUOTES.includes(text[i] ?? '') ? text[i] : undefined;
+  const quote = isQuote(text[i]) ? text[i] : undefined;
   if (quote) {
     let end = i + 1;
     while (end < text.length && end - i <= MAX_VALUE + 1) {
       const c = text[end];
-      if (c === quote || c === '\n' || c === '\\') break;
+      if (c === quote || c === '\\' || isBreak(c)) break;
       end += 1;
     }
     const value = text.slice(i + 1, end);
@@ -120,17 +135,30 @@ function valueAt(text: string, i: number, xml: boolean): { start: number; value:
   return { start: i, value: text.slice(i, end) };
 }
 
-// An identifier: lower case, UPPER_CASE, or camelCase whose words have at least three letters
-// (`configService`, not `yTbCDikPoM`).
-const WORDY_PART = /^(?:[a-z_$][a-z0-9_$]*|[A-Z_$][A-Z0-9_]*|[A-Za-z][a-z0-9]*(?:[A-Z][a-z]{2,}[a-z0-9]*)*)$/;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const WORDS = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|\$/g;
+
+/**
+ * An identifier made of words (`configService`, `NodePath_context`, `ArrowToken$1`), not a random
+ * string (`yTbCDikPoM`, `lWZ9OBQ7GM`): at most one of its words is a single letter.
+ */
+function isWordyIdentifier(value: string): boolean {
+  if (!IDENTIFIER.test(value)) return false;
+  let single = 0;
+  for (const word of value.match(WORDS) ?? []) if (word.length === 1 && /[A-Za-z]/.test(word)) single += 1;
+  return single <= 1;
+}
 const VERSION = /^v?\d+(?:\.\d+)+(?:[-+][\w.-]*)?$/;
 const MAVEN_COORDINATE = /^[A-Za-z][\w.-]*(?::[\w.-]+){2,}$/;
+/** Code, not a value: keywords, calls, operators, quotes inside, chained assignments (`a=b=c`). */
+const CODE_VALUE =
+  /^(?:function|new|await|async|class|require|import|lambda|null|undefined|None|nil|true|false|this|self|typeof|void)\b|\?\?|\|\||&&|=>|\(|\)|["'`]|=[^=]/;
 const REFERENCE_START = /^(?:[/~]|\.\.?\/|\$[A-Za-z_{(]|%[A-Za-z_(]|@[A-Za-z]|#\{|&[A-Za-z])/;
 
 /** `process.env.TOKEN`, `settings.API_KEY`, `os.environ`: every part a word, not a random string. */
 function isDottedReference(value: string): boolean {
   const parts = value.split('.');
-  return parts.length > 1 && parts.every((p) => p.length > 0 && p.length <= 40 && WORDY_PART.test(p));
+  return parts.length > 1 && parts.every((p) => p.length > 0 && p.length <= 40 && isWordyIdentifier(p));
 }
 
 function classes(value: string): { lower: boolean; upper: boolean; digit: boolean; symbol: boolean } {
@@ -147,7 +175,7 @@ function looksRandom(value: string): boolean {
   const c = classes(value);
   const h = shannonEntropy(value);
   if (/^[0-9a-f]+$/i.test(value)) return value.length >= 16 && c.digit && h >= 3;
-  if (c.digit && (c.lower || c.upper)) return h >= 3.3;
+  if (c.digit && (c.lower || c.upper)) return h >= 3.5;
   // Letters only (or letters and symbols): mixed case and high entropy, as base62 without digits.
   return value.length >= 24 && c.lower && c.upper && h >= 4;
 }
@@ -161,14 +189,26 @@ function looksLikePassword(value: string): boolean {
   return (c.digit || /[^A-Za-z0-9_]/.test(value)) && kinds >= 2 && shannonEntropy(value) >= 2.5;
 }
 
-/** Whether `value`, assigned to `name`, is reported. */
-export function judgeAssignedValue(name: string, value: string): boolean {
-  const strong = STRONG_NAME.test(name);
+/**
+ * Words that make a value an example of itself (`password: 'secret123'`, `'mock-api-key-123'`):
+ * this rule's stopwords. A generated token holds one by chance about once in a million.
+ */
+const STOPWORDS =
+  /secret|passw|token|mock|test|demo|sample|example|dummy|fake|default|value|invalid|foo|bar/i;
+
+/**
+ * Whether `value`, assigned to `name`, is reported. `literal`: the value is quoted, or its name
+ * starts the line (`.env`, YAML, INI): an unquoted value elsewhere (`type A = B$1;`,
+ * `?token=…` in a URL) is a reference or a parameter, judged only when it is long and random.
+ */
+export function judgeAssignedValue(name: string, value: string, literal = true): boolean {
+  const strong = STRONG_NAME.test(name) && literal;
   if (value.length < (strong ? MIN_SHORT_VALUE : MIN_VALUE) || value.length > MAX_VALUE) return false;
   if (REFERENCE_START.test(value) || value.includes('://') || value.includes('${') || value.includes('{{'))
     return false;
   if (isPlaceholder(value) || isDottedReference(value) || VERSION.test(value) || MAVEN_COORDINATE.test(value))
     return false;
+  if (STOPWORDS.test(value) || isWordyIdentifier(value) || CODE_VALUE.test(value)) return false;
   if (value.length >= MIN_VALUE && looksRandom(value)) return true;
   return strong && value.length < 64 && looksLikePassword(value);
 }
@@ -207,14 +247,14 @@ function assignmentAfter(text: string, start: number, end: number, name: string)
   const before = text[start - 1];
   let i = end;
   let quoted = false;
-  if (before !== undefined && QUOTES.includes(before) && text[i] === before) {
+  if (isQuote(before) && text[i] === before) {
     quoted = true;
     i += 1;
   }
   // <apiToken>…</apiToken>
   if (before === '<' && text[i] === '>') {
     const v = valueAt(text, i + 1, true);
-    return v && judgeAssignedValue(name, v.value) ? { index: v.start, value: v.value } : undefined;
+    return v && judgeAssignedValue(name, v.value, true) ? { index: v.start, value: v.value } : undefined;
   }
   while (isBlank(text[i])) i += 1;
   const typed = quoted ? null : TYPE_ANNOTATION.exec(text.slice(i, i + 24));
@@ -228,16 +268,37 @@ function assignmentAfter(text: string, start: number, end: number, name: string)
   }
   if (op === undefined) {
     // Dockerfile `ENV NAME value`.
-    const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-    if (!isBlank(text[end]) || !DOCKER_DIRECTIVE.test(text.slice(lineStart, start))) return undefined;
+    if (!isBlank(text[end]) || !dockerDirectiveBefore(text, start)) return undefined;
     op = ' ';
   } else i += op.length;
   while (isBlank(text[i])) i += 1;
   const v = valueAt(text, i, false);
   if (!v) return undefined;
   // The quoted name's value must be quoted too in a call (`"X_TOKEN", SOME_CONSTANT` is not a value).
-  if (op === ',' && !QUOTES.includes(text[v.start - 1] ?? '')) return undefined;
-  return judgeAssignedValue(name, v.value) ? { index: v.start, value: v.value } : undefined;
+  if (op === ',' && !isQuote(text[v.start - 1])) return undefined;
+  const literal = isQuote(text[v.start - 1]) || nameStartsLine(text, start);
+  return judgeAssignedValue(name, v.value, literal) ? { index: v.start, value: v.value } : undefined;
+}
+
+/**
+ * Whether only blanks, `export `, `ENV `, `ARG `, `set ` or a list's `- ` come before the name on
+ * its line (or after a `;`, a brace or a bracket).
+ */
+function nameStartsLine(text: string, start: number): boolean {
+  let i = start;
+  if (isQuote(text[i - 1])) i -= 1;
+  while (isBlank(text[i - 1])) i -= 1;
+  for (const word of ['export', 'ENV', 'ARG', 'set', '-']) {
+    if (
+      text.slice(i - word.length, i) === word &&
+      (i - word.length === 0 || /[\s]/.test(text[i - word.length - 1]))
+    ) {
+      i -= word.length;
+      while (isBlank(text[i - 1])) i -= 1;
+      break;
+    }
+  }
+  return i === 0 || isBreak(text[i - 1]);
 }
 
 /** Secret values assigned to secret names (see the top of this file). */

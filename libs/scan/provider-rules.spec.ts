@@ -4,7 +4,7 @@
 import { PROVIDER_RULE_SET } from './provider-rule-set';
 import { PROVIDER_RULES } from './provider-rules';
 import { failsTokenChecksum, isPlaceholder, tokenChecksumHolds } from './secret-placeholders';
-import { compileSecretRules, runSecretRule, SecretRuleError } from './secret-rule';
+import { compileSecretRules, keywordsIn, runSecretRule, SecretRuleError } from './secret-rule';
 import { pathFindings, scanFileForSecrets } from './secret-scanner';
 import {
   makeToken,
@@ -32,9 +32,10 @@ describe('the provider rules', () => {
     expect(TOKEN_SAMPLES.filter((s) => !PROVIDER_RULES.some((r) => r.id === s.rule))).toEqual([]);
   });
 
-  it('have keywords that are lower-case ASCII', () => {
+  it('have keywords that are printable ASCII, lower case unless they are case-sensitive', () => {
     for (const r of PROVIDER_RULES)
-      for (const k of r.keywords ?? []) expect(k).toMatch(/^[\x20-\x40\x5b-\x7e]+$/);
+      for (const k of r.keywords ?? [])
+        expect(k).toMatch(r.caseSensitiveKeywords ? /^[\x20-\x7e]+$/ : /^[\x20-\x40\x5b-\x7e]+$/);
   });
 
   describe.each(samples.map((s) => [s.sample.rule, s] as const))('%s', (id, { sample, token, path }) => {
@@ -44,8 +45,7 @@ describe('the provider rules', () => {
     it('finds its token, and the match holds a keyword', () => {
       const found = runSecretRule(rule, path, `# settings\n${line}\n`);
       expect(found.map((f) => f.secret)).toContain(token);
-      const text = `# settings\n${line}\n`.toLowerCase();
-      expect(rule.keywords.some((k) => text.includes(k))).toBe(true);
+      expect(keywordsIn(rule, line)).toBe(true);
     });
 
     it('does not report the placeholder of the same shape', () => {

@@ -18,7 +18,10 @@ const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 interface TokenOptions {
   entropy?: number;
+  /** Default: the literal the pattern starts with. */
   keywords?: readonly string[];
+  /** The keywords are not where the match starts (`T3BlbkFJ` in the middle of an OpenAI key). */
+  inside?: boolean;
   /** Use END (tokens whose alphabet has `-`, `+`, `/`, `=`) rather than END_ALNUM. */
   wide?: boolean;
   path?: string;
@@ -27,24 +30,29 @@ interface TokenOptions {
 
 /** A self-describing token: `body` is RE2 for the whole token, its first keyword its prefix. */
 function token(id: string, description: string, body: string, options: TokenOptions = {}): SecretRuleSpec {
-  const keywords = options.keywords ?? [prefixOf(body)];
+  const ignoreCase = body.startsWith('(?i)');
+  const keywords = (options.keywords ?? [prefixOf(body)]).map((k) => (ignoreCase ? k.toLowerCase() : k));
   return {
     id,
     description,
     regex: String.raw`(?:^|[^A-Za-z0-9_])(${body})${options.wide ? END : END_ALNUM}`,
     secretGroup: 1,
     keywords,
+    // A token's prefix has a fixed case (`AKIA`, `ghp_`): looking for it exactly skips most of
+    // the base64 in a file, where `akia` in any case turns up every few kilobytes.
+    ...(ignoreCase ? {} : { caseSensitiveKeywords: true }),
+    ...(options.inside ? {} : { matchStartsAt: 'token' as const }),
     ...(options.entropy !== undefined ? { entropy: options.entropy } : {}),
     ...(options.path ? { path: options.path } : {}),
     ...(options.allowlists ? { allowlists: options.allowlists } : {}),
   };
 }
 
-/** The literal text a token pattern starts with, lower-cased (its keyword). */
+/** The literal text a token pattern starts with (its keyword). */
 function prefixOf(body: string): string {
   const m = /^(?:\(\?-?i\))?((?:[A-Za-z0-9_~:-]|\\\.)+)/.exec(body);
   if (!m) throw new Error(`no literal prefix in ${body}: give the rule keywords`);
-  return m[1].replace(/\\\./g, '.').toLowerCase();
+  return m[1].replace(/\\\./g, '.');
 }
 
 /**
@@ -66,6 +74,7 @@ function named(
     regex: String.raw`(?i)(?:${name})(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(${value})(?:[\x60'"\s;<,})\]]|\\[nr]|$)`,
     secretGroup: 1,
     keywords: names,
+    matchStartsAt: 'keyword',
     entropy,
   };
 }
@@ -73,7 +82,7 @@ function named(
 export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   // --- Cloud -------------------------------------------------------------------------------
   token('aws-access-key-id', 'AWS access key ID', '(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}', {
-    keywords: ['a3t', 'akia', 'asia', 'abia', 'acca'],
+    keywords: ['A3T', 'AKIA', 'ASIA', 'ABIA', 'ACCA'],
     entropy: 3,
   }),
   token('aws-bedrock-api-key', 'Amazon Bedrock API key', 'ABSK[A-Za-z0-9+/]{109,269}={0,2}', {
@@ -103,7 +112,8 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`AAAA[\w-]{7}:APA91b[\w-]{134}`,
     {
       wide: true,
-      keywords: [':apa91b'],
+      keywords: [':APA91b'],
+      inside: true,
     },
   ),
   token(
@@ -112,7 +122,8 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`[a-zA-Z0-9_~.]{3}\dQ~[a-zA-Z0-9_~.-]{31,34}`,
     {
       wide: true,
-      keywords: ['q~'],
+      keywords: ['Q~'],
+      inside: true,
       entropy: 3,
     },
   ),
@@ -184,7 +195,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     'IBM Cloud IAM API key',
     String.raw`ApiKey-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
     {
-      keywords: ['apikey-'],
+      keywords: ['ApiKey-'],
     },
   ),
   named(
@@ -215,6 +226,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     {
       wide: true,
       keywords: ['.atlasv1.'],
+      inside: true,
       entropy: 3.5,
     },
   ),
@@ -229,7 +241,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}`,
     {
       wide: true,
-      keywords: ['a3-'],
+      keywords: ['A3-'],
       entropy: 3.8,
     },
   ),
@@ -247,7 +259,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     'age encryption secret key',
     'AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}',
     {
-      keywords: ['age-secret-key-1'],
+      keywords: ['AGE-SECRET-KEY-1'],
     },
   ),
   token('infracost-api-token', 'Infracost API token', 'ico-[a-zA-Z0-9]{32}'),
@@ -378,7 +390,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   token('npm-token', 'npm access token', 'npm_[a-zA-Z0-9]{36}'),
   token('pypi-upload-token', 'PyPI upload token', String.raw`pypi-AgEIcHlwaS5vcmc[\w-]{50,1000}`, {
     wide: true,
-    keywords: ['pypi-ageichlwas5vcmc'],
+    keywords: ['pypi-AgEIcHlwaS5vcmc'],
   }),
   token(
     'test-pypi-upload-token',
@@ -386,7 +398,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`pypi-AgENdGVzdC5weXBpLm9yZw[\w-]{50,1000}`,
     {
       wide: true,
-      keywords: ['pypi-agendgvzdc5wexbplm9yzw'],
+      keywords: ['pypi-AgENdGVzdC5weXBpLm9yZw'],
     },
   ),
   token('rubygems-api-token', 'RubyGems API key', `rubygems_${HEX}{48}`),
@@ -412,10 +424,10 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   }),
   named('jfrog-identity-token', 'JFrog identity token', ['jfrog', 'artifactory', 'bintray'], '[a-z0-9]{64}'),
   named('jfrog-api-key', 'JFrog API key', ['jfrog', 'artifactory', 'bintray'], '[a-z0-9]{73}'),
-  token('postman-api-token', 'Postman API key', `PMAK-${HEX}{24}-${HEX}{34}`, { keywords: ['pmak-'] }),
+  token('postman-api-token', 'Postman API key', `PMAK-${HEX}{24}-${HEX}{34}`, { keywords: ['PMAK-'] }),
   token('readme-api-token', 'ReadMe API key', 'rdme_[a-z0-9]{70}'),
   token('frameio-api-token', 'Frame.io API token', String.raw`fio-u-[A-Za-z0-9_=-]{64}`, { wide: true }),
-  token('easypost-api-token', 'EasyPost API key', 'EZ[AT]K[A-Za-z0-9]{54}', { keywords: ['ezak', 'eztk'] }),
+  token('easypost-api-token', 'EasyPost API key', 'EZ[AT]K[A-Za-z0-9]{54}', { keywords: ['EZAK', 'EZTK'] }),
 
   // --- Payment --------------------------------------------------------------------------------
   token(
@@ -432,7 +444,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   }),
   token('square-access-token', 'Square access token', String.raw`(?:EAAA|sq0atp-)[\w-]{22,60}`, {
     wide: true,
-    keywords: ['eaaa', 'sq0atp-'],
+    keywords: ['EAAA', 'sq0atp-'],
     entropy: 3.5,
   }),
   token('square-oauth-secret', 'Square OAuth secret', String.raw`sq0csp-[\w-]{43}`, { wide: true }),
@@ -445,16 +457,16 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     },
   ),
   token('flutterwave-secret-key', 'Flutterwave secret key', String.raw`FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X`, {
-    keywords: ['flwseck'],
+    keywords: ['FLWSECK'],
   }),
   token('flutterwave-encryption-key', 'Flutterwave encryption key', 'FLWSECK(?:_TEST)?[a-hA-H0-9]{12}', {
-    keywords: ['flwseck'],
+    keywords: ['FLWSECK'],
   }),
   token('razorpay-key', 'Razorpay live key ID', 'rzp_live_[A-Za-z0-9]{14}'),
   named('razorpay-secret', 'Razorpay key secret', ['razorpay'], '[A-Za-z0-9]{24}', 3.5),
   token('adyen-api-key', 'Adyen API key', String.raw`AQE[a-zA-Z0-9]{3}[a-zA-Z0-9+/=_-]{70,250}`, {
     wide: true,
-    keywords: ['aqe'],
+    keywords: ['AQE'],
     entropy: 4.5,
   }),
   named('plaid-secret', 'Plaid secret', ['plaid'], '[a-z0-9]{30}', 3.5),
@@ -506,6 +518,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     {
       wide: true,
       keywords: ['hooks.slack.com'],
+      inside: true,
     },
   ),
   token(
@@ -515,6 +528,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     {
       wide: true,
       keywords: ['webhook.office.com'],
+      inside: true,
     },
   ),
   token(
@@ -524,6 +538,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     {
       wide: true,
       keywords: ['discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'],
+      inside: true,
     },
   ),
   named(
@@ -535,7 +550,8 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   named('discord-client-secret', 'Discord client secret', ['discord'], String.raw`[a-zA-Z0-9_-]{32}`, 3.5),
   token('telegram-bot-token', 'Telegram bot token', String.raw`[0-9]{8,10}:AA[0-9A-Za-z_-]{33}`, {
     wide: true,
-    keywords: [':aa'],
+    keywords: [':AA'],
+    inside: true,
     entropy: 3.5,
   }),
   named('twilio-api-key', 'Twilio API key', ['twilio'], `SK${HEX}{32}`),
@@ -569,7 +585,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     'A{22}[a-zA-Z0-9%]{80,100}',
   ),
   token('facebook-page-token', 'Facebook/Meta access token', 'EAA[MC][A-Za-z0-9]{100,}', {
-    keywords: ['eaam', 'eaac'],
+    keywords: ['EAAM', 'EAAC'],
     entropy: 4,
   }),
   named('facebook-app-secret', 'Facebook app secret', ['facebook', 'fb_app_secret'], `${HEX}{32}`),
@@ -599,13 +615,16 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     ['datadog', 'dd_app_key', 'dd_application_key'],
     `${HEX}{40}`,
   ),
-  token('newrelic-user-api-key', 'New Relic user API key', 'NRAK-[A-Z0-9]{27}', { keywords: ['nrak-'] }),
+  token('newrelic-user-api-key', 'New Relic user API key', 'NRAK-[A-Z0-9]{27}', { keywords: ['NRAK-'] }),
   token('newrelic-insert-key', 'New Relic insights insert key', String.raw`NRII-[A-Za-z0-9_-]{32}`, {
     wide: true,
-    keywords: ['nrii-'],
+    keywords: ['NRII-'],
   }),
-  token('newrelic-browser-key', 'New Relic browser API key', `NRJS-${HEX}{19}`, { keywords: ['nrjs-'] }),
-  token('newrelic-license-key', 'New Relic license key', `${HEX}{36}NRAL`, { keywords: ['nral'] }),
+  token('newrelic-browser-key', 'New Relic browser API key', `NRJS-${HEX}{19}`, { keywords: ['NRJS-'] }),
+  token('newrelic-license-key', 'New Relic license key', `${HEX}{36}NRAL`, {
+    keywords: ['NRAL'],
+    inside: true,
+  }),
   named(
     'newrelic-license-key-named',
     'New Relic license key',
@@ -634,7 +653,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   ),
   token('grafana-api-key', 'Grafana API key', 'eyJrIjoi[A-Za-z0-9]{70,400}={0,3}', {
     wide: true,
-    keywords: ['eyjrijoi'],
+    keywords: ['eyJrIjoi'],
   }),
   token('dynatrace-api-token', 'Dynatrace API token', String.raw`dt0[a-z]\d{2}\.[A-Z0-9]{24}\.[A-Z0-9]{64}`, {
     keywords: ['dt0c01.', 'dt0s01.', 'dt0s02.', 'dt0a01.', 'dt0c02.'],
@@ -670,7 +689,8 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}T3BlbkFJ[A-Za-z0-9_-]{58,74}|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20}`,
     {
       wide: true,
-      keywords: ['t3blbkfj'],
+      keywords: ['T3BlbkFJ'],
+      inside: true,
     },
   ),
   token('openai-project-key', 'OpenAI project API key', String.raw`sk-proj-[A-Za-z0-9_-]{100,200}`, {
@@ -751,7 +771,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`(?:pk|sk|tk)\.eyJ1Ijoi[A-Za-z0-9_-]{20,120}\.[A-Za-z0-9_-]{22}`,
     {
       wide: true,
-      keywords: ['pk.eyj1ijoi', 'sk.eyj1ijoi', 'tk.eyj1ijoi'],
+      keywords: ['pk.eyJ1Ijoi', 'sk.eyJ1Ijoi', 'tk.eyJ1Ijoi'],
     },
   ),
   named('dropbox-token', 'Dropbox access token', ['dropbox'], String.raw`sl\.[A-Za-z0-9_=-]{130,1000}`),
@@ -772,6 +792,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   ),
   token('maxmind-license-key', 'MaxMind license key', '[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk', {
     keywords: ['_mmk'],
+    inside: true,
     entropy: 4,
   }),
   token('settlemint-token', 'SettleMint access token', 'sm_(?:aat|pat|sat)_[a-zA-Z0-9]{16}', {
@@ -785,6 +806,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     {
       wide: true,
       keywords: ['.acc_', '.acc-'],
+      inside: true,
     },
   ),
   named('lob-api-key', 'Lob API key', ['lob_', 'lob.', 'lob-', 'lob:'], `(?:live|test)_${HEX}{35}`),
@@ -801,7 +823,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
     String.raw`ZXlK[A-Za-z0-9+/]{16,}(?:LmV5S|5leU|uZXlK)[A-Za-z0-9+/]{40,}={0,2}`,
     {
       wide: true,
-      keywords: ['zxlk'],
+      keywords: ['ZXlK'],
       entropy: 4,
     },
   ),

@@ -61,7 +61,7 @@ function collectLiterals(tableRules: readonly CompiledSecretRule[]): {
   });
   for (const word of SECRET_HINT_WORDS) use(word, true).entropyHint = true;
   tableRules.forEach((rule, index) => {
-    for (const k of rule.keywords) use(k, true).tableRules.push(index);
+    for (const k of rule.keywords) use(k, rule.ignoreCase).tableRules.push(index);
   });
   return { literals, uses };
 }

@@ -38,6 +38,15 @@ export interface SecretRuleSpec {
    * of `regex` must contain one (tests check this for the built-in rules).
    */
   keywords?: readonly string[];
+  /** Keywords match in their exact case (built-in rules whose prefix has a fixed case, `AKIA`). */
+  caseSensitiveKeywords?: boolean;
+  /**
+   * Where every match starts, when the rule knows: `keyword`, at one of its keywords (a name the
+   * provider's word starts); `token`, one character before a keyword that follows the start of the
+   * text or a character other than a letter, digit or `_` (a token's prefix, its pattern opening
+   * with that character). The rule is then tried once, anchored, at each such keyword.
+   */
+  matchStartsAt?: 'keyword' | 'token';
   /** RE2 on the file path: the rule looks only at files whose path matches. */
   path?: string;
   allowlists?: readonly SecretRuleAllowlist[];
@@ -58,8 +67,11 @@ export interface CompiledSecretRule {
   spec: SecretRuleSpec;
   regex?: RE2JS;
   path?: RE2JS;
-  /** Lower-cased keywords. */
+  /** Whether the path test passes: the RE2 pattern, or the same simple pattern as a RegExp. */
+  pathTest?: (path: string) => boolean;
+  /** Keywords, lower-cased unless the spec says they are case-sensitive. */
   keywords: readonly string[];
+  ignoreCase: boolean;
   /** Finds the keywords in text (ASCII letters in either case); undefined when there are none. */
   keywordPattern?: RegExp;
   allowlists: readonly CompiledAllowlist[];
@@ -98,12 +110,17 @@ function compilePattern(pattern: string, where: string, problems: string[]): RE2
   }
 }
 
-function checkKeyword(word: string, where: string, problems: string[]): string | undefined {
+function checkKeyword(
+  word: string,
+  where: string,
+  problems: string[],
+  ignoreCase: boolean,
+): string | undefined {
   if (word.length === 0 || !/^[\x20-\x7e]+$/.test(word)) {
     problems.push(`${where}: ${JSON.stringify(word)} must be non-empty printable ASCII`);
     return undefined;
   }
-  return word.toLowerCase();
+  return ignoreCase ? word.toLowerCase() : word;
 }
 
 /**
@@ -135,8 +152,9 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
     }
     if (spec.entropy !== undefined && !(spec.entropy >= 0 && spec.entropy <= 8))
       problems.push(`${where}: entropy must be between 0 and 8`);
+    const ignoreCase = spec.caseSensitiveKeywords !== true;
     const keywords = (spec.keywords ?? [])
-      .map((k, j) => checkKeyword(k, `${where} keyword ${j + 1}`, problems))
+      .map((k, j) => checkKeyword(k, `${where} keyword ${j + 1}`, problems, ignoreCase))
       .filter((k): k is string => k !== undefined);
     const allowlists = (spec.allowlists ?? []).map((a, j) => {
       const w = `${where} allowlist ${j + 1}`;
@@ -154,9 +172,22 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
     });
     const keywordPattern =
       keywords.length > 0
-        ? new RegExp(keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), 'gi')
+        ? new RegExp(
+            keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'),
+            ignoreCase ? 'gi' : 'g',
+          )
         : undefined;
-    rules.push({ ruleId: `${set}/${spec.id}`, spec, regex, path, keywords, keywordPattern, allowlists });
+    rules.push({
+      ruleId: `${set}/${spec.id}`,
+      spec,
+      regex,
+      path,
+      ...(path ? { pathTest: pathTester(spec.path!, path) } : {}),
+      keywords,
+      ignoreCase,
+      keywordPattern,
+      allowlists,
+    });
   });
   if (problems.length > 0) throw new SecretRuleError(problems);
   return rules;
@@ -174,37 +205,38 @@ export function shannonEntropy(value: string): number {
   return h;
 }
 
-/** Characters of text a rule reads before and after one of its keywords (within the lines around it). */
-export const WINDOW_BEFORE = 1024;
-export const WINDOW_AFTER = 4096;
+/** Characters of text a rule reads before and after each of its keywords. */
+export const WINDOW_BEFORE = 256;
+export const WINDOW_AFTER = 1100;
 
 /**
- * Where a rule looks: `[start, end)` pairs (flat, in order, not overlapping) around each keyword,
- * the keyword's line and the lines before and after it, at most WINDOW_BEFORE characters before
- * and WINDOW_AFTER after. RE2 in JavaScript reads a few MB/s with `(?i)`; a rule's keyword is
- * where its match is, and a minified file can be a megabyte on one line. A rule without keywords
- * reads the whole text. The windows depend on the text alone, so the scan with and without the
- * pre-filter reads the same ones.
+ * Where a rule looks: `[start, end)` pairs (flat, in order, not overlapping) from WINDOW_BEFORE
+ * characters before each of its keywords to WINDOW_AFTER after. RE2 in JavaScript reads a few MB/s
+ * with `(?i)`, and a rule's match is where its keyword is (a token starts with it, a name holds
+ * it): a minified file can be a megabyte on one line. A rule without keywords reads the whole
+ * text. The windows depend on the text alone, so the scan with and without the pre-filter reads
+ * the same ones.
  */
 export function ruleWindows(rule: CompiledSecretRule, text: string): number[] {
   if (!rule.keywordPattern) return [0, text.length];
   const windows: number[] = [];
   const pattern = rule.keywordPattern;
   pattern.lastIndex = 0;
+  const boundary = rule.spec.matchStartsAt === 'token';
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-    const [at, end] = [m.index, m.index + m[0].length];
-    const lineStart = text.lastIndexOf('\n', at - 1);
-    const before = lineStart <= 0 ? 0 : text.lastIndexOf('\n', lineStart - 1) + 1;
-    const lineEnd = text.indexOf('\n', end);
-    const afterEnd = lineEnd === -1 ? -1 : text.indexOf('\n', lineEnd + 1);
-    const start = Math.max(before, at - WINDOW_BEFORE);
-    const stop = Math.min(afterEnd === -1 ? text.length : afterEnd, end + WINDOW_AFTER);
+    if (boundary && m.index > 0 && isWordChar(text.charCodeAt(m.index - 1))) continue;
+    // A match that starts at its keyword needs only the character before it.
+    const start = Math.max(0, m.index - (boundary ? 1 : WINDOW_BEFORE));
+    const stop = Math.min(text.length, m.index + m[0].length + WINDOW_AFTER);
     const last = windows.length - 1;
-    if (last > 0 && start <= windows[last]) windows[last] = Math.max(windows[last], stop);
+    if (last > 0 && start <= windows[last]) windows[last] = stop;
     else windows.push(start, stop);
   }
   return windows;
 }
+
+const isWordChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
 /** Whether one of the rule's keywords is in `text` (a rule with none always runs). */
 export function keywordsIn(rule: CompiledSecretRule, text: string): boolean {
@@ -213,9 +245,26 @@ export function keywordsIn(rule: CompiledSecretRule, text: string): boolean {
   return rule.keywordPattern.test(text);
 }
 
+// RE2 patterns made only of these mean the same as a RegExp (RE2 is a subset of JavaScript's
+// syntax there), and a RegExp tests a short path a hundred times faster than re2js.
+const SIMPLE_PATTERN = /^(?:\(\?i\))?(?:[^\\(]|\\[.\\/$^*+?()[\]{}|dws-]|\((?:\?:)?)*$/;
+
+function pathTester(pattern: string, re2: RE2JS): (path: string) => boolean {
+  if (SIMPLE_PATTERN.test(pattern) && !pattern.includes('[[:')) {
+    try {
+      const ignoreCase = pattern.startsWith('(?i)');
+      const regex = new RegExp(ignoreCase ? pattern.slice(4) : pattern, ignoreCase ? 'i' : '');
+      return (p) => regex.test(p);
+    } catch {
+      // fall through to RE2
+    }
+  }
+  return (p) => re2.matcher(p).find();
+}
+
 /** Whether the rule looks at files with this path at all. */
 export function ruleAppliesToPath(rule: CompiledSecretRule, path: string): boolean {
-  return !rule.path || rule.path.matcher(path).find();
+  return !rule.pathTest || rule.pathTest(path);
 }
 
 function lineAround(text: string, start: number, end: number): string {
@@ -252,53 +301,81 @@ function allowed(
 export function runSecretRule(rule: CompiledSecretRule, path: string, text: string): RuleMatch[] {
   const found: RuleMatch[] = [];
   if (!rule.regex) return found;
+  if (rule.spec.matchStartsAt && rule.keywordPattern) return matchesAtKeywords(rule, path, text);
   const windows = ruleWindows(rule, text);
   for (let w = 0; w + 1 < windows.length; w += 2) {
     const offset = windows[w];
     const piece = offset === 0 && windows[w + 1] === text.length ? text : text.slice(offset, windows[w + 1]);
-    for (const m of matchesIn(rule, path, piece)) found.push({ ...m, index: m.index + offset });
+    const m = rule.regex.matcher(piece);
+    while (m.find()) {
+      const match = accepted(rule, path, piece, m);
+      if (match) found.push({ ...match, index: match.index + offset });
+    }
   }
   return found;
 }
 
-function matchesIn(rule: CompiledSecretRule, path: string, text: string): RuleMatch[] {
+/**
+ * A rule whose match starts at its keyword is tried once at each keyword, anchored there: most of
+ * the prefixes found in base64 fail within a few characters, where a search through the window
+ * would read all of it.
+ */
+function matchesAtKeywords(rule: CompiledSecretRule, path: string, text: string): RuleMatch[] {
   const found: RuleMatch[] = [];
-  const m = rule.regex!.matcher(text);
-  const groups = rule.regex!.groupCount();
-  while (m.find()) {
-    let group = rule.spec.secretGroup;
-    if (group === undefined) {
-      group = 0;
-      for (let g = 1; g <= groups; g++)
-        if (m.group(g) !== null) {
-          group = g;
-          break;
-        }
-    }
-    const secret = m.group(group);
-    if (!secret) continue;
-    const index = m.start(group);
-    if (rule.spec.entropy !== undefined && shannonEntropy(secret) < rule.spec.entropy) continue;
-    if (isPlaceholder(secret) || failsTokenChecksum(secret)) continue;
-    const [start, end] = [m.start(0), m.end(0)];
-    if (
-      rule.allowlists.some((a) =>
-        allowed(
-          a,
-          path,
-          secret,
-          () => text.slice(start, end),
-          () => lineAround(text, start, end),
-        ),
-      )
-    )
-      continue;
-    found.push({ ruleId: rule.ruleId, secret, index });
+  const pattern = rule.keywordPattern!;
+  const token = rule.spec.matchStartsAt === 'token';
+  pattern.lastIndex = 0;
+  let after = 0;
+  for (let k = pattern.exec(text); k; k = pattern.exec(text)) {
+    if (k.index < after || (token && k.index > 0 && isWordChar(text.charCodeAt(k.index - 1)))) continue;
+    const from = token ? Math.max(0, k.index - 1) : k.index;
+    const piece = text.slice(from, k.index + WINDOW_AFTER);
+    const m = rule.regex!.matcher(piece);
+    if (!m.lookingAt()) continue;
+    after = from + m.end(0);
+    const match = accepted(rule, path, piece, m);
+    if (match) found.push({ ...match, index: match.index + from });
   }
   return found;
+}
+
+type Re2Matcher = ReturnType<RE2JS['matcher']>;
+
+/** The secret of one regex match, unless a filter (entropy, placeholder, checksum, allowlist) drops it. */
+function accepted(
+  rule: CompiledSecretRule,
+  path: string,
+  text: string,
+  m: Re2Matcher,
+): RuleMatch | undefined {
+  let group = rule.spec.secretGroup;
+  if (group === undefined) {
+    group = 0;
+    for (let g = 1; g <= m.groupCount(); g++)
+      if (m.group(g) !== null) {
+        group = g;
+        break;
+      }
+  }
+  const secret = m.group(group);
+  if (!secret) return undefined;
+  const index = m.start(group);
+  if (rule.spec.entropy !== undefined && shannonEntropy(secret) < rule.spec.entropy) return undefined;
+  if (isPlaceholder(secret) || failsTokenChecksum(secret)) return undefined;
+  const [start, end] = [m.start(0), m.end(0)];
+  const allowedBy = (a: CompiledAllowlist) =>
+    allowed(
+      a,
+      path,
+      secret,
+      () => text.slice(start, end),
+      () => lineAround(text, start, end),
+    );
+  if (rule.allowlists.some(allowedBy)) return undefined;
+  return { ruleId: rule.ruleId, secret, index };
 }
 
 /** Rules on the path alone (no regex) that this path matches: the file itself is the finding. */
 export function pathOnlyRules(rules: readonly CompiledSecretRule[], path: string): CompiledSecretRule[] {
-  return rules.filter((r) => !r.regex && r.path && r.path.matcher(path).find());
+  return rules.filter((r) => !r.regex && r.pathTest && r.pathTest(path));
 }
