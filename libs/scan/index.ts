@@ -5,3 +5,4 @@ export * from './secret-scan';
 export * from './provider-rule-set';
 export * from './secret-placeholders';
 export * from './secret-rule';
+export * from './gitleaks-rules';
