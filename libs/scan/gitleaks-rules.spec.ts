@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGitleaksRules, loadGitleaksRuleSets, parseGitleaksRules } from './gitleaks-rules';
-import { SecretRuleError } from './secret-rule';
+import { type SecretRuleError } from './secret-rule';
 import { pathFindings, scanFileForSecrets } from './secret-scanner';
 
 const LAYER = `sha256:${'e'.repeat(64)}`;

@@ -66,7 +66,7 @@ function allowlistOf(v: unknown, where: string, problems: string[]): SecretRuleA
   }
   for (const k of Object.keys(v))
     if (!ALLOWLIST_FIELDS.has(k)) problems.push(`${where}: unknown field "${k}"`);
-  const condition = v.condition === undefined ? undefined : String(v.condition).toUpperCase();
+  const condition = typeof v.condition === 'string' ? v.condition.toUpperCase() : v.condition;
   if (condition !== undefined && condition !== 'OR' && condition !== 'AND')
     problems.push(`${where}: condition must be OR or AND`);
   const target = v.regexTarget;
@@ -75,7 +75,7 @@ function allowlistOf(v: unknown, where: string, problems: string[]): SecretRuleA
   // `commits` name git commits: an image has none, so they allow nothing here.
   return {
     ...(typeof v.description === 'string' ? { description: v.description } : {}),
-    ...(condition ? { condition: condition as 'OR' | 'AND' } : {}),
+    ...(condition === 'OR' || condition === 'AND' ? { condition } : {}),
     ...(target ? { regexTarget: target as 'secret' | 'match' | 'line' } : {}),
     ...(v.regexes !== undefined ? { regexes: strings(v.regexes, `${where} regexes`, problems) ?? [] } : {}),
     ...(v.paths !== undefined ? { paths: strings(v.paths, `${where} paths`, problems) ?? [] } : {}),
@@ -109,7 +109,7 @@ function allowlistsOf(table: Table, where: string, problems: string[]): SecretRu
 export function parseGitleaksRules(set: string, toml: string): SecretRuleSpec[] {
   let doc: Table;
   try {
-    doc = parseToml(toml) as Table;
+    doc = parseToml(toml);
   } catch (e) {
     throw new SecretRuleError([`${set}: not valid TOML: ${(e as Error).message.split('\n')[0]}`]);
   }
@@ -143,7 +143,11 @@ export function parseGitleaksRules(set: string, toml: string): SecretRuleSpec[] 
     specs.push({
       id: typeof r.id === 'string' ? r.id : '',
       description:
-        typeof r.description === 'string' && r.description ? r.description : String(r.id ?? 'secret'),
+        typeof r.description === 'string' && r.description
+          ? r.description
+          : typeof r.id === 'string'
+            ? r.id
+            : 'secret',
       ...(typeof r.regex === 'string' ? { regex: r.regex } : {}),
       ...(typeof r.secretGroup === 'number' ? { secretGroup: r.secretGroup } : {}),
       ...(typeof r.entropy === 'number' ? { entropy: r.entropy } : {}),
