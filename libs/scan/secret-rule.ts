@@ -306,7 +306,7 @@ export function runSecretRule(rule: CompiledSecretRule, path: string, text: stri
   for (let w = 0; w + 1 < windows.length; w += 2) {
     const offset = windows[w];
     const piece = offset === 0 && windows[w + 1] === text.length ? text : text.slice(offset, windows[w + 1]);
-    const m = rule.regex.matcher(piece);
+    const m = matcherFor(rule, piece);
     while (m.find()) {
       const match = accepted(rule, path, piece, m);
       if (match) found.push({ ...match, index: match.index + offset });
@@ -330,7 +330,7 @@ function matchesAtKeywords(rule: CompiledSecretRule, path: string, text: string)
     if (k.index < after || (token && k.index > 0 && isWordChar(text.charCodeAt(k.index - 1)))) continue;
     const from = token ? Math.max(0, k.index - 1) : k.index;
     const piece = text.slice(from, k.index + WINDOW_AFTER);
-    const m = rule.regex!.matcher(piece);
+    const m = matcherFor(rule, piece);
     if (!m.lookingAt()) continue;
     after = from + m.end(0);
     const match = accepted(rule, path, piece, m);
@@ -340,6 +340,19 @@ function matchesAtKeywords(rule: CompiledSecretRule, path: string, text: string)
 }
 
 type Re2Matcher = ReturnType<RE2JS['matcher']>;
+
+// One matcher per rule, given each piece of text in turn: building a matcher costs more than
+// running it on a short window. The scan runs one file at a time, and a matcher is used to the end
+// before the next piece is given to it (nothing here awaits).
+const matchers = new WeakMap<CompiledSecretRule, Re2Matcher>();
+
+function matcherFor(rule: CompiledSecretRule, text: string): Re2Matcher {
+  const m = matchers.get(rule);
+  if (m) return m.resetMatcherInput(text);
+  const fresh = rule.regex!.matcher(text);
+  matchers.set(rule, fresh);
+  return fresh;
+}
 
 /** The secret of one regex match, unless a filter (entropy, placeholder, checksum, allowlist) drops it. */
 function accepted(
