@@ -193,8 +193,7 @@ function looksLikePassword(value: string): boolean {
  * Words that make a value an example of itself (`password: 'secret123'`, `'mock-api-key-123'`):
  * this rule's stopwords. A generated token holds one by chance about once in a million.
  */
-const STOPWORDS =
-  /secret|passw|token|mock|test|demo|sample|example|dummy|fake|default|value|invalid|foo|bar/i;
+const STOPWORDS = /secret|passw|token|mock|test|demo|sample|example|dummy|fake|default|value|invalid/i;
 
 /**
  * Whether `value`, assigned to `name`, is reported. `literal`: the value is quoted, or its name
@@ -232,6 +231,8 @@ export function assignmentsIn(text: string): EntropyMatch[] {
       (end < text.length && isNameChar(text.charCodeAt(end)))
     )
       continue;
+    // Most hints are not followed by an assignment: a look at the next character comes first.
+    if (!mayAssign(text, start, end)) continue;
     let first = start;
     while (first < end && !isLetter(text.charCodeAt(first))) first += 1;
     const name = text.slice(first, end);
@@ -241,6 +242,22 @@ export function assignmentsIn(text: string): EntropyMatch[] {
   }
   return found;
 }
+
+/**
+ * Whether what follows a name could be an assignment: after an optional closing quote and blanks,
+ * an operator's first character, `>` (an XML element), or a letter (a type, Docker's `ENV NAME value`).
+ */
+function mayAssign(text: string, start: number, end: number): boolean {
+  let i = end;
+  if (isQuote(text[i])) i += 1;
+  while (isBlank(text[i])) i += 1;
+  const c = text[i];
+  if (c === undefined) return false;
+  if ('=:?.+,>'.includes(c)) return true;
+  // `var token string = …`, `ENV TOKEN value`.
+  return i > end && (TYPE_WORD.test(text.slice(i, i + 7)) || dockerDirectiveBefore(text, start));
+}
+const TYPE_WORD = /^(?:string|String|str|\[\]byte|char|const)/;
 
 /** The value assigned to the name at `[start, end)`, if the syntax after it is an assignment. */
 function assignmentAfter(text: string, start: number, end: number, name: string): EntropyMatch | undefined {

@@ -201,7 +201,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   named(
     'ibm-cloud-api-key',
     'IBM Cloud IAM API key',
-    ['ibm', 'iam_apikey', 'ibmcloud'],
+    ['ibm_cloud', 'ibmcloud', 'iam_apikey', 'ibm_api'],
     String.raw`[A-Za-z0-9_-]{44}`,
     4,
   ),
@@ -569,21 +569,11 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   named('mailchimp-api-key', 'Mailchimp API key', ['mailchimp'], `${HEX}{32}-us[0-9]{1,2}`),
   named('postmark-server-token', 'Postmark server token', ['postmark'], UUID),
   named('mattermost-token', 'Mattermost access token', ['mattermost'], '[a-z0-9]{26}'),
-  named('twitter-api-key', 'Twitter/X API key', ['twitter', 'tweet'], '[a-zA-Z0-9]{25}', 3.5),
-  named('twitter-api-secret', 'Twitter/X API secret', ['twitter', 'tweet'], '[a-zA-Z0-9]{50}', 4),
-  named('twitter-access-secret', 'Twitter/X access token secret', ['twitter', 'tweet'], '[a-zA-Z0-9]{45}', 4),
-  named(
-    'twitter-access-token',
-    'Twitter/X access token',
-    ['twitter', 'tweet'],
-    '[0-9]{15,25}-[a-zA-Z0-9]{20,40}',
-  ),
-  named(
-    'twitter-bearer-token',
-    'Twitter/X bearer token',
-    ['twitter', 'tweet', 'bearer'],
-    'A{22}[a-zA-Z0-9%]{80,100}',
-  ),
+  named('twitter-api-key', 'Twitter/X API key', ['twitter'], '[a-zA-Z0-9]{25}', 3.5),
+  named('twitter-api-secret', 'Twitter/X API secret', ['twitter'], '[a-zA-Z0-9]{50}', 4),
+  named('twitter-access-secret', 'Twitter/X access token secret', ['twitter'], '[a-zA-Z0-9]{45}', 4),
+  named('twitter-access-token', 'Twitter/X access token', ['twitter'], '[0-9]{15,25}-[a-zA-Z0-9]{20,40}'),
+  named('twitter-bearer-token', 'Twitter/X bearer token', ['twitter'], 'A{22}[a-zA-Z0-9%]{80,100}'),
   token('facebook-page-token', 'Facebook/Meta access token', 'EAA[MC][A-Za-z0-9]{100,}', {
     keywords: ['EAAM', 'EAAC'],
     entropy: 4,
@@ -663,7 +653,7 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   token('honeycomb-ingest-key', 'Honeycomb ingest key', 'hc[a-z]ik_[a-z0-9]{58}', {
     keywords: ['hcaik_', 'hcxik_', 'hcbik_'],
   }),
-  named('sumologic-access-key', 'Sumo Logic access key', ['sumo'], '[a-zA-Z0-9]{64}'),
+  named('sumologic-access-key', 'Sumo Logic access key', ['sumo_', 'sumologic'], '[a-zA-Z0-9]{64}'),
   named(
     'pagerduty-token',
     'PagerDuty API token',
@@ -710,7 +700,13 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
   token('replicate-api-token', 'Replicate API token', 'r8_[A-Za-z0-9]{37}', { entropy: 4 }),
   token('openrouter-api-key', 'OpenRouter API key', `sk-or-v1-${HEX}{64}`),
   token('xai-api-key', 'xAI API key', 'xai-[A-Za-z0-9]{80}', { entropy: 4 }),
-  named('cohere-api-key', 'Cohere API key', ['cohere', 'co_api_key'], '[a-zA-Z0-9]{40}', 4),
+  named(
+    'cohere-api-key',
+    'Cohere API key',
+    ['cohere_', 'cohere.', 'cohere-', 'co_api_key'],
+    '[a-zA-Z0-9]{40}',
+    4,
+  ),
   named('mistral-api-key', 'Mistral API key', ['mistral'], '[a-zA-Z0-9]{32}', 4),
   token('langsmith-api-key', 'LangSmith API key', `lsv2_(?:pt|sk)_${HEX}{32}_${HEX}{10}`, {
     keywords: ['lsv2_pt_', 'lsv2_sk_'],
@@ -809,7 +805,12 @@ export const PROVIDER_RULES: readonly SecretRuleSpec[] = [
       inside: true,
     },
   ),
-  named('lob-api-key', 'Lob API key', ['lob_', 'lob.', 'lob-', 'lob:'], `(?:live|test)_${HEX}{35}`),
+  named(
+    'lob-api-key',
+    'Lob API key',
+    ['lob_api', 'lob_key', 'lob_secret', 'lob_live', 'lob_test'],
+    `(?:live|test)_${HEX}{35}`,
+  ),
   token('yandex-api-key', 'Yandex Cloud API key', String.raw`AQVN[A-Za-z0-9_-]{35,38}`, {
     wide: true,
     entropy: 3.5,

@@ -43,8 +43,8 @@ export interface SecretRuleSpec {
   /**
    * Where every match starts, when the rule knows: `keyword`, at one of its keywords (a name the
    * provider's word starts); `token`, one character before a keyword that follows the start of the
-   * text or a character other than a letter, digit or `_` (a token's prefix, its pattern opening
-   * with that character). The rule is then tried once, anchored, at each such keyword.
+   * text or a character other than a letter, digit, `_`, `+` or `/` (a token's prefix, its pattern
+   * opening with that character; after `+` or `/` the prefix is inside base64). The rule is then tried once, anchored, at each such keyword.
    */
   matchStartsAt?: 'keyword' | 'token';
   /** RE2 on the file path: the rule looks only at files whose path matches. */
@@ -237,6 +237,8 @@ export function ruleWindows(rule: CompiledSecretRule, text: string): number[] {
 
 const isWordChar = (c: number) =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+/** A word character, or `+` and `/`: a prefix after one of these is inside base64, not a token's start. */
+const isTokenChar = (c: number) => isWordChar(c) || c === 43 || c === 47;
 
 /** Whether one of the rule's keywords is in `text` (a rule with none always runs). */
 export function keywordsIn(rule: CompiledSecretRule, text: string): boolean {
@@ -327,7 +329,7 @@ function matchesAtKeywords(rule: CompiledSecretRule, path: string, text: string)
   pattern.lastIndex = 0;
   let after = 0;
   for (let k = pattern.exec(text); k; k = pattern.exec(text)) {
-    if (k.index < after || (token && k.index > 0 && isWordChar(text.charCodeAt(k.index - 1)))) continue;
+    if (k.index < after || (token && k.index > 0 && isTokenChar(text.charCodeAt(k.index - 1)))) continue;
     const from = token ? Math.max(0, k.index - 1) : k.index;
     const piece = text.slice(from, k.index + WINDOW_AFTER);
     const m = matcherFor(rule, piece);
