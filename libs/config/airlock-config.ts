@@ -99,6 +99,15 @@ export class AirlockConfig {
   @Max(256 * 1024 * 1024)
   SECRET_SCAN_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
+  /**
+   * Secret scan: a folder of operators' rule files in gitleaks's TOML format (`<set>.toml`), read
+   * and checked at boot; a policy's `scans.secrets.rules` names the sets it runs.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  SECRET_SCAN_RULES_DIR?: string;
+
   /** Secret scan: how long one image's scan may take; longer refuses the image. */
   @Transform(toInt)
   @IsInt()
@@ -490,6 +499,7 @@ class ConfigShape extends AirlockConfig {
     this.AIRLOCK_SECRETS_DIR = '';
     this.AIRLOCK_PREVIOUS_KEYS_FILE = '';
     this.AIRLOCK_PUBLIC_URL = '';
+    this.SECRET_SCAN_RULES_DIR = '';
   }
 }
 

@@ -20,6 +20,14 @@ describe('the scans section of a policy', () => {
       scans: {
         secrets: {
           allow: [{ fingerprint: '0123456789abcdef', reason: 'test key', expires: '2027-01-01T00:00:00Z' }],
+          rules: ['acme', 'payments_team'],
+          allowPaths: [
+            {
+              path: '^usr/lib/python3/.*/tests?/',
+              reason: 'vendored tests',
+              expires: '2027-01-01T00:00:00Z',
+            },
+          ],
         },
         vulnerabilities: {
           maxSeverity: 'high',
@@ -64,6 +72,17 @@ describe('the scans section of a policy', () => {
       { secrets: { allow: [{ fingerprint: 'secret!', reason: 'r', expires: '2027-01-01T00:00:00Z' }] } },
       /pattern/,
     ],
+    [
+      'an allow-listed path that is not RE2',
+      { secrets: { allowPaths: [{ path: '(?<=x)tests/', reason: 'r', expires: '2027-01-01T00:00:00Z' }] } },
+      /allowPaths\/0\/path: .*RE2/,
+    ],
+    [
+      'an allow-listed path without an expiry',
+      { secrets: { allowPaths: [{ path: 'tests/', reason: 'r' }] } },
+      /expires/,
+    ],
+    ['a rule set name that is not one', { secrets: { rules: ['../etc/passwd'] } }, /pattern/],
     ['a license SPDX does not know', { licenses: { deny: ['Not-A-License'] } }, /not an SPDX license id/],
     ['an expression in a list of ids', { licenses: { allow: ['MIT OR ISC'] } }, /not an SPDX license id/],
     ['licenses with neither list', { licenses: { unknown: 'warn' } }, /allow|deny/],

@@ -1,5 +1,6 @@
 // The `scans` section of a policy: what may be inside the image. Secrets are looked for in the
 // layers; vulnerabilities and licenses are read from the image's attested SBOM.
+import { RE2JS } from 're2js';
 
 /** An exception an admin grants, for a reason, until a date: expired entries stop counting. */
 export interface ScanException {
@@ -11,6 +12,17 @@ export interface ScanException {
 export interface SecretsScanSection {
   /** Known, accepted values by fingerprint (a test fixture's fake key, say). */
   allow?: Array<ScanException & { fingerprint: string }>;
+  /**
+   * Operators' rule sets to run beside the built-in rules: gitleaks TOML files in the folder
+   * SECRET_SCAN_RULES_DIR names, by file name without `.toml`.
+   */
+  rules?: string[];
+  /**
+   * Paths whose findings do not block (vendored test fixtures): RE2 patterns on the path in the
+   * image (`^usr/lib/python3/.*\/tests?/`), each with a reason and an expiry. Nothing is
+   * allow-listed by path unless the policy says so.
+   */
+  allowPaths?: Array<ScanException & { path: string }>;
 }
 
 export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
@@ -91,6 +103,28 @@ export const SCANS_SECTION_SCHEMA = {
             },
           },
         },
+        rules: {
+          type: 'array',
+          maxItems: 20,
+          uniqueItems: true,
+          description:
+            "Operators' rule sets (gitleaks TOML files in SECRET_SCAN_RULES_DIR) to run beside the built-in rules",
+          items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
+        },
+        allowPaths: {
+          type: 'array',
+          maxItems: 100,
+          description: 'Paths whose findings do not block (RE2 patterns on the path in the image)',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['path', 'reason', 'expires'],
+            properties: {
+              path: { type: 'string', minLength: 1, maxLength: 1000, description: 'RE2 pattern' },
+              ...EXCEPTION_FIELDS,
+            },
+          },
+        },
       },
     },
     vulnerabilities: {
@@ -161,6 +195,9 @@ export function scansSectionProblems(
   const problems: string[] = [];
   const dates = [
     ...(scans.secrets?.allow ?? []).map((e, i) => [`/scans/secrets/allow/${i}/expires`, e.expires] as const),
+    ...(scans.secrets?.allowPaths ?? []).map(
+      (e, i) => [`/scans/secrets/allowPaths/${i}/expires`, e.expires] as const,
+    ),
     ...(scans.vulnerabilities?.allow ?? []).map(
       (e, i) => [`/scans/vulnerabilities/allow/${i}/expires`, e.expires] as const,
     ),
@@ -168,6 +205,15 @@ export function scansSectionProblems(
   for (const [path, value] of dates) {
     if (!isRealTimestamp(value)) problems.push(`${path}: ${value} is not a real date`);
   }
+  (scans.secrets?.allowPaths ?? []).forEach((e, i) => {
+    try {
+      RE2JS.compile(e.path);
+    } catch (err) {
+      problems.push(
+        `/scans/secrets/allowPaths/${i}/path: ${(err as Error).message} (RE2 syntax: no lookaround, no backreferences)`,
+      );
+    }
+  });
   for (const list of ['allow', 'deny'] as const) {
     (scans.licenses?.[list] ?? []).forEach((id, i) => {
       if (!validLicense(id)) problems.push(`/scans/licenses/${list}/${i}: ${id} is not an SPDX license id`);

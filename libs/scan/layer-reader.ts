@@ -93,6 +93,8 @@ export interface ReadLayerOptions {
   verifyDigest?: boolean;
   /** Called for each regular, non-binary file of at most `maxScannedFileBytes`, one at a time. */
   onFile: (file: LayerFile) => Promise<void> | void;
+  /** Called with the path of each regular file skipped as binary (rules on names still apply). */
+  onBinaryFile?: (path: string) => void;
 }
 
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
@@ -440,6 +442,7 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
     }
     if (binary) {
       result.skipped.binary += 1;
+      options.onBinaryFile?.(path);
       return;
     }
     if (length === 0) return;

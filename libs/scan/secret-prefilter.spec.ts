@@ -14,7 +14,7 @@ import {
 } from './secret-rules';
 import { scanFileForSecrets } from './secret-scanner';
 import { PATTERN_RULE, SECRET_TRIGGERS, TRIGGERS_READ_FROM } from './secret-triggers';
-import { fakeSecrets, secretFiles } from '../../test/support/layer-fixtures';
+import { checksummedToken, fakeSecrets, secretFiles } from '../../test/support/layer-fixtures';
 
 const LAYER = `sha256:${'b'.repeat(64)}`;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -68,7 +68,7 @@ function ruleSamples(): Sample[] {
       path: 'app/package.json',
       content: `{"repository": "https://${randomFrom(HEX, 40)}:x-oauth-basic@github.com/acme/app.git"}`,
     },
-    { rule: 'npm/NPM_ACCESS_TOKEN', path: 'app/.env', content: `NPM_TOKEN=npm_${randomFrom(ALNUM, 36)}\n` },
+    { rule: 'npm/NPM_ACCESS_TOKEN', path: 'app/.env', content: `NPM_TOKEN=${checksummedToken('npm_')}\n` },
     {
       rule: 'basicauth/BasicAuth',
       path: 'srv/app.ini',

@@ -1,7 +1,10 @@
 // Decides, in one cheap pass over a file's bytes, which rules of the secret scan could report
 // anything in it. Most files of an image contain none of the rules' literals and are never decoded
-// or handed to secretlint; the rest run only the rules whose triggers fired (secret-triggers.ts).
+// or handed to secretlint; the rest run only the rules whose triggers fired (secret-triggers.ts)
+// and the rule-table rules (provider rules, operators' rules) whose keywords are in the file.
 import { type Literal, LiteralMatcher } from './literal-matcher';
+import { PROVIDER_RULE_SET } from './provider-rule-set';
+import { type CompiledSecretRule, ruleAppliesToPath } from './secret-rule';
 import { ASSIGNMENT_BREAKS, SECRET_HINT_WORDS, SECRETLINT_RULE_IDS } from './secret-rules';
 import { SECRET_TRIGGERS } from './secret-triggers';
 
@@ -14,6 +17,8 @@ export interface SecretScanPlan {
    * hold every hint word. Empty: the rule cannot find anything.
    */
   entropySpans: number[];
+  /** Rule-table rules whose keywords are in the file (or that have none) and whose path test passes. */
+  tableRules: CompiledSecretRule[];
 }
 
 /** Rules of SECRETLINT_CONFIG with no trigger: they run on every file. */
@@ -25,10 +30,18 @@ interface LiteralUse {
   /** Indexes into SECRET_TRIGGERS. */
   triggers: number[];
   entropyHint: boolean;
+  /** Indexes into the table rules. */
+  tableRules: number[];
 }
 
-/** The distinct literals of all triggers and the entropy rule's hint words, and who uses each. */
-function collectLiterals(): { literals: Literal[]; uses: LiteralUse[] } {
+/**
+ * The distinct literals of all triggers, the entropy rule's hint words and the table rules'
+ * keywords (matched in any case, as gitleaks does), and who uses each.
+ */
+function collectLiterals(tableRules: readonly CompiledSecretRule[]): {
+  literals: Literal[];
+  uses: LiteralUse[];
+} {
   const literals: Literal[] = [];
   const uses: LiteralUse[] = [];
   const indexOf = new Map<string, number>();
@@ -39,7 +52,7 @@ function collectLiterals(): { literals: Literal[]; uses: LiteralUse[] } {
       index = literals.length;
       indexOf.set(key, index);
       literals.push({ text, ignoreCase });
-      uses.push({ triggers: [], entropyHint: false });
+      uses.push({ triggers: [], entropyHint: false, tableRules: [] });
     }
     return uses[index];
   };
@@ -47,11 +60,11 @@ function collectLiterals(): { literals: Literal[]; uses: LiteralUse[] } {
     for (const text of trigger.literals) use(text, trigger.ignoreCase === true).triggers.push(index);
   });
   for (const word of SECRET_HINT_WORDS) use(word, true).entropyHint = true;
+  tableRules.forEach((rule, index) => {
+    for (const k of rule.keywords) use(k, rule.ignoreCase).tableRules.push(index);
+  });
   return { literals, uses };
 }
-
-const { literals: LITERALS, uses: LITERAL_USES } = collectLiterals();
-const MATCHER = new LiteralMatcher(LITERALS);
 
 /** Bytes between two spans of the entropy rule below which they are read as one. */
 const JOIN_SPANS_WITHIN = 256;
@@ -60,38 +73,74 @@ const IS_BREAK = new Uint8Array(256);
 for (const c of ASSIGNMENT_BREAKS) IS_BREAK[c.charCodeAt(0)] = 1;
 
 /**
- * The rules worth running on one file and the spans the entropy rule must read. A trigger's
- * `confirm` pattern is tested on the bytes read as Latin-1, which finds what it would find in the
- * UTF-8 text: the patterns match ASCII characters only (secret-triggers.ts).
+ * The pre-filter for one set of table rules (the provider rules, plus an operator's rules when a
+ * policy names some): one literal matcher over every trigger, hint word and keyword.
  */
-export function planSecretScan(path: string, bytes: Buffer): SecretScanPlan {
-  const fired = new Uint8Array(SECRET_TRIGGERS.length);
-  const entropySpans: number[] = [];
-  let spanEnd = -1;
-  MATCHER.scan(bytes, (literal, end) => {
-    const use = LITERAL_USES[literal];
-    for (const t of use.triggers) fired[t] = 1;
-    // A hint word holds no break, so one that ends past the last span is in a new one.
-    if (use.entropyHint && end > spanEnd) {
-      let start = end;
-      while (start > 0 && IS_BREAK[bytes[start - 1]] === 0) start -= 1;
-      spanEnd = end + 1;
-      while (spanEnd < bytes.length && IS_BREAK[bytes[spanEnd]] === 0) spanEnd += 1;
-      // Spans close together are read as one: the breaks between them still separate them, and
-      // one larger read costs less than many small ones.
-      const last = entropySpans.length - 1;
-      if (last > 0 && start - entropySpans[last] <= JOIN_SPANS_WITHIN) entropySpans[last] = spanEnd;
-      else entropySpans.push(start, spanEnd);
-    }
-  });
-  let latin1: string | undefined;
-  const rules = new Set(ALWAYS_RUN_RULES);
-  for (let t = 0; t < fired.length; t++) {
-    const trigger = SECRET_TRIGGERS[t];
-    if (fired[t] === 0 || rules.has(trigger.rule)) continue;
-    if (trigger.pathMayMatch && !trigger.pathMayMatch(path)) continue;
-    if (trigger.confirm && !trigger.confirm.test((latin1 ??= bytes.toString('latin1')))) continue;
-    rules.add(trigger.rule);
+export class SecretPrefilter {
+  private readonly uses: readonly LiteralUse[];
+  private readonly matcher: LiteralMatcher;
+  /** Table rules without keywords: candidates in every file (their path test still applies). */
+  private readonly keywordless: readonly number[];
+  /** Rules on the path alone (no regex). */
+  readonly pathOnly: readonly CompiledSecretRule[];
+
+  constructor(readonly tableRules: readonly CompiledSecretRule[]) {
+    const { literals, uses } = collectLiterals(tableRules);
+    this.uses = uses;
+    this.matcher = new LiteralMatcher(literals);
+    this.keywordless = tableRules.flatMap((r, i) => (r.keywords.length === 0 && r.regex ? [i] : []));
+    this.pathOnly = tableRules.filter((r) => !r.regex);
   }
-  return { rules, entropySpans };
+
+  /**
+   * The rules worth running on one file and the spans the entropy rule must read. A trigger's
+   * `confirm` pattern is tested on the bytes read as Latin-1, which finds what it would find in the
+   * UTF-8 text: the patterns match ASCII characters only (secret-triggers.ts).
+   */
+  plan(path: string, bytes: Buffer): SecretScanPlan {
+    const fired = new Uint8Array(SECRET_TRIGGERS.length);
+    const tableFired = new Uint8Array(this.tableRules.length);
+    for (const i of this.keywordless) tableFired[i] = 1;
+    const entropySpans: number[] = [];
+    let spanEnd = -1;
+    this.matcher.scan(bytes, (literal, end) => {
+      const use = this.uses[literal];
+      for (const t of use.triggers) fired[t] = 1;
+      for (const t of use.tableRules) tableFired[t] = 1;
+      // A hint word holds no break, so one that ends past the last span is in a new one.
+      if (use.entropyHint && end > spanEnd) {
+        let start = end;
+        while (start > 0 && IS_BREAK[bytes[start - 1]] === 0) start -= 1;
+        spanEnd = end + 1;
+        while (spanEnd < bytes.length && IS_BREAK[bytes[spanEnd]] === 0) spanEnd += 1;
+        // Spans close together are read as one: the breaks between them still separate them, and
+        // one larger read costs less than many small ones.
+        const last = entropySpans.length - 1;
+        if (last > 0 && start - entropySpans[last] <= JOIN_SPANS_WITHIN) entropySpans[last] = spanEnd;
+        else entropySpans.push(start, spanEnd);
+      }
+    });
+    let latin1: string | undefined;
+    const rules = new Set(ALWAYS_RUN_RULES);
+    for (let t = 0; t < fired.length; t++) {
+      const trigger = SECRET_TRIGGERS[t];
+      if (fired[t] === 0 || rules.has(trigger.rule)) continue;
+      if (trigger.pathMayMatch && !trigger.pathMayMatch(path)) continue;
+      if (trigger.confirm && !trigger.confirm.test((latin1 ??= bytes.toString('latin1')))) continue;
+      rules.add(trigger.rule);
+    }
+    const tableRules: CompiledSecretRule[] = [];
+    for (let t = 0; t < tableFired.length; t++)
+      if (tableFired[t] === 1 && ruleAppliesToPath(this.tableRules[t], path))
+        tableRules.push(this.tableRules[t]);
+    return { rules, entropySpans, tableRules };
+  }
+}
+
+/** The pre-filter of the built-in rules. */
+export const DEFAULT_PREFILTER = new SecretPrefilter(PROVIDER_RULE_SET);
+
+/** The plan of the built-in rules for one file. */
+export function planSecretScan(path: string, bytes: Buffer): SecretScanPlan {
+  return DEFAULT_PREFILTER.plan(path, bytes);
 }

@@ -12,7 +12,8 @@ import {
   readLayer,
   type Whiteout,
 } from './layer-reader';
-import { scanFileForSecrets, type SecretFinding } from './secret-scanner';
+import { type CompiledSecretRule } from './secret-rule';
+import { pathFindings, scanFileForSecrets, type SecretFinding } from './secret-scanner';
 
 export interface ScanLayer {
   digest: string;
@@ -69,6 +70,8 @@ export interface SecretScanOptions {
   prefilter?: boolean;
   /** The deployment's key for fingerprints (see fingerprintSecret). */
   fingerprintKey?: Buffer;
+  /** Rules added to the built-in ones for this scan (a policy's rule sets), compiled. */
+  extraRules?: readonly CompiledSecretRule[];
 }
 
 /** True when a whiteout in a later layer removes `path`. */
@@ -100,6 +103,14 @@ export async function scanLayers(
   };
 
   const findingLayer: number[] = [];
+  const keep = (found: readonly SecretFinding[], index: number) => {
+    for (const f of found) {
+      if (findings.length < lim.maxFindings) {
+        findings.push(f);
+        findingLayer.push(index);
+      } else stats.findingsDropped += 1;
+    }
+  };
   const seen = new Map<string, Whiteout[]>();
   for (const [index, layer] of layers.entries()) {
     // An image may list the same blob twice; its files are already in the findings.
@@ -133,16 +144,16 @@ export async function scanLayers(
             `the scan took longer than ${Math.round(lim.maxScanMillis / 1000)} s (limit maxScanMillis)`,
           );
         }
-        for (const f of await scanFileForSecrets(file, layer.digest, {
-          prefilter: options.prefilter,
-          fingerprintKey: options.fingerprintKey,
-        })) {
-          if (findings.length < lim.maxFindings) {
-            findings.push(f);
-            findingLayer.push(index);
-          } else stats.findingsDropped += 1;
-        }
+        keep(
+          await scanFileForSecrets(file, layer.digest, {
+            prefilter: options.prefilter,
+            fingerprintKey: options.fingerprintKey,
+            extraRules: options.extraRules,
+          }),
+          index,
+        );
       },
+      onBinaryFile: (path) => keep(pathFindings(path, layer.digest, options), index),
     });
     problems.push(...read.problems);
     whiteouts.push(read.whiteouts);

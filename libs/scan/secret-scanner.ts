@@ -4,7 +4,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { lintSource } from '@secretlint/core';
 import { secretLintProfiler } from '@secretlint/profiler';
-import { planSecretScan } from './secret-prefilter';
+import { PROVIDER_RULE_SET } from './provider-rule-set';
+import { failsTokenChecksum, implausibleToken, isPlaceholder } from './secret-placeholders';
+import { DEFAULT_PREFILTER, SecretPrefilter } from './secret-prefilter';
+import { type CompiledSecretRule, pathOnlyRules, ruleAppliesToPath, runSecretRule } from './secret-rule';
 import {
   findHighEntropyAssignments,
   findHighEntropyAssignmentsInSpans,
@@ -97,6 +100,8 @@ function lineAt(content: string, index: number): number {
 
 interface RawMatch {
   rule: string;
+  /** What was found, when the rule says (table rules); else RULE_TITLES. */
+  title?: string;
   secret: string;
   index: number;
   /** When known without `index` (the entropy rule reading spans of bytes). */
@@ -144,6 +149,59 @@ export interface ScanFileOptions {
   prefilter?: boolean;
   /** The deployment's key for fingerprints (see fingerprintSecret). */
   fingerprintKey?: Buffer;
+  /**
+   * Rules added to the built-in ones (an operator's rule files, gitleaks-rules.ts), compiled. Keep
+   * the same array for a whole scan: its pre-filter is built once per array.
+   */
+  extraRules?: readonly CompiledSecretRule[];
+}
+
+const prefilters = new WeakMap<readonly CompiledSecretRule[], SecretPrefilter>();
+
+function prefilterFor(extra: readonly CompiledSecretRule[] | undefined): SecretPrefilter {
+  if (!extra || extra.length === 0) return DEFAULT_PREFILTER;
+  let prefilter = prefilters.get(extra);
+  if (!prefilter) {
+    prefilter = new SecretPrefilter([...PROVIDER_RULE_SET, ...extra]);
+    prefilters.set(extra, prefilter);
+  }
+  return prefilter;
+}
+
+function tableMatches(rules: readonly CompiledSecretRule[], path: string, text: string): RawMatch[] {
+  const matches: RawMatch[] = [];
+  for (const rule of rules)
+    for (const m of runSecretRule(rule, path, text))
+      matches.push({ rule: m.ruleId, title: rule.spec.description, secret: m.secret, index: m.index });
+  return matches;
+}
+
+/**
+ * Findings of the rules on the path alone (a PKCS#12 key store): the file is the secret. Also
+ * called for binary files, which are not read.
+ */
+export function pathFindings(
+  path: string,
+  layer: string,
+  options: Pick<ScanFileOptions, 'extraRules' | 'fingerprintKey'> = {},
+): SecretFinding[] {
+  return pathOnlyRules(prefilterFor(options.extraRules).pathOnly, path).map((rule) => ({
+    rule: rule.ruleId,
+    title: rule.spec.description,
+    layer,
+    path,
+    fingerprint: fingerprintSecret(`${rule.ruleId}\0${path}`, options.fingerprintKey),
+    preview: path.slice(path.lastIndexOf('/') + 1),
+    fix: fixFor(path),
+  }));
+}
+
+/** Not a finding whatever rule found it: a placeholder, or a token whose checksum fails. */
+function notASecret(secret: string): boolean {
+  // In a URL with credentials only the password says whether it is an example (a real one can
+  // point at example.com in a test of its own).
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(secret)?.[1];
+  return isPlaceholder(password ?? secret) || failsTokenChecksum(secret) || implausibleToken(secret);
 }
 
 async function secretlintMatches(
@@ -159,19 +217,36 @@ async function secretlintMatches(
 }
 
 /** Every rule on the whole text: the reference the planned scan is tested against. */
-async function everyRule(path: string, content: string): Promise<RawMatch[]> {
+async function everyRule(
+  path: string,
+  content: string,
+  tableRules: readonly CompiledSecretRule[],
+): Promise<RawMatch[]> {
   const matches = await secretlintMatches(path, content, SECRETLINT_CONFIG);
+  matches.push(
+    ...tableMatches(
+      tableRules.filter((r) => ruleAppliesToPath(r, path)),
+      path,
+      content,
+    ),
+  );
   for (const m of findHighEntropyAssignments(content))
     matches.push({ rule: ENTROPY_RULE, secret: m.value, index: m.index });
   return matches;
 }
 
 /** Only the rules that could report something in the file (secret-prefilter.ts). */
-async function plannedRules(path: string, bytes: Buffer, text: () => string): Promise<RawMatch[]> {
-  const plan = planSecretScan(path, bytes);
+async function plannedRules(
+  path: string,
+  bytes: Buffer,
+  text: () => string,
+  prefilter: SecretPrefilter,
+): Promise<RawMatch[]> {
+  const plan = prefilter.plan(path, bytes);
   // Most files: no rule can match, and the text is never decoded.
   const matches =
     plan.rules.size > 0 ? await secretlintMatches(path, text(), secretlintConfigFor(plan.rules)) : [];
+  if (plan.tableRules.length > 0) matches.push(...tableMatches(plan.tableRules, path, text()));
   for (const m of findHighEntropyAssignmentsInSpans(bytes, plan.entropySpans))
     matches.push({ rule: ENTROPY_RULE, secret: m.value, index: -1, line: m.line });
   return matches;
@@ -189,20 +264,22 @@ export async function scanFileForSecrets(
   const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
   let decoded: string | undefined;
   const text = (): string => (decoded ??= bytes.toString('utf8'));
+  const prefilter = prefilterFor(options.extraRules);
   const matches =
     options.prefilter === false
-      ? await everyRule(file.path, text())
-      : await plannedRules(file.path, bytes, text);
-  const findings: SecretFinding[] = [];
+      ? await everyRule(file.path, text(), prefilter.tableRules)
+      : await plannedRules(file.path, bytes, text, prefilter);
+  const findings: SecretFinding[] = pathFindings(file.path, layer, options);
   const seen = new Set<string>();
   for (const m of matches) {
+    if (notASecret(m.secret)) continue;
     const fingerprint = fingerprintSecret(m.secret, options.fingerprintKey);
     // The same value found by two rules (an AWS secret is also a high-entropy assignment) once.
     if (seen.has(fingerprint)) continue;
     seen.add(fingerprint);
     findings.push({
       rule: m.rule,
-      title: RULE_TITLES[m.rule] ?? m.rule.split('/').pop()!.replace(/_/g, ' '),
+      title: m.title ?? RULE_TITLES[m.rule] ?? m.rule.split('/').pop()!.replace(/_/g, ' '),
       layer,
       path: file.path,
       line: m.line ?? lineAt(text(), m.index),

@@ -3,7 +3,7 @@
 // at run time, so this repository holds no string a secret scanner would (rightly) flag.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { constants as zlibConstants, gzipSync, zstdCompressSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, gzipSync, zstdCompressSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 
 export const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
@@ -142,6 +142,20 @@ function randomFrom(alphabet: string, n: number): string {
 
 const base64url = (s: string) => Buffer.from(s).toString('base64url');
 
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A GitHub (`ghp_`, `gho_`, …) or npm (`npm_`) token: 30 random base62 characters and the base62
+ * CRC32 of them, as the real ones are made (a token whose checksum fails is not reported).
+ */
+export function checksummedToken(prefix: string): string {
+  const body = randomFrom(ALNUM, 30);
+  let crc = crc32(body);
+  let tail = '';
+  for (; crc > 0; crc = Math.floor(crc / 62)) tail = BASE62[crc % 62] + tail;
+  return `${prefix}${body}${tail.padStart(6, '0')}`;
+}
+
 export interface FakeSecrets {
   privateKeyPem: string;
   awsAccessKeyId: string;
@@ -162,7 +176,7 @@ export function fakeSecrets(): FakeSecrets {
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     awsAccessKeyId: `AKIA${randomFrom(UPPER32, 16)}`,
     awsSecretAccessKey: randomFrom(ALNUM, 40),
-    githubToken: `ghp_${randomFrom(ALNUM, 36)}`,
+    githubToken: checksummedToken('ghp_'),
     gitlabToken: `glpat-${randomFrom(ALNUM, 20)}`,
     npmToken: randomBytes(16)
       .toString('hex')

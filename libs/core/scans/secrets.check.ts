@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { RE2JS } from 're2js';
 import { CheckStatus, exceptionApplies, Failure, type PolicyDocument } from '../../domain';
 import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
 import {
+  type CompiledSecretRule,
   type LayerProblem,
+  loadGitleaksRuleSets,
   scanLayers,
   type ScanLayer,
   type SecretScanLimits,
@@ -120,6 +123,10 @@ export class SecretsCheck implements CheckKind {
   /** Fingerprints are keyed per deployment: see fingerprintSecret. */
   private readonly fingerprintKey: Buffer;
   private readonly limits: Partial<SecretScanLimits>;
+  /** Operators' rule sets (SECRET_SCAN_RULES_DIR), read and checked once, at boot. */
+  private readonly ruleSets: ReadonlyMap<string, readonly CompiledSecretRule[]>;
+  /** The rules of each combination of sets a policy names: one array each, so its pre-filter is built once. */
+  private readonly extraRules = new Map<string, readonly CompiledSecretRule[]>();
 
   constructor(
     private readonly registries: SourceRegistries,
@@ -135,6 +142,26 @@ export class SecretsCheck implements CheckKind {
       maxScannedFileBytes: config.SECRET_SCAN_MAX_FILE_BYTES,
       maxScanMillis: config.SECRET_SCAN_TIME_BUDGET_SECONDS * 1000,
     };
+    // A bad rule file stops the process here, with every problem of every file.
+    this.ruleSets = config.SECRET_SCAN_RULES_DIR
+      ? loadGitleaksRuleSets(config.SECRET_SCAN_RULES_DIR)
+      : new Map();
+  }
+
+  /** The rules of the sets a policy names; a set that is not loaded refuses the check. */
+  private rulesFor(names: readonly string[]): readonly CompiledSecretRule[] {
+    const key = names.join('\n');
+    let rules = this.extraRules.get(key);
+    if (!rules) {
+      const missing = names.filter((n) => !this.ruleSets.has(n));
+      if (missing.length > 0)
+        throw Failure.permanent(
+          `the policy names secret rule set(s) ${missing.join(', ')}, which this deployment does not have (SECRET_SCAN_RULES_DIR holds ${[...this.ruleSets.keys()].join(', ') || 'none'})`,
+        );
+      rules = names.flatMap((n) => this.ruleSets.get(n)!);
+      this.extraRules.set(key, rules);
+    }
+    return rules;
   }
 
   applies(policy: PolicyDocument): boolean {
@@ -143,6 +170,7 @@ export class SecretsCheck implements CheckKind {
 
   async run(ctx: CheckContext): Promise<CheckResult> {
     const p = ctx.promotion;
+    const extraRules = this.rulesFor(ctx.policy.scans?.secrets?.rules ?? []);
     const result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
       const images = await platformImages(c, p.sourceRepository, p.digest);
       // Each platform on its own: a whiteout in one platform's layers says nothing of another's.
@@ -158,6 +186,7 @@ export class SecretsCheck implements CheckKind {
           await scanLayers(layers, this.limits, {
             verifyDigest: false,
             fingerprintKey: this.fingerprintKey,
+            extraRules,
           }),
         );
       }
@@ -166,8 +195,14 @@ export class SecretsCheck implements CheckKind {
 
     const now = new Date(this.clock.now());
     const allow = (ctx.policy.scans?.secrets?.allow ?? []).filter((a) => exceptionApplies(a, now));
+    // Paths are allow-listed only where the policy says so (vendored test fixtures, say).
+    const allowPaths = (ctx.policy.scans?.secrets?.allowPaths ?? [])
+      .filter((a) => exceptionApplies(a, now))
+      .map((a) => ({ ...a, pattern: RE2JS.compile(a.path) }));
     const findings = result.findings.map((f) => {
-      const allowed = allow.find((a) => a.fingerprint === f.fingerprint);
+      const allowed =
+        allow.find((a) => a.fingerprint === f.fingerprint) ??
+        allowPaths.find((a) => a.pattern.matcher(f.path).find());
       return allowed
         ? { ...f, blocking: false, note: `allow-listed until ${allowed.expires}: ${allowed.reason}` }
         : { ...f, blocking: true };
