@@ -8,6 +8,7 @@ import { NamedSecrets1795400000000 } from './1795400000000-named-secrets';
 import { ProposedChanges1795410000000 } from './1795410000000-proposed-changes';
 import { IdentityScope1795420000000 } from './1795420000000-identity-scope';
 import { BreakGlassFlag1795490000000 } from './1795490000000-break-glass-flag';
+import { SecretScanCache1796616325688 } from './1796616325688-secret-scan-cache';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -22,4 +23,5 @@ export const MIGRATIONS: Function[] = [
   ProposedChanges1795410000000,
   IdentityScope1795420000000,
   BreakGlassFlag1795490000000,
+  SecretScanCache1796616325688,
 ];

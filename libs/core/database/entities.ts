@@ -13,6 +13,7 @@ import { PolicyVersionEntity } from '../policy/policy-version.entity';
 import { IdempotencyKeyEntity } from '../promotion/idempotency-key.entity';
 import { PromotionStatusChangeEntity } from '../promotion/promotion-status-change.entity';
 import { PromotionEntity } from '../promotion/promotion.entity';
+import { SecretScanLayerEntity } from '../scans/secret-scan-cache.entity';
 
 export const ENTITIES = [
   EnvironmentEntity,
@@ -33,4 +34,5 @@ export const ENTITIES = [
   AdvisoryEntity,
   AdvisoryPackageEntity,
   ProposedChangeEntity,
+  SecretScanLayerEntity,
 ];

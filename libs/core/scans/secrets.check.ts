@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { CheckStatus, exceptionApplies, Failure, type PolicyDocument } from '../../domain';
 import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
 import {
+  DEFAULT_SECRET_SCAN_LIMITS,
   type LayerProblem,
+  type LayerScanCache,
+  layerScanVersion,
   scanLayers,
   type ScanLayer,
   type SecretScanLimits,
@@ -14,6 +17,7 @@ import { Clock } from '../common/clock';
 import { AirlockConfig } from '../../config';
 import { SigningKey } from '../../trust';
 import { SourceRegistries } from '../registry/source-registries';
+import { SecretScanCacheRepository } from './secret-scan-cache.repository';
 
 /** Platforms of a multi-platform image scanned; an image with more is refused, not half-scanned. */
 const MAX_PLATFORMS = 16;
@@ -120,12 +124,16 @@ export class SecretsCheck implements CheckKind {
   /** Fingerprints are keyed per deployment: see fingerprintSecret. */
   private readonly fingerprintKey: Buffer;
   private readonly limits: Partial<SecretScanLimits>;
+  private readonly concurrency: number;
+  /** Layer results of earlier scans, under the version of these rules, limits and key. */
+  private readonly cache: LayerScanCache;
 
   constructor(
     private readonly registries: SourceRegistries,
     private readonly clock: Clock,
     key: SigningKey,
     config: AirlockConfig,
+    cache: SecretScanCacheRepository,
   ) {
     this.fingerprintKey = key.deriveKey('secret fingerprints');
     this.limits = {
@@ -135,6 +143,11 @@ export class SecretsCheck implements CheckKind {
       maxScannedFileBytes: config.SECRET_SCAN_MAX_FILE_BYTES,
       maxScanMillis: config.SECRET_SCAN_TIME_BUDGET_SECONDS * 1000,
     };
+    this.concurrency = config.SECRET_SCAN_LAYER_CONCURRENCY;
+    this.cache = cache.forVersion(
+      layerScanVersion({ ...DEFAULT_SECRET_SCAN_LIMITS, ...this.limits }, this.fingerprintKey),
+      config.SECRET_SCAN_CACHE_MAX_LAYERS,
+    );
   }
 
   applies(policy: PolicyDocument): boolean {
@@ -158,6 +171,8 @@ export class SecretsCheck implements CheckKind {
           await scanLayers(layers, this.limits, {
             verifyDigest: false,
             fingerprintKey: this.fingerprintKey,
+            cache: this.cache,
+            concurrency: this.concurrency,
           }),
         );
       }
