@@ -25,6 +25,11 @@ import { PromotionStateMachine } from '../promotion/promotion-state-machine';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/**
+ * Repositories tried for a cross-repository mount of each blob the target lacks. One: a miss costs
+ * a request and its cancellation per blob, and the newest promotion is the likeliest to share it.
+ */
+const MOUNT_CANDIDATES = 1;
 
 /**
  * What Airlock attests about a promotion: the row (break-glass is its flag, set by that transition)
@@ -137,8 +142,17 @@ export class PromoterService {
       const target = { client: targetClient, repository: p.targetRepository };
       const stats = emptyStats();
       if (p.tag) await this.refuseTagConflict(targetClient, p);
+      // Blobs another repository on the target registry got from an earlier promotion (a shared
+      // base image) are mounted from there, not moved again.
+      const copy = {
+        mountFrom: await this.repo.recentTargetRepositories(
+          p.targetRegistry,
+          p.targetRepository,
+          MOUNT_CANDIDATES,
+        ),
+      };
 
-      const { manifest } = await copyManifest(source, target, p.digest, {}, stats);
+      const { manifest } = await copyManifest(source, target, p.digest, copy, stats);
       // The evidence travels with the image: cosign signatures, referrers (and their tag-schema
       // index on registries without the referrers API).
       await copyTag(source, target, digestTag(p.digest, 'sig'), {}, stats);
