@@ -33,6 +33,11 @@ export interface CopyJob {
    */
   workerGraph?: boolean;
   /**
+   * Repositories of the target registry to mount missing blobs from, as the promoter passes the
+   * target repository it promoted to last (CopyOptions.mountFrom).
+   */
+  mountFrom?: string[];
+  /**
    * A small image copied first, untimed, into another target repository: a running worker has
    * promoted before, so its code is compiled and its connections' code paths are warm.
    */
@@ -110,7 +115,12 @@ async function main(): Promise<void> {
     insecure: true,
     credentials: job.profile,
   });
-  const copy = async (sourceRepository: string, targetRepository: string, digest: string) => {
+  const copy = async (
+    sourceRepository: string,
+    targetRepository: string,
+    digest: string,
+    mountFrom?: string[],
+  ) => {
     const sourceClient = registries.clientFor(sources, job.source.host);
     const targetClient = registries.targetClient(targetMapping(targetRepository));
     try {
@@ -118,6 +128,7 @@ async function main(): Promise<void> {
         { client: sourceClient, repository: sourceRepository },
         { client: targetClient, repository: targetRepository },
         digest,
+        { mountFrom },
       );
     } finally {
       sourceClient.close();
@@ -151,7 +162,7 @@ async function main(): Promise<void> {
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { stats } = await copy(job.source.repository, job.target.repository, job.digest);
+  const { stats } = await copy(job.source.repository, job.target.repository, job.digest, job.mountFrom);
   const copyMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);

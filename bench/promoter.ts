@@ -11,6 +11,8 @@
 //   wiring: RegistryTokens → SourceRegistries → copyManifest), so its peak RSS is its own; it gets
 //   its tokens from the issuer during the copy, as the worker does. skopeo gets tokens fetched
 //   beforehand (`--src-registry-token`, `--dest-registry-token`). Both run under `/usr/bin/time`.
+// - Mount (#18): then the same image into a second repository of the same target registry; Airlock
+//   mounts from the first (CopyOptions.mountFrom), skopeo from its blob-info cache.
 // - Cold: each tool copies into a target registry started empty for that copy, so nothing can be
 //   mounted or found (skopeo's blob-info cache remembers where it pushed blobs, and would mount them
 //   from an earlier repository on the same registry). Warm: the same copy again into the same
@@ -44,6 +46,7 @@ const CLIENT_ID = 'airlock-promoter';
 const CLIENT_SECRET = 'airlock-promoter-secret';
 const SOURCE_REPO = 'bench/app';
 const TARGET_REPO = 'bench/prod-app';
+const SECOND_TARGET_REPO = 'bench/prod-other';
 const WARMUP_REPO = 'bench/warmup';
 const MiB = 1024 * 1024;
 const CHILD_TIMEOUT_MS = 180_000;
@@ -62,7 +65,12 @@ const CASES: Case[] = [
 ];
 
 type Tool = 'airlock' | 'skopeo';
-type Phase = 'cold' | 'warm';
+/**
+ * mount: after the cold and warm copies, the same image into a second repository of the same
+ * target registry (a repository sharing its base with one promoted before): Airlock mounts from
+ * the first (CopyOptions.mountFrom, as the promoter does), skopeo from its blob-info cache.
+ */
+type Phase = 'cold' | 'warm' | 'mount';
 
 interface Measurement {
   tool: Tool;
@@ -167,7 +175,8 @@ async function main(): Promise<void> {
         profile,
         secretsDir,
         source: { host: source.host, repository: SOURCE_REPO },
-        target: { host: target.host, repository: TARGET_REPO },
+        target: { host: target.host, repository: phase === 'mount' ? SECOND_TARGET_REPO : TARGET_REPO },
+        mountFrom: phase === 'mount' ? [TARGET_REPO] : undefined,
         digest: image.digest,
         workerGraph,
         warmup: { sourceRepository: WARMUP_REPO, targetRepository: WARMUP_REPO, digest: warmup.digest },
@@ -212,7 +221,7 @@ async function main(): Promise<void> {
           '--dest-registry-token',
           tokens.target,
           `docker://${source.host}/${SOURCE_REPO}@${image.digest}`,
-          `docker://${target.host}/${TARGET_REPO}@${image.digest}`,
+          `docker://${target.host}/${phase === 'mount' ? SECOND_TARGET_REPO : TARGET_REPO}@${image.digest}`,
         ],
         dir,
       );
@@ -304,6 +313,8 @@ async function main(): Promise<void> {
         const tokens = {
           source: await token(`repository:${SOURCE_REPO}:pull`),
           target: await token(`repository:${TARGET_REPO}:pull,push`),
+          // The second repository, and pull on the first to mount from.
+          second: await token(`repository:${SECOND_TARGET_REPO}:pull,push repository:${TARGET_REPO}:pull`),
         };
         const [airlockTarget, skopeoTarget] = await Promise.all([
           startRegistry({ auth }),
@@ -311,16 +322,19 @@ async function main(): Promise<void> {
         ]);
         try {
           const order: Tool[] = rep % 2 === 0 ? ['airlock', 'skopeo'] : ['skopeo', 'airlock'];
-          for (const phase of ['cold', 'warm'] as Phase[]) {
+          for (const phase of ['cold', 'warm', 'mount'] as Phase[]) {
             for (const tool of order) {
               const m =
                 tool === 'airlock'
                   ? await airlock(airlockTarget, image, phase, rep)
-                  : await skopeo(skopeoTarget, image, phase, rep, tokens);
+                  : await skopeo(skopeoTarget, image, phase, rep, {
+                      source: tokens.source,
+                      target: phase === 'mount' ? tokens.second : tokens.target,
+                    });
               result.measurements.push(m);
               const extra = m.airlock
                 ? ` (process ${fmt(m.processMs)} ms, ${m.airlock.tokenGrants} token grants ${fmt(m.airlock.tokenMs)} ms, ` +
-                  `copied ${m.airlock.stats.blobsCopied}, present ${m.airlock.stats.blobsPresent}; RSS before ` +
+                  `copied ${m.airlock.stats.blobsCopied}, mounted ${m.airlock.stats.blobsMounted}, present ${m.airlock.stats.blobsPresent}; RSS before ` +
                   `${fmt(m.airlock.baselineRss / 1e6, 1)} MB, sampled peaks: heap ${fmt(m.airlock.sampled.heapUsed / 1e6, 1)} ` +
                   `MB, array buffers ${fmt(m.airlock.sampled.arrayBuffers / 1e6, 1)} MB)`
                 : '';
@@ -397,7 +411,7 @@ interface Row {
 function rows(results: CaseResult[]): Row[] {
   const out: Row[] = [];
   for (const r of results) {
-    for (const phase of ['cold', 'warm'] as Phase[]) {
+    for (const phase of ['cold', 'warm', 'mount'] as Phase[]) {
       const ms = r.measurements.filter((m) => m.phase === phase);
       const a = ms.filter((m) => m.tool === 'airlock');
       const s = ms.filter((m) => m.tool === 'skopeo');
@@ -573,7 +587,11 @@ function section(
   lines.push(
     '- Cold: each copy goes to a target registry started empty for it (a fresh repository on a registry ' +
       'already holding the blobs would let skopeo mount them: its blob-info cache remembers where it pushed). Warm: the same copy ' +
-      'again, every blob present. Pairs run back to back (cold pair, then warm pair), the tool that goes first ' +
+      'again, every blob present. Mount: then the same image into a second repository of that target registry ' +
+      '(a repository sharing its base with one promoted before: here every blob is shared): Airlock is given the ' +
+      'first repository to mount from (`CopyOptions.mountFrom`, as the promoter passes the target repository it ' +
+      'promoted to last), skopeo mounts from its blob-info cache, its token covering pull on the first repository. ' +
+      'Pairs run back to back (cold pair, warm pair, mount pair), the tool that goes first ' +
       'alternating; the ratio is taken within each pair, and the median over the repetitions is shown. ' +
       'Peak RSS and process CPU come from `/usr/bin/time`; the CPU of the Airlock copy itself from ' +
       '`process.cpuUsage()` around it.',

@@ -15,6 +15,7 @@ import { Waivers1796614880559 } from './1796614880559-waivers';
 import { DriftChecks1796614785239 } from './1796614785239-drift-checks';
 import { ContinuousVerification1796615533044 } from './1796615533044-continuous-verification';
 import { AuditVerifications1796614550531 } from './1796614550531-audit-verifications';
+import { SecretScanCache1796616325688 } from './1796616325688-secret-scan-cache';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -36,4 +37,5 @@ export const MIGRATIONS: Function[] = [
   DriftChecks1796614785239,
   ContinuousVerification1796615533044,
   AuditVerifications1796614550531,
+  SecretScanCache1796616325688,
 ];

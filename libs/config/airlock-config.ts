@@ -115,6 +115,23 @@ export class AirlockConfig {
   @Max(24 * 3600)
   SECRET_SCAN_TIME_BUDGET_SECONDS = 600;
 
+  /**
+   * Secret scan: layer results kept in Postgres so a layer is read once (0 turns the cache off).
+   * The least recently used beyond this are removed; a result is a few kB (findings, whiteouts).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  SECRET_SCAN_CACHE_MAX_LAYERS = 50_000;
+
+  /** Secret scan: layers of one image read at the same time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  SECRET_SCAN_LAYER_CONCURRENCY = 2;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

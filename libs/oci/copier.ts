@@ -21,6 +21,12 @@ export interface CopyOptions {
   parallel?: number;
   /** Largest blob copied (a promotion is not a way to fill a registry). */
   maxBlobBytes?: number;
+  /**
+   * Repositories on the target registry that may already hold the blobs (where earlier copies
+   * went): a blob the target repository lacks is mounted from the first that has it, as skopeo
+   * does from its blob-info cache, instead of moved again.
+   */
+  mountFrom?: readonly string[];
 }
 
 const DEFAULT_PARALLEL = 4;
@@ -89,6 +95,11 @@ export async function copyManifest(
   return { manifest, stats };
 }
 
+/** Repositories of the target registry to mount from: never the target repository itself. */
+export function mountCandidates(target: CopyEndpoint, options: CopyOptions): string[] {
+  return [...new Set(options.mountFrom ?? [])].filter((r) => r !== target.repository);
+}
+
 async function copyBlob(
   source: CopyEndpoint,
   target: CopyEndpoint,
@@ -106,6 +117,12 @@ async function copyBlob(
   ) {
     stats.blobsMounted += 1;
     return;
+  }
+  for (const from of mountCandidates(target, options)) {
+    if (await target.client.mountBlob(target.repository, blob.digest, from)) {
+      stats.blobsMounted += 1;
+      return;
+    }
   }
   const stream = await source.client.getBlob(source.repository, blob.digest, {
     maxBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,

@@ -6,3 +6,4 @@ export * from './provider-rule-set';
 export * from './secret-placeholders';
 export * from './secret-rule';
 export * from './gitleaks-rules';
+export * from './scan-version';

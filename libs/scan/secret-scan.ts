@@ -50,6 +50,8 @@ export interface SecretScanStats {
   skippedLarge: number;
   skippedBinary: number;
   findingsDropped: number;
+  /** Layers whose result came from the cache (not read). */
+  cachedLayers: number;
   ms: number;
 }
 
@@ -80,16 +82,124 @@ function removedBy(path: string, w: Whiteout): boolean {
   return path === w.path || path.startsWith(`${w.path}/`);
 }
 
-export async function scanLayers(
+/**
+ * What one layer holds, independent of the image it is in: the unit the scan cache stores. Findings
+ * carry no `deletedIn` (that depends on the layers above, so it is worked out per image).
+ */
+export interface LayerScan {
+  findings: SecretFinding[];
+  /** Findings beyond `maxFindings` in this layer alone. */
+  findingsDropped: number;
+  whiteouts: Whiteout[];
+  problems: LayerProblem[];
+  compressedBytes: number;
+  bytes: number;
+  entries: number;
+  scannedFiles: number;
+  skippedLarge: number;
+  skippedBinary: number;
+}
+
+/**
+ * Results of earlier scans, by layer digest, under one version (see layerScanVersion): a layer
+ * found here is not read again. Only layers read completely without a problem are stored.
+ */
+export interface LayerScanCache {
+  get(digests: readonly string[]): Promise<Map<string, LayerScan>>;
+  put(digest: string, scan: LayerScan): Promise<void>;
+}
+
+export interface SecretScanRunOptions extends SecretScanOptions {
+  cache?: LayerScanCache;
+  /** Layers read at the same time (decompression runs on libuv's threads). Default 2. */
+  concurrency?: number;
+}
+
+const emptyLayerScan = (): LayerScan => ({
+  findings: [],
+  findingsDropped: 0,
+  whiteouts: [],
+  problems: [],
+  compressedBytes: 0,
+  bytes: 0,
+  entries: 0,
+  scannedFiles: 0,
+  skippedLarge: 0,
+  skippedBinary: 0,
+});
+
+/** Reads and scans one layer; never throws (a layer that could not be read has a problem). */
+export async function scanLayer(
+  layer: ScanLayer,
+  lim: SecretScanLimits,
+  options: SecretScanOptions,
+  started: number,
+): Promise<LayerScan> {
+  const scan = emptyLayerScan();
+  let source: Readable;
+  try {
+    source = await layer.open();
+  } catch (err) {
+    scan.problems.push({
+      kind: 'read-failed',
+      layer: layer.digest,
+      message: `the layer could not be fetched: ${err instanceof Error ? err.message : String(err)}`,
+      failure: classifyFailure(err),
+    });
+    return scan;
+  }
+  const keep = (found: readonly SecretFinding[]): void => {
+    for (const f of found) {
+      if (scan.findings.length < lim.maxFindings) scan.findings.push(f);
+      else scan.findingsDropped += 1;
+    }
+  };
+  const read = await readLayer(source, {
+    digest: layer.digest,
+    mediaType: layer.mediaType,
+    limits: lim,
+    verifyDigest: options.verifyDigest,
+    onFile: async (file) => {
+      if (performance.now() - started > lim.maxScanMillis) {
+        throw new CallbackLimitExceeded(
+          `the scan took longer than ${Math.round(lim.maxScanMillis / 1000)} s (limit maxScanMillis)`,
+        );
+      }
+      keep(
+        await scanFileForSecrets(file, layer.digest, {
+          prefilter: options.prefilter,
+          fingerprintKey: options.fingerprintKey,
+          extraRules: options.extraRules,
+        }),
+      );
+    },
+    // Files whose name is the secret (PKCS#12 key stores), binary or not.
+    onBinaryFile: (path) => keep(pathFindings(path, layer.digest, options)),
+  });
+  scan.problems.push(...read.problems);
+  scan.whiteouts = read.whiteouts;
+  scan.compressedBytes = read.compressedBytes;
+  scan.bytes = read.uncompressedBytes;
+  scan.entries = read.entries;
+  scan.scannedFiles = read.scannedFiles;
+  scan.skippedLarge = read.skipped.tooLarge;
+  scan.skippedBinary = read.skipped.binary;
+  return scan;
+}
+
+/**
+ * One image's result from its layers' scans, in layer order: `deletedIn` from the whiteouts of the
+ * layers above each finding's, the whole-scan `maxFindings` over them all. A blob listed twice
+ * counts once (its files are already in the findings).
+ */
+export function combineLayerScans(
   layers: readonly ScanLayer[],
-  limits: Partial<SecretScanLimits> = {},
-  options: SecretScanOptions = {},
-): Promise<SecretScanResult> {
-  const started = performance.now();
-  const lim: SecretScanLimits = { ...DEFAULT_SECRET_SCAN_LIMITS, ...limits };
+  scans: readonly LayerScan[],
+  maxFindings: number,
+  ms = 0,
+): SecretScanResult {
   const findings: SecretFinding[] = [];
   const problems: LayerProblem[] = [];
-  const whiteouts: Whiteout[][] = [];
   const stats: SecretScanStats = {
     layers: layers.length,
     compressedBytes: 0,
@@ -99,79 +209,35 @@ export async function scanLayers(
     skippedLarge: 0,
     skippedBinary: 0,
     findingsDropped: 0,
-    ms: 0,
+    cachedLayers: 0,
+    ms,
   };
-
-  const findingLayer: number[] = [];
-  const keep = (found: readonly SecretFinding[], index: number) => {
-    for (const f of found) {
-      if (findings.length < lim.maxFindings) {
-        findings.push(f);
-        findingLayer.push(index);
-      } else stats.findingsDropped += 1;
-    }
-  };
-  const seen = new Map<string, Whiteout[]>();
+  const counted = new Set<string>();
   for (const [index, layer] of layers.entries()) {
-    // An image may list the same blob twice; its files are already in the findings.
-    const again = seen.get(layer.digest);
-    if (again) {
-      whiteouts.push(again);
-      continue;
+    if (counted.has(layer.digest)) continue;
+    counted.add(layer.digest);
+    const scan = scans[index];
+    problems.push(...scan.problems);
+    stats.compressedBytes += scan.compressedBytes;
+    stats.bytes += scan.bytes;
+    stats.entries += scan.entries;
+    stats.scannedFiles += scan.scannedFiles;
+    stats.skippedLarge += scan.skippedLarge;
+    stats.skippedBinary += scan.skippedBinary;
+    stats.findingsDropped += scan.findingsDropped;
+    for (const f of scan.findings) {
+      if (findings.length >= maxFindings) {
+        stats.findingsDropped += 1;
+        continue;
+      }
+      // A copy: a cached layer's findings are shared between images, `deletedIn` is not.
+      const finding: SecretFinding = { ...f };
+      delete finding.deletedIn;
+      for (let j = index + 1; j < layers.length && !finding.deletedIn; j++)
+        if (scans[j].whiteouts.some((w) => removedBy(finding.path, w))) finding.deletedIn = layers[j].digest;
+      findings.push(finding);
     }
-    let source: Readable;
-    try {
-      source = await layer.open();
-    } catch (err) {
-      problems.push({
-        kind: 'read-failed',
-        layer: layer.digest,
-        message: `the layer could not be fetched: ${err instanceof Error ? err.message : String(err)}`,
-        failure: classifyFailure(err),
-      });
-      whiteouts.push([]);
-      seen.set(layer.digest, []);
-      continue;
-    }
-    const read = await readLayer(source, {
-      digest: layer.digest,
-      mediaType: layer.mediaType,
-      limits: lim,
-      verifyDigest: options.verifyDigest,
-      onFile: async (file) => {
-        if (performance.now() - started > lim.maxScanMillis) {
-          throw new CallbackLimitExceeded(
-            `the scan took longer than ${Math.round(lim.maxScanMillis / 1000)} s (limit maxScanMillis)`,
-          );
-        }
-        keep(
-          await scanFileForSecrets(file, layer.digest, {
-            prefilter: options.prefilter,
-            fingerprintKey: options.fingerprintKey,
-            extraRules: options.extraRules,
-          }),
-          index,
-        );
-      },
-      onBinaryFile: (path) => keep(pathFindings(path, layer.digest, options), index),
-    });
-    problems.push(...read.problems);
-    whiteouts.push(read.whiteouts);
-    seen.set(layer.digest, read.whiteouts);
-    stats.compressedBytes += read.compressedBytes;
-    stats.bytes += read.uncompressedBytes;
-    stats.entries += read.entries;
-    stats.scannedFiles += read.scannedFiles;
-    stats.skippedLarge += read.skipped.tooLarge;
-    stats.skippedBinary += read.skipped.binary;
   }
-
-  for (const [i, f] of findings.entries()) {
-    for (let j = findingLayer[i] + 1; j < layers.length && !f.deletedIn; j++)
-      if (whiteouts[j].some((w) => removedBy(f.path, w))) f.deletedIn = layers[j].digest;
-  }
-
-  stats.ms = Math.round(performance.now() - started);
   const status =
     problems.length > 0
       ? CheckStatus.Error
@@ -179,6 +245,53 @@ export async function scanLayers(
         ? CheckStatus.Fail
         : CheckStatus.Pass;
   return { status, findings, problems, stats };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; results in input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const run = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
+  return out;
+}
+
+export async function scanLayers(
+  layers: readonly ScanLayer[],
+  limits: Partial<SecretScanLimits> = {},
+  options: SecretScanRunOptions = {},
+): Promise<SecretScanResult> {
+  const started = performance.now();
+  const lim: SecretScanLimits = { ...DEFAULT_SECRET_SCAN_LIMITS, ...limits };
+  const unique = [...new Map(layers.map((l) => [l.digest, l])).values()];
+  const cached = options.cache
+    ? await options.cache.get(unique.map((l) => l.digest))
+    : new Map<string, LayerScan>();
+  const toRead = unique.filter((l) => !cached.has(l.digest));
+  const read = await mapLimited(toRead, options.concurrency ?? 2, async (layer) => {
+    const scan = await scanLayer(layer, lim, options, started);
+    // Only a complete, clean read says what the layer holds; a problem is retried next time.
+    if (options.cache && scan.problems.length === 0) await options.cache.put(layer.digest, scan);
+    return [layer.digest, scan] as const;
+  });
+  const byDigest = new Map<string, LayerScan>([...cached, ...read]);
+  const result = combineLayerScans(
+    layers,
+    layers.map((l) => byDigest.get(l.digest) ?? emptyLayerScan()),
+    lim.maxFindings,
+    Math.round(performance.now() - started),
+  );
+  result.stats.cachedLayers = unique.filter((l) => cached.has(l.digest)).length;
+  return result;
 }
 
 /** One line for a check summary. */

@@ -27,6 +27,7 @@ import {
   WebhookSubscriptionEntity,
 } from '../webhook/webhook.entity';
 import { WaiverEntity } from '../waiver/waiver.entity';
+import { SecretScanLayerEntity } from '../scans/secret-scan-cache.entity';
 
 export const ENTITIES = [
   EnvironmentEntity,
@@ -58,4 +59,5 @@ export const ENTITIES = [
   PromotionPackageEntity,
   VerificationRunEntity,
   VerificationFindingEntity,
+  SecretScanLayerEntity,
 ];

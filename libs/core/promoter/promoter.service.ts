@@ -35,6 +35,11 @@ import { type GateOptions, PromotionGateService } from '../gate/gate.service';
 import { SourceRegistries } from '../registry/source-registries';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/**
+ * Repositories tried for a cross-repository mount of each blob the target lacks. One: a miss costs
+ * a request and its cancellation per blob, and the newest promotion is the likeliest to share it.
+ */
+const MOUNT_CANDIDATES = 1;
 
 /**
  * What a promotion may skip at the gate, the one place that says it. A rollback goes back to what
@@ -224,8 +229,17 @@ export class PromoterService {
       const stats = emptyStats();
       if (p.tag) await this.refuseTagConflict(targetClient, p);
       if (isRollback(p)) return await this.rollBack(targetClient, p, facts, env.name, stats);
+      // Blobs another repository on the target registry got from an earlier promotion (a shared
+      // base image) are mounted from there, not moved again.
+      const copy = {
+        mountFrom: await this.repo.recentTargetRepositories(
+          p.targetRegistry,
+          p.targetRepository,
+          MOUNT_CANDIDATES,
+        ),
+      };
 
-      const { manifest } = await copyManifest(source, target, p.digest, {}, stats);
+      const { manifest } = await copyManifest(source, target, p.digest, copy, stats);
       // The evidence travels with the image: cosign signatures, referrers (and their tag-schema
       // index on registries without the referrers API).
       await copyTag(source, target, digestTag(p.digest, 'sig'), {}, stats);

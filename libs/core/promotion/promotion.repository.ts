@@ -137,6 +137,22 @@ export class PromotionRepository {
     return rows[0]?.from_status ?? null;
   }
 
+  /**
+   * Other repositories of a target registry that Airlock promoted to most recently: where blobs a
+   * promotion needs may already be, to mount from (newest first, at most `limit`).
+   */
+  async recentTargetRepositories(registry: string, except: string, limit: number): Promise<string[]> {
+    const rows: Array<{ target_repository: string }> = await this.db.query(
+      `SELECT target_repository FROM (
+         SELECT target_repository, seq FROM promotion
+         WHERE status = $1 AND target_registry = $2 AND target_repository <> $3
+         ORDER BY seq DESC LIMIT 100) recent
+       GROUP BY target_repository ORDER BY max(seq) DESC LIMIT $4`,
+      [PromotionStatus.Promoted, registry, except, limit],
+    );
+    return rows.map((r) => r.target_repository);
+  }
+
   /** The pinned policy's version, the checks and the decisions, in one statement. */
   async attestationFacts(id: string): Promise<AttestationFacts | null> {
     const rows: Array<{

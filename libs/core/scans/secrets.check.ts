@@ -4,7 +4,10 @@ import { CheckStatus, exceptionApplies, Failure, type PolicyDocument } from '../
 import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
 import {
   type CompiledSecretRule,
+  DEFAULT_SECRET_SCAN_LIMITS,
   type LayerProblem,
+  type LayerScanCache,
+  layerScanVersion,
   loadGitleaksRuleSets,
   scanLayers,
   type ScanLayer,
@@ -17,6 +20,7 @@ import { Clock } from '../common/clock';
 import { AirlockConfig } from '../../config';
 import { SigningKey } from '../../trust';
 import { SourceRegistries } from '../registry/source-registries';
+import { SecretScanCacheRepository } from './secret-scan-cache.repository';
 
 /** Platforms of a multi-platform image scanned; an image with more is refused, not half-scanned. */
 const MAX_PLATFORMS = 16;
@@ -127,12 +131,16 @@ export class SecretsCheck implements CheckKind {
   private readonly ruleSets: ReadonlyMap<string, readonly CompiledSecretRule[]>;
   /** The rules of each combination of sets a policy names: one array each, so its pre-filter is built once. */
   private readonly extraRules = new Map<string, readonly CompiledSecretRule[]>();
+  private readonly concurrency: number;
+  /** Layer results of earlier scans, under the version of these rules, limits and key. */
+  private readonly cache: LayerScanCache;
 
   constructor(
     private readonly registries: SourceRegistries,
     private readonly clock: Clock,
     key: SigningKey,
     config: AirlockConfig,
+    cache: SecretScanCacheRepository,
   ) {
     this.fingerprintKey = key.deriveKey('secret fingerprints');
     this.limits = {
@@ -142,6 +150,11 @@ export class SecretsCheck implements CheckKind {
       maxScannedFileBytes: config.SECRET_SCAN_MAX_FILE_BYTES,
       maxScanMillis: config.SECRET_SCAN_TIME_BUDGET_SECONDS * 1000,
     };
+    this.concurrency = config.SECRET_SCAN_LAYER_CONCURRENCY;
+    this.cache = cache.forVersion(
+      layerScanVersion({ ...DEFAULT_SECRET_SCAN_LIMITS, ...this.limits }, this.fingerprintKey),
+      config.SECRET_SCAN_CACHE_MAX_LAYERS,
+    );
     // A bad rule file stops the process here, with every problem of every file.
     this.ruleSets = config.SECRET_SCAN_RULES_DIR
       ? loadGitleaksRuleSets(config.SECRET_SCAN_RULES_DIR)
@@ -187,6 +200,9 @@ export class SecretsCheck implements CheckKind {
             verifyDigest: false,
             fingerprintKey: this.fingerprintKey,
             extraRules,
+            // Cached layer results are the built-in rules' only: a policy's own rule sets scan afresh.
+            cache: extraRules && extraRules.length > 0 ? undefined : this.cache,
+            concurrency: this.concurrency,
           }),
         );
       }

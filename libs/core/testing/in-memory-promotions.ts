@@ -97,6 +97,18 @@ export class InMemoryPromotions {
     },
     attestationFacts: async (id: string): Promise<AttestationFacts | null> =>
       this.rows.has(id) ? this.facts : null,
+    recentTargetRepositories: async (registry: string, except: string, limit: number): Promise<string[]> => {
+      const recent = [...this.rows.values()]
+        .filter(
+          (p) =>
+            p.status === PromotionStatus.Promoted &&
+            p.targetRegistry === registry &&
+            p.targetRepository !== except,
+        )
+        .sort((a, b) => Number(b.seq) - Number(a.seq))
+        .map((p) => p.targetRepository);
+      return [...new Set(recent)].slice(0, limit);
+    },
     setAttestation: async (id: string, attestation: PromotionEntity['attestation']): Promise<void> => {
       const p = this.rows.get(id);
       if (p) p.attestation = attestation;
