@@ -18,6 +18,7 @@ import { AdvisoryRepository } from '../libs/core/advisory/advisory.repository';
 import { AuditRepository } from '../libs/core/audit/audit.repository';
 import { type Clock } from '../libs/core/common/clock';
 import { dataSourceOptions } from '../libs/core/database/data-source';
+import { WebhookRepository } from '../libs/core/webhook/webhook.repository';
 import { type EnvironmentService } from '../libs/core/environment/environment.service';
 import { type Caller } from '../libs/core/identity/caller';
 import { PromotionEvidenceRepository } from '../libs/core/verification/promotion-evidence.repository';
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     const config = { VERIFICATION_MAX_FINDINGS: 20_000 } as AirlockConfig;
     const clock = { now: () => Date.now() } as Clock;
     const service = new VerificationService(
-      new VerificationRepository(ds, audit),
+      new VerificationRepository(ds, audit, new WebhookRepository(ds)),
       advisoryRepo,
       undefined as unknown as EnvironmentService,
       config,

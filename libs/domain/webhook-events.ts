@@ -22,6 +22,11 @@ export enum WebhookEventType {
   PolicyProposed = 'policy.proposed',
   PolicyActivated = 'policy.activated',
   SecretFound = 'secret.found',
+  Waiting = 'promotion.waiting',
+  WaiverGranted = 'waiver.granted',
+  WaiverRevoked = 'waiver.revoked',
+  DriftFound = 'drift.found',
+  VerificationAffected = 'verification.affected',
 }
 
 export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = Object.values(WebhookEventType);
@@ -138,6 +143,28 @@ const promotionEvent = (
 const reasons = (f: EventFacts): { reasons: string[] } => ({ reasons: f.promotion?.reasons ?? [] });
 const detail = (f: EventFacts, key: string): unknown => f.details?.[key];
 
+/** A waiver's decision (its audit action `waiver.<verb>`): what it lets pass, where, until when. */
+const waiverEvent = (description: string, verb: 'granted' | 'revoked'): WebhookEventSpec => ({
+  source: { action: `waiver.${verb}` },
+  description,
+  summary: (f) =>
+    `Waiver ${verb} in ${String(detail(f, 'environment'))} by ${f.actor.subject}: ${String(detail(f, 'finding') ?? detail(f, 'check'))}`,
+  data: (f, link) => ({
+    waiver: {
+      id: detail(f, 'waiverId'),
+      environment: detail(f, 'environment'),
+      check: detail(f, 'check'),
+      finding: detail(f, 'finding'),
+      digest: detail(f, 'digest'),
+      repositoryPattern: detail(f, 'repositoryPattern'),
+      expiresAt: detail(f, 'expiresAt'),
+      reason: detail(f, 'reason'),
+    },
+    actor: f.actor,
+    links: { waivers: link(`/v1/environments/${String(detail(f, 'environment'))}/waivers`) },
+  }),
+});
+
 /** Every event type: what produces it and what it carries. */
 export const WEBHOOK_EVENTS: Readonly<Record<WebhookEventType, WebhookEventSpec>> = {
   [WebhookEventType.PromotionRequested]: promotionEvent(
@@ -246,6 +273,49 @@ export const WEBHOOK_EVENTS: Readonly<Record<WebhookEventType, WebhookEventSpec>
     summary: (f) =>
       `Policy v${String(detail(f, 'version'))} activated for ${String(detail(f, 'environment'))}`,
     data: (f, link) => policyData(f, link),
+  },
+  [WebhookEventType.Waiting]: promotionEvent(
+    'Approved, but held before the copy: a soak not yet over, or a freeze window. It proceeds by itself.',
+    { to: [S.Waiting] },
+    'waits',
+    (f) => ({ reason: f.transition?.reason }),
+  ),
+  [WebhookEventType.WaiverGranted]: waiverEvent(
+    'A waiver was granted: one check or finding may pass until it expires.',
+    'granted',
+  ),
+  [WebhookEventType.WaiverRevoked]: waiverEvent(
+    'A waiver was revoked: it no longer lets anything pass.',
+    'revoked',
+  ),
+  [WebhookEventType.DriftFound]: {
+    source: { action: 'drift.detected' },
+    description:
+      'A drift check found the target registry differs from what Airlock promoted (a tag moved, a tag it never wrote, a digest gone).',
+    summary: (f) => `Drift in ${String(detail(f, 'environment'))}: ${String(detail(f, 'summary'))}`,
+    data: (f, link) => ({
+      environment: detail(f, 'environment'),
+      check: detail(f, 'check'),
+      summary: detail(f, 'summary'),
+      byKind: detail(f, 'byKind'),
+      findings: detail(f, 'findings'),
+      links: { drift: link(`/v1/environments/${String(detail(f, 'environment'))}/drift`) },
+    }),
+  },
+  [WebhookEventType.VerificationAffected]: {
+    source: { action: 'verification.affected' },
+    description:
+      'Continuous verification found digests promoted in an environment newly affected by advisories (after an import or a policy activation).',
+    summary: (f) =>
+      `${String(detail(f, 'newlyAffectingAdvisories'))} advisories now affect what is promoted in ${String(detail(f, 'environment'))}`,
+    data: (f, link) => ({
+      environment: detail(f, 'environment'),
+      run: detail(f, 'run'),
+      trigger: detail(f, 'trigger'),
+      newlyAffectingAdvisories: detail(f, 'newlyAffectingAdvisories'),
+      advisories: detail(f, 'advisories'),
+      links: { verification: link(`/v1/environments/${String(detail(f, 'environment'))}/verification`) },
+    }),
   },
   [WebhookEventType.SecretFound]: {
     source: { action: 'check.secrets_found' },

@@ -66,6 +66,7 @@ describe('approvals', () => {
     expect(
       detail.approvals.every((a: any) => a.digest === p.digest && a.policySha256 === detail.policySha256),
     ).toBe(true);
+    await rig.auditSealed();
     const audit = await rig.call('GET', `/v1/audit?subjectId=${p.id}`, { as: 'auditor' });
     expect(audit.body.items.map((e: any) => e.action)).toEqual(
       expect.arrayContaining(['approval.refused', 'approval.approve', 'promotion.approved']),
@@ -244,6 +245,7 @@ describe('approvals', () => {
     });
     expect(glass.status).toBe(201);
     expect((await rig.call('GET', `/v1/promotions/${p.id}`, { as: 'auditor' })).body.status).toBe('approved');
+    await rig.auditSealed();
     const events = await rig.call('GET', `/v1/audit?subjectId=${p.id}&action=promotion.break_glass`, {
       as: 'auditor',
     });

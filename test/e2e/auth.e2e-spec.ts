@@ -342,6 +342,7 @@ describe('authentication', () => {
         requester_key: expected,
         token_jti: claims.jti,
       });
+      await rig.auditSealed();
       const audit = await rig.call('GET', `/v1/audit?action=promotion.requested&subjectId=${res.body.id}`, {
         as: 'auditor',
       });
@@ -449,6 +450,7 @@ describe('authentication', () => {
       expect((await audit(dave)).status).toBe(403);
 
       // The audit trail has both changes, by the admin who approved (and applied) them.
+      await rig.auditSealed();
       const trail = await rig.call('GET', `/v1/audit?subjectType=role_binding&subjectId=${bySubject}`, {
         as: 'auditor',
       });

@@ -165,6 +165,12 @@ describe('drift', () => {
 
   it('finds a tag moved with skopeo, a tag Airlock never wrote, and a promoted digest deleted', async () => {
     const env = await environment();
+    // A webhook subscriber of drift (nothing receives here: the events and deliveries are checked).
+    const hook = await rig.call('POST', '/v1/webhooks', {
+      as: 'admin',
+      body: { url: 'http://127.0.0.1:9/drift', eventTypes: ['drift.found'], environments: [env] },
+    });
+    expect(hook.status).toBe(201);
     const tag = `v1-${uid()}`;
     const promoted = await promote(env, tag);
     const gone = await promote(env, `v2-${uid()}`);
@@ -234,6 +240,19 @@ describe('drift', () => {
       tag_unknown: 1,
       digest_missing: 1,
     });
+
+    // Each check that found drift raised drift.found, delivered to the subscriber with what differs.
+    const found = await rig.sql<{ environment: string; deliveries: string; moved: string }>(
+      `SELECT e.environment, count(d.id)::text AS deliveries,
+              e.facts->'details'->'byKind'->>'tag_moved' AS moved
+       FROM webhook_event e LEFT JOIN webhook_delivery d ON d.event_id = e.id AND d.subscription_id = $2
+       WHERE e.type = 'drift.found' AND e.environment = $1 GROUP BY e.id ORDER BY e.id`,
+      [env, hook.body.id],
+    );
+    expect(found).toEqual([
+      { environment: env, deliveries: '1', moved: '1' },
+      { environment: env, deliveries: '1', moved: '1' },
+    ]);
 
     const metrics = await rig.call('GET', '/metrics');
     expect(metrics.body).toContain(`airlock_drift_findings{environment="${env}",kind="tag_moved"} 1`);

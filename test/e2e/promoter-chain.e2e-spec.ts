@@ -315,6 +315,12 @@ describe('promoter: chains, soak and freeze windows', () => {
     const env = `frozen-${hex()}`;
     const freeze = denyFor(6);
     await environment(env, { approvals: { required: 0 }, freeze });
+    // A webhook subscriber (nothing receives here: the event and its delivery are checked).
+    const hook = await rig.call('POST', '/v1/webhooks', {
+      as: 'admin',
+      body: { url: 'http://127.0.0.1:9/chain', eventTypes: ['promotion.waiting'], environments: [env] },
+    });
+    expect(hook.status).toBe(201);
     const windows = await rig.call('GET', `/v1/environments/${env}/freeze-windows`, { as: 'requester' });
     expect(windows.body).toMatchObject({
       frozen: true,
@@ -341,6 +347,14 @@ describe('promoter: chains, soak and freeze windows', () => {
     expect(done.gate.freeze).toEqual({ overridden: false, windows: [] });
     const events = await audit(res.body.id, ['promotion.waiting']);
     expect(events[0].details).toMatchObject({ waitingFor: 'freeze', waitingUntil: waiting.waitingUntil });
+    // The wait is a webhook event (promotion.waiting), written with the transition, with a delivery.
+    const raised = await rig.sql<{ deliveries: string }>(
+      `SELECT count(d.id)::text AS deliveries FROM webhook_event e
+       LEFT JOIN webhook_delivery d ON d.event_id = e.id AND d.subscription_id = $2
+       WHERE e.type = 'promotion.waiting' AND e.subject_id = $1 GROUP BY e.id`,
+      [res.body.id, hook.body.id],
+    );
+    expect(raised).toEqual([{ deliveries: '1' }]);
   });
 
   it('starts promotions only inside allow windows', async () => {

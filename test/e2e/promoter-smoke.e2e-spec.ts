@@ -124,6 +124,7 @@ describe('promoter, smoke', () => {
     }
     const again = await promote();
     expect(again.status).toBe('promoted');
+    await rig.auditSealed();
     const events = await rig.call('GET', `/v1/audit?subjectId=${again.id}&action=promotion.promoted`, {
       as: 'auditor',
     });

@@ -60,6 +60,7 @@ describe('promotions', () => {
   }
 
   async function auditActions(id: string): Promise<any[]> {
+    await rig.auditSealed();
     const res = await rig.call('GET', `/v1/audit?subjectType=promotion&subjectId=${id}&limit=500`, {
       as: 'auditor',
     });

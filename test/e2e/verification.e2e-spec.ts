@@ -191,6 +191,16 @@ describe('continuous verification', () => {
 
   it('finds an advisory imported after a promotion in the promoted digest, without reading a registry', async () => {
     const env = await environment();
+    // A webhook subscriber (nothing receives here: the event and its delivery are checked).
+    const hook = await rig.call('POST', '/v1/webhooks', {
+      as: 'admin',
+      body: {
+        url: 'http://127.0.0.1:9/verification',
+        eventTypes: ['verification.affected'],
+        environments: [env],
+      },
+    });
+    expect(hook.status).toBe(201);
     const pkg = `verif-lib-${uid()}`;
     const p = await promoted(env, pkg, '1.2.3');
     // The evidence was stored when the checks read the SBOM.
@@ -238,6 +248,14 @@ describe('continuous verification', () => {
       [env],
     );
     expect(events).toHaveLength(1);
+    // …and the webhook event of it, with a delivery to the subscriber.
+    const raised = await rig.sql<{ deliveries: string; advisory: string }>(
+      `SELECT count(d.id)::text AS deliveries, e.facts->'details'->'advisories'->0->>'advisory' AS advisory
+       FROM webhook_event e LEFT JOIN webhook_delivery d ON d.event_id = e.id AND d.subscription_id = $2
+       WHERE e.type = 'verification.affected' AND e.environment = $1 GROUP BY e.id`,
+      [env, hook.body.id],
+    );
+    expect(raised).toEqual([{ deliveries: '1', advisory: ghsa }]);
     expect(events[0].details.advisories).toEqual([
       {
         advisory: ghsa,

@@ -259,6 +259,16 @@ describe('waivers', () => {
 
   it('a revoked waiver no longer applies either, and is audited', async () => {
     const env = await environment(policy(1));
+    // Someone listens for waiver decisions (nothing receives here: the events and deliveries are checked).
+    const hook = await rig.call('POST', '/v1/webhooks', {
+      as: 'admin',
+      body: {
+        url: 'http://127.0.0.1:9/waivers',
+        eventTypes: ['waiver.granted', 'waiver.revoked'],
+        environments: [env],
+      },
+    });
+    expect(hook.status).toBe(201);
     const digest = await vulnerableImage();
     const asked = await request(
       env,
@@ -300,6 +310,17 @@ describe('waivers', () => {
       [asked.body.id],
     );
     expect(n).toBe('1');
+    // The grant and the revocation are webhook events, each with a delivery to the subscription.
+    const events = await rig.sql<{ type: string; deliveries: string; waiver: string }>(
+      `SELECT e.type, count(d.id)::text AS deliveries, e.facts->'details'->>'waiverId' AS waiver
+       FROM webhook_event e LEFT JOIN webhook_delivery d ON d.event_id = e.id AND d.subscription_id = $2
+       WHERE e.subject_type = 'waiver' AND e.subject_id = $1 GROUP BY e.id ORDER BY e.id`,
+      [asked.body.id, hook.body.id],
+    );
+    expect(events).toEqual([
+      { type: 'waiver.granted', deliveries: '1', waiver: asked.body.id },
+      { type: 'waiver.revoked', deliveries: '1', waiver: asked.body.id },
+    ]);
   });
 
   it('refuses what the policy does not allow, bad input and callers without the role, and changes nothing', async () => {

@@ -216,6 +216,20 @@ export class Rig {
     if (a.status !== 200) throw new Error(`activate: ${a.status} ${JSON.stringify(a.body)}`);
   }
 
+  /**
+   * Waits until the sealer (every second) has sealed every audit event recorded so far: the audit
+   * listing shows sealed events only, and says how many are pending.
+   */
+  async auditSealed(timeoutMs = 15_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.call('GET', '/v1/audit?limit=1', { as: 'auditor' });
+      if (res.status === 200 && res.body.pending === 0) return;
+      if (Date.now() > until) throw new Error(`audit events still pending: ${JSON.stringify(res.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Waits until a promotion reaches one of the statuses (polling the API). */
   async waitForStatus(id: string, statuses: string[], timeoutMs = 15_000): Promise<any> {
     const until = Date.now() + timeoutMs;

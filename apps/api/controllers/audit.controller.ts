@@ -32,11 +32,10 @@ import { ApiProblems } from '../http/api-problems.decorator';
 import {
   AuditCheckpointsView,
   AuditCheckpointView,
-  AuditEventView,
+  AuditEventPage,
   AuditVerificationList,
   AuditVerificationReportView,
   AuditVerificationResource,
-  pageOf,
 } from '../http/response-views';
 import { uuidPipe } from './promotions.controller';
 
@@ -156,7 +155,7 @@ export class AuditController {
   @Get()
   @Roles(AUDIT_READERS, 'global')
   @ApiProblems(400, 403)
-  @ApiOkResponse({ type: pageOf(AuditEventView, 'AuditEventPage') })
+  @ApiOkResponse({ type: AuditEventPage })
   async list(
     @Query() q: AuditQueryDto,
   ): Promise<{ items: unknown[]; nextCursor: string | null; pending: number }> {

@@ -46,6 +46,14 @@ export class AuditEventView {
   @ApiProperty({ description: 'sha256 over this event and prevHash' }) hash!: string;
 }
 
+export class AuditEventPage {
+  @ApiProperty({ type: [AuditEventView] }) items!: AuditEventView[];
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+  @ApiProperty({ description: 'Events recorded but not yet sealed into the chain (not listed yet)' })
+  pending!: number;
+}
+
 export class AuditCheckpointView {
   @ApiProperty({ example: '42' }) seq!: string;
   @ApiProperty({ description: "The chain's hash at seq" }) hash!: string;

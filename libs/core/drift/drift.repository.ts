@@ -5,6 +5,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { type DriftFinding, type PromotedArtifact } from '../../domain';
 import { JobName } from '../../jobs';
 import { type AuditRecord, AuditRepository } from '../audit/audit.repository';
+import { WebhookRepository } from '../webhook/webhook.repository';
 import { type Actor } from '../identity/actor';
 import {
   type DriftCheckStatus,
@@ -24,6 +25,7 @@ export class DriftRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditRepository,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   /**
@@ -141,7 +143,15 @@ export class DriftRepository {
       if (updated.length === 0) return false; // finished by another run meanwhile
       await m.delete(DriftFindingEntity, { checkId: id });
       if (outcome.findings.length) await this.insertFindings(m, id, outcome.findings);
-      for (const record of audit) await this.audit.record(record, m);
+      for (const record of audit) {
+        await this.audit.record(record, m);
+        // Drift found, digests newly affected: events for webhook subscribers, in the same transaction.
+        await this.webhooks.recordAudited(
+          record,
+          record.subjectType === 'environment' ? record.subjectId : null,
+          m,
+        );
+      }
       return true;
     });
   }

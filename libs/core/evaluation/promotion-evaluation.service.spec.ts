@@ -15,6 +15,7 @@ import { type PolicyService } from '../policy/policy.service';
 import { type PromotionService } from '../promotion/promotion.service';
 import { InMemoryPromotions } from '../testing/in-memory-promotions';
 import { type WebhookService } from '../webhook/webhook.service';
+import { type PromotionGateService } from '../gate/gate.service';
 import { type WaiverService } from '../waiver/waiver.service';
 import { PromotionEvaluationService } from './promotion-evaluation.service';
 
@@ -22,6 +23,7 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 const env = {
   id: 'env-1',
   name: 'production',
+  upstreams: [] as string[],
   sources: [{ registry: 'r.example.com', repositories: ['acme/*'] }],
 } as unknown as EnvironmentEntity;
 const signed: PolicyDocument = { approvals: { required: 1 }, signatures: { keys: [] } };
@@ -113,11 +115,24 @@ function setup(secrets: () => CheckResult = () => pass) {
     { record: async (e: { action: string }) => void audit.push(e.action) } as unknown as AuditRepository,
     { now: () => 0 } as Clock,
     { inForceFor: async () => [] } as unknown as WaiverService,
+    { preview: async () => gate.decision } as unknown as PromotionGateService,
   );
   return { service, promotions, stored, audit, signatures, secretScan };
 }
 
+/** What the gate would decide (a test may change it). */
+const gate: { decision: unknown } = { decision: null };
+const PROCEED = {
+  action: 'proceed',
+  evidence: { upstream: null, soak: null, freeze: { overridden: false, windows: [] } },
+};
+
 describe(PromotionEvaluationService.name, () => {
+  beforeEach(() => {
+    gate.decision = PROCEED;
+    env.upstreams = [];
+  });
+
   beforeAll(() => Logger.overrideLogger(false));
 
   it('answers what a request would meet: checks, approvals and from whom, break-glass; audits once', async () => {
@@ -136,6 +151,41 @@ describe(PromotionEvaluationService.name, () => {
     });
     expect(audit).toEqual(['promotion.evaluated']);
     expect(promotions.history).toEqual([]);
+  });
+
+  it('says what the chain, soak and freeze would do before the copy, as the gate judges now', async () => {
+    const { service } = setup();
+    env.upstreams = ['staging'];
+    gate.decision = {
+      action: 'wait',
+      for: 'soak',
+      until: new Date('2026-06-02T00:00:00Z'),
+      reason: 'soaking in staging until 2026-06-02T00:00:00.000Z',
+    };
+    const waiting = await service.dryRun({ artifact: 'x', environment: 'production' }, caller);
+    expect(waiting.conditions).toEqual([{ kind: 'chain', state: 'met', detail: 'chain: would not hold it' }]);
+    gate.decision = { action: 'refuse', reason: 'not promoted into staging' };
+    const refused = await service.dryRun({ artifact: 'x', environment: 'production' }, caller);
+    expect(refused.conditions).toEqual([
+      { kind: 'chain', state: 'blocked', detail: 'not promoted into staging' },
+    ]);
+    gate.decision = {
+      action: 'proceed',
+      evidence: {
+        upstream: {
+          environment: 'staging',
+          promotionId: 'p-1',
+          tag: 'v1',
+          promotedAt: '2026-06-01T00:00:00Z',
+        },
+        soak: null,
+        freeze: { overridden: false, windows: [] },
+      },
+    };
+    const met = await service.dryRun({ artifact: 'x', environment: 'production' }, caller);
+    expect(met.conditions).toEqual([
+      { kind: 'chain', state: 'met', detail: 'promoted into staging (promotion p-1)' },
+    ]);
   });
 
   it('is undetermined, not retried, when a check could not run', async () => {

@@ -33,6 +33,7 @@ import { type CreatePromotionDto } from '../promotion/promotion.dto';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { PromotionRepository } from '../promotion/promotion.repository';
 import { PromotionService } from '../promotion/promotion.service';
+import { PromotionGateService } from '../gate/gate.service';
 import { WaiverService } from '../waiver/waiver.service';
 import { InFlightLimit } from './in-flight-limit';
 import {
@@ -93,6 +94,7 @@ export class PromotionEvaluationService {
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
     private readonly waivers: WaiverService,
+    private readonly gate: PromotionGateService,
   ) {}
 
   /** `POST /v1/promotions/evaluate`: the request's own intake checks, then its checks, unstored. */
@@ -266,16 +268,60 @@ export class PromotionEvaluationService {
         excluded,
       },
       breakGlass: breakGlassFor(judged.decision, breakGlassHolders),
-      conditions: this.conditions(env),
+      conditions: await this.conditions(env, policy.document, artifact.digest),
     };
   }
 
   /**
-   * The conditions before the copy the environment has (chain, soak, freeze): none exist yet.
-   * Each gate, once it exists, adds what it would decide now here.
+   * The conditions before the copy (chain, soak, freeze) as the gate would judge them now: `met`,
+   * `waiting` (until when), or `blocked` (the chain refuses the digest). None when the environment
+   * has no upstreams, asks no soak and has no freeze windows.
    */
-  private conditions(_env: EnvironmentEntity): PreCopyCondition[] {
-    return [];
+  private async conditions(
+    env: EnvironmentEntity,
+    policy: PolicyDocument,
+    digest: string,
+  ): Promise<PreCopyCondition[]> {
+    const decision = await this.gate.preview(env, policy, digest);
+    const frozen = decision.action === 'wait' && decision.for === 'freeze';
+    const kinds = [
+      ...(env.upstreams.length > 0 ? ['chain'] : []),
+      ...(policy.soak ? ['soak'] : []),
+      ...(frozen || (policy.freeze?.windows?.length ?? 0) > 0 ? ['freeze'] : []),
+    ];
+    if (kinds.length === 0) return [];
+    if (decision.action === 'refuse') {
+      return kinds.map((kind) =>
+        kind === 'chain'
+          ? { kind, state: 'blocked' as const, detail: decision.reason }
+          : { kind, state: 'met' as const, detail: 'not judged: the chain refuses the digest first' },
+      );
+    }
+    if (decision.action === 'wait') {
+      return kinds.map((kind) =>
+        kind === decision.for
+          ? { kind, state: 'waiting' as const, detail: decision.reason, until: decision.until.toISOString() }
+          : { kind, state: 'met' as const, detail: `${kind}: would not hold it` },
+      );
+    }
+    const evidence = decision.evidence;
+    return kinds.map((kind) => {
+      if (kind === 'chain' && evidence.upstream) {
+        return {
+          kind,
+          state: 'met' as const,
+          detail: `promoted into ${evidence.upstream.environment} (promotion ${evidence.upstream.promotionId})`,
+        };
+      }
+      if (kind === 'soak' && evidence.soak) {
+        return {
+          kind,
+          state: 'met' as const,
+          detail: `in the upstream for ${evidence.soak.observedSeconds} s (soak ${evidence.soak.required})`,
+        };
+      }
+      return { kind, state: 'met' as const, detail: 'no freeze window holds promotions now' };
+    });
   }
 
   /** The check stage's decision on these results, without retrying what could not run. */

@@ -6,6 +6,7 @@ import {
   type FreezeWindow,
   type GateDecision,
   nextOccurrences,
+  type PolicyDocument,
   freezeAt,
   upstreamStanding,
 } from '../../domain';
@@ -76,6 +77,22 @@ export class PromotionGateService {
       skipChain: options.skipChain,
       windows: await this.windows(env),
       breakGlass: p.breakGlass,
+    });
+  }
+
+  /**
+   * What the gate would decide now for `digest` entering `env` under `policy` (a dry run: no
+   * promotion, no break-glass). The freeze windows are the active policy's, as for a real copy.
+   */
+  async preview(env: EnvironmentEntity, policy: PolicyDocument, digest: string): Promise<GateDecision> {
+    return evaluateGate({
+      now: new Date(this.clock.now()),
+      upstreams: env.upstreams,
+      occupancies: await this.repo.occupancies(env.upstreams, digest),
+      upstream: policy.upstream,
+      soak: policy.soak,
+      windows: await this.windows(env),
+      breakGlass: false,
     });
   }
 

@@ -5,6 +5,7 @@ import { type PolicyDocument } from '../../domain';
 import { JobName } from '../../jobs';
 import { type SbomPackage } from '../../sbom';
 import { type AuditRecord, AuditRepository } from '../audit/audit.repository';
+import { WebhookRepository } from '../webhook/webhook.repository';
 import { VerificationFindingEntity, VerificationRunEntity } from './verification.entity';
 
 /** A digest promoted into an environment and not superseded there (the latest for its tag). */
@@ -52,6 +53,7 @@ export class VerificationRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditRepository,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   findRun(id: string): Promise<VerificationRunEntity | null> {
@@ -233,7 +235,15 @@ export class VerificationRepository {
         `UPDATE verification_run SET status = 'completed', summary = $2, counts = $3, finished_at = $4 WHERE id = $1`,
         [runId, summary, counts, outcome.at],
       );
-      for (const record of audit) await this.audit.record(record, m);
+      for (const record of audit) {
+        await this.audit.record(record, m);
+        // Drift found, digests newly affected: events for webhook subscribers, in the same transaction.
+        await this.webhooks.recordAudited(
+          record,
+          record.subjectType === 'environment' ? record.subjectId : null,
+          m,
+        );
+      }
       return fresh;
     });
   }

@@ -21,6 +21,7 @@ import { IdentityLinkService } from '../identity/identity-link.service';
 import { PolicyService } from '../policy/policy.service';
 import { type RequestWaiverDto, type WaiverView } from './waiver.dto';
 import { type WaiverEntity } from './waiver.entity';
+import { WebhookService } from '../webhook/webhook.service';
 import { WaiverRepository } from './waiver.repository';
 
 /**
@@ -38,6 +39,7 @@ export class WaiverService {
     private readonly policies: PolicyService,
     private readonly links: IdentityLinkService,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookService,
   ) {}
 
   async request(environment: string, dto: RequestWaiverDto, caller: Caller): Promise<WaiverView> {
@@ -192,7 +194,8 @@ export class WaiverService {
     return w;
   }
 
-  private record(
+  /** The audit event, and the webhook event its action produces (granted, revoked), in `m`. */
+  private async record(
     m: EntityManager,
     caller: Caller,
     action: string,
@@ -200,22 +203,27 @@ export class WaiverService {
     environment: string,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    return this.audit.record(
+    const details = {
+      environment,
+      check: w.check,
+      finding: w.finding,
+      digest: w.digest,
+      repositoryPattern: w.repositoryPattern,
+      expiresAt: w.expiresAt.toISOString(),
+      reason: w.reason,
+      ...extra,
+    };
+    await this.audit.record(
+      { actor: caller.actor, action, subjectType: 'waiver', subjectId: w.id, details },
+      m,
+    );
+    await this.webhooks.recordAction(
+      action,
       {
-        actor: caller.actor,
-        action,
+        environment,
         subjectType: 'waiver',
         subjectId: w.id,
-        details: {
-          environment,
-          check: w.check,
-          finding: w.finding,
-          digest: w.digest,
-          repositoryPattern: w.repositoryPattern,
-          expiresAt: w.expiresAt.toISOString(),
-          reason: w.reason,
-          ...extra,
-        },
+        facts: { actor: caller.actor, details: { ...details, waiverId: w.id } },
       },
       m,
     );

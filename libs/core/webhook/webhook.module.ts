@@ -20,6 +20,6 @@ import { WebhookService } from './webhook.service';
     WebhookClient,
     Clock,
   ],
-  exports: [WebhookService, WebhookDeliveryService, WebhookReconciler],
+  exports: [WebhookService, WebhookRepository, WebhookDeliveryService, WebhookReconciler],
 })
 export class WebhookModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { type EventFacts, type StoredEvent, type WebhookEventType } from '../../domain';
+import { eventOfAction, type EventFacts, type StoredEvent, type WebhookEventType } from '../../domain';
 import { type Actor } from '../identity/actor';
 import { deliveryJobSql, webhookEventCtes } from './webhook-event-sql';
 import {
@@ -70,6 +70,36 @@ export class WebhookRepository {
    * Writes an event inside the caller's transaction, with a delivery and an outbox row for every
    * enabled subscription that wants it. Returns how many deliveries it queued.
    */
+  /**
+   * The webhook event an audit event's action produces, if any (drift found, verification
+   * affected), written in the transaction that writes the audit event. `environment` is the
+   * environment it concerns (those events' subject).
+   */
+  async recordAudited(
+    record: {
+      actor: EventFacts['actor'];
+      action: string;
+      subjectType: string;
+      subjectId: string;
+      details?: Record<string, unknown>;
+    },
+    environment: string | null,
+    manager: EntityManager,
+  ): Promise<void> {
+    const type = eventOfAction(record.action);
+    if (!type) return;
+    await this.recordEvent(
+      {
+        type,
+        environment,
+        subjectType: record.subjectType,
+        subjectId: record.subjectId,
+        facts: { actor: record.actor, details: { ...(record.details ?? {}), environment } },
+      },
+      manager,
+    );
+  }
+
   async recordEvent(e: NewWebhookEvent, manager: EntityManager = this.db.manager): Promise<number> {
     const rows: Array<{ n: string }> = await manager.query(
       `WITH src AS (SELECT $1::text AS type, $2::text AS environment, $3::text AS subject_type,
