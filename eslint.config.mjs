@@ -171,7 +171,6 @@ export default tseslint.config(
       '**/*.spec.ts',
       'libs/core/database/**',
       'libs/core/testing/**',
-      'libs/core/promotion/promotion-state-machine.ts',
     ],
     rules: { 'no-restricted-imports': ['error', coreDatabaseImports] },
   },

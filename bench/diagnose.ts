@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../libs/core/database/data-source';
 import { PromotionRepository } from '../libs/core/promotion/promotion.repository';
 import { type NewPromotion, PromotionStateMachine } from '../libs/core/promotion/promotion-state-machine';
+import { PromotionTransitionRepository } from '../libs/core/promotion/promotion-transitions.repository';
 import { type WakeBus } from '../libs/jobs';
 
 export interface DiagnoseRow {
@@ -88,7 +89,7 @@ export async function diagnose(o: {
   // No relay to wake in this in-process measurement.
   const noWake = { wake: (): void => undefined } as unknown as WakeBus;
   const repo = new PromotionRepository(ds);
-  const stateMachine = new PromotionStateMachine(ds, noWake);
+  const stateMachine = new PromotionStateMachine(new PromotionTransitionRepository(ds), noWake);
   const id = (): string => o.detailIds[Math.floor(Math.random() * o.detailIds.length)];
   const seq = (): string => String(1000 + Math.floor(Math.random() * (o.rows - 1000)));
   const out: DiagnoseRow[] = [];
@@ -146,7 +147,7 @@ export async function diagnose(o: {
     // 2 kB of SQL text sent, parsed and planned per request.
     let captured: { sql: string; params: unknown[] } = { sql: '', params: [] };
     const capture = new PromotionStateMachine(
-      {
+      new PromotionTransitionRepository({
         driver: {
           master: {
             query: async (q: { text: string; values: unknown[] }) => {
@@ -155,7 +156,7 @@ export async function diagnose(o: {
             },
           },
         },
-      } as unknown as DataSource,
+      } as unknown as DataSource),
       noWake,
     );
     const pool = new Pool({ connectionString: o.databaseUrl, max: 10 });

@@ -3,6 +3,7 @@ import { ErrorCode, PromotionStatus as S } from '../../domain';
 import { JobName, OUTBOX_TOPIC, type WakeBus } from '../../jobs';
 import { SYSTEM_ACTOR } from '../identity/actor';
 import { PromotionStateMachine } from './promotion-state-machine';
+import { PromotionTransitionRepository } from './promotion-transitions.repository';
 
 /**
  * The state machine's own decisions, around its SQL: which job a transition names, what it
@@ -33,7 +34,12 @@ function machine(moved: boolean) {
       log.push('wake');
     },
   } as unknown as WakeBus;
-  return { sm: new PromotionStateMachine(db, wakeups), queries, wakes, log };
+  return {
+    sm: new PromotionStateMachine(new PromotionTransitionRepository(db), wakeups),
+    queries,
+    wakes,
+    log,
+  };
 }
 
 const t = (from: S, to: S) => ({ promotionId: 'p-1', from, to, actor: SYSTEM_ACTOR, reason: 'why' });
@@ -125,7 +131,11 @@ describe('PromotionStateMachine', () => {
         },
       } as unknown as DataSource;
       const wakeups = { wake: (topic: string) => void wakes.push(topic) } as unknown as WakeBus;
-      return { sm: new PromotionStateMachine(db, wakeups), statements, wakes };
+      return {
+        sm: new PromotionStateMachine(new PromotionTransitionRepository(db), wakeups),
+        statements,
+        wakes,
+      };
     }
 
     it('inserts as received, starting the check stage, in one prepared statement, then wakes the relay', async () => {

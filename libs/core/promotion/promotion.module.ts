@@ -6,11 +6,18 @@ import { RegistryModule } from '../registry/registry.module';
 import { PromotionRepository } from './promotion.repository';
 import { PromotionService } from './promotion.service';
 import { PromotionStateMachine } from './promotion-state-machine';
+import { PromotionTransitionRepository } from './promotion-transitions.repository';
 import { RollbackService } from './rollback.service';
 
 @Module({
   imports: [EnvironmentModule, RegistryModule, JobsModule, GateModule],
-  providers: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
+  providers: [
+    PromotionRepository,
+    PromotionTransitionRepository,
+    PromotionStateMachine,
+    PromotionService,
+    RollbackService,
+  ],
   exports: [PromotionRepository, PromotionStateMachine, PromotionService, RollbackService],
 })
 export class PromotionModule {}
