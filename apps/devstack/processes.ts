@@ -57,7 +57,7 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
   let recent = '';
   const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
   const keep = (chunk: Buffer): void => {
-    recent = (recent + chunk.toString('utf8')).slice(-16_384);
+    recent = (recent + chunk.toString('utf8')).slice(-65_536);
     log?.write(chunk);
   };
   child.stdout?.on('data', keep);

@@ -101,6 +101,9 @@ export class Rig {
         // Rigs share the run's database but not their Redis prefix: one rig's reconciler would take
         // the working promotions other test files left behind. Tests of the reconciler set it.
         RECONCILE_AFTER_MS: String(24 * 3600_000),
+        // Likewise scheduled drift checks: they would visit every rig's environments (and audit
+        // it). The drift tests ask for checks on demand.
+        DRIFT_CHECK_INTERVAL_MS: '0',
         ...env,
       },
     });
