@@ -98,32 +98,9 @@ export const promote: CommandSpec = {
       );
     }
 
-    let final = first;
-    let timedOut = false;
-    if (!detach) {
-      try {
-        ({ promotion: final, timedOut } = await waitForPromotion(first, {
-          fetch: () => fetchPromotion(ctx, first.id),
-          settled: wait ? (s) => WAIT_SETTLED.has(s) : checksSettled,
-          timeoutMs,
-          sleep: (ms) => ctx.sleep(ms),
-          now: () => ctx.now(),
-          onStatus: (s) => {
-            if (!ctx.json) ctx.out.note(`status: ${s}`);
-          },
-        }));
-      } catch (e) {
-        // The request exists; say which one, so that nobody re-requests blindly.
-        if (e instanceof ApiError || e instanceof ConnectionError) {
-          ctx.out.error(e, ctx.json);
-          ctx.out.note(
-            `promotion ${first.id} was requested; check it with: airlock promotions get ${first.id}`,
-          );
-          return ExitCode.Error;
-        }
-        throw e;
-      }
-    }
+    const followed = await followPromotion(ctx, first, { detach, wait, timeoutMs, noun: 'promotion' });
+    if (followed === ExitCode.Error) return ExitCode.Error;
+    const { promotion: final, timedOut } = followed;
 
     if (ctx.json) ctx.out.json(final);
     else {
@@ -160,4 +137,36 @@ async function dryRun(ctx: CommandContext, body: Record<string, unknown>): Promi
 
 export async function fetchPromotion(ctx: CommandContext, id: string): Promise<PromotionDetailView> {
   return ctx.api().get<PromotionDetailView>(`/v1/promotions/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Follows a promotion just requested (or a rollback) until its checks are over, or with `wait`
+ * until its outcome, printing each status. A lost connection meanwhile is exit 1, naming the
+ * request so that nobody re-requests blindly.
+ */
+export async function followPromotion(
+  ctx: CommandContext,
+  first: PromotionDetailView,
+  o: { detach: boolean; wait: boolean; timeoutMs: number; noun: 'promotion' | 'rollback' },
+): Promise<{ promotion: PromotionDetailView; timedOut: boolean } | ExitCode.Error> {
+  if (o.detach) return { promotion: first, timedOut: false };
+  try {
+    return await waitForPromotion(first, {
+      fetch: () => fetchPromotion(ctx, first.id),
+      settled: o.wait ? (s) => WAIT_SETTLED.has(s) : checksSettled,
+      timeoutMs: o.timeoutMs,
+      sleep: (ms) => ctx.sleep(ms),
+      now: () => ctx.now(),
+      onStatus: (s) => {
+        if (!ctx.json) ctx.out.note(`status: ${s}`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof ApiError || e instanceof ConnectionError) {
+      ctx.out.error(e, ctx.json);
+      ctx.out.note(`${o.noun} ${first.id} was requested; check it with: airlock promotions get ${first.id}`);
+      return ExitCode.Error;
+    }
+    throw e;
+  }
 }

@@ -1,12 +1,10 @@
-import { ApiError, ConnectionError } from '../api-client';
 import { type Page, type PromotionDetailView, type TagHistoryEntryView } from '../api-types';
 import { parseDuration, stringOption, UsageError } from '../args';
 import { type CommandSpec } from '../command';
-import { checksSettled, ExitCode, exitCodeForStatus, WAIT_SETTLED } from '../exit-codes';
+import { ExitCode, exitCodeForStatus } from '../exit-codes';
 import { formatPromotion } from '../format';
 import { table } from '../output';
-import { waitForPromotion } from '../wait';
-import { fetchPromotion } from './promote';
+import { followPromotion } from './promote';
 
 const DEFAULT_TIMEOUT = '30m';
 const envPath = (name: string): string => `/v1/environments/${encodeURIComponent(name)}`;
@@ -56,31 +54,9 @@ export const rollback: CommandSpec = {
     });
     const first = created.body;
     if (!ctx.json) ctx.out.note(`requested: rollback ${first.id} to ${first.digest}`);
-    let final = first;
-    let timedOut = false;
-    if (!detach) {
-      try {
-        ({ promotion: final, timedOut } = await waitForPromotion(first, {
-          fetch: () => fetchPromotion(ctx, first.id),
-          settled: wait ? (s) => WAIT_SETTLED.has(s) : checksSettled,
-          timeoutMs,
-          sleep: (ms) => ctx.sleep(ms),
-          now: () => ctx.now(),
-          onStatus: (s) => {
-            if (!ctx.json) ctx.out.note(`status: ${s}`);
-          },
-        }));
-      } catch (e) {
-        if (e instanceof ApiError || e instanceof ConnectionError) {
-          ctx.out.error(e, ctx.json);
-          ctx.out.note(
-            `rollback ${first.id} was requested; check it with: airlock promotions get ${first.id}`,
-          );
-          return ExitCode.Error;
-        }
-        throw e;
-      }
-    }
+    const followed = await followPromotion(ctx, first, { detach, wait, timeoutMs, noun: 'rollback' });
+    if (followed === ExitCode.Error) return ExitCode.Error;
+    const { promotion: final, timedOut } = followed;
     if (ctx.json) ctx.out.json(final);
     else ctx.out.lines(formatPromotion(final));
     if (timedOut) return ExitCode.Timeout;
