@@ -16,6 +16,7 @@ import { DriftChecks1796614785239 } from './1796614785239-drift-checks';
 import { ContinuousVerification1796615533044 } from './1796615533044-continuous-verification';
 import { AuditVerifications1796614550531 } from './1796614550531-audit-verifications';
 import { SecretScanCache1796616325688 } from './1796616325688-secret-scan-cache';
+import { WaiverExpiry1796619458286 } from './1796619458286-waiver-expiry';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -38,4 +39,5 @@ export const MIGRATIONS: Function[] = [
   ContinuousVerification1796615533044,
   AuditVerifications1796614550531,
   SecretScanCache1796616325688,
+  WaiverExpiry1796619458286,
 ];

@@ -2235,7 +2235,7 @@ export interface components {
              */
             url: string;
             /** @description The event types to receive */
-            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "drift.found" | "verification.affected")[];
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "waiver.expired" | "drift.found" | "verification.affected")[];
             /** @description Only events of these environments (by name); empty or absent: every environment */
             environments?: string[];
             /**
@@ -2249,7 +2249,7 @@ export interface components {
         WebhookCreatedView: {
             id: string;
             url: string;
-            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "drift.found" | "verification.affected")[];
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "waiver.expired" | "drift.found" | "verification.affected")[];
             /** @description Empty: every environment */
             environments: string[];
             /** @enum {string} */
@@ -2271,7 +2271,7 @@ export interface components {
         WebhookView: {
             id: string;
             url: string;
-            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "drift.found" | "verification.affected")[];
+            eventTypes: ("promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "waiver.expired" | "drift.found" | "verification.affected")[];
             /** @description Empty: every environment */
             environments: string[];
             /** @enum {string} */
@@ -2317,7 +2317,7 @@ export interface components {
             webhookId: string;
             eventId: string;
             /** @enum {string} */
-            eventType: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "drift.found" | "verification.affected";
+            eventType: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "waiver.expired" | "drift.found" | "verification.affected";
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: number;
@@ -2499,7 +2499,7 @@ export interface components {
         /** @description A webhook event (Standard Webhooks payload shape). Small: identifiers, states, reasons and links back to the API; never a secret or token. */
         WebhookEvent: {
             /** @enum {string} */
-            type: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "drift.found" | "verification.affected";
+            type: "promotion.requested" | "promotion.checks_passed" | "promotion.awaiting_approval" | "promotion.approved" | "promotion.rejected" | "promotion.promoting" | "promotion.promoted" | "promotion.failed" | "promotion.cancelled" | "promotion.expired" | "break_glass.used" | "break_glass.signed_off" | "policy.proposed" | "policy.activated" | "secret.found" | "promotion.waiting" | "waiver.granted" | "waiver.revoked" | "waiver.expired" | "drift.found" | "verification.affected";
             /**
              * @description Payload format version; raised only for changes a receiver could trip over
              * @enum {integer}

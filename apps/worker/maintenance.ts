@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AirlockConfig } from '../../libs/config';
-import { ReconcilerService, VerificationService, WebhookReconciler } from '../../libs/core';
+import { ReconcilerService, VerificationService, WaiverService, WebhookReconciler } from '../../libs/core';
 import { JobName, JobQueue, QueueName } from '../../libs/jobs';
 
 /**
@@ -24,6 +24,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reconciler: ReconcilerService,
     private readonly webhooks: WebhookReconciler,
     private readonly verification: VerificationService,
+    private readonly waivers: WaiverService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -104,6 +105,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn({ msg: 'verification runs still queued; their jobs written again', requeued });
     } catch (e) {
       this.logger.warn({ msg: 'could not look for stale verification runs', error: String(e) });
+    }
+    try {
+      await this.waivers.announceExpired();
+    } catch (e) {
+      this.logger.warn({ msg: 'could not announce expired waivers; will retry', error: String(e) });
     }
   }
 }

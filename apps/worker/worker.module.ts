@@ -10,8 +10,9 @@ import {
   OutboxModule,
   PromoterModule,
   ReconcileModule,
-  WebhookModule,
   VerificationModule,
+  WaiverModule,
+  WebhookModule,
 } from '../../libs/core';
 import { JobHandlers } from './job-handlers';
 import { JobProcessor } from './job-processor';
@@ -32,6 +33,7 @@ import { Maintenance } from './maintenance';
     WebhookModule,
     DriftModule,
     VerificationModule,
+    WaiverModule,
   ],
   providers: [JobHandlers, JobProcessor, Maintenance],
 })

@@ -25,6 +25,7 @@ export enum WebhookEventType {
   Waiting = 'promotion.waiting',
   WaiverGranted = 'waiver.granted',
   WaiverRevoked = 'waiver.revoked',
+  WaiverExpired = 'waiver.expired',
   DriftFound = 'drift.found',
   VerificationAffected = 'verification.affected',
 }
@@ -144,7 +145,7 @@ const reasons = (f: EventFacts): { reasons: string[] } => ({ reasons: f.promotio
 const detail = (f: EventFacts, key: string): unknown => f.details?.[key];
 
 /** A waiver's decision (its audit action `waiver.<verb>`): what it lets pass, where, until when. */
-const waiverEvent = (description: string, verb: 'granted' | 'revoked'): WebhookEventSpec => ({
+const waiverEvent = (description: string, verb: 'granted' | 'revoked' | 'expired'): WebhookEventSpec => ({
   source: { action: `waiver.${verb}` },
   description,
   summary: (f) =>
@@ -287,6 +288,10 @@ export const WEBHOOK_EVENTS: Readonly<Record<WebhookEventType, WebhookEventSpec>
   [WebhookEventType.WaiverRevoked]: waiverEvent(
     'A waiver was revoked: it no longer lets anything pass.',
     'revoked',
+  ),
+  [WebhookEventType.WaiverExpired]: waiverEvent(
+    'A granted waiver reached its expiry: it no longer lets anything pass in promotions not yet approved.',
+    'expired',
   ),
   [WebhookEventType.DriftFound]: {
     source: { action: 'drift.detected' },

@@ -43,6 +43,8 @@ describe('waivers', () => {
         {
           AIRLOCK_TEST_CLOCK_FILE: clockFile,
           WORKER_QUEUES: 'checks,promote,maintenance',
+          // The maintenance round announces waivers that ended: every second here.
+          RECONCILE_INTERVAL_MS: '1000',
           WORKER_RETRY_DELAY_MS: '100',
         },
         { databaseUrl: url },
@@ -216,6 +218,11 @@ describe('waivers', () => {
 
   it('ends by itself: expired on the test clock, it no longer applies to a promotion not yet approved', async () => {
     const env = await environment(policy(1));
+    const hook = await rig.call('POST', '/v1/webhooks', {
+      as: 'admin',
+      body: { url: 'http://127.0.0.1:9/waivers', eventTypes: ['waiver.expired'], environments: [env] },
+    });
+    expect(hook.status).toBe(201);
     const digest = await vulnerableImage();
     const asked = await request(env, {
       check: 'vulnerabilities',
@@ -255,6 +262,24 @@ describe('waivers', () => {
     const later = await promote(env, digest, ['rejected', 'awaiting_approval']);
     expect(later.status).toBe('rejected');
     expect(vulnerabilities(later)).toMatchObject({ status: 'fail', waivers: [] });
+    // Its end was announced once, by the worker's maintenance round: audited and a webhook event.
+    const until = Date.now() + 20_000;
+    let ended: Array<{ n: string }> = [];
+    while (Date.now() < until) {
+      ended = await rig.sql<{ n: string }>(
+        `SELECT count(*)::text AS n FROM webhook_event WHERE type = 'waiver.expired' AND subject_id = $1`,
+        [asked.body.id],
+      );
+      if (ended[0].n !== '0') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(ended).toEqual([{ n: '1' }]);
+    const [{ n }] = await rig.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM (SELECT action, subject_id FROM audit_event
+         UNION ALL SELECT action, subject_id FROM audit_pending) a WHERE action = 'waiver.expired' AND subject_id = $1`,
+      [asked.body.id],
+    );
+    expect(n).toBe('1');
   });
 
   it('a revoked waiver no longer applies either, and is audited', async () => {

@@ -29,6 +29,7 @@ const ELSEWHERE = new Set([
   'promotion.waiting',
   'waiver.granted',
   'waiver.revoked',
+  'waiver.expired',
   'drift.found',
   'verification.affected',
 ]);

@@ -81,6 +81,10 @@ export class WaiverEntity {
   @Column('text', { nullable: true })
   revokeReason!: string | null;
 
+  /** When the end of a granted waiver was announced (audit and webhook `waiver.expired`), once. */
+  @Column('timestamptz', { nullable: true })
+  expiryAnnouncedAt!: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -24,6 +24,31 @@ export class WaiverRepository {
     return m.getRepository(WaiverEntity).findOneBy({ id });
   }
 
+  /**
+   * Granted waivers past their expiry whose end was not announced yet, claimed (marked announced
+   * at `now`) in `m`: a second maintenance process skips what this one holds.
+   */
+  async claimExpired(now: Date, limit: number, m: EntityManager): Promise<WaiverEntity[]> {
+    const repo = m.getRepository(WaiverEntity);
+    const due = await repo
+      .createQueryBuilder('w')
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .where('w.status = :granted AND w.expiresAt <= :now AND w.expiryAnnouncedAt IS NULL', {
+        granted: WaiverStatus.Granted,
+        now,
+      })
+      .orderBy('w.expiresAt')
+      .limit(limit)
+      .getMany();
+    if (due.length > 0)
+      await repo.update(
+        due.map((w) => w.id),
+        { expiryAnnouncedAt: now },
+      );
+    return due;
+  }
+
   lock(id: string, m: EntityManager): Promise<WaiverEntity | null> {
     return m
       .getRepository(WaiverEntity)

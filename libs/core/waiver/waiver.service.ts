@@ -15,7 +15,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { EnvironmentService } from '../environment/environment.service';
-import { actorKey } from '../identity/actor';
+import { actorKey, SYSTEM_ACTOR } from '../identity/actor';
 import { type Caller } from '../identity/caller';
 import { IdentityLinkService } from '../identity/identity-link.service';
 import { PolicyService } from '../policy/policy.service';
@@ -69,6 +69,7 @@ export class WaiverService {
           revokedBy: null,
           revokedAt: null,
           revokeReason: null,
+          expiryAnnouncedAt: null,
         },
         m,
       );
@@ -194,7 +195,25 @@ export class WaiverService {
     return w;
   }
 
-  /** The audit event, and the webhook event its action produces (granted, revoked), in `m`. */
+  /**
+   * Announces granted waivers that ended by themselves (audit and webhook `waiver.expired`), once
+   * each, in batches. Run by the worker's maintenance round. Returns how many it announced.
+   */
+  async announceExpired(batch = 100): Promise<number> {
+    const now = new Date(this.clock.now());
+    const announced = await this.repo.transaction(async (m) => {
+      const ended = await this.repo.claimExpired(now, batch, m);
+      for (const w of ended) {
+        const environment = await this.environments.byIdName(w.environmentId);
+        await this.record(m, { actor: SYSTEM_ACTOR } as Caller, 'waiver.expired', w, environment);
+      }
+      return ended.length;
+    });
+    if (announced > 0) this.webhooks.announced();
+    return announced;
+  }
+
+  /** The audit event, and the webhook event its action produces (granted, revoked, expired), in `m`. */
   private async record(
     m: EntityManager,
     caller: Caller,
