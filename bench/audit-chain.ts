@@ -385,7 +385,9 @@ async function main(): Promise<void> {
         '',
         'Targets: a full walk of 1,000,000 events ≤ 10 s online and offline, an incremental verify after 10,000 new events ≤ 1 s, /healthz latency unchanged during a walk, memory flat in chain length.',
         '',
-        `Reading the figures: wall times are only comparable between runs on a quiet machine. With a load average of ${fmt(startLoad, 1)} on ${m.cpus.split(' ')[0]} cores, every process waits for a core most of the time, so the CPU seconds the walking process used are the better measure of what a walk costs; on an idle machine the online walk takes about max(worker CPU, Postgres CPU), since the next page is fetched while the current one is hashed.`,
+        startLoad < 1
+          ? `Reading the figures: the machine was quiet (load average ${fmt(startLoad, 1)} on ${m.cpus.split(' ')[0]} cores), so wall times are what a walk takes here: about max(worker CPU, Postgres CPU), since the next page is fetched while the current one is hashed.`
+          : `Reading the figures: wall times are only comparable between runs on a quiet machine. With a load average of ${fmt(startLoad, 1)} on ${m.cpus.split(' ')[0]} cores, every process waits for a core most of the time, so the CPU seconds the walking process used are the better measure of what a walk costs; on an idle machine the online walk takes about max(worker CPU, Postgres CPU), since the next page is fetched while the current one is hashed.`,
         '',
         '| measure | value |',
         '| --- | --- |',
