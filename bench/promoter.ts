@@ -23,17 +23,16 @@
 // PROMOTER_BENCH_DEADLINE_SECONDS=450, BENCH_DOC=docs/benchmarks.md|none,
 // PROMOTER_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (for the Airlock copy process)
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CredentialProfile } from '../libs/domain';
 import { pushImage } from '../test/support/oci-images';
-import { getToken, startOidcProvider, type OidcProviderHandle } from '../test/support/oidc';
-import { startRegistry, type RegistryHandle, type RegistryTokenAuth } from '../test/support/registry';
+import { startRegistry, type RegistryHandle } from '../test/support/registry';
 import type { CopyJob, CopyReport } from './lib-copy-worker';
 import { writeRandomLayout, type LayoutImage } from './lib-random-image';
 import { fmt, machineInfo, median, writeMarkedSection } from './lib-report';
+import { tokenRegistrySetup } from './lib-token-registries';
 
 const env = process.env;
 const REPS = Math.max(1, Number(env.PROMOTER_BENCH_REPS ?? 3));
@@ -41,9 +40,6 @@ const DEADLINE_MS = Number(env.PROMOTER_BENCH_DEADLINE_SECONDS ?? 450) * 1000;
 const DOC = env.BENCH_DOC ?? 'docs/benchmarks.md';
 const ONLY = (env.PROMOTER_BENCH_CASES ?? 'small,large').split(',');
 const NODE_ARGS = (env.PROMOTER_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const SERVICE = 'airlock-registry';
-const CLIENT_ID = 'airlock-promoter';
-const CLIENT_SECRET = 'airlock-promoter-secret';
 const SOURCE_REPO = 'bench/app';
 const TARGET_REPO = 'bench/prod-app';
 const SECOND_TARGET_REPO = 'bench/prod-other';
@@ -135,26 +131,7 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   const loads: number[] = [loadavg()[0]];
   try {
-    const certPath = join(dir, 'registry-token-issuer.pem');
-    const oidc: OidcProviderHandle = await startOidcProvider({ registryCertOut: certPath });
-    stops.push(() => oidc.stop());
-    const secretsDir = join(dir, 'secrets');
-    await mkdir(secretsDir);
-    await writeFile(join(secretsDir, CLIENT_ID), `${CLIENT_SECRET}\n`, { mode: 0o600 });
-    const auth: RegistryTokenAuth = {
-      realm: `${oidc.issuer}/token`,
-      service: SERVICE,
-      issuer: oidc.issuer,
-      rootCertBundlePath: certPath,
-    };
-    const profile: CredentialProfile = {
-      issuer: oidc.issuer,
-      clientId: CLIENT_ID,
-      clientSecretName: CLIENT_ID,
-      services: [SERVICE],
-    };
-    const token = (scope: string): Promise<string> =>
-      getToken(oidc.issuer, CLIENT_ID, { clientSecret: CLIENT_SECRET, resource: SERVICE, scope });
+    const { auth, profile, secretsDir, token } = await tokenRegistrySetup(dir, stops);
     const source = await startRegistry({ auth });
     stops.push(() => source.stop());
     // A small image each Airlock copy process promotes first, untimed (see CopyJob.warmup).

@@ -8,25 +8,21 @@
 // Settings (optional): ROLLBACK_BENCH_REPS=5, ROLLBACK_BENCH_LAYERS=5, ROLLBACK_BENCH_LAYER_MIB=20,
 // BENCH_DOC=docs/benchmarks.md|none
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type CredentialProfile } from '../libs/domain';
 import { type CopyStats } from '../libs/oci';
 import { pushImage } from '../test/support/oci-images';
-import { getToken, startOidcProvider } from '../test/support/oidc';
-import { startRegistry, type RegistryTokenAuth } from '../test/support/registry';
+import { startRegistry } from '../test/support/registry';
 import type { CopyJob, CopyReport } from './lib-copy-worker';
 import { fmt, machineInfo, median, writeMarkedSection } from './lib-report';
+import { tokenRegistrySetup } from './lib-token-registries';
 
 const env = process.env;
 const REPS = Math.max(1, Number(env.ROLLBACK_BENCH_REPS ?? 5));
 const LAYERS = Math.max(1, Number(env.ROLLBACK_BENCH_LAYERS ?? 5));
 const LAYER_MIB = Math.max(1, Number(env.ROLLBACK_BENCH_LAYER_MIB ?? 20));
 const DOC = env.BENCH_DOC ?? 'docs/benchmarks.md';
-const SERVICE = 'airlock-registry';
-const CLIENT_ID = 'airlock-promoter';
-const CLIENT_SECRET = 'airlock-promoter-secret';
 const SOURCE_REPO = 'bench/app';
 const TARGET_REPO = 'bench/prod-app';
 const WARMUP_REPO = 'bench/warmup';
@@ -51,35 +47,14 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-rollback-'));
   const stops: Array<() => Promise<void>> = [];
   try {
-    const certPath = join(dir, 'registry-token-issuer.pem');
-    const oidc = await startOidcProvider({ registryCertOut: certPath });
-    stops.push(() => oidc.stop());
-    const secretsDir = join(dir, 'secrets');
-    await mkdir(secretsDir);
-    await writeFile(join(secretsDir, CLIENT_ID), `${CLIENT_SECRET}\n`, { mode: 0o600 });
-    const auth: RegistryTokenAuth = {
-      realm: `${oidc.issuer}/token`,
-      service: SERVICE,
-      issuer: oidc.issuer,
-      rootCertBundlePath: certPath,
-    };
-    const profile: CredentialProfile = {
-      issuer: oidc.issuer,
-      clientId: CLIENT_ID,
-      clientSecretName: CLIENT_ID,
-      services: [SERVICE],
-    };
+    const { auth, profile, secretsDir, token } = await tokenRegistrySetup(dir, stops);
     const push = async (host: string, repo: string, layers: number, layerSize: number) =>
       pushImage(host, repo, 'v1', {
         layers,
         layerSize,
         gzipLevel: 0,
         auth: {
-          bearerToken: await getToken(oidc.issuer, CLIENT_ID, {
-            clientSecret: CLIENT_SECRET,
-            resource: SERVICE,
-            scope: `repository:${repo}:pull,push`,
-          }),
+          bearerToken: await token(`repository:${repo}:pull,push`),
         },
       });
     const source = await startRegistry({ auth });

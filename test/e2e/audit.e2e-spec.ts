@@ -91,19 +91,9 @@ describe('audit trail', () => {
     target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
   });
 
-  /** Waits until the sealer (every second) has sealed everything recorded so far. */
-  async function sealed(): Promise<void> {
-    for (;;) {
-      const res = await call('GET', '/v1/audit?limit=1', { as: 'auditor' });
-      expect(res.status).toBe(200);
-      if (res.body.pending === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   /** All sealed links, in order, once nothing is pending (GET /v1/audit no longer seals first). */
   async function sealedRows(): Promise<Row[]> {
-    await sealed();
+    await rig.auditSealed();
     return rig.sql<Row>('SELECT * FROM audit_event ORDER BY seq');
   }
 
@@ -915,7 +905,7 @@ describe('audit trail', () => {
   // Last: this appends a long (valid) stretch to the chain, so that a walk takes long enough to act on.
   describe('a long walk', () => {
     beforeAll(async () => {
-      await sealed();
+      await rig.auditSealed();
       await behindTheAppsBack(async (c) => {
         const { rows } = await c.query<Row>('SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1');
         let seq = Number(rows[0].seq);
