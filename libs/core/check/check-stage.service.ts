@@ -111,27 +111,30 @@ export class CheckStageService {
   }
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
-    let p = await this.promotions.findById(promotionId);
-    if (!p) return;
-    if (p.status === PromotionStatus.Received) {
-      p =
-        (await this.move(
-          promotionId,
-          PromotionStatus.Received,
-          PromotionStatus.Checking,
-          'check stage started',
-        )) ?? (await this.promotions.findById(promotionId));
-      if (!p) return;
-    }
-    if (p.status !== PromotionStatus.Checking) return; // done already, or cancelled meanwhile
+    // The usual case first: a received promotion, moved (and read back) by one statement; only a
+    // rerun (already checking) or a promotion that went elsewhere meanwhile reads it separately.
+    const p =
+      (await this.stateMachine.transitionIfIn({
+        promotionId,
+        from: PromotionStatus.Received,
+        to: PromotionStatus.Checking,
+        actor: SYSTEM_ACTOR,
+        reason: 'check stage started',
+      })) ?? (await this.promotions.findById(promotionId));
+    if (p?.status !== PromotionStatus.Checking) return; // gone, done already, or cancelled meanwhile
 
     // A rollback is checked under its own rules (signatures again, scans only on rescan).
     const policy = policyFor((await this.policies.byId(p.policyVersionId)).document, p.kind);
     const sources = (await this.environments.byIdCached(p.environmentId)).sources;
-    const waivers = await this.waivers.inForceFor(p.environmentId, {
-      repository: p.sourceRepository,
-      digest: p.digest,
-    });
+    // Waivers only ever change a result, and only where the policy lets them: with no check to run
+    // or no waivers section, there is nothing to read.
+    const waivers =
+      policy.waivers && this.kindsFor(policy).length > 0
+        ? await this.waivers.inForceFor(p.environmentId, {
+            repository: p.sourceRepository,
+            digest: p.digest,
+          })
+        : [];
     const results = await this.runKinds(p, policy, sources, waivers, (kind, result) =>
       this.recordResult(p, kind, result),
     );

@@ -11,19 +11,29 @@ import { PromotionTransitionRepository } from './promotion-transitions.repositor
  */
 function machine(moved: boolean) {
   const queries: unknown[][] = [];
+  const names: string[] = [];
   const wakes: string[] = [];
   const log: string[] = [];
-  const manager = {
-    query: async (_sql: string, params: unknown[]) => {
-      queries.push(params);
-      if (queries.length === 1) return moved ? [{ id: params[0], status: params[2], reasons: [] }] : [];
-      return [{ status: S.Cancelled }];
+  const answer = (values: unknown[]) => {
+    queries.push(values);
+    if (queries.length === 1) return moved ? [{ id: values[0], status: values[2], reasons: [] }] : [];
+    return [{ status: S.Cancelled }];
+  };
+  // The move is a named prepared statement on a pg client (the pool's, or the transaction's);
+  // the status read after a conflict goes through TypeORM.
+  const client = {
+    query: async (q: { name: string; values: unknown[] }) => {
+      names.push(q.name);
+      return { rows: answer(q.values) };
     },
   };
+  const manager = { query: async (_sql: string, params: unknown[]) => answer(params) };
+  const inTx = { ...manager, queryRunner: { connect: async () => client } };
   const db = {
     manager,
-    transaction: async (work: (m: typeof manager) => Promise<unknown>) => {
-      const value = await work(manager);
+    driver: { master: client },
+    transaction: async (work: (m: typeof inTx) => Promise<unknown>) => {
+      const value = await work(inTx);
       log.push('commit');
       return value;
     },
@@ -37,6 +47,7 @@ function machine(moved: boolean) {
   return {
     sm: new PromotionStateMachine(new PromotionTransitionRepository(db), wakeups),
     queries,
+    names,
     wakes,
     log,
   };
@@ -46,9 +57,10 @@ const t = (from: S, to: S) => ({ promotionId: 'p-1', from, to, actor: SYSTEM_ACT
 
 describe('PromotionStateMachine', () => {
   it('returns the moved row and wakes the relay when the transition starts a job', async () => {
-    const { sm, queries, wakes } = machine(true);
+    const { sm, queries, names, wakes } = machine(true);
     const row = await sm.transition(t(S.Checking, S.Approved));
     expect(row).toMatchObject({ id: 'p-1', status: S.Approved });
+    expect(names).toEqual(['airlock_promotion_move']);
     expect(queries[0][7]).toBe(JobName.Promote);
     expect(queries[0][8]).toBe(false);
     expect(wakes).toEqual([OUTBOX_TOPIC]);
@@ -61,12 +73,13 @@ describe('PromotionStateMachine', () => {
     expect(wakes).toEqual([]);
   });
 
-  it('inside a transaction, wakes only after the commit', async () => {
-    const { sm, log } = machine(true);
+  it("inside a transaction, runs on the transaction's connection and wakes only after the commit", async () => {
+    const { sm, log, names } = machine(true);
     await sm.transaction(async (tx) => {
       await sm.transition({ ...t(S.AwaitingApproval, S.Approved), breakGlass: true }, tx);
       log.push('work done');
     });
+    expect(names).toEqual(['airlock_promotion_move']);
     expect(log).toEqual(['work done', 'commit', 'wake']);
   });
 
@@ -87,6 +100,13 @@ describe('PromotionStateMachine', () => {
       code: ErrorCode.InvalidTransition,
     });
     expect(queries).toEqual([]);
+  });
+
+  it('answers null, with no second read, from transitionIfIn when the promotion is elsewhere', async () => {
+    const { sm, queries, wakes } = machine(false);
+    expect(await sm.transitionIfIn(t(S.Received, S.Checking))).toBeNull();
+    expect(queries).toHaveLength(1);
+    expect(wakes).toEqual([]);
   });
 
   it('answers a conflict naming the status the promotion is in now', async () => {

@@ -57,6 +57,23 @@ export class PromotionStateMachine {
    * when that transaction commits. A promotion no longer in `from` is a conflict.
    */
   async transition(t: Transition, tx?: Tx): Promise<PromotionEntity> {
+    const moved = await this.transitionIfIn(t, tx);
+    if (moved) return moved;
+    const current = await this.repo.statusOf(t.promotionId, tx?.manager);
+    if (current === null) throw notFound('promotion', t.promotionId);
+    throw new DomainError(
+      ErrorCode.Conflict,
+      `the promotion is ${current}, no longer ${t.from}; it cannot move to ${t.to}`,
+      { expected: t.from, actual: current },
+    );
+  }
+
+  /**
+   * As `transition`, but a promotion not in `from` (or not there at all) is null rather than an
+   * error, and costs no second read: for the worker, which reads the promotion itself only when
+   * the move did not happen.
+   */
+  async transitionIfIn(t: Transition, tx?: Tx): Promise<PromotionEntity | null> {
     if (!canTransition(t.from, t.to)) {
       throw new DomainError(ErrorCode.InvalidTransition, `a promotion cannot go from ${t.from} to ${t.to}`, {
         from: t.from,
@@ -66,20 +83,11 @@ export class PromotionStateMachine {
     const job = jobStartedBy(t.from, t.to);
     const events = eventsOfTransition(t.from, t.to, t.breakGlass === true);
     const moved = await this.repo.move(t, job, events, tx?.manager);
-    if (moved) {
-      if (job || events.length > 0) {
-        const wake = (): void => this.wakeups.wake(OUTBOX_TOPIC);
-        if (tx) tx.afterCommit(wake);
-        else wake();
-      }
-      return moved;
+    if (moved && (job || events.length > 0)) {
+      const wake = (): void => this.wakeups.wake(OUTBOX_TOPIC);
+      if (tx) tx.afterCommit(wake);
+      else wake();
     }
-    const current = await this.repo.statusOf(t.promotionId, tx?.manager);
-    if (current === null) throw notFound('promotion', t.promotionId);
-    throw new DomainError(
-      ErrorCode.Conflict,
-      `the promotion is ${current}, no longer ${t.from}; it cannot move to ${t.to}`,
-      { expected: t.from, actual: current },
-    );
+    return moved;
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Pool } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
   DomainError,
@@ -80,6 +80,37 @@ const OUTBOX_INSERT = (job: string, delayMs = 'NULL'): string => `
            jsonb_build_object('promotionId', hist.promotion_id),
            now() + make_interval(secs => ${delayMs}::float8 / 1000)
          FROM hist WHERE ${job}::text IS NOT NULL`;
+
+/**
+ * The conditional move (see PromotionTransitionRepository.move), a named prepared statement: the
+ * worker runs it twice per promotion, and parsing and planning its CTEs was most of its cost.
+ */
+const MOVE_STATEMENT = 'airlock_promotion_move';
+const MOVE_SQL = `WITH moved AS (
+         UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),
+                reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean,
+                waiting_for = $10::text, waiting_until = $11::timestamptz, gate = COALESCE($12::jsonb, gate)
+         WHERE id = $1 AND status = $2::text::promotion_status
+         RETURNING ${promotionColumns('promotion')}
+       ), hist AS (
+         INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
+         SELECT id, $2::text::promotion_status, $3::text::promotion_status, $4::jsonb, $5 FROM moved
+         RETURNING id, promotion_id
+       ), aud AS (
+         INSERT INTO audit_pending (actor, action, subject_type, subject_id, details)
+         SELECT $4::jsonb, 'promotion.' || $3::text, 'promotion', id::text,
+                jsonb_build_object('from', $2::text, 'to', $3::text, 'reason', $5::text) || $7::jsonb
+         FROM moved
+       ), job AS (${OUTBOX_INSERT('$8', '$13')}
+       )${webhookEventCtes({
+         from: 'moved, unnest($14::text[]) AS t',
+         type: 't',
+         environment: '(SELECT e.name FROM environment e WHERE e.id = moved."environmentId")',
+         subjectType: "'promotion'",
+         subjectId: 'moved.id::text',
+         facts: transitionFacts('moved', '$2::text', '$3::text', '$5::text', '$4::jsonb'),
+       })}
+       SELECT * FROM moved`;
 
 /** The unique index on a promotion's (token issuer, jti): see PromotionEntity. */
 const TOKEN_CONSTRAINT = 'uq_promotion_token';
@@ -197,51 +228,24 @@ export class PromotionTransitionRepository {
     t: Transition,
     job: JobName | null,
     events: readonly string[],
-    manager: EntityManager = this.db.manager,
+    manager?: EntityManager,
   ): Promise<PromotionEntity | null> {
-    const rows: PromotionRow[] = await manager.query(
-      `WITH moved AS (
-         UPDATE promotion SET status = $3::text::promotion_status, updated_at = now(),
-                reasons = COALESCE($6::jsonb, reasons), break_glass = break_glass OR $9::boolean,
-                waiting_for = $10::text, waiting_until = $11::timestamptz, gate = COALESCE($12::jsonb, gate)
-         WHERE id = $1 AND status = $2::text::promotion_status
-         RETURNING ${promotionColumns('promotion')}
-       ), hist AS (
-         INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
-         SELECT id, $2::text::promotion_status, $3::text::promotion_status, $4::jsonb, $5 FROM moved
-         RETURNING id, promotion_id
-       ), aud AS (
-         INSERT INTO audit_pending (actor, action, subject_type, subject_id, details)
-         SELECT $4::jsonb, 'promotion.' || $3::text, 'promotion', id::text,
-                jsonb_build_object('from', $2::text, 'to', $3::text, 'reason', $5::text) || $7::jsonb
-         FROM moved
-       ), job AS (${OUTBOX_INSERT('$8', '$13')}
-       )${webhookEventCtes({
-         from: 'moved, unnest($14::text[]) AS t',
-         type: 't',
-         environment: '(SELECT e.name FROM environment e WHERE e.id = moved."environmentId")',
-         subjectType: "'promotion'",
-         subjectId: 'moved.id::text',
-         facts: transitionFacts('moved', '$2::text', '$3::text', '$5::text', '$4::jsonb'),
-       })}
-       SELECT * FROM moved`,
-      [
-        t.promotionId,
-        t.from,
-        t.to,
-        JSON.stringify(t.actor),
-        t.reason,
-        t.reasons ? JSON.stringify(t.reasons) : null,
-        JSON.stringify(t.details ?? {}),
-        job,
-        t.breakGlass === true,
-        t.waiting?.for ?? null,
-        t.waiting?.until.toISOString() ?? null,
-        t.gate ? JSON.stringify(t.gate) : null,
-        t.waiting ? Math.max(0, t.waiting.delayMs) : null,
-        events,
-      ],
-    );
+    const rows = await this.preparedOn<PromotionRow>(manager, MOVE_STATEMENT, MOVE_SQL, [
+      t.promotionId,
+      t.from,
+      t.to,
+      JSON.stringify(t.actor),
+      t.reason,
+      t.reasons ? JSON.stringify(t.reasons) : null,
+      JSON.stringify(t.details ?? {}),
+      job,
+      t.breakGlass === true,
+      t.waiting?.for ?? null,
+      t.waiting?.until.toISOString() ?? null,
+      t.gate ? JSON.stringify(t.gate) : null,
+      t.waiting ? Math.max(0, t.waiting.delayMs) : null,
+      events,
+    ]);
     return rows.length === 1 ? toPromotion(rows[0]) : null;
   }
 
@@ -266,6 +270,24 @@ export class PromotionTransitionRepository {
             )
           : undefined,
     });
+  }
+
+  /**
+   * A named prepared statement on the connection of the caller's transaction (`manager`), or on
+   * any pooled one: prepared once per connection either way.
+   */
+  private async preparedOn<T>(
+    manager: EntityManager | undefined,
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<T[]> {
+    const runner = manager?.queryRunner;
+    if (!runner) return this.prepared<T>(name, text, values);
+    // TypeORM's runner holds the transaction's pg client; its connect() hands it over (the
+    // DataSource translates outages there already).
+    const client = (await runner.connect()) as PoolClient;
+    return (await atDatabaseEdge(() => client.query({ name, text, values }))).rows as T[];
   }
 
   /**

@@ -125,22 +125,33 @@ export class InMemoryPromotions {
       if (p.status !== t.from) {
         throw new DomainError(ErrorCode.Conflict, `the promotion is ${p.status}, no longer ${t.from}`);
       }
-      p.status = t.to;
-      if (t.reasons) p.reasons = t.reasons;
-      if (t.breakGlass) p.breakGlass = true;
-      p.waitingFor = t.waiting?.for ?? null;
-      p.waitingUntil = t.waiting?.until ?? null;
-      if (t.gate) p.gate = t.gate;
-      const job = jobStartedBy(t.from, t.to);
-      this.history.push({ ...t, job });
-      if (job) {
-        const wake = (): void => void this.wakes.push('outbox');
-        if (tx) tx.afterCommit(wake);
-        else wake();
+      return this.apply(p, t, tx);
+    },
+    transitionIfIn: async (t: Transition, tx?: Tx): Promise<PromotionEntity | null> => {
+      if (!canTransition(t.from, t.to)) {
+        throw new DomainError(ErrorCode.InvalidTransition, `a promotion cannot go from ${t.from} to ${t.to}`);
       }
-      return { ...p };
+      const p = this.rows.get(t.promotionId);
+      return p && p.status === t.from ? this.apply(p, t, tx) : null;
     },
   };
+
+  private apply(p: PromotionEntity, t: Transition, tx?: Tx): PromotionEntity {
+    p.status = t.to;
+    if (t.reasons) p.reasons = t.reasons;
+    if (t.breakGlass) p.breakGlass = true;
+    p.waitingFor = t.waiting?.for ?? null;
+    p.waitingUntil = t.waiting?.until ?? null;
+    if (t.gate) p.gate = t.gate;
+    const job = jobStartedBy(t.from, t.to);
+    this.history.push({ ...t, job });
+    if (job) {
+      const wake = (): void => void this.wakes.push('outbox');
+      if (tx) tx.afterCommit(wake);
+      else wake();
+    }
+    return { ...p };
+  }
 
   get asRepository(): PromotionRepository {
     return this.repository as unknown as PromotionRepository;
