@@ -5,11 +5,13 @@ import { type AddressInfo, createServer, type Server, type Socket, connect } fro
  * A TCP proxy on loopback between an Airlock process and Postgres or Redis, so a test can take the
  * dependency away from that process alone (the shared servers keep running for everyone else).
  * `cut()` drops every open connection and stops listening, as a stopped server would (new
- * connections are refused); `restore()` listens on the same port again.
+ * connections are refused); `restore()` listens on the same port again. `stall()` keeps every
+ * connection open but moves no byte (a server that hangs), until `resume()`.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   port = 0;
 
   private constructor(
@@ -52,6 +54,8 @@ export class TcpProxy {
     upstream.pipe(client).on('close', () => upstream.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+    // After pipe(), which sets both flowing.
+    if (this.stalled) for (const s of [client, upstream]) s.pause();
   }
 
   /** Drops every connection and refuses new ones. */
@@ -63,6 +67,17 @@ export class TcpProxy {
       server.close();
       await once(server, 'close');
     }
+  }
+
+  /** Moves no more bytes either way, on open connections and new ones, until `resume()`. */
+  stall(): void {
+    this.stalled = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  resume(): void {
+    this.stalled = false;
+    for (const s of this.sockets) s.resume();
   }
 
   /** Accepts connections again, on the same port. */
