@@ -15,9 +15,10 @@
 //
 // Settings (optional): WORKER_PACE_SECONDS=10, WORKER_PACE_WARMUP_SECONDS=2,
 // WORKER_PACE_CONNECTIONS=50, WORKER_CONCURRENCY (default: the worker's own, 4),
+// WORKER_PACE_CPU_PROF=<dir> (the workers run with --cpu-prof, profiles into <dir>),
 // BENCH_DOC=docs/benchmarks.md|none
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -53,12 +54,39 @@ function cpuSeconds(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-function queriesSent(file: string): number {
+interface QueryCounts {
+  total: number;
+  counts: Record<string, number>;
+}
+
+/** What a worker's lib-query-counter wrote (nothing yet: none). */
+function queriesSent(file: string): QueryCounts {
   try {
-    return Number(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as QueryCounts;
   } catch {
-    return 0;
+    return { total: 0, counts: {} };
   }
+}
+
+/** The workers' counts added up, written by each on SIGWINCH (bench/lib-query-counter.ts). */
+async function allQueries(workers: ServiceProcess[], files: string[]): Promise<QueryCounts> {
+  const gone = workers.find((w) => w.exited);
+  if (gone) throw new Error(`${gone.name} exited:\n${gone.output().slice(-4000)}`);
+  for (const [i, w] of workers.entries()) {
+    rmSync(files[i], { force: true });
+    w.child.kill('SIGWINCH');
+  }
+  const until = Date.now() + 10_000;
+  while (!files.every((f) => existsSync(f))) {
+    if (Date.now() > until) throw new Error('the workers did not write their query counts');
+    await sleep(20);
+  }
+  const sum: QueryCounts = { total: 0, counts: {} };
+  for (const c of files.map(queriesSent)) {
+    sum.total += c.total;
+    for (const [k, v] of Object.entries(c.counts)) sum.counts[k] = (sum.counts[k] ?? 0) + v;
+  }
+  return sum;
 }
 
 export interface PaceResult {
@@ -76,6 +104,8 @@ export interface PaceResult {
   left: number;
   workerCpuMsPerPromotion: number;
   roundTripsPerPromotion: number;
+  /** The statements behind them, most frequent first: per promotion. */
+  roundTripsByStatement: Array<{ statement: string; perPromotion: number }>;
   auditPendingAtDrain: number;
 }
 
@@ -117,7 +147,12 @@ async function main(): Promise<void> {
           {
             LOG_LEVEL: 'info',
             WORKER_CONCURRENCY: String(CONCURRENCY),
-            NODE_OPTIONS: `--require ${resolve(repositoryRoot(), 'dist/bench/lib-query-counter.js')}`,
+            NODE_OPTIONS: [
+              `--require ${resolve(repositoryRoot(), 'dist/bench/lib-query-counter.js')}`,
+              ...(env.WORKER_PACE_CPU_PROF
+                ? [`--cpu-prof --cpu-prof-dir=${resolve(env.WORKER_PACE_CPU_PROF)}`]
+                : []),
+            ].join(' '),
             BENCH_QUERY_COUNT_FILE: file,
           },
           `airlock-worker-${i + 1}`,
@@ -211,11 +246,16 @@ async function main(): Promise<void> {
       await sleep(200);
     }
 
-    const before = {
-      promotions: Number((await db.query('SELECT count(*) AS n FROM promotion')).rows[0].n),
-      cpu: workers.reduce((s, w) => s + cpuSeconds(w.child.pid), 0),
-      queries: counterFiles.reduce((s, f) => s + queriesSent(f), 0),
+    // Queries first: it fails with the worker's output should one have exited.
+    const snapshot = async () => {
+      const queries = await allQueries(workers, counterFiles);
+      return {
+        queries,
+        promotions: Number((await db.query('SELECT count(*) AS n FROM promotion')).rows[0].n),
+        cpu: workers.reduce((s, w) => s + cpuSeconds(w.child.pid), 0),
+      };
     };
+    const before = await snapshot();
     log(`burst: ${BURST_SECONDS} s of POST /v1/promotions at ${CONNECTIONS} connections`);
     let waitingMax = 0;
     let sampling = true;
@@ -231,12 +271,7 @@ async function main(): Promise<void> {
     const waitingAtEnd = await waiting();
     waitingMax = Math.max(waitingMax, waitingAtEnd);
     const drained = await drain();
-    await sleep(150); // the counters' files are rewritten every 100 ms
-    const after = {
-      promotions: Number((await db.query('SELECT count(*) AS n FROM promotion')).rows[0].n),
-      cpu: workers.reduce((s, w) => s + cpuSeconds(w.child.pid), 0),
-      queries: counterFiles.reduce((s, f) => s + queriesSent(f), 0),
-    };
+    const after = await snapshot();
     const auditPending = Number((await db.query('SELECT count(*) AS n FROM audit_pending')).rows[0].n);
     const accepted = after.promotions - before.promotions;
     const r: PaceResult = {
@@ -250,7 +285,14 @@ async function main(): Promise<void> {
       drainSeconds: drained.seconds,
       left: drained.left,
       workerCpuMsPerPromotion: ((after.cpu - before.cpu) * 1000) / Math.max(1, accepted),
-      roundTripsPerPromotion: (after.queries - before.queries) / Math.max(1, accepted),
+      roundTripsPerPromotion: (after.queries.total - before.queries.total) / Math.max(1, accepted),
+      roundTripsByStatement: Object.entries(after.queries.counts)
+        .map(([statement, n]) => ({
+          statement,
+          perPromotion: (n - (before.queries.counts[statement] ?? 0)) / Math.max(1, accepted),
+        }))
+        .filter((s) => s.perPromotion >= 0.01)
+        .sort((a, b) => b.perPromotion - a.perPromotion),
       auditPendingAtDrain: auditPending,
     };
     const met = r.left === 0 && r.drainSeconds <= BURST_SECONDS;
@@ -264,6 +306,7 @@ async function main(): Promise<void> {
       `worker CPU ${fmt(r.workerCpuMsPerPromotion, 2)} ms/promotion, ` +
         `${fmt(r.roundTripsPerPromotion, 2)} Postgres round trips/promotion (WORKER_CONCURRENCY ${CONCURRENCY}, 2 workers)`,
     );
+    for (const s of r.roundTripsByStatement) log(`  ${fmt(s.perPromotion, 2)}  ${s.statement}`);
     if (r.non2xx > 0) throw new Error(`${r.non2xx} requests failed; figures not written`);
     const section = report(r, met);
     if (DOC !== 'none') {
@@ -304,7 +347,14 @@ approval (each promotion ends at awaiting_approval), then the time until no prom
 | drain after the burst | ${fmt(r.drainSeconds, 1)} s${r.left ? ` (${fmt(r.left)} still waiting)` : ''} | ≤ ${r.burstSeconds} s: ${met ? 'met' : '**missed**'} |
 | worker CPU per promotion (both workers, burst and drain) | ${fmt(r.workerCpuMsPerPromotion, 2)} ms | |
 | worker Postgres round trips per promotion | ${fmt(r.roundTripsPerPromotion, 2)} | |
-| audit events still unsealed when drained | ${fmt(r.auditPendingAtDrain)} | |`;
+| audit events still unsealed when drained | ${fmt(r.auditPendingAtDrain)} | |
+
+Round trips per promotion by statement (a named statement by its name, others by their first
+words; 0.01 and more):
+
+| per promotion | statement |
+| --: | --- |
+${r.roundTripsByStatement.map((s) => `| ${fmt(s.perPromotion, 2)} | \`${s.statement.replace(/\|/g, '\\|')}\` |`).join('\n')}`;
 }
 
 main().then(

@@ -26,7 +26,8 @@ export interface AuditQuery {
 
 /** Advisory lock key that serialises sealers across every API and worker process. */
 const SEAL_LOCK = 0x41_75_64_69_74; // "Audit"
-const SEAL_BATCH = 500;
+/** Events sealed per transaction; a full batch means more may be waiting. */
+export const SEAL_BATCH = 500;
 
 interface LinkRow {
   seq: string;

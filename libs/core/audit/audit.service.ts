@@ -3,7 +3,7 @@ import { AirlockConfig } from '../../config';
 import { type AuditCheckpoint, type ChainLink, checkpointPayload } from '../../domain';
 import { SigningKey } from '../../trust';
 import { AuditCheckpointStore } from './audit-checkpoint.store';
-import { type AuditQuery, type AuditRecord, AuditRepository } from './audit.repository';
+import { type AuditQuery, type AuditRecord, AuditRepository, SEAL_BATCH } from './audit.repository';
 
 const PAGE = 5000;
 
@@ -54,9 +54,13 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     }
     this.sealing = (async () => {
       try {
+        // On until a batch comes back short of full: the table was empty as of that batch. Events
+        // committed after it wait for the next tick (or sealNow) rather than starting a batch
+        // each: under steady intake that was a transaction of six statements per few events, in
+        // every process.
         do {
           this.again = false;
-          while ((await this.repo.sealBatch()) > 0);
+          while ((await this.repo.sealBatch()) === SEAL_BATCH);
         } while (this.again);
       } catch (e) {
         this.logger.error({ msg: 'sealing audit events failed; will retry', error: String(e) });

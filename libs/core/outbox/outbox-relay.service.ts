@@ -11,7 +11,7 @@ const POLL_MS = 1000;
  * for a wake-up: rows gather into one claim instead of a pass (two round trips) per row, and the
  * writers' wake-ups (folded by WakeBus) are not needed to keep the relay going.
  */
-export const BUSY_GAP_MS = 5;
+export const BUSY_GAP_MS = 20;
 
 /**
  * Moves committed outbox rows into BullMQ. Rows are deleted in the same transaction that enqueued
