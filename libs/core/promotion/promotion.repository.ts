@@ -6,6 +6,7 @@ import { type ApprovalEntity } from '../approval/approval.entity';
 import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
 import { type PreparedStatement, queryPrepared } from '../database/prepared';
+import { STALE_CLAIM_SECONDS } from './idempotency-key.entity';
 import { PromotionEntity } from './promotion.entity';
 import { PromotionStatusChangeEntity } from './promotion-status-change.entity';
 import { PROMOTION_COLUMNS, type PromotionRow, toPromotion } from './promotion-row';
@@ -63,9 +64,6 @@ export type ClaimResult =
 
 /** Statuses a promotion may still move on from (not final, and not failed waiting for a person). */
 const OPEN_STATUSES = PROMOTION_STATUSES.filter((s) => !isTerminal(s) && s !== PromotionStatus.Failed);
-
-/** An idempotency claim older than this belongs to a request that died; it may be taken over. */
-const STALE_CLAIM_SECONDS = 60;
 
 /**
  * Claims an Idempotency-Key, or answers who holds it. A claim committed by a concurrent request
