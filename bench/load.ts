@@ -178,6 +178,8 @@ export interface LoadOptions {
   rounds: number;
   /** Pause between slices of different targets. */
   gapMs?: number;
+  /** Runs after the warm-up, before the first measured slice (connections are open by then). */
+  beforeMeasuring?: () => Promise<void>;
 }
 
 /**
@@ -192,6 +194,7 @@ export async function runLoad(
   cpuTargets: CpuTargets,
 ): Promise<LoadResult[]> {
   for (const t of targets) if (o.warmupSeconds > 0) await fire(t, o.connections, o.warmupSeconds);
+  await o.beforeMeasuring?.();
   const tallies = targets.map(() => new Tally());
   const known = new Map<number, string | null>();
   const slice = o.seconds / o.rounds;

@@ -34,7 +34,11 @@ import {
   consoleTable,
   markdownSection,
   type RunInfo,
+  READ_TARGET,
   type ScenarioResult,
+  type Target as Goal,
+  targeted,
+  WRITE_TARGET,
   writeSection,
 } from './report';
 import { FLOOR_TABLE_DDL, seedPromotions, type SeedResult } from './seed';
@@ -64,6 +68,12 @@ const SETTINGS = {
 if (SETTINGS.rows < 10_000) throw new Error('BENCH_ROWS must be at least 10000');
 const POOL_SIZE = 10; // the API's DATABASE_POOL_SIZE default; the floor uses the same
 const ENVIRONMENT = 'bench';
+/** The application_name of each process's Postgres connections. */
+const APPLICATION = {
+  api: 'airlock-bench-api',
+  worker: 'airlock-bench-worker',
+  floor: 'airlock-bench-floor',
+};
 const SOURCE_REGISTRY = 'registry.staging.example.com';
 
 /** The commit measured (and whether the tree had changes), or BENCH_REVISION when set. */
@@ -132,6 +142,10 @@ interface Scenario {
   key: string;
   title: string;
   floor?: string;
+  /** What it must reach against the floor (absent: shown for reference). */
+  target?: Goal;
+  /** Measured with the worker stopped (started again afterwards, and drained). */
+  withoutWorker?: boolean;
   /** Waits for the worker to drain afterwards and records its backlog. */
   writes?: boolean;
   spec: () => Promise<Target>;
@@ -175,6 +189,7 @@ function scenarios(ctx: {
     },
     {
       key: 'get',
+      target: READ_TARGET,
       title: 'GET /v1/promotions/:id',
       floor: 'floor-select',
       spec: async () => ({
@@ -190,6 +205,7 @@ function scenarios(ctx: {
     },
     {
       key: 'list',
+      target: READ_TARGET,
       title: 'GET /v1/promotions?limit=50',
       floor: 'floor-page',
       spec: async () => ({
@@ -208,6 +224,7 @@ function scenarios(ctx: {
     },
     {
       key: 'list-deep',
+      target: READ_TARGET,
       title: 'GET /v1/promotions?limit=50&cursor=(random)',
       floor: 'floor-page-deep',
       spec: async () => ({
@@ -228,6 +245,7 @@ function scenarios(ctx: {
     },
     {
       key: 'create',
+      target: WRITE_TARGET,
       title: 'POST /v1/promotions',
       floor: 'floor-insert',
       writes: true,
@@ -240,6 +258,7 @@ function scenarios(ctx: {
     },
     {
       key: 'create-idem',
+      target: WRITE_TARGET,
       title: 'POST /v1/promotions + Idempotency-Key',
       floor: 'floor-insert',
       writes: true,
@@ -252,6 +271,21 @@ function scenarios(ctx: {
           body: promotionBody(),
           headers: { 'idempotency-key': `bench-${salt}-${counter}` },
         }),
+      }),
+    },
+    {
+      // The same requests with no worker taking the promotions in meanwhile: what intake alone
+      // costs, against what the worker's share of the machine and of Postgres costs it.
+      key: 'create-alone',
+      title: 'POST /v1/promotions, worker stopped',
+      floor: 'floor-insert',
+      writes: true,
+      withoutWorker: true,
+      spec: async () => ({
+        url: ctx.apiUrl,
+        method: 'POST',
+        headers: { ...json, ...(await bearer('carol')) },
+        next: () => ({ path: '/v1/promotions', body: promotionBody() }),
       }),
     },
   ];
@@ -292,8 +326,16 @@ async function main(cleanup: Cleanup): Promise<number> {
   const issuers: Issuers = await startIssuers(join(dataDir, 'issuers'));
   cleanup.add('issuers', () => issuers.stop());
 
+  // Each process's Postgres connections carry its name (the URL's application_name wins over the
+  // DataSource's), so the Postgres CPU each one causes can be told apart.
+  const urlFor = (applicationName: string): string => {
+    const u = new URL(databaseUrl);
+    u.searchParams.set('application_name', applicationName);
+    return u.toString();
+  };
   const apiEnv: Record<string, string> = {
     LOG_LEVEL: 'warn',
+    DATABASE_URL: urlFor(APPLICATION.api),
     DATABASE_POOL_SIZE: String(POOL_SIZE),
     // The load comes from a handful of callers on one address: budgets it never reaches (still counted).
     RATE_LIMIT_CALLER_MAX: '1000000000',
@@ -319,7 +361,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   // AirlockStack knows the worker is ready from its `worker started` info line, so the worker runs
   // at `info` (one line per job); the API, whose per-request line is what costs, at `warn`. A
   // profile, if asked for, is the API's only.
-  await stack.startWorker({ LOG_LEVEL: 'info', NODE_OPTIONS: '' });
+  const workerEnv = { LOG_LEVEL: 'info', NODE_OPTIONS: '', DATABASE_URL: urlFor(APPLICATION.worker) };
+  await stack.startWorker(workerEnv);
   log(`airlock api ${stack.apiUrl}`);
 
   const tokens = new Map<string, { token: string; at: number }>();
@@ -368,7 +411,7 @@ async function main(cleanup: Cleanup): Promise<number> {
   const floor: ServiceProcess = await spawnService({
     name: 'floor',
     script: builtScript('bench/floor-server.js'),
-    env: { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(POOL_SIZE) },
+    env: { DATABASE_URL: urlFor(APPLICATION.floor), DATABASE_POOL_SIZE: String(POOL_SIZE) },
     logFile: join(dataDir, 'floor.log'),
     ready: async (child) => {
       floorUrl = (await jsonLine<{ event: string; url: string }>(child, 'listening')).url;
@@ -403,15 +446,33 @@ async function main(cleanup: Cleanup): Promise<number> {
   // Postgres: this database's backends and the server's own processes (WAL writer, checkpointer…);
   // other databases' backends (someone else's tests) count as `other`.
   const otherBackend = /\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/;
+  // Which backend serves which process, read after each warm-up (the pools' connections are open).
+  const backendOf = new Map<number, string>();
+  const readBackends = async (): Promise<void> => {
+    const rows: Array<{ pid: number; application_name: string }> = (
+      await db.query('SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1', [dbName])
+    ).rows;
+    backendOf.clear();
+    for (const r of rows) {
+      const owner = (Object.keys(APPLICATION) as Array<keyof typeof APPLICATION>).find(
+        (k) => APPLICATION[k] === r.application_name,
+      );
+      if (owner) backendOf.set(r.pid, `postgres for ${owner}`);
+    }
+  };
+  const isPostgres = (p: { comm: string; cmdline: string }): boolean =>
+    p.comm === 'postgres' && (p.cmdline.includes(` ${dbName} `) || !otherBackend.test(p.cmdline));
   const cpuTargets: CpuTargets = [
     { name: 'api', match: (p) => p.pid === pidOf(stack.api) },
     { name: 'worker', match: (p) => p.pid === pidOf(stack.worker) },
     { name: 'floor', match: (p) => p.pid === pidOf(floor) },
-    {
-      name: 'postgres',
-      match: (p) =>
-        p.comm === 'postgres' && (p.cmdline.includes(` ${dbName} `) || !otherBackend.test(p.cmdline)),
-    },
+    ...['api', 'worker', 'floor'].map((owner) => ({
+      name: `postgres for ${owner}`,
+      match: (p: { pid: number; comm: string; cmdline: string }) =>
+        isPostgres(p) && backendOf.get(p.pid) === `postgres for ${owner}`,
+    })),
+    // The server's own processes (WAL writer, checkpointer…) and the bench's connections.
+    { name: 'postgres', match: isPostgres },
     { name: 'redis', match: (p) => p.comm === 'redis-server' },
   ];
 
@@ -468,6 +529,8 @@ async function main(cleanup: Cleanup): Promise<number> {
     );
     const specs = [];
     for (const s of batch) specs.push(await s.spec());
+    const withoutWorker = batch.some((s) => s.withoutWorker);
+    if (withoutWorker) await stack.stopWorker();
     const measured = await runLoad(
       specs,
       {
@@ -475,14 +538,16 @@ async function main(cleanup: Cleanup): Promise<number> {
         seconds: SETTINGS.seconds,
         warmupSeconds: SETTINGS.warmupSeconds,
         rounds,
+        beforeMeasuring: readBackends,
       },
       cpuTargets,
     );
     for (const [j, s] of batch.entries()) {
       const result = measured[j];
-      const row: ScenarioResult = { key: s.key, title: s.title, floor: s.floor, result };
+      const row: ScenarioResult = { key: s.key, title: s.title, floor: s.floor, target: s.target, result };
       if (s.writes) {
         row.backlog = await backlog();
+        if (withoutWorker) await stack.startWorker(workerEnv);
         if (i < batches.length - 1) row.drain = await drain(20);
       }
       results.push(row);
@@ -533,7 +598,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     log(`failed requests in: ${failed.map((r) => r.title).join(', ')}; figures not written`);
     return 1;
   }
-  const cmp = compare(results);
+  const cmp = targeted(compare(results));
   log(`targets: ${cmp.filter((c) => c.met).length} of ${cmp.length} met`);
   if (SETTINGS.doc !== 'none') {
     const file = resolve(repositoryRoot(), SETTINGS.doc);

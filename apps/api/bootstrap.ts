@@ -45,7 +45,7 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
   metrics.enableApiGauges();
   const fastify = app.getHttpAdapter().getInstance();
   // First, so that every answer below (429s included) carries the headers.
-  await addSecurityHeaders(app);
+  addSecurityHeaders(app);
   // JSON only: any other body type is refused with 415 before it reaches a handler.
   for (const type of ['text/plain']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);

@@ -87,10 +87,11 @@ describe('idempotency', () => {
   });
 
   it('answers 409 idempotency_key_in_progress while the first request is still being handled', async () => {
-    // The service claims a key (a row with no promotion yet) before it creates the promotion, and
-    // completes it in the statement that inserts the promotion. Inserting that in-progress row
-    // ourselves freezes the window between the two, deterministically: to the API it is exactly
-    // what a concurrent first request that has not finished looks like.
+    // For a tag (or an environment with a chain) the service claims a key (a row with no promotion
+    // yet) before it resolves and judges, and completes it in the statement that inserts the
+    // promotion. Inserting that in-progress row ourselves freezes the window between the two,
+    // deterministically: to the API it is exactly what a concurrent first request that has not
+    // finished looks like (this digest request, whose insert claims the key itself, included).
     const key = `inprog-${uid()}`;
     const b = body('inprog');
     await rig.sql('INSERT INTO idempotency_key (requester_key, key, request_hash) VALUES ($1, $2, $3)', [
@@ -187,6 +188,31 @@ describe('idempotency', () => {
     expect(later.body.id).not.toBe(first.body.id);
     // And the first token's own key still replays.
     expect((await post(token, body('tok'), key1)).body.id).toBe(first.body.id);
+  });
+
+  it('leaves the key free when the environment has no active policy yet', async () => {
+    const bare = `idem-nopolicy-${uid()}`;
+    await rig.trustChange('POST', '/v1/environments', {
+      name: bare,
+      sources: [{ registry: 'registry.staging.example.com', repositories: ['acme/*'] }],
+      target: { registry: 'registry.prod.example.com', repository: 'prod/{repository}' },
+    });
+    const key = `nopolicy-${uid()}`;
+    const request = { artifact: artifact('acme/app', `${bare}-1`), environment: bare };
+    for (let i = 0; i < 2; i++) {
+      const res = await post(await fresh(), request, key);
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 422, code: 'no_active_policy' });
+    }
+    expect(await keyRows(key)).toEqual([]);
+    // The same key goes through once the environment has a policy.
+    const v = await rig.call('POST', `/v1/environments/${bare}/policies`, {
+      as: 'admin',
+      body: { document: { approvals: { required: 0 } } },
+    });
+    await rig.call('POST', `/v1/environments/${bare}/policies/${v.body.version}/activate`, { as: 'admin2' });
+    const created = await post(await fresh(), request, key);
+    expect(created.status).toBe(201);
+    expect(await keyRows(key)).toEqual([expect.objectContaining({ promotion_id: created.body.id })]);
   });
 
   it('refuses a malformed Idempotency-Key (400) before doing anything', async () => {

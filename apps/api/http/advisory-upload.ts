@@ -9,6 +9,7 @@ import {
   Role,
   TokenVerifier,
 } from '../../../libs/core';
+import { verifiedCaller } from '../auth/request-caller';
 
 export const ADVISORY_IMPORTS_ROUTE = '/v1/advisories/imports';
 
@@ -36,7 +37,7 @@ export function acceptAdvisoryArchives(app: NestFastifyApplication, config: Airl
     let caller: Caller | null = null;
     // A token that does not verify is refused; an outage while verifying it is a 503, not a 401.
     if (token) {
-      caller = await verifier.verify(token).catch((e: unknown) => {
+      caller = await verifiedCaller(req, token, verifier).catch((e: unknown) => {
         if (isOutage(e)) throw e;
         return null;
       });

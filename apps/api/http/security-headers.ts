@@ -1,5 +1,16 @@
-import fastifyHelmet from '@fastify/helmet';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type helmetFunction from 'helmet';
+import { type HelmetOptions } from 'helmet';
+import { createRequire } from 'node:module';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+
+/**
+ * helmet as @fastify/helmet (our dependency) has it: resolved from there, so the headers are the
+ * ones that plugin would set, from the same helmet version.
+ */
+const helmet = (
+  createRequire(require.resolve('@fastify/helmet'))('helmet') as { default: typeof helmetFunction }
+).default;
 
 /** The documentation's static files (Swagger UI's scripts, styles, icons) may be cached. */
 const DOCS_ASSET = /^\/docs\/.+\.(js|css|png|map)(\?|$)/;
@@ -15,29 +26,53 @@ const DOCS_ASSET = /^\/docs\/.+\.(js|css|png|map)(\?|$)/;
  * Answers also say `Cache-Control: no-store` (promotions, tokens' callers, audit events must not
  * sit in a shared cache), except the documentation's static files.
  */
-export async function addSecurityHeaders(app: NestFastifyApplication): Promise<void> {
-  await app.register(fastifyHelmet, {
-    global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        baseUri: ["'self'"],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        imgSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        scriptSrcAttr: ["'none'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-      },
+export const HELMET_OPTIONS: Readonly<HelmetOptions> = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      imgSrc: ["'self'", 'data:'],
+      objectSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
     },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
+
+/**
+ * The headers helmet sets with these options, worked out once: they are the same for every
+ * answer (no nonces), and @fastify/helmet built helmet's middleware, CSP parsing included, anew
+ * for every request.
+ */
+export function securityHeaders(options: Readonly<HelmetOptions> = HELMET_OPTIONS): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]): void {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(): void {},
+  };
+  // helmet throws an option it refuses (it no longer hands errors to the callback).
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => undefined);
+  return headers;
+}
+
+export function addSecurityHeaders(app: NestFastifyApplication): void {
+  const headers = securityHeaders();
   const fastify = app.getHttpAdapter().getInstance();
+  // At the first hook, on the raw response as helmet does: errors and 404s carry them too.
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    for (const name in headers) reply.raw.setHeader(name, headers[name]);
+    done();
+  });
   fastify.addHook('onSend', (req, reply, payload, done) => {
     if (!DOCS_ASSET.test(req.url)) void reply.header('cache-control', 'no-store');
     done(null, payload);

@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { type PreparedStatement, queryPrepared } from '../database/prepared';
 import { IdentityLinkEntity } from './identity-link.entity';
 import { RoleBindingEntity } from './role-binding.entity';
 import { TrustedIssuerEntity } from './trusted-issuer.entity';
+
+/** Read before every authenticated request (see generation()): prepared once per connection. */
+const GENERATION_STATEMENT: PreparedStatement = {
+  name: 'airlock_identity_generation',
+  text: 'SELECT value FROM identity_generation WHERE id = 1',
+};
 
 @Injectable()
 export class IdentityRepository {
@@ -94,9 +101,7 @@ export class IdentityRepository {
    * 1795420000000), so it moves exactly when what it guards does.
    */
   async generation(): Promise<number> {
-    const rows: Array<{ value: string }> = await this.db.query(
-      'SELECT value FROM identity_generation WHERE id = 1',
-    );
+    const rows: Array<{ value: string }> = await queryPrepared(this.db, GENERATION_STATEMENT, []);
     return Number(rows[0]?.value ?? 0);
   }
 }

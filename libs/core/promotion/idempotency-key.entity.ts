@@ -1,5 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
+/** An idempotency claim older than this belongs to a request that died; it may be taken over. */
+export const STALE_CLAIM_SECONDS = 60;
+
 /**
  * An Idempotency-Key a caller sent, scoped to that caller. Claimed before the request is handled
  * (promotionId null: in progress) and completed in the same statement that creates the promotion.

@@ -173,7 +173,9 @@ describe('PromotionStateMachine', () => {
       expect(statements[0].values[16]).toBe(JobName.RunChecks);
       expect(statements[0].values.slice(17, 20)).toEqual(['promotion', null, null]);
       // The webhook events of the intake, written by the same statement (libs/domain webhook-events).
-      expect(statements[0].values.at(-1)).toEqual(['promotion.requested']);
+      expect(statements[0].values[20]).toEqual(['promotion.requested']);
+      // No Idempotency-Key claimed by the statement itself.
+      expect(statements[0].values[21]).toBe(false);
       expect(wakes).toEqual([OUTBOX_TOPIC]);
     });
 

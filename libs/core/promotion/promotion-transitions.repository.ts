@@ -17,6 +17,7 @@ import { constraintOf, mapSqlStates, SqlState } from '../database/pg-errors';
 import { inTransaction, type Tx } from '../database/unit-of-work';
 import { type Actor } from '../identity/actor';
 import { transitionFacts, webhookEventCtes } from '../webhook/webhook-event-sql';
+import { STALE_CLAIM_SECONDS } from './idempotency-key.entity';
 import { type PromotionEntity } from './promotion.entity';
 import { promotionColumns, type PromotionRow, toPromotion } from './promotion-row';
 
@@ -59,6 +60,11 @@ export interface NewPromotion {
   tokenJti: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /**
+   * The Idempotency-Key is claimed by the intake statement itself rather than beforehand (nothing
+   * to resolve or judge between claim and insert): nothing is inserted when someone holds the key.
+   */
+  claimIdempotencyKey?: boolean;
   /** Absent: a promotion. A rollback names the promotions it rolls back from and to. */
   rollback?: { fromPromotionId: string | null; toPromotionId: string };
 }
@@ -145,6 +151,13 @@ export class PromotionTransitionRepository {
          SELECT e.id, e.name, pv.id AS policy_version_id, pv.sha256, pv.version
          FROM environment e JOIN policy_version pv ON pv.id = e.active_policy_version_id
          WHERE e.id = $2
+       ), claim AS (
+         INSERT INTO idempotency_key (requester_key, key, request_hash, promotion_id)
+         SELECT $10, $15, $16, $1::uuid FROM env WHERE $22::boolean
+         ON CONFLICT (requester_key, key) DO UPDATE
+           SET created_at = now(), request_hash = EXCLUDED.request_hash, promotion_id = EXCLUDED.promotion_id
+           WHERE idempotency_key.promotion_id IS NULL AND idempotency_key.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+         RETURNING 1
        ), p AS (
          INSERT INTO promotion (id, environment_id, policy_version_id, policy_sha256, source_registry,
            source_repository, digest, tag, target_registry, target_repository, status, requester,
@@ -152,7 +165,7 @@ export class PromotionTransitionRepository {
            kind, rollback_from_promotion_id, rollback_to_promotion_id)
          SELECT $1, env.id, env.policy_version_id, env.sha256, $3, $4, $5, $6, $7, $8, '${INITIAL_STATUS}',
            $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $18::text::promotion_kind, $19::uuid, $20::uuid
-         FROM env
+         FROM env WHERE NOT $22::boolean OR EXISTS (SELECT 1 FROM claim)
          RETURNING id, policy_version_id, policy_sha256, created_at
        ), hist AS (
          INSERT INTO promotion_status_change (promotion_id, from_status, to_status, actor, reason)
@@ -172,7 +185,7 @@ export class PromotionTransitionRepository {
        ), job AS (${OUTBOX_INSERT('$17')}
        ), idem AS (
          UPDATE idempotency_key SET promotion_id = p.id FROM p
-         WHERE $15::text IS NOT NULL AND requester_key = $10 AND key = $15
+         WHERE $15::text IS NOT NULL AND NOT $22::boolean AND requester_key = $10 AND key = $15
        )${webhookEventCtes({
          from: 'p, env, unnest($21::text[]) AS t',
          type: 't',
@@ -210,6 +223,7 @@ export class PromotionTransitionRepository {
           p.rollback?.fromPromotionId ?? null,
           p.rollback?.toPromotionId ?? null,
           events,
+          p.claimIdempotencyKey === true && p.idempotencyKey !== null,
         ],
       );
     if (rows.length !== 1) return null;

@@ -5,6 +5,8 @@ import { isTerminal, PROMOTION_STATUSES, type PromotionKind, PromotionStatus } f
 import { type ApprovalEntity } from '../approval/approval.entity';
 import { toApproval } from '../approval/approval.repository';
 import { CheckEntity } from '../check/check.entity';
+import { type PreparedStatement, queryPrepared } from '../database/prepared';
+import { STALE_CLAIM_SECONDS } from './idempotency-key.entity';
 import { PromotionEntity } from './promotion.entity';
 import { PromotionStatusChangeEntity } from './promotion-status-change.entity';
 import { PROMOTION_COLUMNS, type PromotionRow, toPromotion } from './promotion-row';
@@ -63,8 +65,75 @@ export type ClaimResult =
 /** Statuses a promotion may still move on from (not final, and not failed waiting for a person). */
 const OPEN_STATUSES = PROMOTION_STATUSES.filter((s) => !isTerminal(s) && s !== PromotionStatus.Failed);
 
-/** An idempotency claim older than this belongs to a request that died; it may be taken over. */
-const STALE_CLAIM_SECONDS = 60;
+/**
+ * Claims an Idempotency-Key, or answers who holds it. A claim committed by a concurrent request
+ * after this statement's snapshot is seen by the conflict check but not by the read (no row).
+ */
+const CLAIM_STATEMENT: PreparedStatement = {
+  name: 'airlock_idempotency_claim',
+  text: `WITH ins AS (
+      INSERT INTO idempotency_key (requester_key, key, request_hash) VALUES ($1, $2, $3)
+      ON CONFLICT (requester_key, key) DO UPDATE SET created_at = now(), request_hash = EXCLUDED.request_hash
+        WHERE idempotency_key.promotion_id IS NULL
+          AND idempotency_key.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+      RETURNING true AS claimed
+    )
+    SELECT claimed, NULL AS request_hash, NULL AS promotion_id, 0 AS age FROM ins
+    UNION ALL
+    SELECT false, request_hash, promotion_id, extract(epoch FROM now() - created_at)::float8
+    FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+};
+
+/** Gives up a claim that created nothing, so the caller may try again with the same key. */
+const RELEASE_STATEMENT: PreparedStatement = {
+  name: 'airlock_idempotency_release',
+  text: 'DELETE FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND promotion_id IS NULL',
+};
+
+/**
+ * The promotion with its names and its children as JSON, in one statement: the most read route.
+ * Prepared, because planning the three subqueries cost more than running them.
+ */
+const DETAIL_STATEMENT: PreparedStatement = {
+  name: 'airlock_promotion_detail',
+  text: `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
+    COALESCE((SELECT json_agg(c ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS checks,
+    COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS approvals,
+    COALESCE((SELECT json_agg(h ORDER BY h.id) FROM promotion_status_change h WHERE h.promotion_id = p.id), '[]') AS history
+    FROM promotion p JOIN environment e ON e.id = p.environment_id
+    JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
+};
+
+/** The list's filters, each with its condition; their order numbers the prepared variants. */
+const LIST_FILTERS: ReadonlyArray<readonly [keyof PromotionFilter, string]> = [
+  ['status', 'p.status = ?::promotion_status'],
+  ['environmentId', 'p.environment_id = ?'],
+  ['requesterKey', 'p.requester_key = ?'],
+  ['digest', 'p.digest = ?'],
+  ['kind', 'p.kind = ?::promotion_kind'],
+  ['beforeSeq', 'p.seq < ?'],
+];
+
+const listStatements = new Map<number, PreparedStatement>();
+
+/** The list statement for a set of filters (bit i: LIST_FILTERS[i]), one prepared variant each. */
+function listStatement(filters: number): PreparedStatement {
+  let statement = listStatements.get(filters);
+  if (statement) return statement;
+  const where: string[] = [];
+  LIST_FILTERS.forEach(([, sql], i) => {
+    if (filters & (1 << i)) where.push(sql.replace('?', `$${where.length + 1}`));
+  });
+  statement = {
+    name: `airlock_promotion_list_${filters}`,
+    text: `SELECT ${PROMOTION_COLUMNS}, pv.version AS policy_version
+      FROM promotion p JOIN policy_version pv ON pv.id = p.policy_version_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY p.seq DESC LIMIT $${where.length + 1}`,
+  };
+  listStatements.set(filters, statement);
+  return statement;
+}
 
 @Injectable()
 export class PromotionRepository {
@@ -87,20 +156,7 @@ export class PromotionRepository {
     requestHash: string,
   ): Promise<ClaimResult | undefined> {
     const rows: Array<{ claimed: boolean; request_hash: string; promotion_id: string | null; age: number }> =
-      await this.db.query(
-        `WITH ins AS (
-           INSERT INTO idempotency_key (requester_key, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT (requester_key, key) DO UPDATE SET created_at = now(), request_hash = EXCLUDED.request_hash
-             WHERE idempotency_key.promotion_id IS NULL
-               AND idempotency_key.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
-           RETURNING true AS claimed
-         )
-         SELECT claimed, NULL AS request_hash, NULL AS promotion_id, 0 AS age FROM ins
-         UNION ALL
-         SELECT false, request_hash, promotion_id, extract(epoch FROM now() - created_at)::float8
-         FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-        [requesterKey, key, requestHash],
-      );
+      await queryPrepared(this.db, CLAIM_STATEMENT, [requesterKey, key, requestHash]);
     const row = rows[0];
     if (!row) return undefined;
     if (row.claimed) return { claimed: true };
@@ -113,10 +169,7 @@ export class PromotionRepository {
   }
 
   async releaseIdempotencyKey(requesterKey: string, key: string): Promise<void> {
-    await this.db.query(
-      'DELETE FROM idempotency_key WHERE requester_key = $1 AND key = $2 AND promotion_id IS NULL',
-      [requesterKey, key],
-    );
+    await queryPrepared(this.db, RELEASE_STATEMENT, [requesterKey, key]);
   }
 
   async setAttestation(id: string, attestation: PromotionEntity['attestation']): Promise<void> {
@@ -258,15 +311,7 @@ export class PromotionRepository {
         approvals: Array<Record<string, unknown>>;
         history: Array<Record<string, unknown>>;
       }
-    > = await this.db.query(
-      `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
-         COALESCE((SELECT json_agg(c ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS checks,
-         COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS approvals,
-         COALESCE((SELECT json_agg(h ORDER BY h.id) FROM promotion_status_change h WHERE h.promotion_id = p.id), '[]') AS history
-       FROM promotion p JOIN environment e ON e.id = p.environment_id
-       JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
-      [id],
-    );
+    > = await queryPrepared(this.db, DETAIL_STATEMENT, [id]);
     const r = rows[0];
     if (!r) return null;
     return {
@@ -305,24 +350,17 @@ export class PromotionRepository {
 
   /** Newest first, by the insertion sequence, so paging neither skips nor repeats rows. */
   async list(f: PromotionFilter): Promise<Array<PromotionEntity & { policyVersion: number }>> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (f.status) add('p.status = ?::promotion_status', f.status);
-    if (f.environmentId) add('p.environment_id = ?', f.environmentId);
-    if (f.requesterKey) add('p.requester_key = ?', f.requesterKey);
-    if (f.digest) add('p.digest = ?', f.digest);
-    if (f.kind) add('p.kind = ?::promotion_kind', f.kind);
-    if (f.beforeSeq) add('p.seq < ?', f.beforeSeq);
+    let filters = 0;
+    LIST_FILTERS.forEach(([field], i) => {
+      if (f[field] === undefined || f[field] === '') return;
+      filters |= 1 << i;
+      params.push(f[field]);
+    });
     params.push(f.limit);
-    const rows: Array<PromotionRow & { policy_version: number }> = await this.db.query(
-      `SELECT ${PROMOTION_COLUMNS}, pv.version AS policy_version
-       FROM promotion p JOIN policy_version pv ON pv.id = p.policy_version_id
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY p.seq DESC LIMIT $${params.length}`,
+    const rows: Array<PromotionRow & { policy_version: number }> = await queryPrepared(
+      this.db,
+      listStatement(filters),
       params,
     );
     return rows.map((r) => Object.assign(toPromotion(r), { policyVersion: r.policy_version }));

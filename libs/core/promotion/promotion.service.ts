@@ -60,25 +60,20 @@ export class PromotionService {
     const metadata = dto.metadata ?? {};
     const requestHash = canonicalHash({ artifact: dto.artifact, environment: dto.environment, metadata });
 
-    if (idempotencyKey !== undefined) {
-      const claim = await this.repo.claimIdempotencyKey(caller.key, idempotencyKey, requestHash);
-      if (!claim.claimed) {
-        if (claim.requestHash !== requestHash) {
-          throw new DomainError(
-            ErrorCode.IdempotencyKeyReused,
-            'this Idempotency-Key was used with a different request body',
-            { idempotencyKey },
-          );
-        }
-        if (claim.promotionId === null) {
-          throw new DomainError(
-            ErrorCode.IdempotencyKeyInProgress,
-            'a request with this Idempotency-Key is still being handled; retry shortly',
-            { idempotencyKey },
-          );
-        }
-        return { promotion: await this.get(claim.promotionId), created: false };
-      }
+    // A digest into an environment without a chain: nothing is resolved or judged before the
+    // insert, so the intake statement claims the key itself (one statement, one commit). Otherwise
+    // the key is claimed first, so that a replay never resolves a tag or judges the chain again.
+    const claimInInsert =
+      idempotencyKey !== undefined && requested.tag === undefined && env.upstreams.length === 0;
+    let claimed = false;
+    const release = async (): Promise<void> => {
+      if (claimed && idempotencyKey !== undefined)
+        await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+    };
+    if (idempotencyKey !== undefined && !claimInInsert) {
+      const earlier = await this.claim(caller, idempotencyKey, requestHash);
+      if (earlier) return earlier;
+      claimed = true;
     }
 
     let artifact: ArtifactReference;
@@ -87,7 +82,7 @@ export class PromotionService {
       // The chain is judged on the pinned digest: a tag names whatever it points to today.
       await this.gate.assertChain(env, artifact.digest);
     } catch (e) {
-      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      await release();
       throw e;
     }
     const id = randomUUID();
@@ -112,13 +107,21 @@ export class PromotionService {
     };
     let created;
     try {
-      created = await this.stateMachine.create(record);
+      created = await this.stateMachine.create({ ...record, claimIdempotencyKey: claimInInsert });
+      if (!created && claimInInsert && idempotencyKey !== undefined) {
+        // Nothing inserted: someone holds the key, or the environment has no active policy. The
+        // claim on its own tells which (and takes the key when it is free after all).
+        const earlier = await this.claim(caller, idempotencyKey, requestHash);
+        if (earlier) return earlier;
+        claimed = true;
+        created = await this.stateMachine.create(record);
+      }
     } catch (e) {
-      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      await release();
       throw e;
     }
     if (!created) {
-      if (idempotencyKey !== undefined) await this.repo.releaseIdempotencyKey(caller.key, idempotencyKey);
+      await release();
       throw new DomainError(ErrorCode.NoActivePolicy, `environment ${env.name} has no active policy`, {
         environment: env.name,
       });
@@ -151,6 +154,35 @@ export class PromotionService {
         updatedAt: at,
       },
     };
+  }
+
+  /**
+   * Claims the Idempotency-Key for this request: undefined when claimed, the earlier request's
+   * answer when it created a promotion with the same body; a conflict when its body differed or it
+   * is still being handled.
+   */
+  private async claim(
+    caller: Caller,
+    idempotencyKey: string,
+    requestHash: string,
+  ): Promise<RequestResult | undefined> {
+    const claim = await this.repo.claimIdempotencyKey(caller.key, idempotencyKey, requestHash);
+    if (claim.claimed) return undefined;
+    if (claim.requestHash !== requestHash) {
+      throw new DomainError(
+        ErrorCode.IdempotencyKeyReused,
+        'this Idempotency-Key was used with a different request body',
+        { idempotencyKey },
+      );
+    }
+    if (claim.promotionId === null) {
+      throw new DomainError(
+        ErrorCode.IdempotencyKeyInProgress,
+        'a request with this Idempotency-Key is still being handled; retry shortly',
+        { idempotencyKey },
+      );
+    }
+    return { promotion: await this.get(claim.promotionId), created: false };
   }
 
   /**
