@@ -3,6 +3,7 @@
 // into the result or error an in-process copy would have given.
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Failure } from '../domain/failure';
 import { type CopyOptions } from './copier';
 import {
@@ -47,6 +48,8 @@ export interface ProcessCopyResult extends ImageCopyResult {
   usage: CopyUsage;
   /** The copy process was forked for this copy (none was idle). */
   forked: boolean;
+  /** How long that process took from the fork to listening, ms (0 when one was idle). */
+  startMs: number;
 }
 
 interface Running {
@@ -64,11 +67,14 @@ interface Running {
 class CopyChild {
   readonly process: ChildProcess;
   readonly ready: Promise<void>;
+  /** From the fork to the process listening, ms. */
+  startMs = 0;
   running: Running | undefined;
   exited = false;
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(entry: string, execArgv: readonly string[], startTimeoutMs: number) {
+    const forkedAt = performance.now();
     this.process = fork(entry, [], {
       execArgv: [...execArgv],
       serialization: 'json',
@@ -82,6 +88,7 @@ class CopyChild {
         if (!isChildMessage(message) || message.type !== 'ready') return;
         clearTimeout(timer);
         this.process.off('message', onMessage);
+        this.startMs = performance.now() - forkedAt;
         resolve();
       };
       this.process.on('message', onMessage);
@@ -254,7 +261,12 @@ export class CopyProcessPool {
         return;
       case 'done':
         child.running = undefined;
-        this.finish(run, { ...fromWireResult(message.result), usage: message.usage, forked: run.forked });
+        this.finish(run, {
+          ...fromWireResult(message.result),
+          usage: message.usage,
+          forked: run.forked,
+          startMs: run.forked ? child.startMs : 0,
+        });
         this.release(child);
         return;
       case 'failed':

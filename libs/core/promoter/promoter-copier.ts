@@ -1,7 +1,13 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AirlockConfig } from '../../config';
 import { type SourceRule, type TargetMapping } from '../../domain';
-import { type CopyOptions, copyImage, CopyProcessPool, type ImageCopyResult } from '../../oci';
+import {
+  type CopyOptions,
+  copyImage,
+  CopyProcessPool,
+  type ImageCopyResult,
+  type ProcessCopyResult,
+} from '../../oci';
 import { SourceRegistries } from '../registry/source-registries';
 
 /** Where an image comes from: a source registry of the environment, and a repository on it. */
@@ -16,6 +22,10 @@ export interface CopyTo {
   target: TargetMapping;
   repository: string;
 }
+
+/** A copy's result; from a copy process, with its account (memory, CPU, whether it was forked). */
+export type PromoterCopyResult = ImageCopyResult &
+  Partial<Pick<ProcessCopyResult, 'usage' | 'forked' | 'startMs'>>;
 
 /**
  * Moves an image with its evidence (libs/oci `copyImage`) from a source to the target, in a copy
@@ -40,7 +50,7 @@ export class PromoterCopier implements OnApplicationShutdown {
     to: CopyTo,
     digest: string,
     options: CopyOptions = {},
-  ): Promise<ImageCopyResult> {
+  ): Promise<PromoterCopyResult> {
     if (this.pool === undefined) return this.copyInline(from, to, digest, options);
     const result = await this.pool.copy(
       { registry: this.registries.sourceConfig(from.sources, from.registry), repository: from.repository },
