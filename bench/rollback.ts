@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       source: { host: from, repository: fromRepository },
       target: { host: target.host, repository: TARGET_REPO },
       digest: image.digest,
+      mode: 'child',
       warmup: {
         sourceRepository: WARMUP_REPO,
         targetRepository: `${WARMUP_REPO}-copy`,
@@ -100,7 +101,8 @@ async function main(): Promise<void> {
       return {
         kind,
         copyMs: median(rs.map((r) => r.copyMs)),
-        cpuMs: median(rs.map((r) => r.copyCpuMs)),
+        // The worker's and its copy process's.
+        cpuMs: median(rs.map((r) => r.workerCpuMs + (r.child?.cpuMs ?? 0))),
         tokenGrants: median(rs.map((r) => r.tokenGrants)),
         stats,
       };

@@ -413,6 +413,14 @@ export class AirlockConfig {
   REGISTRY_MIN_BYTES_PER_SECOND = 1024 * 1024;
 
   /**
+   * Where the promoter moves an image's bytes: `child`, a lean process of its own forked by the
+   * worker (libs/oci only; tokens are asked of the worker), so a copy's memory is not added to the
+   * worker's; or `inline`, in the worker process itself.
+   */
+  @IsIn(['child', 'inline'])
+  PROMOTER_COPY_PROCESS: 'child' | 'inline' = 'child';
+
+  /**
    * The longest anything answering a caller waits for Postgres or Redis: /metrics and /readyz then
    * answer with what they have; a request gets 503 database_unavailable / queue_unavailable. It
    * bounds new Postgres connections (and the wait for a free one) and every Redis command of the

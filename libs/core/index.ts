@@ -43,6 +43,7 @@ export * from './identity/identity-link.service';
 export * from './common/clock';
 export * from './promoter/promoter.module';
 export * from './promoter/promoter.service';
+export * from './promoter/promoter-copier';
 export * from './advisory/advisory.module';
 export * from './advisory/advisory-import.service';
 export * from './advisory/advisory.dto';

@@ -6,7 +6,11 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 /** A registry in memory: which repository holds which blob, and every call the copier made. */
-function fakeRegistry(host: string, blobs: Record<string, string[]>) {
+function fakeRegistry(
+  host: string,
+  blobs: Record<string, string[]>,
+  manifests: Record<string, string[]> = {},
+) {
   const calls: string[] = [];
   const has = (repo: string, d: string) => (blobs[repo] ?? []).includes(d);
   const add = (repo: string, d: string) => (blobs[repo] = [...(blobs[repo] ?? []), d]);
@@ -29,7 +33,12 @@ function fakeRegistry(host: string, blobs: Record<string, string[]>) {
       digest: digest('m'),
     }),
     putManifest: async (repo: string, ref: string) => (calls.push(`put manifest ${repo}`), ref),
-    blobExists: async (repo: string, d: string) => has(repo, d),
+    authorize: async (repo: string, actions: string) => void calls.push(`authorize ${repo} ${actions}`),
+    headManifest: async (repo: string, ref: string) => {
+      calls.push(`head manifest ${repo}`);
+      return (manifests[repo] ?? []).includes(ref) ? { digest: ref } : null;
+    },
+    blobExists: async (repo: string, d: string) => (calls.push(`head ${d.slice(7, 8)}`), has(repo, d)),
     mountBlob: async (repo: string, d: string, from: string) => {
       calls.push(`mount ${d.slice(7, 8)} from ${from}`);
       if (!has(from, d)) return false;
@@ -87,5 +96,57 @@ describe('copyManifest: cross-repository mounts on the target', () => {
       'prod/c',
     ]);
     expect(mountCandidates(target, {})).toEqual([]);
+  });
+});
+
+describe('copyManifest: what it asks the target', () => {
+  const source = (src: ReturnType<typeof fakeRegistry>): CopyEndpoint => ({
+    client: src.client,
+    repository: 'acme/app',
+  });
+
+  it('asks for push rights and whether the manifest is there before it looks at any blob', async () => {
+    const src = fakeRegistry('staging', {});
+    const dst = fakeRegistry('prod', {});
+    await copyManifest(source(src), { client: dst.client, repository: 'prod/acme/app' }, digest('m'), {
+      parallel: 1,
+    });
+    expect(dst.calls.slice(0, 3)).toEqual([
+      'authorize prod/acme/app pull,push',
+      'head manifest prod/acme/app',
+      'head c',
+    ]);
+    expect(dst.calls.at(-1)).toBe('put manifest prod/acme/app');
+  });
+
+  it('leaves a manifest the target repository holds as it is: no blob looked at, nothing written', async () => {
+    const src = fakeRegistry('staging', {});
+    const dst = fakeRegistry('prod', {}, { 'prod/acme/app': [digest('m')] });
+    const { stats } = await copyManifest(
+      source(src),
+      { client: dst.client, repository: 'prod/acme/app' },
+      digest('m'),
+    );
+    expect(stats).toEqual({ manifests: 1, blobsCopied: 0, blobsMounted: 0, blobsPresent: 3, bytesCopied: 0 });
+    expect(dst.calls).toEqual(['authorize prod/acme/app pull,push', 'head manifest prod/acme/app']);
+    expect(src.calls).toEqual([]);
+  });
+
+  it('stops between blobs once its signal is aborted, and writes no manifest', async () => {
+    const src = fakeRegistry('staging', {});
+    const dst = fakeRegistry('prod', {});
+    const controller = new AbortController();
+    const uploads = dst.client.blobUpload.bind(dst.client);
+    jest.spyOn(dst.client, 'blobUpload').mockImplementation(async (...args) => {
+      controller.abort(new Error('stop'));
+      return uploads(...args);
+    });
+    await expect(
+      copyManifest(source(src), { client: dst.client, repository: 'prod/acme/app' }, digest('m'), {
+        parallel: 1,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow('stop');
+    expect(dst.calls.filter((c) => c.startsWith('upload') || c.startsWith('put'))).toEqual(['upload c']);
   });
 });

@@ -11,3 +11,6 @@ export * from './token-auth';
 export * from './registry-client';
 export * from './copier';
 export * from './artifact-push';
+export * from './image-copy';
+export * from './copy-protocol';
+export * from './copy-process';

@@ -444,6 +444,26 @@ export class RegistryClient {
     return { exists: true, tags, truncated: false, pages };
   }
 
+  /**
+   * Obtains credentials for `actions` on the repository before a request needs them: later
+   * requests send them at once instead of meeting a 401 each, and one token granting pull and push
+   * serves every read and write of a copy (instead of a grant for pull, then one for push on the
+   * first upload). Nothing is asked when a cached credential covers them; a registry that wants
+   * none (no 401 on `/v2/`) is left as it is.
+   */
+  async authorize(repository: string, actions: 'pull' | 'pull,push'): Promise<void> {
+    assertRepository(repository);
+    const scopes = [repositoryScope(repository, actions)];
+    if (this.auth.cached(scopes) !== undefined) return;
+    const context = this.context(repository);
+    const response = await this.transport.send(
+      { method: 'GET', url: this.url('/v2/'), headers: {} },
+      context,
+    );
+    discard(response);
+    if (response.status === 401) await this.auth.answer(response.headers, scopes, undefined, context);
+  }
+
   // --- Writes ------------------------------------------------------------------------------------
 
   /** Stores a manifest under a tag or its digest; returns its digest (checked with the registry's). */

@@ -7,6 +7,7 @@ import { type EnvironmentService } from '../environment/environment.service';
 import { type PromotionEntity } from '../promotion/promotion.entity';
 import { type SourceRegistries } from '../registry/source-registries';
 import { InMemoryPromotions } from '../testing/in-memory-promotions';
+import { type PromoterCopier } from './promoter-copier';
 import { PromoterService, promotionFacts } from './promoter.service';
 
 const stats = { blobsCopied: 1 };
@@ -27,6 +28,7 @@ function promoter(copy: () => Promise<unknown>, gate: GateDecision = PROCEED) {
     promotions.asStateMachine,
     {} as SigningKey,
     { decide: async () => gate, now: () => NOW } as unknown as PromotionGateService,
+    {} as PromoterCopier,
   );
   const copies = jest
     .spyOn(service as unknown as { promote(p: PromotionEntity): Promise<unknown> }, 'promote')

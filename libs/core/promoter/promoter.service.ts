@@ -11,7 +11,6 @@ import {
 import {
   copyManifest,
   type CopyStats,
-  copyTag,
   digestTag,
   emptyStats,
   isImageIndex,
@@ -33,6 +32,7 @@ import { type AttestationFacts, PromotionRepository } from '../promotion/promoti
 import { PromotionStateMachine, type Transition } from '../promotion/promotion-state-machine';
 import { type GateOptions, PromotionGateService } from '../gate/gate.service';
 import { SourceRegistries } from '../registry/source-registries';
+import { PromoterCopier } from './promoter-copier';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 /**
@@ -109,6 +109,7 @@ export class PromoterService {
     private readonly stateMachine: PromotionStateMachine,
     private readonly key: SigningKey,
     private readonly gate: PromotionGateService,
+    private readonly copier: PromoterCopier,
   ) {}
 
   async run(promotionId: string, lastAttempt: boolean): Promise<void> {
@@ -221,45 +222,31 @@ export class PromoterService {
     const env = await this.environments.byIdCached(p.environmentId);
     const facts = await this.repo.attestationFacts(p.id);
     if (!facts) throw notFound('promotion', p.id);
-    const sourceClient = this.registries.clientFor(env.sources, p.sourceRegistry);
+    // Refused before any client is made: a source the environment does not name is never contacted.
+    this.registries.sourceConfig(env.sources, p.sourceRegistry);
     const targetClient = this.registries.targetClient(env.target);
     try {
-      const source = { client: sourceClient, repository: p.sourceRepository };
-      const target = { client: targetClient, repository: p.targetRepository };
-      const stats = emptyStats();
       if (p.tag) await this.refuseTagConflict(targetClient, p);
-      if (isRollback(p)) return await this.rollBack(targetClient, p, facts, env.name, stats);
+      if (isRollback(p)) return await this.rollBack(targetClient, p, facts, env.name, emptyStats());
       // Blobs another repository on the target registry got from an earlier promotion (a shared
       // base image) are mounted from there, not moved again.
-      const copy = {
-        mountFrom: await this.repo.recentTargetRepositories(
-          p.targetRegistry,
-          p.targetRepository,
-          MOUNT_CANDIDATES,
-        ),
-      };
-
-      const { manifest } = await copyManifest(source, target, p.digest, copy, stats);
-      // The evidence travels with the image: cosign signatures, referrers (and their tag-schema
-      // index on registries without the referrers API).
-      await copyTag(source, target, digestTag(p.digest, 'sig'), {}, stats);
-      const referrers = await sourceClient.referrers(source.repository, p.digest);
-      for (const r of referrers.manifests) await copyManifest(source, target, r.digest, {}, stats);
-      if (referrers.source === 'tag-schema') await copyTag(source, target, digestTag(p.digest), {}, stats);
-      const sourceAtt = await sourceClient.tagSchemeManifest(source.repository, p.digest, 'att');
-      if (sourceAtt) await copyManifest(source, target, sourceAtt.digest, {}, stats);
-
-      if (p.tag) await targetClient.putManifest(target.repository, p.tag, manifest.bytes, manifest.mediaType);
-      await this.attest(
-        targetClient,
-        p,
-        facts,
-        env.name,
-        sourceAtt && !isImageIndex(sourceAtt.json) ? sourceAtt.json.layers : [],
+      const mountFrom = await this.repo.recentTargetRepositories(
+        p.targetRegistry,
+        p.targetRepository,
+        MOUNT_CANDIDATES,
       );
+      // The image with its evidence (signatures, referrers, attestations), in the copy process.
+      const { manifest, attestationLayers, stats } = await this.copier.copy(
+        { sources: env.sources, registry: p.sourceRegistry, repository: p.sourceRepository },
+        { target: env.target, repository: p.targetRepository },
+        p.digest,
+        { mountFrom },
+      );
+      if (p.tag)
+        await targetClient.putManifest(p.targetRepository, p.tag, manifest.bytes, manifest.mediaType);
+      await this.attest(targetClient, p, facts, env.name, attestationLayers);
       return stats;
     } finally {
-      sourceClient.close();
       targetClient.close();
     }
   }

@@ -9,6 +9,7 @@ import {
 } from '../../domain';
 import {
   type RegistryClient,
+  type RegistryConfig,
   type RegistryCredentials,
   RegistryError,
   type RegistryTokenSupplier,
@@ -68,13 +69,18 @@ export class SourceRegistries {
 
   /** A client for the environment's target registry, with its credential profile. */
   targetClient(target: TargetMapping): RegistryClient {
-    return this.factory.create({
+    return this.factory.create(this.targetConfig(target));
+  }
+
+  /** The target registry's configuration (for a client in another process: the copy process). */
+  targetConfig(target: TargetMapping): RegistryConfig {
+    return {
       host: target.registry,
       insecure: target.insecure ?? false,
       credentials: this.credentials(target.credentials),
       timeoutMs: TIMEOUT_MS,
       ...this.limits(),
-    });
+    };
   }
 
   /**
@@ -94,6 +100,11 @@ export class SourceRegistries {
   }
 
   clientFor(sources: readonly SourceRule[], registry: string): RegistryClient {
+    return this.factory.create(this.sourceConfig(sources, registry));
+  }
+
+  /** A source registry's configuration, as `clientFor` uses it. */
+  sourceConfig(sources: readonly SourceRule[], registry: string): RegistryConfig {
     const rule = sources.find((s) => s.registry === registry);
     if (!rule) {
       throw new DomainError(
@@ -104,7 +115,7 @@ export class SourceRegistries {
         },
       );
     }
-    return this.factory.create({
+    return {
       host: rule.registry,
       insecure: rule.insecure ?? false,
       tokenRealms: rule.tokenRealms,
@@ -112,7 +123,7 @@ export class SourceRegistries {
       credentials: this.credentials(rule.credentials),
       timeoutMs: TIMEOUT_MS,
       ...this.limits(),
-    });
+    };
   }
 
   /** Runs `work` with a client for the registry and closes it afterwards. */
