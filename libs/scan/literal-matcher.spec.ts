@@ -106,6 +106,24 @@ describe('LiteralMatcher', () => {
     }
   });
 
+  it('carries its state across the 64 KiB pieces a long input is read in', () => {
+    const literals = [{ text: 'x' }, { text: 'cdefghij' }, { text: 'SECRET', ignoreCase: true }];
+    const matcher = new LiteralMatcher(literals);
+    const chunk = 64 * 1024;
+    for (const [index, { text }] of literals.entries())
+      for (const edge of [chunk, 2 * chunk, 2 * chunk + (chunk >> 1)])
+        for (let end = edge - text.length - 1; end <= edge + text.length; end++) {
+          const input = Buffer.alloc(3 * chunk + 17, '.');
+          input.write(text, end + 1 - text.length, 'latin1');
+          expect([text, end, occurrences(matcher, input)]).toEqual([text, end, [[index, end]]]);
+        }
+    // Many hits in one piece, ordered across both walks and all pieces.
+    const input = Buffer.alloc(3 * chunk + 5, 'x');
+    const seen = occurrences(matcher, input);
+    expect(seen).toHaveLength(input.length);
+    expect(seen.every(([literal, end], i) => literal === 0 && end === i)).toBe(true);
+  });
+
   it('refuses literals it cannot match against bytes', () => {
     expect(() => new LiteralMatcher([{ text: '' }])).toThrow(/printable ASCII/);
     expect(() => new LiteralMatcher([{ text: 'clé' }])).toThrow(/printable ASCII/);
