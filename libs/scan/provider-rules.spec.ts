@@ -4,7 +4,8 @@
 import { PROVIDER_RULE_SET } from './provider-rule-set';
 import { PROVIDER_RULES } from './provider-rules';
 import { failsTokenChecksum, isPlaceholder, tokenChecksumHolds } from './secret-placeholders';
-import { compileSecretRules, keywordsIn, runSecretRule, SecretRuleError } from './secret-rule';
+import { compileSecretRules, SecretRuleError } from './secret-rule';
+import { keywordsIn, runSecretRule } from './secret-rule-runner';
 import { pathFindings, scanFileForSecrets } from './secret-scanner';
 import {
   makeToken,
