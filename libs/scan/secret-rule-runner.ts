@@ -16,6 +16,7 @@ import {
   type RuleMatch,
   shannonEntropy,
 } from './secret-rule';
+import { headMatches } from './token-head';
 
 /** Bytes of the file a rule reads before and after each of its keywords. */
 export const WINDOW_BEFORE = 256;
@@ -183,6 +184,10 @@ function matchesAtKeywords(
     const keyword = at[k];
     if (keyword < after || (k > 0 && at[k - 2] === keyword)) continue;
     if (token && keyword > 0 && isTokenChar(bytes[keyword - 1])) continue;
+    // The token starts at its keyword (or, through the pattern's `^`, at the byte before it).
+    const head = rule.head;
+    if (head && !headMatches(head, bytes, keyword) && !(keyword > 0 && headMatches(head, bytes, keyword - 1)))
+      continue;
     const from = token ? Math.max(0, keyword - 1) : keyword;
     const piece = bytes.toString('utf8', from, Math.min(bytes.length, keyword + WINDOW_AFTER));
     const m = matcherFor(rule, piece);

@@ -4,6 +4,7 @@
 // (provider-rules.ts) and the rules operators add in gitleaks's TOML format (gitleaks-rules.ts) are
 // both compiled here, with the same checks and the same errors; secret-rule-runner.ts runs them.
 import { RE2JS } from 're2js';
+import { type HeadElement, tokenHead } from './token-head';
 
 /** What an allowlist's regexes are matched against (gitleaks's `regexTarget`). */
 export type AllowlistTarget = 'secret' | 'match' | 'line';
@@ -71,6 +72,8 @@ export interface CompiledSecretRule {
   /** Keywords, lower-cased unless the spec says they are case-sensitive. */
   keywords: readonly string[];
   ignoreCase: boolean;
+  /** A token rule's fixed start (token-head.ts), tested on bytes before RE2; absent when unknown. */
+  head?: readonly HeadElement[];
   allowlists: readonly CompiledAllowlist[];
 }
 
@@ -175,11 +178,17 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
       ...(path ? { pathTest: pathTester(spec.path!, path) } : {}),
       keywords,
       ignoreCase,
+      ...(regex && spec.matchStartsAt === 'token' ? headOf(spec.regex!) : {}),
       allowlists,
     });
   });
   if (problems.length > 0) throw new SecretRuleError(problems);
   return rules;
+}
+
+function headOf(pattern: string): { head?: HeadElement[] } {
+  const head = tokenHead(pattern);
+  return head.length > 0 ? { head } : {};
 }
 
 /** Shannon entropy in bits per character. */
