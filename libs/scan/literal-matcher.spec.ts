@@ -1,3 +1,4 @@
+import { WALKS } from './automaton-wasm';
 import { LiteralMatcher } from './literal-matcher';
 
 const bytes = (s: string | number[]) => (typeof s === 'string' ? Buffer.from(s, 'latin1') : Buffer.from(s));
@@ -81,7 +82,7 @@ describe('LiteralMatcher', () => {
     }
   });
 
-  it('sees every literal across the middle, where two walks meet', () => {
+  it('sees every literal across the edges of the parts that walks read at once', () => {
     const literals = [
       { text: 'x' },
       { text: 'ab' },
@@ -89,18 +90,23 @@ describe('LiteralMatcher', () => {
       { text: 'SECRET', ignoreCase: true },
     ];
     const matcher = new LiteralMatcher(literals);
-    for (const length of [40, 41, 100, 101, 1001]) {
-      const half = length >> 1;
-      for (const [index, { text }] of literals.entries()) {
-        for (let end = half - text.length - 2; end <= half + text.length + 2; end++) {
-          const input = Buffer.alloc(length, '.');
-          input.write(text, end + 1 - text.length, 'latin1');
-          expect([length, text, end, occurrences(matcher, input)]).toEqual([
-            length,
-            text,
-            end,
-            [[index, end]],
-          ]);
+    // Short inputs are read by one walk; longer ones by WALKS, one per part.
+    for (const length of [40, 41, 100, 101, 102, 103, 1001]) {
+      const part = length >> Math.log2(WALKS);
+      for (let k = 1; k <= WALKS; k++) {
+        const edge = k * part;
+        for (const [index, { text }] of literals.entries()) {
+          for (let end = edge - text.length - 2; end <= Math.min(length - 1, edge + text.length + 2); end++) {
+            if (end + 1 - text.length < 0) continue;
+            const input = Buffer.alloc(length, '.');
+            input.write(text, end + 1 - text.length, 'latin1');
+            expect([length, text, end, occurrences(matcher, input)]).toEqual([
+              length,
+              text,
+              end,
+              [[index, end]],
+            ]);
+          }
         }
       }
     }

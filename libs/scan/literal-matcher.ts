@@ -14,6 +14,7 @@ import {
   automatonModule,
   HIT_BYTES,
   instantiateAutomaton,
+  WALKS,
 } from './automaton-wasm';
 
 export interface Literal {
@@ -165,10 +166,9 @@ export class LiteralMatcher {
       const len = Math.min(CHUNK, bytes.length - offset);
       heap.set(len === bytes.length ? bytes : bytes.subarray(offset, offset + len), layout.input);
       state = wasm.scan(len, state);
-      const first = wasm.count1.value;
-      const second = wasm.count2.value;
-      this.visitHits(layout.hits1, first, bytes, offset, visit);
-      this.visitHits(layout.hits2, second, bytes, offset, visit);
+      // The walks' lists in order: each holds the hits of a later part of the piece.
+      for (let k = 0; k < WALKS; k++)
+        this.visitHits(layout.hits[k], wasm[`count${k}`].value, bytes, offset, visit);
     }
   }
 
