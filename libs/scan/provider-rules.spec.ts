@@ -27,6 +27,8 @@ const ruleOf = (id: string) => PROVIDER_RULE_SET.find((r) => r.ruleId === `provi
 
 describe('the provider rules', () => {
   it('all compile, and every rule but the name-only one has a sample', () => {
+    // The scan compiles them on first use; here all at once, with every check.
+    expect(compileSecretRules('provider', PROVIDER_RULES)).toHaveLength(PROVIDER_RULES.length);
     const sampled = new Set(TOKEN_SAMPLES.map((s) => s.rule));
     const missing = PROVIDER_RULES.filter((r) => r.regex && !sampled.has(r.id)).map((r) => r.id);
     expect(missing).toEqual([]);

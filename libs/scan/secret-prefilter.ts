@@ -96,8 +96,10 @@ export class SecretPrefilter {
     this.uses = uses;
     this.lengths = literals.map((l) => l.text.length);
     this.matcher = new LiteralMatcher(literals);
-    this.keywordless = tableRules.flatMap((r, i) => (r.keywords.length === 0 && r.regex ? [i] : []));
-    this.pathOnly = tableRules.filter((r) => !r.regex);
+    this.keywordless = tableRules.flatMap((r, i) =>
+      r.keywords.length === 0 && r.spec.regex !== undefined ? [i] : [],
+    );
+    this.pathOnly = tableRules.filter((r) => r.spec.regex === undefined);
   }
 
   /**

@@ -134,7 +134,7 @@ export function runSecretRule(
   keywordsAt?: readonly number[],
 ): RuleMatch[] {
   const found: RuleMatch[] = [];
-  if (!rule.regex) return found;
+  if (rule.spec.regex === undefined) return found;
   const file = typeof content === 'string' ? ruleFile(content) : content;
   const at = keywordsAt ?? (rule.keywords.length > 0 ? keywordOccurrences(rule, file.bytes) : []);
   if (rule.spec.matchStartsAt && rule.keywords.length > 0) return matchesAtKeywords(rule, path, file, at);

@@ -65,7 +65,8 @@ export interface CompiledSecretRule {
   /** `<set>/<id>`. */
   ruleId: string;
   spec: SecretRuleSpec;
-  regex?: RE2JS;
+  /** The spec's regex compiled (on first use with CompileOptions.lazy); undefined without one. */
+  readonly regex?: RE2JS;
   path?: RE2JS;
   /** Whether the path test passes: the RE2 pattern, or the same simple pattern as a RegExp. */
   pathTest?: (path: string) => boolean;
@@ -127,7 +128,21 @@ function checkKeyword(
  * Compiles a set of rules, reporting every problem at once (a rule file is fixed in one go). `set`
  * names the set (`provider`, or an operator's rule file) and prefixes each rule id.
  */
-export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]): CompiledSecretRule[] {
+export interface CompileOptions {
+  /**
+   * Compile each rule's regex when it is first run, not now, and skip the checks that need it
+   * (syntax, `secretGroup`): for the built-in rules, which tests compile and check in full. Most
+   * rules' RE2 never runs on most images (a keyword is rarely followed by its token's head), so a
+   * process holds only the programs it used, and starts faster.
+   */
+  lazy?: boolean;
+}
+
+export function compileSecretRules(
+  set: string,
+  specs: readonly SecretRuleSpec[],
+  options: CompileOptions = {},
+): CompiledSecretRule[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   const rules: CompiledSecretRule[] = [];
@@ -138,7 +153,9 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
     ids.add(spec.id);
     if (!spec.regex && !spec.path) problems.push(`${where}: needs a regex, a path or both`);
     const regex =
-      spec.regex === undefined ? undefined : compilePattern(spec.regex, `${where} regex`, problems);
+      spec.regex === undefined || options.lazy
+        ? undefined
+        : compilePattern(spec.regex, `${where} regex`, problems);
     const path = spec.path === undefined ? undefined : compilePattern(spec.path, `${where} path`, problems);
     if (regex && spec.secretGroup !== undefined) {
       if (
@@ -170,15 +187,19 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
         stopwords: (a.stopwords ?? []).map((s) => s.toLowerCase()),
       };
     });
+    let compiled = regex;
     rules.push({
       ruleId: `${set}/${spec.id}`,
       spec,
-      regex,
+      get regex() {
+        if (compiled === undefined && spec.regex !== undefined) compiled = RE2JS.compile(spec.regex);
+        return compiled;
+      },
       path,
       ...(path ? { pathTest: pathTester(spec.path!, path) } : {}),
       keywords,
       ignoreCase,
-      ...(regex && spec.matchStartsAt === 'token' ? headOf(spec.regex!) : {}),
+      ...(spec.regex !== undefined && spec.matchStartsAt === 'token' ? headOf(spec.regex) : {}),
       allowlists,
     });
   });
@@ -227,5 +248,5 @@ export function ruleAppliesToPath(rule: CompiledSecretRule, path: string): boole
 
 /** Rules on the path alone (no regex) that this path matches: the file itself is the finding. */
 export function pathOnlyRules(rules: readonly CompiledSecretRule[], path: string): CompiledSecretRule[] {
-  return rules.filter((r) => !r.regex && r.pathTest && r.pathTest(path));
+  return rules.filter((r) => r.spec.regex === undefined && r.pathTest && r.pathTest(path));
 }
