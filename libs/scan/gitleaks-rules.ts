@@ -6,8 +6,8 @@
 // the file (`acme.toml` → set `acme`, finding ids `acme/<rule id>`); a policy names the sets it uses.
 //
 // Differences from gitleaks, on purpose: `[extend]` (building on gitleaks's defaults) is refused,
-// as the built-in rules are ours; a rule looks at the text from 256 characters before one of its
-// keywords to 1100 after (secret-rule.ts); `regexTarget` and `condition` work as in gitleaks.
+// as the built-in rules are ours; a rule looks at the text from 256 bytes before one of its
+// keywords to 1100 after (secret-rule-runner.ts); `regexTarget` and `condition` work as in gitleaks.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';

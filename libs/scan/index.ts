@@ -5,5 +5,6 @@ export * from './secret-scan';
 export * from './provider-rule-set';
 export * from './secret-placeholders';
 export * from './secret-rule';
+export * from './secret-rule-runner';
 export * from './gitleaks-rules';
 export * from './scan-version';

@@ -1,3 +1,4 @@
+import { WALKS } from './automaton-wasm';
 import { LiteralMatcher } from './literal-matcher';
 
 const bytes = (s: string | number[]) => (typeof s === 'string' ? Buffer.from(s, 'latin1') : Buffer.from(s));
@@ -81,7 +82,7 @@ describe('LiteralMatcher', () => {
     }
   });
 
-  it('sees every literal across the middle, where two walks meet', () => {
+  it('sees every literal across the edges of the parts that walks read at once', () => {
     const literals = [
       { text: 'x' },
       { text: 'ab' },
@@ -89,21 +90,44 @@ describe('LiteralMatcher', () => {
       { text: 'SECRET', ignoreCase: true },
     ];
     const matcher = new LiteralMatcher(literals);
-    for (const length of [40, 41, 100, 101, 1001]) {
-      const half = length >> 1;
-      for (const [index, { text }] of literals.entries()) {
-        for (let end = half - text.length - 2; end <= half + text.length + 2; end++) {
-          const input = Buffer.alloc(length, '.');
-          input.write(text, end + 1 - text.length, 'latin1');
-          expect([length, text, end, occurrences(matcher, input)]).toEqual([
-            length,
-            text,
-            end,
-            [[index, end]],
-          ]);
+    // Short inputs are read by one walk; longer ones by WALKS, one per part.
+    for (const length of [40, 41, 100, 101, 102, 103, 1001]) {
+      const part = length >> Math.log2(WALKS);
+      for (let k = 1; k <= WALKS; k++) {
+        const edge = k * part;
+        for (const [index, { text }] of literals.entries()) {
+          for (let end = edge - text.length - 2; end <= Math.min(length - 1, edge + text.length + 2); end++) {
+            if (end + 1 - text.length < 0) continue;
+            const input = Buffer.alloc(length, '.');
+            input.write(text, end + 1 - text.length, 'latin1');
+            expect([length, text, end, occurrences(matcher, input)]).toEqual([
+              length,
+              text,
+              end,
+              [[index, end]],
+            ]);
+          }
         }
       }
     }
+  });
+
+  it('carries its state across the 64 KiB pieces a long input is read in', () => {
+    const literals = [{ text: 'x' }, { text: 'cdefghij' }, { text: 'SECRET', ignoreCase: true }];
+    const matcher = new LiteralMatcher(literals);
+    const chunk = 64 * 1024;
+    for (const [index, { text }] of literals.entries())
+      for (const edge of [chunk, 2 * chunk, 2 * chunk + (chunk >> 1)])
+        for (let end = edge - text.length - 1; end <= edge + text.length; end++) {
+          const input = Buffer.alloc(3 * chunk + 17, '.');
+          input.write(text, end + 1 - text.length, 'latin1');
+          expect([text, end, occurrences(matcher, input)]).toEqual([text, end, [[index, end]]]);
+        }
+    // Many hits in one piece, ordered across both walks and all pieces.
+    const input = Buffer.alloc(3 * chunk + 5, 'x');
+    const seen = occurrences(matcher, input);
+    expect(seen).toHaveLength(input.length);
+    expect(seen.every(([literal, end], i) => literal === 0 && end === i)).toBe(true);
   });
 
   it('refuses literals it cannot match against bytes', () => {

@@ -1,11 +1,21 @@
 // Finds which of a fixed set of ASCII literals occur in a byte buffer, in one pass (Aho–Corasick):
 // the work per byte is one table lookup however many literals there are, where a RegExp alternation
 // gets slower with each literal (on this machine kind, about 270 MB/s for 30 plain literals and
-// 85 MB/s once some are case-insensitive; this matcher reads 100 of them at 500–700 MB/s).
+// 85 MB/s once some are case-insensitive). The walk itself runs as WebAssembly (automaton-wasm.ts).
 //
 // The automaton reads bytes with ASCII letters folded to lower case, so case-insensitive literals
 // cost nothing extra; a case-sensitive literal is checked byte for byte when the folded form is
 // seen, which is rare for the literals this is used with.
+
+import {
+  type AutomatonExports,
+  type AutomatonLayout,
+  automatonLayout,
+  automatonModule,
+  HIT_BYTES,
+  instantiateAutomaton,
+  WALKS,
+} from './automaton-wasm';
 
 export interface Literal {
   /** ASCII only (bytes 0x20–0x7e). */
@@ -15,8 +25,11 @@ export interface Literal {
 }
 
 const ALPHABET = 256;
-/** Below this, a buffer is read in one walk (two would not pay for their set-up). */
-const MIN_SECOND_WALK_START = 16;
+/**
+ * Bytes handed to the WebAssembly loop at a time (the state carries over). Its memory holds one
+ * chunk and up to one hit per byte of it: 64 KiB of input, 512 KiB of hits.
+ */
+const CHUNK = 64 * 1024;
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
 const CASE_BIT = 0x20;
@@ -28,25 +41,25 @@ function foldByte(b: number): number {
 export class LiteralMatcher {
   private readonly literals: readonly Uint8Array[];
   private readonly ignoreCase: readonly boolean[];
-  /** Length of the longest literal. */
-  private readonly longest: number;
   /**
    * Bytes that no literal holds (in either case) share class 0; each other byte has a class of its
    * own, upper and lower case letters one together. The table is indexed by class rather than by
-   * byte: 40-odd columns instead of 256 make it about 31 KB instead of 420, small enough for the
-   * CPU's first-level cache.
+   * byte: 40-odd columns instead of 256 keep the rows the walk visits most within the CPU's caches.
    */
-  private readonly classOf: Uint8Array;
-  /**
-   * `next[state * classes + class]` is the next state, stored multiplied by `classes` so that the
-   * hot loop only adds. States that end at least one literal are numbered last, from
-   * `firstAccepting`, so one comparison tells whether a byte completed something.
-   */
-  private readonly next: Uint16Array | Uint32Array;
   private readonly classes: number;
+  /**
+   * States are numbered times `classes` (a row's start), so that a step only adds. States that end
+   * at least one literal are numbered last, from `firstAccepting`, so one comparison tells whether
+   * a byte completed something.
+   */
   private readonly firstAccepting: number;
   /** Literal indexes that end in each accepting state (numbered from `firstAccepting`). */
   private readonly endingHere: readonly (readonly number[])[];
+  private readonly layout: AutomatonLayout;
+  private readonly wasm: AutomatonExports;
+  /** The module's memory, as bytes and as i32 (the hit lists). */
+  private readonly heap: Uint8Array;
+  private readonly heap32: Int32Array;
 
   constructor(literals: readonly Literal[]) {
     this.literals = literals.map(({ text }) => {
@@ -55,7 +68,7 @@ export class LiteralMatcher {
       return Buffer.from(text, 'latin1');
     });
     this.ignoreCase = literals.map((l) => l.ignoreCase === true);
-    this.longest = Math.max(1, ...this.literals.map((l) => l.length));
+    const longest = Math.max(1, ...this.literals.map((l) => l.length));
 
     // The trie of the folded literals; state 0 is the root.
     const children: Map<number, number>[] = [new Map<number, number>()];
@@ -104,17 +117,17 @@ export class LiteralMatcher {
     }
 
     // Byte classes, and a representative byte of each.
-    this.classOf = new Uint8Array(ALPHABET);
+    const classOf = new Uint8Array(ALPHABET);
     const representative = [0];
     for (const literal of this.literals)
       for (const b of literal) {
         const folded = foldByte(b);
-        if (this.classOf[folded] === 0) {
-          this.classOf[folded] = representative.length;
+        if (classOf[folded] === 0) {
+          classOf[folded] = representative.length;
           representative.push(folded);
         }
       }
-    for (let b = UPPER_A; b <= UPPER_Z; b++) this.classOf[b] = this.classOf[b | CASE_BIT];
+    for (let b = UPPER_A; b <= UPPER_Z; b++) classOf[b] = classOf[b | CASE_BIT];
     const classes = (this.classes = representative.length);
 
     // Renumber: the root stays 0 (it ends nothing), accepting states go last.
@@ -127,69 +140,51 @@ export class LiteralMatcher {
     const accepting = order.findIndex((s) => outputs[s].length > 0);
     this.firstAccepting = (accepting === -1 ? count : accepting) * classes;
     this.endingHere = order.filter((s) => outputs[s].length > 0).map((s) => outputs[s]);
-    this.next =
-      count * classes <= 0xffff ? new Uint16Array(count * classes) : new Uint32Array(count * classes);
+
+    // The WebAssembly loop reads states and classes as byte offsets (times 4, an i32 each).
+    this.layout = automatonLayout(count * classes, CHUNK);
+    this.wasm = instantiateAutomaton(automatonModule(this.layout, this.firstAccepting * 4, longest));
+    this.heap = new Uint8Array(this.wasm.memory.buffer);
+    this.heap32 = new Int32Array(this.wasm.memory.buffer);
+    for (let b = 0; b < ALPHABET; b++) this.heap32[(this.layout.classOf >> 2) + b] = classOf[b] * 4;
+    const table = this.layout.table >> 2;
     for (let old = 0; old < count; old++) {
       const row = renamed[old] * classes;
       for (let c = 0; c < classes; c++)
-        this.next[row + c] = renamed[goto[old * ALPHABET + representative[c]]] * classes;
+        this.heap32[table + row + c] = renamed[goto[old * ALPHABET + representative[c]]] * classes * 4;
     }
   }
 
   /**
    * Calls `visit` for every occurrence of every literal in `bytes`, in order of where it ends
-   * (`end` is the index of its last byte).
+   * (`end` is the index of its last byte). Not re-entrant: `visit` must not scan with this matcher.
    */
   scan(bytes: Uint8Array, visit: (literal: number, end: number) => void): void {
-    // Each step waits for the previous state's table lookup; two independent walks, one per half
-    // of the buffer, keep the CPU busy during that wait (1.5–2 times as fast). The second walk
-    // starts early enough to see any literal that ends in its half; what it finds is held back so
-    // that visits stay in order.
-    const half = bytes.length >> 1;
-    const secondStart = half - (this.longest - 1);
-    if (secondStart < MIN_SECOND_WALK_START) {
-      this.walk(bytes, visit);
-      return;
-    }
-    const { next, classOf, firstAccepting } = this;
-    const heldBack: number[] = [];
-    const holdBack = (literal: number, end: number) => heldBack.push(literal, end);
-    let first = 0;
-    let second = 0;
-    for (let i = 0; i < half; i++) {
-      first = next[first + classOf[bytes[i]]];
-      if (first >= firstAccepting) this.report(first, bytes, i, visit);
-      const j = secondStart + i;
-      second = next[second + classOf[bytes[j]]];
-      // Literals ending before `half` are the first walk's.
-      if (second >= firstAccepting && j >= half) this.report(second, bytes, j, holdBack);
-    }
-    for (let j = secondStart + half; j < bytes.length; j++) {
-      second = next[second + classOf[bytes[j]]];
-      if (second >= firstAccepting) this.report(second, bytes, j, holdBack);
-    }
-    for (let k = 0; k < heldBack.length; k += 2) visit(heldBack[k], heldBack[k + 1]);
-  }
-
-  /** One walk over all of `bytes`. */
-  private walk(bytes: Uint8Array, visit: (literal: number, end: number) => void): void {
-    const { next, classOf, firstAccepting } = this;
+    const { wasm, layout, heap } = this;
     let state = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      state = next[state + classOf[bytes[i]]];
-      if (state >= firstAccepting) this.report(state, bytes, i, visit);
+    for (let offset = 0; offset < bytes.length; offset += CHUNK) {
+      const len = Math.min(CHUNK, bytes.length - offset);
+      heap.set(len === bytes.length ? bytes : bytes.subarray(offset, offset + len), layout.input);
+      state = wasm.scan(len, state);
+      // The walks' lists in order: each holds the hits of a later part of the piece.
+      for (let k = 0; k < WALKS; k++)
+        this.visitHits(layout.hits[k], wasm[`count${k}`].value, bytes, offset, visit);
     }
   }
 
-  /** Visits the literals that end in accepting `state` at `end`, checking case where it matters. */
-  private report(
-    state: number,
+  private visitHits(
+    hits: number,
+    count: number,
     bytes: Uint8Array,
-    end: number,
+    offset: number,
     visit: (literal: number, end: number) => void,
   ): void {
-    for (const literal of this.endingHere[(state - this.firstAccepting) / this.classes])
-      if (this.ignoreCase[literal] || this.exactAt(literal, bytes, end)) visit(literal, end);
+    const { heap32, firstAccepting, classes } = this;
+    for (let k = 0, at = hits >> 2; k < count; k++, at += HIT_BYTES >> 2) {
+      const end = offset + heap32[at];
+      for (const literal of this.endingHere[((heap32[at + 1] >> 2) - firstAccepting) / classes])
+        if (this.ignoreCase[literal] || this.exactAt(literal, bytes, end)) visit(literal, end);
+    }
   }
 
   /** Which literals occur in `bytes`: `found[i]` is 1 when literal `i` does. */

@@ -19,6 +19,11 @@ export interface SecretScanPlan {
   entropySpans: number[];
   /** Rule-table rules whose keywords are in the file (or that have none) and whose path test passes. */
   tableRules: CompiledSecretRule[];
+  /**
+   * For each of `tableRules`, where its keywords are: `[start, end)` byte offsets (flat pairs, in
+   * the order the automaton saw their ends), empty for a rule without keywords.
+   */
+  keywordsAt: number[][];
 }
 
 /** Rules of SECRETLINT_CONFIG with no trigger: they run on every file. */
@@ -78,6 +83,8 @@ for (const c of ASSIGNMENT_BREAKS) IS_BREAK[c.charCodeAt(0)] = 1;
  */
 export class SecretPrefilter {
   private readonly uses: readonly LiteralUse[];
+  /** Bytes in each literal. */
+  private readonly lengths: readonly number[];
   private readonly matcher: LiteralMatcher;
   /** Table rules without keywords: candidates in every file (their path test still applies). */
   private readonly keywordless: readonly number[];
@@ -87,9 +94,12 @@ export class SecretPrefilter {
   constructor(readonly tableRules: readonly CompiledSecretRule[]) {
     const { literals, uses } = collectLiterals(tableRules);
     this.uses = uses;
+    this.lengths = literals.map((l) => l.text.length);
     this.matcher = new LiteralMatcher(literals);
-    this.keywordless = tableRules.flatMap((r, i) => (r.keywords.length === 0 && r.regex ? [i] : []));
-    this.pathOnly = tableRules.filter((r) => !r.regex);
+    this.keywordless = tableRules.flatMap((r, i) =>
+      r.keywords.length === 0 && r.spec.regex !== undefined ? [i] : [],
+    );
+    this.pathOnly = tableRules.filter((r) => r.spec.regex === undefined);
   }
 
   /**
@@ -101,12 +111,16 @@ export class SecretPrefilter {
     const fired = new Uint8Array(SECRET_TRIGGERS.length);
     const tableFired = new Uint8Array(this.tableRules.length);
     for (const i of this.keywordless) tableFired[i] = 1;
+    const keywordsAt: number[][] = [];
     const entropySpans: number[] = [];
     let spanEnd = -1;
     this.matcher.scan(bytes, (literal, end) => {
       const use = this.uses[literal];
       for (const t of use.triggers) fired[t] = 1;
-      for (const t of use.tableRules) tableFired[t] = 1;
+      for (const t of use.tableRules) {
+        tableFired[t] = 1;
+        (keywordsAt[t] ??= []).push(end + 1 - this.lengths[literal], end + 1);
+      }
       // A hint word holds no break, so one that ends past the last span is in a new one.
       if (use.entropyHint && end > spanEnd) {
         let start = end;
@@ -130,10 +144,13 @@ export class SecretPrefilter {
       rules.add(trigger.rule);
     }
     const tableRules: CompiledSecretRule[] = [];
+    const tableKeywordsAt: number[][] = [];
     for (let t = 0; t < tableFired.length; t++)
-      if (tableFired[t] === 1 && ruleAppliesToPath(this.tableRules[t], path))
+      if (tableFired[t] === 1 && ruleAppliesToPath(this.tableRules[t], path)) {
         tableRules.push(this.tableRules[t]);
-    return { rules, entropySpans, tableRules };
+        tableKeywordsAt.push(keywordsAt[t] ?? []);
+      }
+    return { rules, entropySpans, tableRules, keywordsAt: tableKeywordsAt };
   }
 }
 

@@ -2,9 +2,9 @@
 // backtrack), the literal keywords one of which every match contains (they feed the pre-filter), and
 // what narrows a match down (entropy, stopwords, allowlists, a checksum). The built-in provider rules
 // (provider-rules.ts) and the rules operators add in gitleaks's TOML format (gitleaks-rules.ts) are
-// both compiled here, with the same checks and the same errors.
+// both compiled here, with the same checks and the same errors; secret-rule-runner.ts runs them.
 import { RE2JS } from 're2js';
-import { failsTokenChecksum, isPlaceholder } from './secret-placeholders';
+import { type HeadElement, tokenHead } from './token-head';
 
 /** What an allowlist's regexes are matched against (gitleaks's `regexTarget`). */
 export type AllowlistTarget = 'secret' | 'match' | 'line';
@@ -52,7 +52,7 @@ export interface SecretRuleSpec {
   allowlists?: readonly SecretRuleAllowlist[];
 }
 
-interface CompiledAllowlist {
+export interface CompiledAllowlist {
   and: boolean;
   target: AllowlistTarget;
   regexes: RE2JS[];
@@ -65,23 +65,24 @@ export interface CompiledSecretRule {
   /** `<set>/<id>`. */
   ruleId: string;
   spec: SecretRuleSpec;
-  regex?: RE2JS;
+  /** The spec's regex compiled (on first use with CompileOptions.lazy); undefined without one. */
+  readonly regex?: RE2JS;
   path?: RE2JS;
   /** Whether the path test passes: the RE2 pattern, or the same simple pattern as a RegExp. */
   pathTest?: (path: string) => boolean;
   /** Keywords, lower-cased unless the spec says they are case-sensitive. */
   keywords: readonly string[];
   ignoreCase: boolean;
-  /** Finds the keywords in text (ASCII letters in either case); undefined when there are none. */
-  keywordPattern?: RegExp;
+  /** A token rule's fixed start (token-head.ts), tested on bytes before RE2; absent when unknown. */
+  head?: readonly HeadElement[];
   allowlists: readonly CompiledAllowlist[];
 }
 
 export interface RuleMatch {
   ruleId: string;
   secret: string;
-  /** Offset of the secret in the text. */
-  index: number;
+  /** 1-based line of the secret in the file. */
+  line: number;
 }
 
 export class SecretRuleError extends Error {
@@ -127,7 +128,21 @@ function checkKeyword(
  * Compiles a set of rules, reporting every problem at once (a rule file is fixed in one go). `set`
  * names the set (`provider`, or an operator's rule file) and prefixes each rule id.
  */
-export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]): CompiledSecretRule[] {
+export interface CompileOptions {
+  /**
+   * Compile each rule's regex when it is first run, not now, and skip the checks that need it
+   * (syntax, `secretGroup`): for the built-in rules, which tests compile and check in full. Most
+   * rules' RE2 never runs on most images (a keyword is rarely followed by its token's head), so a
+   * process holds only the programs it used, and starts faster.
+   */
+  lazy?: boolean;
+}
+
+export function compileSecretRules(
+  set: string,
+  specs: readonly SecretRuleSpec[],
+  options: CompileOptions = {},
+): CompiledSecretRule[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   const rules: CompiledSecretRule[] = [];
@@ -138,7 +153,9 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
     ids.add(spec.id);
     if (!spec.regex && !spec.path) problems.push(`${where}: needs a regex, a path or both`);
     const regex =
-      spec.regex === undefined ? undefined : compilePattern(spec.regex, `${where} regex`, problems);
+      spec.regex === undefined || options.lazy
+        ? undefined
+        : compilePattern(spec.regex, `${where} regex`, problems);
     const path = spec.path === undefined ? undefined : compilePattern(spec.path, `${where} path`, problems);
     if (regex && spec.secretGroup !== undefined) {
       if (
@@ -170,27 +187,29 @@ export function compileSecretRules(set: string, specs: readonly SecretRuleSpec[]
         stopwords: (a.stopwords ?? []).map((s) => s.toLowerCase()),
       };
     });
-    const keywordPattern =
-      keywords.length > 0
-        ? new RegExp(
-            keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'),
-            ignoreCase ? 'gi' : 'g',
-          )
-        : undefined;
+    let compiled = regex;
     rules.push({
       ruleId: `${set}/${spec.id}`,
       spec,
-      regex,
+      get regex() {
+        if (compiled === undefined && spec.regex !== undefined) compiled = RE2JS.compile(spec.regex);
+        return compiled;
+      },
       path,
       ...(path ? { pathTest: pathTester(spec.path!, path) } : {}),
       keywords,
       ignoreCase,
-      keywordPattern,
+      ...(spec.regex !== undefined && spec.matchStartsAt === 'token' ? headOf(spec.regex) : {}),
       allowlists,
     });
   });
   if (problems.length > 0) throw new SecretRuleError(problems);
   return rules;
+}
+
+function headOf(pattern: string): { head?: HeadElement[] } {
+  const head = tokenHead(pattern);
+  return head.length > 0 ? { head } : {};
 }
 
 /** Shannon entropy in bits per character. */
@@ -203,48 +222,6 @@ export function shannonEntropy(value: string): number {
     h -= p * Math.log2(p);
   }
   return h;
-}
-
-/** Characters of text a rule reads before and after each of its keywords. */
-export const WINDOW_BEFORE = 256;
-export const WINDOW_AFTER = 1100;
-
-/**
- * Where a rule looks: `[start, end)` pairs (flat, in order, not overlapping) from WINDOW_BEFORE
- * characters before each of its keywords to WINDOW_AFTER after. RE2 in JavaScript reads a few MB/s
- * with `(?i)`, and a rule's match is where its keyword is (a token starts with it, a name holds
- * it): a minified file can be a megabyte on one line. A rule without keywords reads the whole
- * text. The windows depend on the text alone, so the scan with and without the pre-filter reads
- * the same ones.
- */
-export function ruleWindows(rule: CompiledSecretRule, text: string): number[] {
-  if (!rule.keywordPattern) return [0, text.length];
-  const windows: number[] = [];
-  const pattern = rule.keywordPattern;
-  pattern.lastIndex = 0;
-  const boundary = rule.spec.matchStartsAt === 'token';
-  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-    if (boundary && m.index > 0 && isWordChar(text.charCodeAt(m.index - 1))) continue;
-    // A match that starts at its keyword needs only the character before it.
-    const start = Math.max(0, m.index - (boundary ? 1 : WINDOW_BEFORE));
-    const stop = Math.min(text.length, m.index + m[0].length + WINDOW_AFTER);
-    const last = windows.length - 1;
-    if (last > 0 && start <= windows[last]) windows[last] = stop;
-    else windows.push(start, stop);
-  }
-  return windows;
-}
-
-const isWordChar = (c: number) =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-/** A word character, or `+` and `/`: a prefix after one of these is inside base64, not a token's start. */
-const isTokenChar = (c: number) => isWordChar(c) || c === 43 || c === 47;
-
-/** Whether one of the rule's keywords is in `text` (a rule with none always runs). */
-export function keywordsIn(rule: CompiledSecretRule, text: string): boolean {
-  if (!rule.keywordPattern) return true;
-  rule.keywordPattern.lastIndex = 0;
-  return rule.keywordPattern.test(text);
 }
 
 // RE2 patterns made only of these mean the same as a RegExp (RE2 is a subset of JavaScript's
@@ -269,128 +246,7 @@ export function ruleAppliesToPath(rule: CompiledSecretRule, path: string): boole
   return !rule.pathTest || rule.pathTest(path);
 }
 
-function lineAround(text: string, start: number, end: number): string {
-  const from = text.lastIndexOf('\n', start - 1) + 1;
-  const to = text.indexOf('\n', end);
-  return text.slice(from, to === -1 ? text.length : to);
-}
-
-function allowed(
-  list: CompiledAllowlist,
-  path: string,
-  secret: string,
-  match: () => string,
-  line: () => string,
-): boolean {
-  const checks: boolean[] = [];
-  if (list.regexes.length > 0) {
-    const target = list.target === 'secret' ? secret : list.target === 'match' ? match() : line();
-    checks.push(list.regexes.some((r) => r.matcher(target).find()));
-  }
-  if (list.paths.length > 0) checks.push(list.paths.some((r) => r.matcher(path).find()));
-  if (list.stopwords.length > 0) {
-    const lower = secret.toLowerCase();
-    checks.push(list.stopwords.some((s) => lower.includes(s)));
-  }
-  if (checks.length === 0) return false;
-  return list.and ? checks.every(Boolean) : checks.some(Boolean);
-}
-
-/**
- * The secrets one rule finds in a file's text. The caller has checked the path
- * (ruleAppliesToPath) and, through the pre-filter or keywordsIn, that a keyword is there.
- */
-export function runSecretRule(rule: CompiledSecretRule, path: string, text: string): RuleMatch[] {
-  const found: RuleMatch[] = [];
-  if (!rule.regex) return found;
-  if (rule.spec.matchStartsAt && rule.keywordPattern) return matchesAtKeywords(rule, path, text);
-  const windows = ruleWindows(rule, text);
-  for (let w = 0; w + 1 < windows.length; w += 2) {
-    const offset = windows[w];
-    const piece = offset === 0 && windows[w + 1] === text.length ? text : text.slice(offset, windows[w + 1]);
-    const m = matcherFor(rule, piece);
-    while (m.find()) {
-      const match = accepted(rule, path, piece, m);
-      if (match) found.push({ ...match, index: match.index + offset });
-    }
-  }
-  return found;
-}
-
-/**
- * A rule whose match starts at its keyword is tried once at each keyword, anchored there: most of
- * the prefixes found in base64 fail within a few characters, where a search through the window
- * would read all of it.
- */
-function matchesAtKeywords(rule: CompiledSecretRule, path: string, text: string): RuleMatch[] {
-  const found: RuleMatch[] = [];
-  const pattern = rule.keywordPattern!;
-  const token = rule.spec.matchStartsAt === 'token';
-  pattern.lastIndex = 0;
-  let after = 0;
-  for (let k = pattern.exec(text); k; k = pattern.exec(text)) {
-    if (k.index < after || (token && k.index > 0 && isTokenChar(text.charCodeAt(k.index - 1)))) continue;
-    const from = token ? Math.max(0, k.index - 1) : k.index;
-    const piece = text.slice(from, k.index + WINDOW_AFTER);
-    const m = matcherFor(rule, piece);
-    if (!m.lookingAt()) continue;
-    after = from + m.end(0);
-    const match = accepted(rule, path, piece, m);
-    if (match) found.push({ ...match, index: match.index + from });
-  }
-  return found;
-}
-
-type Re2Matcher = ReturnType<RE2JS['matcher']>;
-
-// One matcher per rule, given each piece of text in turn: building a matcher costs more than
-// running it on a short window. The scan runs one file at a time, and a matcher is used to the end
-// before the next piece is given to it (nothing here awaits).
-const matchers = new WeakMap<CompiledSecretRule, Re2Matcher>();
-
-function matcherFor(rule: CompiledSecretRule, text: string): Re2Matcher {
-  const m = matchers.get(rule);
-  if (m) return m.resetMatcherInput(text);
-  const fresh = rule.regex!.matcher(text);
-  matchers.set(rule, fresh);
-  return fresh;
-}
-
-/** The secret of one regex match, unless a filter (entropy, placeholder, checksum, allowlist) drops it. */
-function accepted(
-  rule: CompiledSecretRule,
-  path: string,
-  text: string,
-  m: Re2Matcher,
-): RuleMatch | undefined {
-  let group = rule.spec.secretGroup;
-  if (group === undefined) {
-    group = 0;
-    for (let g = 1; g <= m.groupCount(); g++)
-      if (m.group(g) !== null) {
-        group = g;
-        break;
-      }
-  }
-  const secret = m.group(group);
-  if (!secret) return undefined;
-  const index = m.start(group);
-  if (rule.spec.entropy !== undefined && shannonEntropy(secret) < rule.spec.entropy) return undefined;
-  if (isPlaceholder(secret) || failsTokenChecksum(secret)) return undefined;
-  const [start, end] = [m.start(0), m.end(0)];
-  const allowedBy = (a: CompiledAllowlist) =>
-    allowed(
-      a,
-      path,
-      secret,
-      () => text.slice(start, end),
-      () => lineAround(text, start, end),
-    );
-  if (rule.allowlists.some(allowedBy)) return undefined;
-  return { ruleId: rule.ruleId, secret, index };
-}
-
 /** Rules on the path alone (no regex) that this path matches: the file itself is the finding. */
 export function pathOnlyRules(rules: readonly CompiledSecretRule[], path: string): CompiledSecretRule[] {
-  return rules.filter((r) => !r.regex && r.pathTest && r.pathTest(path));
+  return rules.filter((r) => r.spec.regex === undefined && r.pathTest && r.pathTest(path));
 }

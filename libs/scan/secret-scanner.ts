@@ -7,7 +7,8 @@ import { secretLintProfiler } from '@secretlint/profiler';
 import { PROVIDER_RULE_SET } from './provider-rule-set';
 import { failsTokenChecksum, implausibleToken, isPlaceholder } from './secret-placeholders';
 import { DEFAULT_PREFILTER, SecretPrefilter } from './secret-prefilter';
-import { type CompiledSecretRule, pathOnlyRules, ruleAppliesToPath, runSecretRule } from './secret-rule';
+import { type CompiledSecretRule, pathOnlyRules, ruleAppliesToPath } from './secret-rule';
+import { type RuleFile, ruleFile, runSecretRule } from './secret-rule-runner';
 import {
   findHighEntropyAssignments,
   findHighEntropyAssignmentsInSpans,
@@ -168,11 +169,24 @@ function prefilterFor(extra: readonly CompiledSecretRule[] | undefined): SecretP
   return prefilter;
 }
 
-function tableMatches(rules: readonly CompiledSecretRule[], path: string, text: string): RawMatch[] {
+/** `keywordsAt[i]`: where `rules[i]`'s keywords are (the pre-filter's); absent, they are searched for. */
+function tableMatches(
+  rules: readonly CompiledSecretRule[],
+  path: string,
+  file: RuleFile,
+  keywordsAt?: readonly (readonly number[])[],
+): RawMatch[] {
   const matches: RawMatch[] = [];
-  for (const rule of rules)
-    for (const m of runSecretRule(rule, path, text))
-      matches.push({ rule: m.ruleId, title: rule.spec.description, secret: m.secret, index: m.index });
+  rules.forEach((rule, i) => {
+    for (const m of runSecretRule(rule, path, file, keywordsAt?.[i]))
+      matches.push({
+        rule: m.ruleId,
+        title: rule.spec.description,
+        secret: m.secret,
+        index: -1,
+        line: m.line,
+      });
+  });
   return matches;
 }
 
@@ -219,15 +233,16 @@ async function secretlintMatches(
 /** Every rule on the whole text: the reference the planned scan is tested against. */
 async function everyRule(
   path: string,
-  content: string,
+  file: RuleFile,
   tableRules: readonly CompiledSecretRule[],
 ): Promise<RawMatch[]> {
+  const content = file.text();
   const matches = await secretlintMatches(path, content, SECRETLINT_CONFIG);
   matches.push(
     ...tableMatches(
       tableRules.filter((r) => ruleAppliesToPath(r, path)),
       path,
-      content,
+      file,
     ),
   );
   for (const m of findHighEntropyAssignments(content))
@@ -236,17 +251,14 @@ async function everyRule(
 }
 
 /** Only the rules that could report something in the file (secret-prefilter.ts). */
-async function plannedRules(
-  path: string,
-  bytes: Buffer,
-  text: () => string,
-  prefilter: SecretPrefilter,
-): Promise<RawMatch[]> {
+async function plannedRules(path: string, file: RuleFile, prefilter: SecretPrefilter): Promise<RawMatch[]> {
+  const { bytes } = file;
   const plan = prefilter.plan(path, bytes);
-  // Most files: no rule can match, and the text is never decoded.
+  // Most files: no secretlint rule can match, and the text is never decoded (table rules decode
+  // the windows around their keywords).
   const matches =
-    plan.rules.size > 0 ? await secretlintMatches(path, text(), secretlintConfigFor(plan.rules)) : [];
-  if (plan.tableRules.length > 0) matches.push(...tableMatches(plan.tableRules, path, text()));
+    plan.rules.size > 0 ? await secretlintMatches(path, file.text(), secretlintConfigFor(plan.rules)) : [];
+  if (plan.tableRules.length > 0) matches.push(...tableMatches(plan.tableRules, path, file, plan.keywordsAt));
   for (const m of findHighEntropyAssignmentsInSpans(bytes, plan.entropySpans))
     matches.push({ rule: ENTROPY_RULE, secret: m.value, index: -1, line: m.line });
   return matches;
@@ -265,10 +277,11 @@ export async function scanFileForSecrets(
   let decoded: string | undefined;
   const text = (): string => (decoded ??= bytes.toString('utf8'));
   const prefilter = prefilterFor(options.extraRules);
+  const rulesRead = ruleFile(bytes, text);
   const matches =
     options.prefilter === false
-      ? await everyRule(file.path, text(), prefilter.tableRules)
-      : await plannedRules(file.path, bytes, text, prefilter);
+      ? await everyRule(file.path, rulesRead, prefilter.tableRules)
+      : await plannedRules(file.path, rulesRead, prefilter);
   const findings: SecretFinding[] = pathFindings(file.path, layer, options);
   const seen = new Set<string>();
   for (const m of matches) {
