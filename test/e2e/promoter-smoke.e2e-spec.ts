@@ -7,7 +7,7 @@ import { childProcesses } from '../support/process-tree';
 import { Rig } from '../support/rig';
 
 /** Promotion between two anonymous loopback registries (token auth is in promoter.e2e-spec.ts). */
-describe('promoter, smoke', () => {
+describe.each(['child', 'inline'])('promoter, smoke (PROMOTER_COPY_PROCESS=%s)', (copyProcess) => {
   let rig: Rig;
   let source: RegistryHandle;
   let target: RegistryHandle;
@@ -16,7 +16,11 @@ describe('promoter, smoke', () => {
 
   beforeAll(async () => {
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);
-    rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '100' });
+    rig = await Rig.start({
+      WORKER_QUEUES: 'checks,promote,maintenance',
+      WORKER_RETRY_DELAY_MS: '100',
+      PROMOTER_COPY_PROCESS: copyProcess,
+    });
   });
   afterAll(async () => {
     await rig?.stop();
@@ -72,12 +76,14 @@ describe('promoter, smoke', () => {
       'promoting',
       'promoted',
     ]);
-    // The bytes moved in the worker's copy process (PROMOTER_COPY_PROCESS=child, the default),
-    // which it keeps for the next copy.
+    // The bytes moved in the worker's copy process (the default), which it keeps for the next
+    // copy; or in the worker itself.
     const copiers = childProcesses(rig.stack.worker!.child.pid!)
       .map((c) => c.command)
       .filter((c) => c.includes('copy-child.js'));
-    expect(copiers).toEqual([expect.stringContaining('--max-semi-space-size=1')]);
+    expect(copiers).toEqual(
+      copyProcess === 'child' ? [expect.stringContaining('--max-semi-space-size=1')] : [],
+    );
 
     const client = new RegistryClient({ host: target.host, insecure: true });
     try {
