@@ -33,7 +33,10 @@ function fakeRegistry(
       digest: digest('m'),
     }),
     putManifest: async (repo: string, ref: string) => (calls.push(`put manifest ${repo}`), ref),
-    authorize: async (repo: string, actions: string) => void calls.push(`authorize ${repo} ${actions}`),
+    authorize: async (repo: string, actions: string, alsoPull: string[] = []) =>
+      void calls.push(
+        `authorize ${repo} ${actions}${alsoPull.length ? ` and pull ${alsoPull.join(',')}` : ''}`,
+      ),
     headManifest: async (repo: string, ref: string) => {
       calls.push(`head manifest ${repo}`);
       return (manifests[repo] ?? []).includes(ref) ? { digest: ref } : null;
@@ -65,6 +68,8 @@ describe('copyManifest: cross-repository mounts on the target', () => {
       mountFrom: ['prod/acme/app'],
     });
     expect(stats).toMatchObject({ blobsMounted: 1, blobsCopied: 2, blobsPresent: 0 });
+    // One token for the copy, asked for first: push here, pull where blobs may be mounted from.
+    expect(dst.calls[0]).toBe('authorize prod/acme/app2 pull,push and pull prod/acme/app');
     expect(dst.calls.filter((c) => c.startsWith('mount') || c.startsWith('upload'))).toEqual([
       'mount c from prod/acme/app',
       'upload c',

@@ -72,11 +72,19 @@ function uniqueBlobs(manifest: ImageManifest): Descriptor[] {
 
 /**
  * Whether the target repository holds the manifest already. Asked with a token that grants push
- * as well: the uploads and the manifest need it later, and the grant is then made once, while the
- * source is being read, instead of on the first upload's 401.
+ * as well, and pull on the repositories blobs may be mounted from: the uploads, mounts and the
+ * manifest need them later, and the grant is then made once, while the source is being read,
+ * instead of on the first upload's (and the first mount's) 401.
  */
-async function targetHolds(target: CopyEndpoint, digest: string): Promise<boolean> {
-  await target.client.authorize(target.repository, 'pull,push');
+async function targetHolds(
+  source: CopyEndpoint,
+  target: CopyEndpoint,
+  digest: string,
+  options: CopyOptions,
+): Promise<boolean> {
+  const sameRegistry = source.client.host === target.client.host ? [source.repository] : [];
+  const mountable = [...new Set([...sameRegistry, ...mountCandidates(target, options)])];
+  await target.client.authorize(target.repository, 'pull,push', mountable);
   return (await target.client.headManifest(target.repository, digest)) !== null;
 }
 
@@ -100,7 +108,7 @@ export async function copyManifest(
   options.signal?.throwIfAborted();
   const [manifest, present] = await Promise.all([
     source.client.getManifest(source.repository, digest),
-    targetHolds(target, digest),
+    targetHolds(source, target, digest, options),
   ]);
   if (isImageIndex(manifest.json)) {
     for (const child of manifest.json.manifests) {

@@ -32,12 +32,23 @@ export async function copyImage(
 ): Promise<ImageCopyResult> {
   const stats = emptyStats();
   const evidence: CopyOptions = { signal: options.signal };
+  // What evidence the source holds is asked beside the image's copy: mostly nothing, and each of
+  // these answers is a round trip the copy would otherwise wait for at its end.
+  const found = Promise.all([
+    source.client.headManifest(source.repository, digestTag(digest, 'sig')),
+    source.client.referrers(source.repository, digest),
+    source.client.headManifest(source.repository, digestTag(digest)),
+    source.client.tagSchemeManifest(source.repository, digest, 'att'),
+  ]);
+  // Its failure is the copy's only if the copy gets that far.
+  found.catch(() => undefined);
   const { manifest } = await copyManifest(source, target, digest, options, stats);
-  await copyTag(source, target, digestTag(digest, 'sig'), evidence, stats);
-  const referrers = await source.client.referrers(source.repository, digest);
+  const [signatures, referrers, referrersIndex, attestations] = await found;
+  if (signatures) await copyTag(source, target, digestTag(digest, 'sig'), evidence, stats);
   for (const r of referrers.manifests) await copyManifest(source, target, r.digest, evidence, stats);
-  if (referrers.source === 'tag-schema') await copyTag(source, target, digestTag(digest), evidence, stats);
-  const attestations = await source.client.tagSchemeManifest(source.repository, digest, 'att');
+  if (referrers.source === 'tag-schema' && referrersIndex) {
+    await copyTag(source, target, digestTag(digest), evidence, stats);
+  }
   if (attestations) await copyManifest(source, target, attestations.digest, evidence, stats);
   return {
     manifest: { mediaType: manifest.mediaType, digest: manifest.digest, bytes: manifest.bytes },

@@ -445,15 +445,24 @@ export class RegistryClient {
   }
 
   /**
-   * Obtains credentials for `actions` on the repository before a request needs them: later
-   * requests send them at once instead of meeting a 401 each, and one token granting pull and push
-   * serves every read and write of a copy (instead of a grant for pull, then one for push on the
-   * first upload). Nothing is asked when a cached credential covers them; a registry that wants
-   * none (no 401 on `/v2/`) is left as it is.
+   * Obtains credentials for `actions` on the repository (and pull on `alsoPull`, the repositories a
+   * mount may take blobs from) before a request needs them: later requests send them at once
+   * instead of meeting a 401 each, and one token serves every read, write and mount of a copy
+   * (instead of a grant for pull, one for push on the first upload, one more for the first mount).
+   * Nothing is asked when a cached credential covers them; a registry that wants none (no 401 on
+   * `/v2/`) is left as it is.
    */
-  async authorize(repository: string, actions: 'pull' | 'pull,push'): Promise<void> {
+  async authorize(
+    repository: string,
+    actions: 'pull' | 'pull,push',
+    alsoPull: readonly string[] = [],
+  ): Promise<void> {
     assertRepository(repository);
-    const scopes = [repositoryScope(repository, actions)];
+    alsoPull.forEach(assertRepository);
+    const scopes = [
+      repositoryScope(repository, actions),
+      ...alsoPull.filter((r) => r !== repository).map((r) => repositoryScope(r, 'pull')),
+    ];
     if (this.auth.cached(scopes) !== undefined) return;
     const context = this.context(repository);
     const response = await this.transport.send(

@@ -1,31 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import { RegistryClient } from '../../libs/oci';
 import { PROMOTION_PREDICATE, verifyAttestation, VSA_PREDICATE } from '../../libs/trust';
 import { cosignPayload, cosignSign, pushCosignSignatures, pushImage, pushIndex } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
+import { childProcesses } from '../support/process-tree';
 import { Rig } from '../support/rig';
 
-/** The command lines of the processes whose parent is `pid` (Linux). */
-async function childCommands(pid: number): Promise<string[]> {
-  const commands: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid)
-        commands.push((await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' '));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return commands;
-}
-
 /** Promotion between two anonymous loopback registries (token auth is in promoter.e2e-spec.ts). */
-describe('promoter, smoke', () => {
+describe.each(['child', 'inline'])('promoter, smoke (PROMOTER_COPY_PROCESS=%s)', (copyProcess) => {
   let rig: Rig;
   let source: RegistryHandle;
   let target: RegistryHandle;
@@ -34,7 +16,11 @@ describe('promoter, smoke', () => {
 
   beforeAll(async () => {
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);
-    rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '100' });
+    rig = await Rig.start({
+      WORKER_QUEUES: 'checks,promote,maintenance',
+      WORKER_RETRY_DELAY_MS: '100',
+      PROMOTER_COPY_PROCESS: copyProcess,
+    });
   });
   afterAll(async () => {
     await rig?.stop();
@@ -90,12 +76,14 @@ describe('promoter, smoke', () => {
       'promoting',
       'promoted',
     ]);
-    // The bytes moved in the worker's copy process (PROMOTER_COPY_PROCESS=child, the default),
-    // which it keeps for the next copy.
-    const copiers = (await childCommands(rig.stack.worker!.child.pid!)).filter((c) =>
-      c.includes('copy-child.js'),
+    // The bytes moved in the worker's copy process (the default), which it keeps for the next
+    // copy; or in the worker itself.
+    const copiers = childProcesses(rig.stack.worker!.child.pid!)
+      .map((c) => c.command)
+      .filter((c) => c.includes('copy-child.js'));
+    expect(copiers).toEqual(
+      copyProcess === 'child' ? [expect.stringContaining('--max-semi-space-size=1')] : [],
     );
-    expect(copiers).toEqual([expect.stringContaining('--max-semi-space-size=1')]);
 
     const client = new RegistryClient({ host: target.host, insecure: true });
     try {

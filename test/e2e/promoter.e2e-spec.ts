@@ -16,6 +16,7 @@ import {
   type PushedImage,
 } from '../support/oci-images';
 import { PROMOTER_CLIENTS, PromoterRig, type CredentialProfile } from '../support/promoter-rig';
+import { childProcesses, running } from '../support/process-tree';
 import { Rig } from '../support/rig';
 import { generateTestKeyPair, inTotoStatement, keyDsseEnvelope, pae } from '../support/sigstore';
 
@@ -627,13 +628,22 @@ describe('promoter', () => {
     const manifestBytes = image.manifestBytes;
 
     let armed: { threshold: number; sent: number; killed: () => void } | undefined;
+    let orphans: number[] = [];
     const killedMidUpload: { digest: string; bytes: number }[] = [];
     pr.target.onUploadData = (upload, chunk) => {
       if (armed === undefined || !layerDigests.has(upload.digest)) return;
       armed.sent += chunk;
       if (armed.sent < armed.threshold) return;
       const pid = rig.stack.worker?.child.pid;
-      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      if (pid !== undefined) {
+        // Its copy process (which does the upload) is left to notice that the worker is gone.
+        orphans.push(
+          ...childProcesses(pid)
+            .filter((c) => c.command.includes('copy-child.js'))
+            .map((c) => c.pid),
+        );
+        process.kill(pid, 'SIGKILL');
+      }
       killedMidUpload.push({ digest: upload.digest, bytes: upload.bytes });
       const { killed } = armed;
       armed = undefined;
@@ -678,6 +688,13 @@ describe('promoter', () => {
         }
         await rig.stack.stopWorker('SIGKILL');
         expect(await status(id)).toBe('promoting');
+        // The copy process ends with its worker (it may finish the blob in flight first): what is
+        // left to upload is known once it has.
+        for (const until = Date.now() + 10_000; orphans.some(running);) {
+          if (Date.now() > until) throw new Error(`kill ${i + 1}: the copy process outlived its worker`);
+          await sleep(20);
+        }
+        orphans = [];
         killed = await arm();
         await rig.stack.startWorker();
       }
