@@ -300,6 +300,7 @@ async function main(): Promise<void> {
       `accepted ${accepted} (${fmt(r.rps)}/s, non-2xx ${r.non2xx}); waiting at the end ${waitingAtEnd} ` +
         `(max ${waitingMax}); drained in ${fmt(r.drainSeconds, 1)} s` +
         (r.left ? ` (${r.left} still waiting)` : '') +
+        (r.drainSeconds > 0 ? `, ${fmt((r.waitingAtEnd - r.left) / r.drainSeconds)}/s` : '') +
         `; target ≤ ${BURST_SECONDS} s: ${met ? 'met' : 'MISSED'}`,
     );
     log(
@@ -345,6 +346,7 @@ approval (each promotion ends at awaiting_approval), then the time until no prom
 | promotions accepted in the burst | ${fmt(r.accepted)} (${fmt(r.rps)}/s) | |
 | waiting before the check stage's end when the burst ended | ${fmt(r.waitingAtEnd)} (most seen ${fmt(r.waitingMax)}) | |
 | drain after the burst | ${fmt(r.drainSeconds, 1)} s${r.left ? ` (${fmt(r.left)} still waiting)` : ''} | ≤ ${r.burstSeconds} s: ${met ? 'met' : '**missed**'} |
+| the check stage's pace during the drain (the API idle) | ${r.drainSeconds > 0 ? `${fmt((r.waitingAtEnd - r.left) / r.drainSeconds)}/s` : '—'} | ≥ intake (${fmt(r.rps)}/s) |
 | worker CPU per promotion (both workers, burst and drain) | ${fmt(r.workerCpuMsPerPromotion, 2)} ms | |
 | worker Postgres round trips per promotion | ${fmt(r.roundTripsPerPromotion, 2)} | |
 | audit events still unsealed when drained | ${fmt(r.auditPendingAtDrain)} | |

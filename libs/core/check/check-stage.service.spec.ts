@@ -47,7 +47,10 @@ function stage(
     byId: async () => ({ document: { approvals, ...rest } }),
   } as unknown as PolicyService;
   const environments = { byIdCached: async () => ({ sources: [] }) } as unknown as EnvironmentService;
-  const waivers = { inForceFor: async () => [] } as unknown as WaiverService;
+  const waiverReads: string[] = [];
+  const waivers = {
+    inForceFor: async (environmentId: string) => (waiverReads.push(environmentId), []),
+  } as unknown as WaiverService;
   const service = new CheckStageService(
     kinds,
     promotions.asRepository,
@@ -58,7 +61,8 @@ function stage(
     new InMemoryWebhookEvents().asService,
     waivers,
   );
-  return { service, promotions, stored };
+  const reads = jest.spyOn(promotions.repository, 'findById');
+  return { service, promotions, stored, reads, waiverReads };
 }
 
 describe('CheckStageService: the check stage decides as the lifecycle says', () => {
@@ -157,10 +161,33 @@ describe('CheckStageService: the check stage decides as the lifecycle says', () 
   });
 
   it('runs again from checking (a retry, or a crash after the first transition)', async () => {
-    const { service, promotions } = stage([kind('signatures', pass)]);
+    const { service, promotions, reads } = stage([kind('signatures', pass)]);
     const p = promotions.add({ status: S.Checking });
     await service.run(p.id, false);
     expect(promotions.path(p.id)).toEqual([S.Approved]);
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads a received promotion through its first move alone', async () => {
+    const { service, promotions, reads } = stage([kind('signatures', pass)]);
+    const p = promotions.add();
+    await service.run(p.id, false);
+    expect(promotions.path(p.id)).toEqual([S.Checking, S.Approved]);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it('reads the waivers in force only when a check runs under a policy that allows waivers', async () => {
+    const allowing = { waivers: {} } as Omit<PolicyDocument, 'approvals'>;
+    const cases = [
+      { kinds: [kind('signatures', pass)], rest: {}, reads: 0 },
+      { kinds: [], rest: allowing, reads: 0 },
+      { kinds: [kind('signatures', pass)], rest: allowing, reads: 1 },
+    ];
+    for (const c of cases) {
+      const { service, promotions, waiverReads } = stage(c.kinds, {}, c.rest);
+      await service.run(promotions.add().id, false);
+      expect(waiverReads).toHaveLength(c.reads);
+    }
   });
 
   it('abandons a check stage as failed, and leaves a promotion that moved on alone', async () => {

@@ -128,6 +128,24 @@ describe('OutboxRelayService: every committed outbox row becomes one job', () =>
     expect(outbox.rows).toEqual([]);
   });
 
+  it('keeps going without wake-ups while passes find rows, and stops at an empty one', async () => {
+    const enqueued: string[] = [];
+    let more = 3;
+    const { outbox, service, settled } = relay(async (jobs) => {
+      enqueued.push(...jobs.map((j) => j.jobId));
+      // Intake keeps committing while the relay works; nobody wakes it.
+      if (more-- > 0) outbox.add(JobName.RunChecks);
+    });
+    const drain = jest.spyOn(outbox, 'drain');
+    outbox.add(JobName.RunChecks);
+    service.relaySoon();
+    await settled();
+    expect(enqueued).toHaveLength(4);
+    expect(outbox.rows).toEqual([]);
+    // Four passes that found a row each, then the empty one that ended the run.
+    expect(drain).toHaveBeenCalledTimes(5);
+  });
+
   it('survives a failed pass (logged) and relays on the next wake-up', async () => {
     let up = false;
     const { outbox, service, settled } = relay(async () => {

@@ -14,9 +14,9 @@ const POLL_MS = 1000;
 export const BUSY_GAP_MS = 20;
 
 /**
- * Moves committed outbox rows into BullMQ. Rows are deleted in the same transaction that enqueued
- * them, after the enqueue succeeded: a crash in between re-enqueues with the same job id, which
- * BullMQ ignores, so every committed row becomes exactly one job.
+ * Moves committed outbox rows into BullMQ. Rows are claimed (deleted) in a transaction that commits
+ * only after the enqueue succeeded: a crash in between leaves them, and the next pass re-enqueues
+ * them with the same job ids, which BullMQ ignores, so every committed row becomes exactly one job.
  */
 @Injectable()
 export class OutboxRelayService implements OnModuleInit, OnApplicationShutdown {
