@@ -6,7 +6,7 @@ import { type Literal, LiteralMatcher } from './literal-matcher';
 import { PROVIDER_RULE_SET } from './provider-rule-set';
 import { type CompiledSecretRule, ruleAppliesToPath } from './secret-rule';
 import { ASSIGNMENT_BREAKS, SECRET_HINT_WORDS, SECRETLINT_RULE_IDS } from './secret-rules';
-import { SECRET_TRIGGERS } from './secret-triggers';
+import { SECRET_TRIGGERS, type SecretTrigger } from './secret-triggers';
 
 export interface SecretScanPlan {
   /** Ids of the secretlint rules that could report something in the file. */
@@ -104,11 +104,14 @@ export class SecretPrefilter {
 
   /**
    * The rules worth running on one file and the spans the entropy rule must read. A trigger's
-   * `confirm` pattern is tested on the bytes read as Latin-1, which finds what it would find in the
-   * UTF-8 text: the patterns match ASCII characters only (secret-triggers.ts).
+   * `confirm` pattern is tested on the bytes around each of its literals read as Latin-1, which
+   * finds what it would find in the UTF-8 text: the patterns match ASCII characters only
+   * (secret-triggers.ts).
    */
   plan(path: string, bytes: Buffer): SecretScanPlan {
     const fired = new Uint8Array(SECRET_TRIGGERS.length);
+    /** For triggers with a `confirm` pattern: where their literals are, `[start, end)` pairs. */
+    const triggerAt: number[][] = [];
     const tableFired = new Uint8Array(this.tableRules.length);
     for (const i of this.keywordless) tableFired[i] = 1;
     const keywordsAt: number[][] = [];
@@ -116,7 +119,10 @@ export class SecretPrefilter {
     let spanEnd = -1;
     this.matcher.scan(bytes, (literal, end) => {
       const use = this.uses[literal];
-      for (const t of use.triggers) fired[t] = 1;
+      for (const t of use.triggers) {
+        fired[t] = 1;
+        if (SECRET_TRIGGERS[t].confirm) (triggerAt[t] ??= []).push(end + 1 - this.lengths[literal], end + 1);
+      }
       for (const t of use.tableRules) {
         tableFired[t] = 1;
         (keywordsAt[t] ??= []).push(end + 1 - this.lengths[literal], end + 1);
@@ -134,13 +140,12 @@ export class SecretPrefilter {
         else entropySpans.push(start, spanEnd);
       }
     });
-    let latin1: string | undefined;
     const rules = new Set(ALWAYS_RUN_RULES);
     for (let t = 0; t < fired.length; t++) {
       const trigger = SECRET_TRIGGERS[t];
       if (fired[t] === 0 || rules.has(trigger.rule)) continue;
       if (trigger.pathMayMatch && !trigger.pathMayMatch(path)) continue;
-      if (trigger.confirm && !trigger.confirm.test((latin1 ??= bytes.toString('latin1')))) continue;
+      if (trigger.confirm && !confirmedNear(trigger.confirm, bytes, triggerAt[t])) continue;
       rules.add(trigger.rule);
     }
     const tableRules: CompiledSecretRule[] = [];
@@ -152,6 +157,20 @@ export class SecretPrefilter {
       }
     return { rules, entropySpans, tableRules, keywordsAt: tableKeywordsAt };
   }
+}
+
+/** Whether `confirm` matches the bytes (read as Latin-1) around one of the literals at `at`. */
+function confirmedNear(
+  confirm: NonNullable<SecretTrigger['confirm']>,
+  bytes: Buffer,
+  at: readonly number[],
+): boolean {
+  for (let k = 0; k + 1 < at.length; k += 2) {
+    const from = Math.max(0, at[k] - confirm.before);
+    const to = Math.min(bytes.length, at[k + 1] + confirm.after);
+    if (confirm.pattern.test(bytes.toString('latin1', from, to))) return true;
+  }
+  return false;
 }
 
 /** The pre-filter of the built-in rules. */
