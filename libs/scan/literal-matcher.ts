@@ -60,6 +60,8 @@ export class LiteralMatcher {
   /** The module's memory, as bytes and as i32 (the hit lists). */
   private readonly heap: Uint8Array;
   private readonly heap32: Int32Array;
+  /** The walks' hit counts (globals of the module), in walk order. */
+  private readonly counts: readonly { value: number }[];
 
   constructor(literals: readonly Literal[]) {
     this.literals = literals.map(({ text }) => {
@@ -146,6 +148,7 @@ export class LiteralMatcher {
     this.wasm = instantiateAutomaton(automatonModule(this.layout, this.firstAccepting * 4, longest));
     this.heap = new Uint8Array(this.wasm.memory.buffer);
     this.heap32 = new Int32Array(this.wasm.memory.buffer);
+    this.counts = Array.from({ length: WALKS }, (_, k) => this.wasm[`count${k}`]);
     for (let b = 0; b < ALPHABET; b++) this.heap32[(this.layout.classOf >> 2) + b] = classOf[b] * 4;
     const table = this.layout.table >> 2;
     for (let old = 0; old < count; old++) {
@@ -160,15 +163,14 @@ export class LiteralMatcher {
    * (`end` is the index of its last byte). Not re-entrant: `visit` must not scan with this matcher.
    */
   scan(bytes: Uint8Array, visit: (literal: number, end: number) => void): void {
-    const { wasm, layout, heap } = this;
+    const { wasm, layout, heap, counts } = this;
     let state = 0;
     for (let offset = 0; offset < bytes.length; offset += CHUNK) {
       const len = Math.min(CHUNK, bytes.length - offset);
       heap.set(len === bytes.length ? bytes : bytes.subarray(offset, offset + len), layout.input);
       state = wasm.scan(len, state);
       // The walks' lists in order: each holds the hits of a later part of the piece.
-      for (let k = 0; k < WALKS; k++)
-        this.visitHits(layout.hits[k], wasm[`count${k}`].value, bytes, offset, visit);
+      for (let k = 0; k < WALKS; k++) this.visitHits(layout.hits[k], counts[k].value, bytes, offset, visit);
     }
   }
 
