@@ -14,11 +14,22 @@ const DONE = '.built';
 
 /**
  * The dist folder of a baseline build. `override` (an env variable's value) wins: a folder is used
- * as it is, `none` (or an empty string) turns the comparison off (undefined).
+ * as it is, `none` (or an empty string) turns the comparison off (undefined). Without the commit
+ * (a shallow clone, a source tarball) the comparison is off too, and the reason printed.
  */
 export function baselineBuild(rev: string, override: string | undefined, repo: string): string | undefined {
   if (override !== undefined) return override === '' || override === 'none' ? undefined : override;
   const root = join(tmpdir(), `airlock-bench-baseline-${rev}`);
+  try {
+    return build(rev, repo, root);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    console.warn(`no baseline build of ${rev}: ${(error as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+function build(rev: string, repo: string, root: string): string {
   const dist = join(root, 'dist');
   if (existsSync(join(root, DONE))) return dist;
   rmSync(root, { recursive: true, force: true });

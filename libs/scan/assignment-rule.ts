@@ -189,6 +189,9 @@ function looksLikePassword(value: string): boolean {
   return (c.digit || /[^A-Za-z0-9_]/.test(value)) && kinds >= 2 && shannonEntropy(value) >= 2.5;
 }
 
+const LETTERS_ONLY = /^[A-Za-z_]+$/;
+const ONE_CASE = /^[a-z_]+$|^[A-Z_]+$/;
+
 /**
  * Words that make a value an example of itself (`password: 'secret123'`, `'mock-api-key-123'`):
  * this rule's stopwords. A generated token holds one by chance about once in a million.
@@ -203,6 +206,10 @@ const STOPWORDS = /secret|passw|token|mock|test|demo|sample|example|dummy|fake|d
 export function judgeAssignedValue(name: string, value: string, literal = true): boolean {
   const strong = STRONG_NAME.test(name) && literal;
   if (value.length < (strong ? MIN_SHORT_VALUE : MIN_VALUE) || value.length > MAX_VALUE) return false;
+  // Neither random (looksRandom) nor a password (looksLikePassword) without a digit or a symbol
+  // other than `_` and, for letters alone, without 24 of them in both cases: most values in code
+  // (`token: token`, `key: keyName`) end here, before the costlier tests below.
+  if (LETTERS_ONLY.test(value) && (value.length < 24 || ONE_CASE.test(value))) return false;
   if (REFERENCE_START.test(value) || value.includes('://') || value.includes('${') || value.includes('{{'))
     return false;
   if (isPlaceholder(value) || isDottedReference(value) || VERSION.test(value) || MAVEN_COORDINATE.test(value))

@@ -60,6 +60,8 @@ export class LiteralMatcher {
   /** The module's memory, as bytes and as i32 (the hit lists). */
   private readonly heap: Uint8Array;
   private readonly heap32: Int32Array;
+  /** The walks' hit counts (globals of the module), in walk order. */
+  private readonly counts: readonly { value: number }[];
 
   constructor(literals: readonly Literal[]) {
     this.literals = literals.map(({ text }) => {
@@ -89,34 +91,7 @@ export class LiteralMatcher {
       ends[state].push(index);
     });
 
-    // Failure links breadth first; a state's outputs include those of its failure state.
-    const count = children.length;
-    const goto = new Int32Array(count * ALPHABET);
-    const fail = new Int32Array(count);
-    const outputs: number[][] = ends.map((e) => [...e]);
-    const queue: number[] = [];
-    for (let b = 0; b < ALPHABET; b++) {
-      const child = children[0].get(b);
-      if (child !== undefined) {
-        goto[b] = child;
-        queue.push(child);
-      }
-    }
-    for (let head = 0; head < queue.length; head++) {
-      const state = queue[head];
-      outputs[state].push(...outputs[fail[state]]);
-      for (let b = 0; b < ALPHABET; b++) {
-        const child = children[state].get(b);
-        if (child === undefined) goto[state * ALPHABET + b] = goto[fail[state] * ALPHABET + b];
-        else {
-          fail[child] = goto[fail[state] * ALPHABET + b];
-          goto[state * ALPHABET + b] = child;
-          queue.push(child);
-        }
-      }
-    }
-
-    // Byte classes, and a representative byte of each.
+    // Byte classes, and a representative byte of each (the folded byte the trie is keyed by).
     const classOf = new Uint8Array(ALPHABET);
     const representative = [0];
     for (const literal of this.literals)
@@ -129,6 +104,34 @@ export class LiteralMatcher {
       }
     for (let b = UPPER_A; b <= UPPER_Z; b++) classOf[b] = classOf[b | CASE_BIT];
     const classes = (this.classes = representative.length);
+
+    // Failure links breadth first, over classes (bytes of one class lead to the same states); a
+    // state's outputs include those of its failure state.
+    const count = children.length;
+    const goto = new Int32Array(count * classes);
+    const fail = new Int32Array(count);
+    const outputs: number[][] = ends.map((e) => [...e]);
+    const queue: number[] = [];
+    for (let c = 0; c < classes; c++) {
+      const child = children[0].get(representative[c]);
+      if (child !== undefined) {
+        goto[c] = child;
+        queue.push(child);
+      }
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head];
+      outputs[state].push(...outputs[fail[state]]);
+      for (let c = 0; c < classes; c++) {
+        const child = children[state].get(representative[c]);
+        if (child === undefined) goto[state * classes + c] = goto[fail[state] * classes + c];
+        else {
+          fail[child] = goto[fail[state] * classes + c];
+          goto[state * classes + c] = child;
+          queue.push(child);
+        }
+      }
+    }
 
     // Renumber: the root stays 0 (it ends nothing), accepting states go last.
     const order = [
@@ -146,12 +149,13 @@ export class LiteralMatcher {
     this.wasm = instantiateAutomaton(automatonModule(this.layout, this.firstAccepting * 4, longest));
     this.heap = new Uint8Array(this.wasm.memory.buffer);
     this.heap32 = new Int32Array(this.wasm.memory.buffer);
+    this.counts = Array.from({ length: WALKS }, (_, k) => this.wasm[`count${k}`]);
     for (let b = 0; b < ALPHABET; b++) this.heap32[(this.layout.classOf >> 2) + b] = classOf[b] * 4;
     const table = this.layout.table >> 2;
     for (let old = 0; old < count; old++) {
       const row = renamed[old] * classes;
       for (let c = 0; c < classes; c++)
-        this.heap32[table + row + c] = renamed[goto[old * ALPHABET + representative[c]]] * classes * 4;
+        this.heap32[table + row + c] = renamed[goto[old * classes + c]] * classes * 4;
     }
   }
 
@@ -160,15 +164,14 @@ export class LiteralMatcher {
    * (`end` is the index of its last byte). Not re-entrant: `visit` must not scan with this matcher.
    */
   scan(bytes: Uint8Array, visit: (literal: number, end: number) => void): void {
-    const { wasm, layout, heap } = this;
+    const { wasm, layout, heap, counts } = this;
     let state = 0;
     for (let offset = 0; offset < bytes.length; offset += CHUNK) {
       const len = Math.min(CHUNK, bytes.length - offset);
       heap.set(len === bytes.length ? bytes : bytes.subarray(offset, offset + len), layout.input);
       state = wasm.scan(len, state);
       // The walks' lists in order: each holds the hits of a later part of the piece.
-      for (let k = 0; k < WALKS; k++)
-        this.visitHits(layout.hits[k], wasm[`count${k}`].value, bytes, offset, visit);
+      for (let k = 0; k < WALKS; k++) this.visitHits(layout.hits[k], counts[k].value, bytes, offset, visit);
     }
   }
 

@@ -221,11 +221,26 @@ describe('the secret triggers', () => {
     );
   });
 
+  it('are confirmed near their literals, up to the longest match each allows', () => {
+    const [user, password] = [randomFrom(ALNUM, 256), randomFrom(ALNUM, 256)];
+    const planned = (text: string) => [
+      ...planSecretScan('srv/notes.txt', Buffer.from(`${'.'.repeat(600)}${text}${'.'.repeat(600)}`)).rules,
+    ];
+    const rule = (name: string) => `@secretlint/secretlint-rule-${name}`;
+    expect(planned(`https://${user}:${password}@db`)).toContain(rule('basicauth'));
+    expect(planned(`https://${user}:${password}`)).not.toContain(rule('basicauth'));
+    expect(planned('-----BEGIN OPENSSH PRIVATE KEY-----')).toContain(rule('privatekey'));
+    expect(planned(`A3TX${randomFrom('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)}`)).toContain(rule('aws'));
+    expect(planned(`aws_Secret_Access_KEY=x`)).toContain(rule('aws'));
+    expect(planned('MONGODB+SRV://db')).toContain(rule('database-connection-string'));
+    expect(planned(`SG.${randomFrom(ALNUM, 128)}.x`)).toContain(rule('sendgrid'));
+  });
+
   it('match ASCII characters only, so bytes and text agree', () => {
     for (const trigger of SECRET_TRIGGERS) {
       for (const literal of trigger.literals) expect(literal).toMatch(/^[\x20-\x7e]+$/);
       if (!trigger.confirm) continue;
-      const { source, flags } = trigger.confirm;
+      const { source, flags } = trigger.confirm.pattern;
       // No wildcard, negated class, or class that holds non-ASCII characters; `i` without `u`.
       expect([trigger.what, source]).not.toEqual([
         trigger.what,

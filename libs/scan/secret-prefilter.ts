@@ -6,7 +6,7 @@ import { type Literal, LiteralMatcher } from './literal-matcher';
 import { PROVIDER_RULE_SET } from './provider-rule-set';
 import { type CompiledSecretRule, ruleAppliesToPath } from './secret-rule';
 import { ASSIGNMENT_BREAKS, SECRET_HINT_WORDS, SECRETLINT_RULE_IDS } from './secret-rules';
-import { SECRET_TRIGGERS } from './secret-triggers';
+import { SECRET_TRIGGERS, type SecretTrigger } from './secret-triggers';
 
 export interface SecretScanPlan {
   /** Ids of the secretlint rules that could report something in the file. */
@@ -90,6 +90,8 @@ export class SecretPrefilter {
   private readonly keywordless: readonly number[];
   /** Rules on the path alone (no regex). */
   readonly pathOnly: readonly CompiledSecretRule[];
+  private readonly fired = new Uint8Array(SECRET_TRIGGERS.length);
+  private readonly tableFired: Uint8Array;
 
   constructor(readonly tableRules: readonly CompiledSecretRule[]) {
     const { literals, uses } = collectLiterals(tableRules);
@@ -100,25 +102,39 @@ export class SecretPrefilter {
       r.keywords.length === 0 && r.spec.regex !== undefined ? [i] : [],
     );
     this.pathOnly = tableRules.filter((r) => r.spec.regex === undefined);
+    this.tableFired = new Uint8Array(tableRules.length);
   }
 
   /**
    * The rules worth running on one file and the spans the entropy rule must read. A trigger's
-   * `confirm` pattern is tested on the bytes read as Latin-1, which finds what it would find in the
-   * UTF-8 text: the patterns match ASCII characters only (secret-triggers.ts).
+   * `confirm` pattern is tested on the bytes around each of its literals read as Latin-1, which
+   * finds what it would find in the UTF-8 text: the patterns match ASCII characters only
+   * (secret-triggers.ts).
    */
   plan(path: string, bytes: Buffer): SecretScanPlan {
-    const fired = new Uint8Array(SECRET_TRIGGERS.length);
-    const tableFired = new Uint8Array(this.tableRules.length);
+    // Reused from call to call (plan runs to its end before the next call): a file allocates only
+    // what it keeps.
+    const fired = this.fired.fill(0);
+    const tableFired = this.tableFired.fill(0);
+    /** Table rules whose keyword was seen, in the order first seen. */
+    const firedRules: number[] = [...this.keywordless];
     for (const i of this.keywordless) tableFired[i] = 1;
+    /** For triggers with a `confirm` pattern: where their literals are, `[start, end)` pairs. */
+    const triggerAt: number[][] = [];
     const keywordsAt: number[][] = [];
     const entropySpans: number[] = [];
     let spanEnd = -1;
     this.matcher.scan(bytes, (literal, end) => {
       const use = this.uses[literal];
-      for (const t of use.triggers) fired[t] = 1;
+      for (const t of use.triggers) {
+        fired[t] = 1;
+        if (SECRET_TRIGGERS[t].confirm) (triggerAt[t] ??= []).push(end + 1 - this.lengths[literal], end + 1);
+      }
       for (const t of use.tableRules) {
-        tableFired[t] = 1;
+        if (tableFired[t] === 0) {
+          tableFired[t] = 1;
+          firedRules.push(t);
+        }
         (keywordsAt[t] ??= []).push(end + 1 - this.lengths[literal], end + 1);
       }
       // A hint word holds no break, so one that ends past the last span is in a new one.
@@ -134,24 +150,41 @@ export class SecretPrefilter {
         else entropySpans.push(start, spanEnd);
       }
     });
-    let latin1: string | undefined;
-    const rules = new Set(ALWAYS_RUN_RULES);
+    let rules = ALWAYS_RUN_RULES.length > 0 ? new Set(ALWAYS_RUN_RULES) : undefined;
     for (let t = 0; t < fired.length; t++) {
       const trigger = SECRET_TRIGGERS[t];
-      if (fired[t] === 0 || rules.has(trigger.rule)) continue;
+      if (fired[t] === 0 || rules?.has(trigger.rule)) continue;
       if (trigger.pathMayMatch && !trigger.pathMayMatch(path)) continue;
-      if (trigger.confirm && !trigger.confirm.test((latin1 ??= bytes.toString('latin1')))) continue;
-      rules.add(trigger.rule);
+      if (trigger.confirm && !confirmedNear(trigger.confirm, bytes, triggerAt[t])) continue;
+      (rules ??= new Set()).add(trigger.rule);
     }
+    // In table order, as the reference scan runs them (the first rule to find a secret names it).
+    firedRules.sort((a, b) => a - b);
     const tableRules: CompiledSecretRule[] = [];
     const tableKeywordsAt: number[][] = [];
-    for (let t = 0; t < tableFired.length; t++)
-      if (tableFired[t] === 1 && ruleAppliesToPath(this.tableRules[t], path)) {
+    for (const t of firedRules)
+      if (ruleAppliesToPath(this.tableRules[t], path)) {
         tableRules.push(this.tableRules[t]);
         tableKeywordsAt.push(keywordsAt[t] ?? []);
       }
-    return { rules, entropySpans, tableRules, keywordsAt: tableKeywordsAt };
+    return { rules: rules ?? NO_RULES, entropySpans, tableRules, keywordsAt: tableKeywordsAt };
   }
+}
+
+const NO_RULES: ReadonlySet<string> = new Set();
+
+/** Whether `confirm` matches the bytes (read as Latin-1) around one of the literals at `at`. */
+function confirmedNear(
+  confirm: NonNullable<SecretTrigger['confirm']>,
+  bytes: Buffer,
+  at: readonly number[],
+): boolean {
+  for (let k = 0; k + 1 < at.length; k += 2) {
+    const from = Math.max(0, at[k] - confirm.before);
+    const to = Math.min(bytes.length, at[k + 1] + confirm.after);
+    if (confirm.pattern.test(bytes.toString('latin1', from, to))) return true;
+  }
+  return false;
 }
 
 /** The pre-filter of the built-in rules. */

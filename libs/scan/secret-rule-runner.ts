@@ -31,12 +31,19 @@ export interface RuleFile {
   text(): string;
   /** The 1-based line of a byte offset. */
   lineAt(offset: number): number;
+  /**
+   * The bytes read as Latin-1, as they are (`exact`) or with ASCII letters in lower case: what
+   * keywordOccurrences searches, read once for all the rules of a file.
+   */
+  latin1(folded: boolean): string;
 }
 
 /** A RuleFile over `bytes`; `text`, when given, decodes them (the scan shares its decoding). */
 export function ruleFile(content: Buffer | string, text?: () => string): RuleFile {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   let decoded: string | undefined;
+  let exact: string | undefined;
+  let lower: string | undefined;
   // Lines are counted forward from the last offset asked for: a rule's matches come in order.
   let countedTo = 0;
   let line = 1;
@@ -57,6 +64,10 @@ export function ruleFile(content: Buffer | string, text?: () => string): RuleFil
       countedTo = offset;
       return line;
     },
+    latin1(folded: boolean): string {
+      exact ??= bytes.toString('latin1');
+      return folded ? (lower ??= exact.replace(/[A-Z]+/g, (s) => s.toLowerCase())) : exact;
+    },
   };
 }
 
@@ -66,9 +77,8 @@ export function ruleFile(content: Buffer | string, text?: () => string): RuleFil
  * pass for all rules at once. Keywords are ASCII, so reading the bytes as Latin-1 finds them where
  * they are in the UTF-8 text, and only ASCII letters fold.
  */
-export function keywordOccurrences(rule: CompiledSecretRule, bytes: Buffer): number[] {
-  const latin1 = bytes.toString('latin1');
-  const haystack = rule.ignoreCase ? latin1.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : latin1;
+export function keywordOccurrences(rule: CompiledSecretRule, content: RuleFile | Buffer): number[] {
+  const haystack = (Buffer.isBuffer(content) ? ruleFile(content) : content).latin1(rule.ignoreCase);
   const found: number[] = [];
   for (const k of rule.keywords)
     for (let i = haystack.indexOf(k); i !== -1; i = haystack.indexOf(k, i + 1)) found.push(i, i + k.length);
@@ -136,7 +146,7 @@ export function runSecretRule(
   const found: RuleMatch[] = [];
   if (rule.spec.regex === undefined) return found;
   const file = typeof content === 'string' ? ruleFile(content) : content;
-  const at = keywordsAt ?? (rule.keywords.length > 0 ? keywordOccurrences(rule, file.bytes) : []);
+  const at = keywordsAt ?? (rule.keywords.length > 0 ? keywordOccurrences(rule, file) : []);
   if (rule.spec.matchStartsAt && rule.keywords.length > 0) return matchesAtKeywords(rule, path, file, at);
   const windows = ruleWindows(rule, file.bytes.length, at);
   for (let w = 0; w + 1 < windows.length; w += 2) {

@@ -35,8 +35,12 @@ export interface SecretTrigger {
   ignoreCase?: boolean;
   /** False when the rule cannot look at a file with this layer path. */
   pathMayMatch?: (path: string) => boolean;
-  /** Also matched by every report (ASCII only, see above); tested only when a literal was found. */
-  confirm?: RegExp;
+  /**
+   * Also matched by every report (ASCII only, see above), within `before` bytes before the literal
+   * occurrence the report holds and `after` bytes after its end (read off the rule's regex): it is
+   * tested on those few bytes around each literal found, not on the whole file.
+   */
+  confirm?: { pattern: RegExp; before: number; after: number };
 }
 
 const preset = (name: string) => `${PRESET_RULE_PREFIX}${name}`;
@@ -95,14 +99,24 @@ export const SECRET_TRIGGERS: readonly SecretTrigger[] = [
     rule: preset('aws'),
     what: 'AWSAccessKeyID',
     literals: ['A3T', 'AKIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASIA'],
-    confirm: /(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}/,
+    // From the prefix: A3T and one more character, then 16.
+    confirm: {
+      pattern: /(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}/,
+      before: 0,
+      after: 17,
+    },
   },
   // ["']?(AWS|aws|Aws)?_?(SECRET|secret|Secret)_?(ACCESS|access|Access)_?(KEY|key|Key)["']?\s*(:|=>|=)…
   {
     rule: preset('aws'),
     what: 'AWSSecretAccessKey',
     literals: combinations(['SECRET', 'secret', 'Secret'], ['', '_'], ['ACCESS', 'access', 'Access']),
-    confirm: /(?:SECRET|secret|Secret)_?(?:ACCESS|access|Access)_?(?:KEY|key|Key)/,
+    // From SECRET_ACCESS: then `_KEY` at most.
+    confirm: {
+      pattern: /(?:SECRET|secret|Secret)_?(?:ACCESS|access|Access)_?(?:KEY|key|Key)/,
+      before: 0,
+      after: 4,
+    },
   },
   // Only for `.json` (syntheticSource's ext; `.p12` is never passed): JSON.parse(content) with a
   // "private_key_id" key. JSON can spell a key with \u escapes, so `\u` is a literal too.
@@ -117,20 +131,27 @@ export const SECRET_TRIGGERS: readonly SecretTrigger[] = [
     rule: preset('privatekey'),
     what: 'PrivateKey',
     literals: ['PRIVATE KEY'],
-    confirm: /-----BEGIN ?(?:(?:RSA|DSA|EC|OPENSSH|PGP) )?PRIVATE KEY/,
+    // Up to `PRIVATE KEY`: `-----BEGIN OPENSSH ` at most before it.
+    confirm: { pattern: /-----BEGIN ?(?:(?:RSA|DSA|EC|OPENSSH|PGP) )?PRIVATE KEY/, before: 19, after: 0 },
   },
   // https?:\/\/(.{1,256}):x-oauth-basic@github.com\/ (in package.json files)
   { rule: preset('npm'), what: 'PackageJSON_xOauthToken', literals: [':x-oauth-basic@github'] },
   // _authToken=([^$].*) (in .npmrc files)
   { rule: preset('npm'), what: 'Npmrc_authToken', literals: ['_authToken='] },
   // (?<!\p{L})npm_[A-Za-z0-9_]{36}(?![A-Za-z0-9_])
-  { rule: preset('npm'), what: 'NPM_ACCESS_TOKEN', literals: ['npm_'], confirm: /npm_[A-Za-z0-9_]{36}/ },
+  {
+    rule: preset('npm'),
+    what: 'NPM_ACCESS_TOKEN',
+    literals: ['npm_'],
+    confirm: { pattern: /npm_[A-Za-z0-9_]{36}/, before: 0, after: 36 },
+  },
   // (https?|ftp|ftps):\/\/([-a-zA-Z0-9_]{1,256}):([-a-zA-Z0-9_]{1,256})@…
   {
     rule: preset('basicauth'),
     what: 'BasicAuth',
     literals: ['http://', 'https://', 'ftp://', 'ftps://'],
-    confirm: /:\/\/[-a-zA-Z0-9_]{1,256}:[-a-zA-Z0-9_]{1,256}@/,
+    // From the literal's `://`: user, `:`, password, `@`, 514 bytes at most after the literal.
+    confirm: { pattern: /:\/\/[-a-zA-Z0-9_]{1,256}:[-a-zA-Z0-9_]{1,256}@/, before: 0, after: 514 },
   },
   // \b(xoxb|xoxp|xapp|xoxa|xoxo|xoxr)-(\d-)?([a-zA-Z0-9]{1,40}-)+[a-zA-Z0-9]{1,40}\b
   {
@@ -146,7 +167,12 @@ export const SECRET_TRIGGERS: readonly SecretTrigger[] = [
     ignoreCase: true,
   },
   // (?<!\p{L})SG\.\w{1,128}\.\w{1,128}([-_]?)\w{1,128}(?!\w), 69 characters
-  { rule: preset('sendgrid'), what: 'SENDGRID_KEY', literals: ['SG.'], confirm: /SG\.\w{1,128}\./ },
+  {
+    rule: preset('sendgrid'),
+    what: 'SENDGRID_KEY',
+    literals: ['SG.'],
+    confirm: { pattern: /SG\.\w{1,128}\./, before: 0, after: 129 },
+  },
   // (?<!\p{L})(shppa|shpca|shpat|shpss)_[a-zA-Z0-9]{32,64}(?![a-zA-Z0-9])
   { rule: preset('shopify'), what: 'SHOPIFY_KEY', literals: withPrefix('shp', ['pa_', 'ca_', 'at_', 'ss_']) },
   // (?<!\p{L})(sk_live|sk_test|rk_live|rk_test)_[a-zA-Z0-9]{24,99}(?![a-zA-Z0-9])
@@ -176,7 +202,7 @@ export const SECRET_TRIGGERS: readonly SecretTrigger[] = [
     rule: preset('huggingface'),
     what: 'HUGGINGFACE_USER_ACCESS_TOKEN',
     literals: ['hf_'],
-    confirm: /hf_[a-zA-Z]{34}/,
+    confirm: { pattern: /hf_[a-zA-Z]{34}/, before: 0, after: 34 },
   },
   // (?<!\p{L})lin_api_[a-zA-Z0-9_]{32,128}(?![a-zA-Z0-9_])
   { rule: preset('linear'), what: 'LINEAR_API_TOKEN', literals: ['lin_api_'] },
@@ -190,7 +216,8 @@ export const SECRET_TRIGGERS: readonly SecretTrigger[] = [
     what: '*Connection',
     literals: ['mongodb', 'mysql', 'postgres'],
     ignoreCase: true,
-    confirm: /(?:mongodb(?:\+srv)?|mysqlx?|postgres(?:ql)?):\/\//i,
+    // From the scheme's name: `+srv://` at most after it.
+    confirm: { pattern: /(?:mongodb(?:\+srv)?|mysqlx?|postgres(?:ql)?):\/\//i, before: 0, after: 7 },
   },
   // (?<!\p{L})hv[sbr]\.[A-Za-z0-9_-]{90,300}(?![A-Za-z0-9_-])
   { rule: preset('hashicorp-vault'), what: 'HASHICORP_VAULT_*_TOKEN', literals: ['hvs.', 'hvb.', 'hvr.'] },
