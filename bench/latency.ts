@@ -15,19 +15,16 @@
 //
 // Settings (optional): LATENCY_RUNS=50, WORKER_CONCURRENCY (the worker's default otherwise),
 // BENCH_DOC=docs/benchmarks.md|none
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
-import { Pool } from 'pg';
-import { dropDatabase, ensureDatabase, runMigrations } from '../apps/devstack/database';
+import { runMigrations } from '../apps/devstack/database';
 import { freePort, repositoryRoot, type ServiceProcess } from '../apps/devstack/processes';
 import { startDevRegistry } from '../apps/devstack/registries';
 import { devToken, PROMOTER, REGISTRY_SERVICE, seedDevelopment } from '../apps/devstack/seed';
 import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
-import { testEnv } from '../test/support/test-env';
 import { fmt, machineInfo, percentile, writeMarkedSection } from './lib-report';
+import { openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const RUNS = Math.max(1, Number(env.LATENCY_RUNS ?? 50));
@@ -49,15 +46,7 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const { adminDatabaseUrl, redisUrl } = testEnv();
-  const id = randomBytes(4).toString('hex');
-  const dbName = `airlock_bench_latency_${id}`;
-  const prefix = `airlock-bench-latency-${id}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-latency-bench-'));
-  const databaseUrl = await ensureDatabase(adminDatabaseUrl, dbName);
-  const db = new Pool({ connectionString: databaseUrl, max: 2 });
-  db.on('error', () => undefined);
-  const redis = new Redis(redisUrl);
+  const { databaseUrl, redisUrl, prefix, dataDir, db, ...scratch } = await openBenchScratch('latency');
   const stops: Array<() => Promise<void>> = [];
   const workers: ServiceProcess[] = [];
   try {
@@ -192,13 +181,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await db.end().catch(() => undefined);
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length) await redis.del(...(keys as string[]));
-    }
-    redis.disconnect();
-    await dropDatabase(adminDatabaseUrl, dbName).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await scratch.close();
   }
 }
 

@@ -13,19 +13,17 @@
 // Settings (optional): WEBHOOK_BENCH_BURST=1000, WEBHOOK_BENCH_IDLE=30,
 // WEBHOOK_BENCH_CONCURRENCY=4,16 (WORKER_CONCURRENCY of each run), BENCH_DOC=docs/benchmarks.md|none
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { dropDatabase, ensureDatabase, runMigrations } from '../apps/devstack/database';
+import { runMigrations } from '../apps/devstack/database';
 import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
 import { webhookEventCtes } from '../libs/core/webhook/webhook-event-sql';
-import { testEnv } from '../test/support/test-env';
 import { fmt, machineInfo, percentile, writeMarkedSection } from './lib-report';
+import { openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const BURST = Number(env.WEBHOOK_BENCH_BURST ?? 1000);
@@ -112,15 +110,8 @@ interface RunResult {
 }
 
 async function run(concurrency: number): Promise<RunResult> {
-  const { adminDatabaseUrl, redisUrl } = testEnv();
-  const id = randomBytes(4).toString('hex');
-  const dbName = `airlock_bench_webhooks_${id}`;
-  const prefix = `airlock-bench-webhooks-${id}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-webhook-bench-'));
-  const databaseUrl = await ensureDatabase(adminDatabaseUrl, dbName);
-  const db = new Pool({ connectionString: databaseUrl, max: 2 });
-  db.on('error', () => undefined);
-  const redis = new Redis(redisUrl);
+  const { databaseUrl, redisUrl, prefix, dataDir, db, redis, ...scratch } =
+    await openBenchScratch('webhooks');
   const receiver = new Receiver();
   const issuers = await startIssuers(join(dataDir, 'issuers'));
   const stack = new AirlockStack({
@@ -163,13 +154,7 @@ async function run(concurrency: number): Promise<RunResult> {
     await stack.stop().catch(() => undefined);
     await issuers.stop().catch(() => undefined);
     await receiver.stop();
-    await db.end();
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length) await redis.del(...(keys as string[]));
-    }
-    redis.disconnect();
-    await dropDatabase(adminDatabaseUrl, dbName).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await scratch.close();
   }
 }
 

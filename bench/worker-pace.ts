@@ -18,18 +18,16 @@
 // WORKER_PACE_CPU_PROF=<dir> (the workers run with --cpu-prof, profiles into <dir>),
 // BENCH_DOC=docs/benchmarks.md|none
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
-import { Pool } from 'pg';
-import { dropDatabase, ensureDatabase, runMigrations } from '../apps/devstack/database';
+import { runMigrations } from '../apps/devstack/database';
 import { repositoryRoot, type ServiceProcess } from '../apps/devstack/processes';
 import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
 import { getToken } from '../test/support/oidc';
-import { testEnv } from '../test/support/test-env';
 import { fmt, machineInfo, writeMarkedSection } from './lib-report';
+import { openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const BURST_SECONDS = Number(env.WORKER_PACE_SECONDS ?? 10);
@@ -110,15 +108,7 @@ export interface PaceResult {
 }
 
 async function main(): Promise<void> {
-  const { adminDatabaseUrl, redisUrl } = testEnv();
-  const id = randomBytes(4).toString('hex');
-  const dbName = `airlock_bench_pace_${id}`;
-  const prefix = `airlock-bench-pace-${id}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-pace-bench-'));
-  const databaseUrl = await ensureDatabase(adminDatabaseUrl, dbName);
-  const db = new Pool({ connectionString: databaseUrl, max: 2 });
-  db.on('error', () => undefined);
-  const redis = new Redis(redisUrl);
+  const { databaseUrl, redisUrl, prefix, dataDir, db, ...scratch } = await openBenchScratch('pace');
   const issuers = await startIssuers(join(dataDir, 'issuers'));
   const stack = new AirlockStack({
     dataDir: join(dataDir, 'stack'),
@@ -318,13 +308,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
     await stack.stop().catch(() => undefined);
     await issuers.stop().catch(() => undefined);
-    await db.end().catch(() => undefined);
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length) await redis.del(...(keys as string[]));
-    }
-    redis.disconnect();
-    await dropDatabase(adminDatabaseUrl, dbName).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await scratch.close();
   }
 }
 
