@@ -1,7 +1,6 @@
 // The built CLI (dist/apps/cli/main.js) as a CI job runs it: obtaining the job's own OIDC token the
 // way GitHub Actions and GitLab CI provide one, promoting with --wait to the end against real
 // registries, and piped into readers that stop early (`| head -1`).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,9 +11,9 @@ import { parse as parseYaml } from 'yaml';
 import { pushImage } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
 import { Rig } from '../support/rig';
+import { CLI_MAIN, type CliResult, runProcess } from '../support/cli-process';
 
 const ROOT = resolve(__dirname, '../..');
-const MAIN = resolve(ROOT, 'dist/apps/cli/main.js');
 
 interface ActionStep {
   id?: string;
@@ -52,12 +51,6 @@ function actionStep(
   };
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** GitHub's runtime token: what the runner hands the job, never an Airlock credential. */
 const RUNTIME_TOKEN = `ghs_runtime_${randomBytes(12).toString('hex')}`;
 
@@ -72,29 +65,17 @@ describe('CI integrations', () => {
   let githubAnswer: 'token' | 'forbidden' = 'token';
   const env = `ci-${randomBytes(3).toString('hex')}`;
 
-  function run(command: string, args: string[], vars: Record<string, string>): Promise<CliResult> {
-    return new Promise((done, fail) => {
-      const child = spawn(command, args, {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, ...vars },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
-  }
+  const run = (command: string, args: string[], vars: Record<string, string>): Promise<CliResult> =>
+    runProcess(command, args, { AIRLOCK_SERVER: rig.stack.apiUrl, ...vars });
 
   const airlock = (args: string[], vars: Record<string, string>): Promise<CliResult> =>
-    run(process.execPath, [MAIN, ...args], vars);
+    run(process.execPath, [CLI_MAIN, ...args], vars);
 
   /** `airlock … | <reader>`, exiting with the CLI's own code (bash's PIPESTATUS[0]). */
   const airlockPiped = (args: string[], reader: string, vars: Record<string, string>): Promise<CliResult> =>
     run(
       'bash',
-      ['-c', `"$0" "$@" | ${reader}; exit "\${PIPESTATUS[0]}"`, process.execPath, MAIN, ...args],
+      ['-c', `"$0" "$@" | ${reader}; exit "\${PIPESTATUS[0]}"`, process.execPath, CLI_MAIN, ...args],
       vars,
     );
 
@@ -106,7 +87,7 @@ describe('CI integrations', () => {
   });
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+    if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` first`);
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);
     rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '100' });
 

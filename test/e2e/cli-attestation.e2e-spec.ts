@@ -1,37 +1,18 @@
 // `airlock verify-attestation` (the built CLI, dist/apps/cli/main.js) against the attestation a
 // real promotion attached: the CLI talks only to the target registry, never to the Airlock API.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { cosignPayload, cosignSign, pushCosignSignatures, pushImage } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
 import { Rig } from '../support/rig';
-
-const MAIN = resolve(__dirname, '../../dist/apps/cli/main.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { CLI_MAIN, type CliResult, runCli } from '../support/cli-process';
 
 /** Runs the CLI with no Airlock server configured: verification must not need one. */
 function airlock(args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      // An unreachable API: a call to it would fail the command.
-      env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: 'http://127.0.0.1:1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  // An unreachable API: a call to it would fail the command.
+  return runCli(args, { AIRLOCK_SERVER: 'http://127.0.0.1:1' });
 }
 
 const p256PublicKey = (): string =>
@@ -52,7 +33,7 @@ describe('airlock verify-attestation', () => {
   const releasePublicKey = releaseKeys.publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build dist first`);
+    if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build dist first`);
     dir = mkdtempSync(join(tmpdir(), 'airlock-cli-att-'));
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);
     rig = await Rig.start({ WORKER_QUEUES: 'checks,promote,maintenance', WORKER_RETRY_DELAY_MS: '100' });

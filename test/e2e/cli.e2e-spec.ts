@@ -1,20 +1,12 @@
 // The built CLI (dist/apps/cli/main.js, from `npm run build`) run as a child process against a real
 // deployment: the way CI pipelines and people use it.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { osvZip } from '../support/osv';
 import { artifact, Rig } from '../support/rig';
-
-const MAIN = resolve(__dirname, '../../dist/apps/cli/main.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { CLI_MAIN, type CliResult, runCli } from '../support/cli-process';
 
 describe('airlock CLI', () => {
   let rig: Rig;
@@ -25,18 +17,7 @@ describe('airlock CLI', () => {
 
   /** Runs the CLI with only the environment given (never the test process's own). */
   function airlock(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [MAIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, ...env });
   }
 
   /** CI tokens are single-use per promotion (jti replay protection): a fresh one each time. */
@@ -48,7 +29,7 @@ describe('airlock CLI', () => {
   });
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+    if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` first`);
     rig = await Rig.start();
     dir = mkdtempSync(join(tmpdir(), 'airlock-cli-e2e-'));
     await rig.environment(autoEnv, { approvals: { required: 0 } });

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 
 import {
   cosignPayload,
@@ -13,6 +11,7 @@ import { PromoterRig } from '../support/promoter-rig';
 import { addRoleBinding, removeRoleBinding } from '../support/role-bindings';
 import { Rig } from '../support/rig';
 import { generateTestKeyPair } from '../support/sigstore';
+import { type CliResult, runCli } from '../support/cli-process';
 
 /**
  * Drift end to end: images promoted to a token-auth production registry, then changed there behind
@@ -116,17 +115,8 @@ describe('drift', () => {
   }
 
   /** The built CLI (`npm run build`), run as a child process with only the environment given. */
-  function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/apps/cli/main.js'), ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout }));
-    });
+  function airlock(args: string[], token: string): Promise<CliResult> {
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token });
   }
 
   /** The `access` claim of a registry token (a JWT the registry-token issuer signed). */

@@ -2,9 +2,7 @@
 // version judged on the environment's past promotions, and the diff a second admin reads before
 // activating it. Real registry, real OSV import, the built API and worker, a database of this
 // file's own (the dry run is shown to change no table but the audit trail).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
 import { pushImage } from '../support/oci-images';
 import { osvFixtures, osvZip } from '../support/osv';
@@ -19,9 +17,9 @@ import {
   pushCosignAttestations,
   pushKeySignature,
 } from '../support/trust-fixtures';
+import { type CliResult, runCli } from '../support/cli-process';
 
 const hex = (): string => randomBytes(3).toString('hex');
-const CLI = resolve(__dirname, '../../dist/apps/cli/main.js');
 
 describe('evaluations (dry run, proposed policies, diffs)', () => {
   const REPO = 'acme/app';
@@ -76,17 +74,8 @@ describe('evaluations (dry run, proposed policies, diffs)', () => {
   const FIXED = ['pkg:pypi/django@4.2.8'];
 
   /** The built CLI as a child process, with only the server and a token in its environment. */
-  async function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout }));
-    });
+  function airlock(args: string[], token: string): Promise<CliResult> {
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token });
   }
 
   /** Rows of every table but the audit trail's, by table. */

@@ -3,24 +3,16 @@
 // A listed in AIRLOCK_PREVIOUS_KEYS_FILE, and then what A signed still verifies — online
 // (GET /v1/audit/verify) and offline with the published key set (`airlock keys`, `audit verify
 // --keys`, `verify-attestation --keys`) — while what is new is signed by B and names B's key id.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { checkpointPayload } from '../../libs/domain/audit-checkpoint';
 import { signingKeyId } from '../../libs/domain/signing-key-set';
 import { cosignPayload, cosignSign, pushCosignSignatures, pushImage } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
 import { Rig } from '../support/rig';
-
-const MAIN = resolve(__dirname, '../../dist/apps/cli/main.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { CLI_MAIN, type CliResult, runCli } from '../support/cli-process';
 
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const privatePem = (k: KeyObject): string => k.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -47,18 +39,7 @@ describe('rotating Airlock’s signing key', () => {
 
   /** The built CLI, talking to the rig's API only when a command needs it. */
   function airlock(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [MAIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, ...extraEnv });
   }
 
   async function promote(tag: string): Promise<{ id: string; digest: string }> {
@@ -84,7 +65,7 @@ describe('rotating Airlock’s signing key', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build dist first`);
+    if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build dist first`);
     writeFileSync(keyFile, privatePem(a.privateKey), { mode: 0o600 });
     writeFileSync(previousFile, '[]');
     [source, target] = await Promise.all([startRegistry(), startRegistry()]);

@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RegistryClient } from '../../libs/oci';
 import { PROMOTION_PREDICATE } from '../../libs/trust';
 import { pushImage } from '../support/oci-images';
 import { type RegistryHandle, startRegistry } from '../support/registry';
 import { Rig } from '../support/rig';
+import { runCli } from '../support/cli-process';
 
 /**
  * Environment chains, soak time and freeze windows, end to end: a real API and worker (promoter
@@ -108,18 +108,10 @@ describe('promoter: chains, soak and freeze windows', () => {
       keyFile,
       (await rig.call('GET', '/v1/audit/checkpoints', { as: 'auditor' })).body.publicKey,
     );
-    const main = resolve(__dirname, '../../dist/apps/cli/main.js');
     const args = ['verify-attestation', image, '--public-key', keyFile, '--insecure'];
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [main, ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: 'http://127.0.0.1:1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => (code === 0 ? done(out) : fail(new Error(`exit ${code}: ${out}`))));
-    });
+    const r = await runCli(args, { AIRLOCK_SERVER: 'http://127.0.0.1:1' });
+    if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stdout}`);
+    return r.stdout;
   }
 
   it('promotes dev → staging → production, refusing a skip, and shows the chain and where the digest stands', async () => {

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 
 import { pushImage } from '../support/oci-images';
 import {
@@ -13,6 +11,7 @@ import { addRoleBinding, removeRoleBinding } from '../support/role-bindings';
 import { Rig } from '../support/rig';
 import { generateTestKeyPair, inTotoStatement } from '../support/sigstore';
 import { keyAttestation, pushCosignAttestations, pushKeySignature } from '../support/trust-fixtures';
+import { type CliResult, runCli } from '../support/cli-process';
 
 /**
  * Continuous verification end to end: an image with a signed SBOM is promoted, then an OSV
@@ -174,17 +173,8 @@ describe('continuous verification', () => {
   };
 
   /** The built CLI (`npm run build`), run as a child process with only the environment given. */
-  function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/apps/cli/main.js'), ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout }));
-    });
+  function airlock(args: string[], token: string): Promise<CliResult> {
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token });
   }
 
   const registryRequests = (): number => sourceProxy.requests.length + targetProxy.requests.length;

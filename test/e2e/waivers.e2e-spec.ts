@@ -2,11 +2,10 @@
 // in the check result and in Airlock's signed attestation, ends by itself on the test clock, and
 // cannot be granted by the person who asked (nor by their linked identity). Real registries, a real
 // OSV import, the built API and worker, a database of this file's own (identity links stay here).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../apps/devstack/database';
 import { RegistryClient } from '../../libs/oci';
 import { PROMOTION_PREDICATE } from '../../libs/trust';
@@ -18,9 +17,9 @@ import { addRoleBinding } from '../support/role-bindings';
 import { generateTestKeyPair, inTotoStatement } from '../support/sigstore';
 import { testEnv } from '../support/test-env';
 import { keyAttestation, pushCosignAttestations, pushKeySignature } from '../support/trust-fixtures';
+import { type CliResult, runCli } from '../support/cli-process';
 
 const hex = (): string => randomBytes(3).toString('hex');
-const CLI = resolve(__dirname, '../../dist/apps/cli/main.js');
 const DAY = 86_400_000;
 
 describe('waivers', () => {
@@ -121,17 +120,8 @@ describe('waivers', () => {
   }
 
   /** The built CLI as a child process, with only the server and a token in its environment. */
-  async function airlock(args: string[], token: string): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH ?? '', AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout }));
-    });
+  function airlock(args: string[], token: string): Promise<CliResult> {
+    return runCli(args, { AIRLOCK_SERVER: rig.stack.apiUrl, AIRLOCK_TOKEN: token });
   }
 
   const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
