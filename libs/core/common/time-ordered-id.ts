@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /**
  * A UUID version 7 (RFC 9562): the Unix time in milliseconds in its first 48 bits, then 74 random
@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
  * row's creation time, which the API shows anyway.
  */
 export function timeOrderedUuid(now: number = Date.now()): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(now, 0, 6);
-  b[6] = 0x70 | (b[6] & 0x0f);
-  b[8] = 0x80 | (b[8] & 0x3f);
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  // A version 4 UUID (from Node's batched entropy) with its first 48 bits replaced by the time and
+  // its version nibble by 7: its variant bits are already RFC 9562's, 74 random bits stay.
+  const random = randomUUID();
+  const time = now.toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
 }
