@@ -237,7 +237,7 @@ export function markdownSection(info: RunInfo, rows: ScenarioResult[], diagnosis
     lines.push(
       'Where the time goes: the repository calls behind the routes, timed in the bench process against ' +
         "the seeded database (10 concurrent callers, one pool of 10, worker stopped), beside the floor's " +
-        'statement and a one-statement alternative:',
+        'statement:',
     );
     lines.push('');
     lines.push('| call | calls/s | CPU ms/call | mean ms |');

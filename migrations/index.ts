@@ -17,6 +17,7 @@ import { ContinuousVerification1796615533044 } from './1796615533044-continuous-
 import { AuditVerifications1796614550531 } from './1796614550531-audit-verifications';
 import { SecretScanCache1796616325688 } from './1796616325688-secret-scan-cache';
 import { WaiverExpiry1796619458286 } from './1796619458286-waiver-expiry';
+import { PromotionFillfactor1796620000000 } from './1796620000000-promotion-fillfactor';
 
 /** Every migration, in order. New ones are generated, reviewed, appended here, and never edited. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
@@ -40,4 +41,5 @@ export const MIGRATIONS: Function[] = [
   AuditVerifications1796614550531,
   SecretScanCache1796616325688,
   WaiverExpiry1796619458286,
+  PromotionFillfactor1796620000000,
 ];

@@ -53,18 +53,30 @@ export async function createApi(config: AirlockConfig, logger: JsonLogger): Prom
   acceptJsonBodies(app, config);
   acceptAdvisoryArchives(app, config);
   await limitRequestRates(app, config, logger);
+  // One histogram child per method, route and status, looked up once: labelling per observation
+  // hashed the label set on every request.
+  const durations = new Map<string, ReturnType<typeof metrics.httpDuration.labels>>();
+  const logRequests = logger.pino.isLevelEnabled('info');
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
-    logger.pino.info({
-      msg: 'request',
-      requestId: req.id,
-      method: req.method,
-      route,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-    });
+    const status = String(reply.statusCode);
+    const key = `${req.method} ${status} ${route}`;
+    let duration = durations.get(key);
+    if (!duration) {
+      duration = metrics.httpDuration.labels({ method: req.method, route, status });
+      durations.set(key, duration);
+    }
+    duration.observe(reply.elapsedTime / 1000);
+    if (logRequests) {
+      logger.pino.info({
+        msg: 'request',
+        requestId: req.id,
+        method: req.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      });
+    }
     done();
   });
   fastify.addHook('onSend', (req, reply, payload, done) => {

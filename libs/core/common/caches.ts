@@ -11,9 +11,9 @@ import { REGISTRY_TOKEN_CACHE } from '../../oci';
 export const CACHE_BOUNDS = {
   /** Environments by name, read on every promotion request; an admin may change one. */
   environments: { max: 1_000, ttlMs: 5_000 },
-  /** Environment id → name: names never change. */
+  /** Environment id → name: names never change (EnvironmentService; PromotionRepository's reads). */
   environmentNames: { max: 10_000 },
-  /** Policy versions by id: immutable once stored. */
+  /** Policy versions by id (and their numbers, for PromotionRepository's reads): immutable once stored. */
   policyVersions: { max: 1_000 },
   /**
    * Verified bearer tokens (by hash): a minute at most, never past the token's `exp` (set per

@@ -43,10 +43,4 @@ export const PROMOTION_COLUMNS = promotionColumns('p');
 
 export type PromotionRow = Omit<PromotionEntity, 'environment' | 'policyVersion'>;
 
-export const toPromotion = (r: PromotionRow): PromotionEntity => {
-  const p = new PromotionEntity();
-  for (const key of Object.keys(r) as Array<keyof PromotionRow>) {
-    (p as unknown as Record<string, unknown>)[key] = r[key];
-  }
-  return p;
-};
+export const toPromotion = (r: PromotionRow): PromotionEntity => Object.assign(new PromotionEntity(), r);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource } from 'typeorm';
 import { isTerminal, PROMOTION_STATUSES, type PromotionKind, PromotionStatus } from '../../domain';
 import { type ApprovalEntity } from '../approval/approval.entity';
-import { toApproval } from '../approval/approval.repository';
+import { boundedCache, CACHE_BOUNDS } from '../common/caches';
 import { CheckEntity } from '../check/check.entity';
 import { type PreparedStatement, queryPrepared } from '../database/prepared';
 import { STALE_CLAIM_SECONDS } from './idempotency-key.entity';
@@ -26,9 +26,13 @@ export interface PromotionDetail {
   promotion: PromotionEntity;
   environmentName: string;
   policyVersion: number;
-  checks: CheckEntity[];
-  approvals: ApprovalEntity[];
-  history: PromotionStatusChangeEntity[];
+  checks: Array<
+    Pick<CheckEntity, 'kind' | 'status' | 'summary' | 'findings' | 'waivers' | 'attempts' | 'finishedAt'>
+  >;
+  approvals: Array<
+    Pick<ApprovalEntity, 'decision' | 'approverKey' | 'comment' | 'digest' | 'policySha256' | 'createdAt'>
+  >;
+  history: Array<Pick<PromotionStatusChangeEntity, 'fromStatus' | 'toStatus' | 'actor' | 'reason' | 'at'>>;
 }
 
 /** What the promoter attests besides the promotion row: read for it, not from the API's view. */
@@ -91,17 +95,33 @@ const RELEASE_STATEMENT: PreparedStatement = {
 };
 
 /**
- * The promotion with its names and its children as JSON, in one statement: the most read route.
- * Prepared, because planning the three subqueries cost more than running them.
+ * The promotion with its children as JSON (the fields the API shows), in one statement: the most
+ * read route. Prepared, because planning the three subqueries cost more than running them; the
+ * environment's name and the policy version's number come from memory (they never change).
  */
 const DETAIL_STATEMENT: PreparedStatement = {
   name: 'airlock_promotion_detail',
-  text: `SELECT ${PROMOTION_COLUMNS}, e.name AS environment_name, pv.version AS policy_version,
-    COALESCE((SELECT json_agg(c ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id), '[]') AS checks,
-    COALESCE((SELECT json_agg(a ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id), '[]') AS approvals,
-    COALESCE((SELECT json_agg(h ORDER BY h.id) FROM promotion_status_change h WHERE h.promotion_id = p.id), '[]') AS history
-    FROM promotion p JOIN environment e ON e.id = p.environment_id
-    JOIN policy_version pv ON pv.id = p.policy_version_id WHERE p.id = $1`,
+  text: `SELECT ${PROMOTION_COLUMNS},
+    (SELECT json_agg(json_build_object('kind', c.kind, 'status', c.status, 'summary', c.summary,
+        'findings', c.findings, 'waivers', c.waivers, 'attempts', c.attempts, 'finishedAt', c.finished_at)
+      ORDER BY c.kind) FROM promotion_check c WHERE c.promotion_id = p.id) AS checks,
+    (SELECT json_agg(json_build_object('decision', a.decision, 'approverKey', a.approver_key,
+        'comment', a.comment, 'digest', a.digest, 'policySha256', a.policy_sha256, 'createdAt', a.created_at)
+      ORDER BY a.created_at) FROM approval a WHERE a.promotion_id = p.id) AS approvals,
+    (SELECT json_agg(json_build_object('fromStatus', h.from_status, 'toStatus', h.to_status,
+        'actor', h.actor, 'reason', h.reason, 'at', h.at)
+      ORDER BY h.id) FROM promotion_status_change h WHERE h.promotion_id = p.id) AS history
+    FROM promotion p WHERE p.id = $1`,
+};
+
+const ENVIRONMENT_NAME_STATEMENT: PreparedStatement = {
+  name: 'airlock_environment_name',
+  text: 'SELECT name FROM environment WHERE id = $1',
+};
+
+const POLICY_VERSION_NUMBER_STATEMENT: PreparedStatement = {
+  name: 'airlock_policy_version_number',
+  text: 'SELECT version FROM policy_version WHERE id = $1',
 };
 
 /** The list's filters, each with its condition; their order numbers the prepared variants. */
@@ -126,8 +146,7 @@ function listStatement(filters: number): PreparedStatement {
   });
   statement = {
     name: `airlock_promotion_list_${filters}`,
-    text: `SELECT ${PROMOTION_COLUMNS}, pv.version AS policy_version
-      FROM promotion p JOIN policy_version pv ON pv.id = p.policy_version_id
+    text: `SELECT ${PROMOTION_COLUMNS} FROM promotion p
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY p.seq DESC LIMIT $${where.length + 1}`,
   };
@@ -137,6 +156,9 @@ function listStatement(filters: number): PreparedStatement {
 
 @Injectable()
 export class PromotionRepository {
+  private readonly environmentNames = boundedCache<string, string>(CACHE_BOUNDS.environmentNames);
+  private readonly policyVersionNumbers = boundedCache<string, number>(CACHE_BOUNDS.policyVersions);
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Claims an Idempotency-Key for this caller, or tells who holds it. One statement, autocommit. */
@@ -303,49 +325,69 @@ export class PromotionRepository {
    * route, and TypeORM's hydration of four queries cost ten times the database work.
    */
   async detail(id: string): Promise<PromotionDetail | null> {
+    type Child = Record<string, unknown>;
     const rows: Array<
-      PromotionRow & {
-        environment_name: string;
-        policy_version: number;
-        checks: Array<Record<string, unknown>>;
-        approvals: Array<Record<string, unknown>>;
-        history: Array<Record<string, unknown>>;
-      }
+      PromotionRow & { checks: Child[] | null; approvals: Child[] | null; history: Child[] | null }
     > = await queryPrepared(this.db, DETAIL_STATEMENT, [id]);
     const r = rows[0];
     if (!r) return null;
+    const { checks, approvals, history, ...row } = r;
+    const promotion = toPromotion(row);
+    const [environmentName, policyVersion] = await Promise.all([
+      this.environmentName(promotion.environmentId),
+      this.policyVersionNumber(promotion.policyVersionId),
+    ]);
     return {
-      promotion: toPromotion(r),
-      environmentName: r.environment_name,
-      policyVersion: r.policy_version,
-      checks: r.checks.map(
-        (c) =>
-          ({
-            id: c.id,
-            promotionId: c.promotion_id,
-            kind: c.kind,
-            status: c.status,
-            summary: c.summary,
-            findings: c.findings,
-            waivers: c.waivers,
-            attempts: c.attempts,
-            finishedAt: new Date(c.finished_at as string),
-          }) as CheckEntity,
-      ),
-      approvals: r.approvals.map(toApproval),
-      history: r.history.map(
-        (h) =>
-          ({
-            id: String(h.id),
-            promotionId: h.promotion_id,
-            fromStatus: h.from_status,
-            toStatus: h.to_status,
-            actor: h.actor,
-            reason: h.reason,
-            at: new Date(h.at as string),
-          }) as PromotionStatusChangeEntity,
-      ),
+      promotion,
+      environmentName,
+      policyVersion,
+      checks: (checks ?? []).map((c) => ({
+        kind: c.kind as string,
+        status: c.status as CheckEntity['status'],
+        summary: c.summary as string,
+        findings: c.findings as unknown[],
+        waivers: c.waivers as CheckEntity['waivers'],
+        attempts: c.attempts as number,
+        finishedAt: new Date(c.finishedAt as string),
+      })),
+      approvals: (approvals ?? []).map((a) => ({
+        decision: a.decision as ApprovalEntity['decision'],
+        approverKey: a.approverKey as string,
+        comment: a.comment as string,
+        digest: a.digest as string,
+        policySha256: a.policySha256 as string,
+        createdAt: new Date(a.createdAt as string),
+      })),
+      history: (history ?? []).map((h) => ({
+        fromStatus: h.fromStatus as PromotionStatus | null,
+        toStatus: h.toStatus as PromotionStatus,
+        actor: h.actor as PromotionStatusChangeEntity['actor'],
+        reason: h.reason as string,
+        at: new Date(h.at as string),
+      })),
     };
+  }
+
+  /** An environment's name: names never change, so each is read once. */
+  private async environmentName(id: string): Promise<string> {
+    const known = this.environmentNames.get(id);
+    if (known !== undefined) return known;
+    const rows: Array<{ name: string }> = await queryPrepared(this.db, ENVIRONMENT_NAME_STATEMENT, [id]);
+    const name = rows[0]?.name ?? '';
+    if (rows[0]) this.environmentNames.set(id, name);
+    return name;
+  }
+
+  /** A policy version's number: versions never change, so each is read once. */
+  private async policyVersionNumber(id: string): Promise<number> {
+    const known = this.policyVersionNumbers.get(id);
+    if (known !== undefined) return known;
+    const rows: Array<{ version: number }> = await queryPrepared(this.db, POLICY_VERSION_NUMBER_STATEMENT, [
+      id,
+    ]);
+    const version = rows[0]?.version ?? 0;
+    if (rows[0]) this.policyVersionNumbers.set(id, version);
+    return version;
   }
 
   /** Newest first, by the insertion sequence, so paging neither skips nor repeats rows. */
@@ -358,11 +400,13 @@ export class PromotionRepository {
       params.push(f[field]);
     });
     params.push(f.limit);
-    const rows: Array<PromotionRow & { policy_version: number }> = await queryPrepared(
-      this.db,
-      listStatement(filters),
-      params,
+    const rows: PromotionRow[] = await queryPrepared(this.db, listStatement(filters), params);
+    const versions = new Map<string, number>();
+    for (const id of new Set(rows.map((r) => r.policyVersionId))) {
+      versions.set(id, await this.policyVersionNumber(id));
+    }
+    return rows.map((r) =>
+      Object.assign(toPromotion(r), { policyVersion: versions.get(r.policyVersionId) ?? 0 }),
     );
-    return rows.map((r) => Object.assign(toPromotion(r), { policyVersion: r.policy_version }));
   }
 }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   CANCELLABLE_STATUSES,
   canonicalHash,
@@ -18,6 +17,7 @@ import {
   retryTarget,
   targetRepositoryFor,
 } from '../../domain';
+import { timeOrderedUuid } from '../common/time-ordered-id';
 import { RegistryError } from '../../oci';
 import { decodeCursor, type Page, toPage } from '../common/cursor';
 import { SourceRegistries } from '../registry/source-registries';
@@ -85,7 +85,8 @@ export class PromotionService {
       await release();
       throw e;
     }
-    const id = randomUUID();
+    // Time-ordered: the promotion's indexes and its history's, outbox's grow at one end.
+    const id = timeOrderedUuid();
     const targetRepository = targetRepositoryFor(env.target, artifact.repository);
     const record = {
       id,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '../common/time-ordered-id';
 import { canonicalHash, DomainError, ErrorCode } from '../../domain';
 import { EnvironmentService } from '../environment/environment.service';
 import { actorKey } from '../identity/actor';
@@ -60,7 +60,7 @@ export class RollbackService {
       { registry: to.sourceRegistry, repository: to.sourceRepository },
       caller,
     );
-    const id = randomUUID();
+    const id = timeOrderedUuid();
     const metadata: Record<string, string> = dto.reason ? { reason: dto.reason } : {};
     const created = await this.stateMachine.create({
       id,
