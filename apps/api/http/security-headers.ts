@@ -1,16 +1,6 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type helmetFunction from 'helmet';
-import { type HelmetOptions } from 'helmet';
-import { createRequire } from 'node:module';
+import helmet, { type HelmetOptions } from 'helmet';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-
-/**
- * helmet as @fastify/helmet (our dependency) has it: resolved from there, so the headers are the
- * ones that plugin would set, from the same helmet version.
- */
-const helmet = (
-  createRequire(require.resolve('@fastify/helmet'))('helmet') as { default: typeof helmetFunction }
-).default;
 
 /** The documentation's static files (Swagger UI's scripts, styles, icons) may be cached. */
 const DOCS_ASSET = /^\/docs\/.+\.(js|css|png|map)(\?|$)/;
