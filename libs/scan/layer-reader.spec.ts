@@ -38,7 +38,8 @@ async function read(
     digest: digest ?? sha256Digest(blob),
     mediaType,
     limits: { ...DEFAULT_LAYER_LIMITS, ...limits },
-    onFile: (f) => void files.push(f),
+    // The reader reuses the content's buffer for the next file: keeping it means copying it.
+    onFile: (f) => void files.push({ path: f.path, content: Buffer.from(f.content) }),
   });
   return { ...result, files };
 }
@@ -79,6 +80,27 @@ describe('path handling', () => {
 });
 
 describe('readLayer', () => {
+  it('hands over each file whole, larger and smaller ones in turn, a binary between them', async () => {
+    // Sizes around the reader's file buffer (64 KiB, doubled as needed) and zlib's output chunks
+    // (256 KiB), so files span chunks and follow larger ones.
+    const text = (size: number, seed: number) =>
+      Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7 + seed) % 26))).join('');
+    const files = [
+      { path: 'a.txt', content: text(300_000, 1) },
+      { path: 'b.txt', content: text(10, 2) },
+      { path: 'c.bin', content: Buffer.concat([Buffer.from(text(100, 3)), Buffer.alloc(70_000)]) },
+      { path: 'd.txt', content: text(70_000, 4) },
+      { path: 'e.txt', content: text(1_000_000, 5) },
+      { path: 'f.txt', content: text(65_536, 6) },
+    ];
+    const r = await read(gzip(await tarLayer(files)));
+    expect(r.problems).toEqual([]);
+    expect(r.files.map((f) => [f.path, f.content.toString()])).toEqual(
+      files.filter((f) => typeof f.content === 'string').map((f) => [f.path, f.content]),
+    );
+    expect(r.skipped).toEqual({ tooLarge: 0, binary: 1 });
+  });
+
   const entries = [
     { path: './etc/', type: 'directory' as const },
     { path: './etc/app.conf', content: 'key=value\n' },
