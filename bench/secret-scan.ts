@@ -714,7 +714,7 @@ async function main(): Promise<void> {
         'one layer’s blob request to the next.',
     );
     lines.push(
-      "- Native floor: `sh -c 'curl -sf <blob URL> | gzip -dc | tar -t > /dev/null'` for each layer in turn, " +
+      "- Native floor: `bash -c 'set -o pipefail; curl -sf <blob URL> | gzip -dc | tar -t > /dev/null'` for each layer in turn, " +
         'the same blobs from the same registry; gzip, tar and curl are three processes, so the floor uses both ' +
         'cores too; its CPU is the three processes’ (`/usr/bin/time`). Ratios are of wall times within the run.',
     );
