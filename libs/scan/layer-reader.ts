@@ -66,10 +66,6 @@ export interface LayerProblem {
 export interface LayerFile {
   /** Normalised: no leading `/` or `./`, no `.` or `..` segments. */
   path: string;
-  /**
-   * The file's bytes, in a buffer the reader reuses for the next file: valid until `onFile`'s
-   * promise settles. A callback that keeps bytes must copy them (`Buffer.from(content)`).
-   */
   content: Buffer;
 }
 
@@ -95,10 +91,7 @@ export interface ReadLayerOptions {
   limits: LayerLimits;
   /** Checks the compressed bytes against `digest` (sha256 and sha512). Default true. */
   verifyDigest?: boolean;
-  /**
-   * Called for each regular, non-binary file of at most `maxScannedFileBytes`, one at a time (the
-   * next file is read once the returned promise settles; its content reuses the same buffer).
-   */
+  /** Called for each regular, non-binary file of at most `maxScannedFileBytes`, one at a time. */
   onFile: (file: LayerFile) => Promise<void> | void;
   /** Called with the path of each regular file skipped as binary (rules on names still apply). */
   onBinaryFile?: (path: string) => void;
@@ -107,14 +100,15 @@ export interface ReadLayerOptions {
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 /**
- * zlib's output buffers and the meters' buffering. Small, so a buffer is consumed before the young
- * generation's next collection and dies there: 256 KiB ones lived long enough to be promoted and
- * piled up until a full collection (peak RSS of a two-layer scan 151-161 MiB at 256 KiB, 134-141
- * MiB at 64 KiB; 32 and 16 KiB saved little more and read slower).
+ * zlib's output buffers and the meters' buffering. Small, so fewer bytes are in flight per layer and
+ * a buffer is consumed soon after it is filled: on two node_modules layers scanned at once (local
+ * files or loopback HTTP) the peak RSS was 134-162 MiB (median 142, 20 runs) at 64 KiB against
+ * 146-193 MiB (median 162, 17 runs) at 256 KiB, at the same speed; 16 KiB saved little more and
+ * read slower. In the image bench the peak is
+ * set by how much zlib output V8 lets pile up before collecting it, and did not move
+ * (docs/benchmarks.md, "Secret scan").
  */
 const CHUNK_SIZE = 64 * 1024;
-/** The smallest file buffer a read allocates; it grows by doubling up to `maxScannedFileBytes`. */
-const MIN_FILE_BUFFER = 64 * 1024;
 /** Bytes looked at for a NUL to call a file binary (git's heuristic). */
 const BINARY_SNIFF_BYTES = 8000;
 const WHITEOUT_PREFIX = '.wh.';
@@ -290,19 +284,6 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
   // Settled below; this keeps an early rejection from being reported as unhandled meanwhile.
   piped.catch(() => undefined);
 
-  // Every scanned file's bytes are copied into this one buffer rather than concatenated into a new
-  // one per file: at a hundred MB/s of text, per-file buffers are garbage V8 frees only when the
-  // external memory it tracks has grown by tens of MB, which showed in the process's peak RSS.
-  let fileBuffer = Buffer.alloc(0);
-  const fileBufferFor = (size: number): Buffer => {
-    if (fileBuffer.length < size) {
-      let grown = Math.max(fileBuffer.length, MIN_FILE_BUFFER);
-      while (grown < size) grown *= 2;
-      fileBuffer = Buffer.allocUnsafe(Math.max(size, Math.min(grown, limits.maxScannedFileBytes)));
-    }
-    return fileBuffer;
-  };
-
   let abort: LayerReadAbort | undefined;
   try {
     for await (const entry of extract) {
@@ -455,23 +436,17 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
       entry.resume();
       return;
     }
-    let content = fileBufferFor(size);
+    const chunks: Buffer[] = [];
     let length = 0;
     let binary = false;
     for await (const chunk of entry as AsyncIterable<Buffer>) {
       if (binary) continue;
       if (length < BINARY_SNIFF_BYTES && chunk.subarray(0, BINARY_SNIFF_BYTES - length).includes(0)) {
         binary = true;
+        chunks.length = 0;
         continue;
       }
-      // The header's size bounds the entry (tar-stream hands out exactly that many bytes); growing
-      // here only guards against a parser that did not.
-      if (length + chunk.length > content.length) {
-        const grown = Buffer.allocUnsafe(length + chunk.length);
-        content.copy(grown, 0, 0, length);
-        content = grown;
-      }
-      chunk.copy(content, length);
+      chunks.push(chunk);
       length += chunk.length;
     }
     if (binary) {
@@ -484,7 +459,7 @@ export async function readLayer(source: Readable, options: ReadLayerOptions): Pr
     try {
       await options.onFile({
         path,
-        content: content.subarray(0, length),
+        content: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length),
       });
     } catch (err) {
       throw new CallbackError(err);
