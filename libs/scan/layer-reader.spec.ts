@@ -80,7 +80,7 @@ describe('path handling', () => {
 
 describe('readLayer', () => {
   it('hands over each file whole, larger and smaller ones in turn, a binary between them', async () => {
-    // Sizes around zlib's output chunks (64 KiB), so files span chunks and follow larger ones.
+    // Sizes around zlib's output chunks (256 KiB), so files span chunks and follow larger ones.
     const text = (size: number, seed: number) =>
       Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7 + seed) % 26))).join('');
     const files = [

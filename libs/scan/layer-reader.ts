@@ -100,15 +100,13 @@ export interface ReadLayerOptions {
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 /**
- * zlib's output buffers and the meters' buffering. Small, so fewer bytes are in flight per layer and
- * a buffer is consumed soon after it is filled: on two node_modules layers scanned at once (local
- * files or loopback HTTP) the peak RSS was 134-162 MiB (median 142, 20 runs) at 64 KiB against
- * 146-193 MiB (median 162, 17 runs) at 256 KiB, at the same speed; 16 KiB saved little more and
- * read slower. In the image bench the peak is
- * set by how much zlib output V8 lets pile up before collecting it, and did not move
- * (docs/benchmarks.md, "Secret scan").
+ * zlib's output buffers and the meters' buffering. 64 KiB was tried against the peak RSS (#18): on
+ * two node_modules layers read at once it peaked at 134-162 MiB against 146-193, but in the image
+ * bench the peak did not move (V8 lets the same bytes of zlib output pile up before collecting
+ * them, whatever their size) and the scan ran slower beside this size in three runs of five (likely:
+ * each output buffer is one more round trip to the thread pool, waiting on a busy main thread).
  */
-const CHUNK_SIZE = 64 * 1024;
+const CHUNK_SIZE = 256 * 1024;
 /** Bytes looked at for a NUL to call a file binary (git's heuristic). */
 const BINARY_SNIFF_BYTES = 8000;
 const WHITEOUT_PREFIX = '.wh.';
