@@ -24,7 +24,9 @@
 //
 // Settings (optional): SECRET_BENCH_RUNS=3, SECRET_BENCH_REFERENCE_RUNS=1 (0 skips it),
 // BENCH_DOC=docs/benchmarks.md|none, SECRET_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
-// (for the child processes)
+// (for the child processes), SECRET_BENCH_BASELINE_DIST=/tmp/x/dist (another build's dist folder, with
+// node_modules reachable from it: its reading-alone and scan children run beside this build's in every
+// run, printed to the console only, to compare peak RSS in the same run)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { get as httpGet, Agent } from 'node:http';
@@ -55,6 +57,9 @@ const REFERENCE_RUNS = Math.max(0, Number(env.SECRET_BENCH_REFERENCE_RUNS ?? 1))
 const SCALE = Math.max(0.05, Number(env.SECRET_BENCH_SCALE ?? 1));
 const DOC = env.BENCH_DOC ?? 'docs/benchmarks.md';
 const NODE_ARGS = (env.SECRET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const BASELINE_CHILD = env.SECRET_BENCH_BASELINE_DIST
+  ? join(env.SECRET_BENCH_BASELINE_DIST, 'bench', 'secret-scan.js')
+  : undefined;
 const CHILD_FLAG = '--child';
 const REPO = 'bench/scan-me';
 const MB = 1e6;
@@ -222,7 +227,13 @@ function peakRssBytes(): number {
 }
 
 async function child(job: ChildJob): Promise<void> {
-  const client = new RegistryClient({ host: job.host, insecure: true });
+  const client = new RegistryClient({
+    host: job.host,
+    insecure: true,
+    // Every rule on every file reads a node_modules layer's blob at about 1 MB/s on a loaded machine,
+    // under the client's default floor for a flowing body: the reference is not what a check runs.
+    minBytesPerSecond: job.mode === 'reference' ? 1 : undefined,
+  });
   const times: number[] = [];
   const scanLayer = (d: ChildJob['layers'][number]): ScanLayer => ({
     digest: d.digest,
@@ -326,8 +337,8 @@ async function child(job: ChildJob): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent
 
-async function runChild(job: ChildJob): Promise<ChildReport> {
-  const proc = spawn(process.execPath, [...NODE_ARGS, __filename, CHILD_FLAG, JSON.stringify(job)], {
+async function runChild(job: ChildJob, script = __filename): Promise<ChildReport> {
+  const proc = spawn(process.execPath, [...NODE_ARGS, script, CHILD_FLAG, JSON.stringify(job)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -481,6 +492,7 @@ async function main(): Promise<void> {
         reports: [],
       },
     };
+    const baselinePeaks: Record<'read' | 'scan', number[]> = { read: [], scan: [] };
     for (let i = 0; i < RUNS; i++) {
       const f = await nativeFloor(
         registry.host,
@@ -498,6 +510,14 @@ async function main(): Promise<void> {
             `${fmt(mbps(r.uncompressedBytes, r.ms), 1)} MB/s uncompressed (${fmt(r.ms)} ms, CPU ${fmt(r.cpuMs)} ms), ` +
             `peak RSS ${fmt(r.maxRss / MB, 1)} MB (${fmt(r.baselineRss / MB, 1)} MB before)` +
             (r.b ? `; image B ${fmt(r.b.ms)} ms (${r.b.stats.cachedLayers} layers from the cache)` : ''),
+        );
+      }
+      for (const mode of BASELINE_CHILD ? (['read', 'scan'] as const) : []) {
+        const r = await runChild(job(mode), BASELINE_CHILD);
+        baselinePeaks[mode].push(r.maxRss);
+        console.log(
+          `  baseline ${mode} run ${i + 1}: ${fmt(mbps(r.compressedBytes, r.ms), 1)} MB/s compressed (${fmt(r.ms)} ms), ` +
+            `peak RSS ${fmt(r.maxRss / MB, 1)} MB (${fmt(r.baselineRss / MB, 1)} MB before)`,
         );
       }
       loads.push(loadavg()[0]);
@@ -592,6 +612,13 @@ async function main(): Promise<void> {
           (l.reference === undefined ? '' : `, reference ${fmt(l.reference, 1)} MB/s`),
       );
     console.log(`findings outside the planted files: ${otherFindings(scans[0].findings, plantedPaths)}`);
+    const peaks = (rs: number[]) => rs.map((r) => fmt(r / MB, 1)).join(', ');
+    console.log(
+      `peak RSS MB, scan: ${peaks(scans.map((r) => r.maxRss))}; reading alone: ${peaks(phases.read.reports.map((r) => r.maxRss))}` +
+        (BASELINE_CHILD
+          ? `; baseline build scan: ${peaks(baselinePeaks.scan)}; reading alone: ${peaks(baselinePeaks.read)}`
+          : ''),
+    );
     console.log(`total ${fmt(totalSeconds)} s; load average ${loads.map((l) => fmt(l, 1)).join(' → ')}`);
 
     if (DOC === 'none') return;
@@ -687,7 +714,7 @@ async function main(): Promise<void> {
         'one layer’s blob request to the next.',
     );
     lines.push(
-      "- Native floor: `sh -c 'curl -sf <blob URL> | gzip -dc | tar -t > /dev/null'` for each layer in turn, " +
+      "- Native floor: `bash -c 'set -o pipefail; curl -sf <blob URL> | gzip -dc | tar -t > /dev/null'` for each layer in turn, " +
         'the same blobs from the same registry; gzip, tar and curl are three processes, so the floor uses both ' +
         'cores too; its CPU is the three processes’ (`/usr/bin/time`). Ratios are of wall times within the run.',
     );

@@ -79,6 +79,26 @@ describe('path handling', () => {
 });
 
 describe('readLayer', () => {
+  it('hands over each file whole, larger and smaller ones in turn, a binary between them', async () => {
+    // Sizes around zlib's output chunks (256 KiB), so files span chunks and follow larger ones.
+    const text = (size: number, seed: number) =>
+      Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7 + seed) % 26))).join('');
+    const files = [
+      { path: 'a.txt', content: text(300_000, 1) },
+      { path: 'b.txt', content: text(10, 2) },
+      { path: 'c.bin', content: Buffer.concat([Buffer.from(text(100, 3)), Buffer.alloc(70_000)]) },
+      { path: 'd.txt', content: text(70_000, 4) },
+      { path: 'e.txt', content: text(1_000_000, 5) },
+      { path: 'f.txt', content: text(65_536, 6) },
+    ];
+    const r = await read(gzip(await tarLayer(files)));
+    expect(r.problems).toEqual([]);
+    expect(r.files.map((f) => [f.path, f.content.toString()])).toEqual(
+      files.filter((f) => typeof f.content === 'string').map((f) => [f.path, f.content]),
+    );
+    expect(r.skipped).toEqual({ tooLarge: 0, binary: 1 });
+  });
+
   const entries = [
     { path: './etc/', type: 'directory' as const },
     { path: './etc/app.conf', content: 'key=value\n' },
