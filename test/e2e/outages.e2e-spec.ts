@@ -9,6 +9,7 @@ import { freePort } from '../../apps/devstack/processes';
 import { type ApiResponse, artifact, Rig } from '../support/rig';
 import { TcpProxy } from '../support/tcp-proxy';
 import { testEnv } from '../support/test-env';
+import { eventually } from '../support/eventually';
 
 /**
  * Postgres and Redis going away under a running deployment: the API says "unavailable, retry"
@@ -24,15 +25,6 @@ describe('dependency outages', () => {
   let rig: Rig;
   let env: string;
   let awaiting: string;
-
-  /** Polls until `check` holds, with a generous bound (the machine is shared). */
-  async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   function expectUnavailable(res: ApiResponse, code: string): void {
     expect({ status: res.status, code: res.body?.code }).toEqual({ status: 503, code });

@@ -4,6 +4,7 @@ import { JobName, QueueName } from '../../libs/jobs';
 import { Rig } from '../support/rig';
 import { TcpProxy } from '../support/tcp-proxy';
 import { testEnv } from '../support/test-env';
+import { eventually } from '../support/eventually';
 
 /**
  * The outbox relay of a real worker: a burst of committed rows becomes one job each, enqueued in
@@ -17,15 +18,6 @@ describe('outbox relay', () => {
   let redis: TcpProxy;
   let rig: Rig;
   let checks: Queue;
-
-  /** Polls until `check` holds, with a generous bound (the machine is shared). */
-  async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   /** Commits `perPromotion` rows for each of `promotions` promotions, interleaved, in one statement. */
   async function commitRows(tag: string, promotions: number, perPromotion: number): Promise<string[]> {
