@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, RuntimeMode } from './airlock-config';
+import { childProcessEnvironment, ConfigError, loadConfig, RuntimeMode } from './airlock-config';
 
 const valid = {
   DATABASE_URL: 'postgres://u@localhost/airlock',
@@ -82,5 +82,18 @@ describe('AIRLOCK_ALLOWED_HOSTS at boot', () => {
     expect(() => loadConfig({ ...valid, AIRLOCK_ALLOWED_HOSTS: `ok.example.com,${bad}` })).toThrow(
       /AIRLOCK_ALLOWED_HOSTS/,
     );
+  });
+});
+
+describe(childProcessEnvironment.name, () => {
+  it('keeps how to find programs and certificates, never configuration or secrets', () => {
+    const env = childProcessEnvironment({
+      DATABASE_URL: 'postgres://airlock:pw@db/airlock',
+      AIRLOCK_SECRET_PROMOTER: 's3cret',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/registry-ca.pem',
+      TZ: 'UTC',
+      PATH: undefined,
+    });
+    expect(env).toEqual({ NODE_EXTRA_CA_CERTS: '/etc/ssl/registry-ca.pem', TZ: 'UTC' });
   });
 });

@@ -537,6 +537,33 @@ export function processConfig(): AirlockConfig {
   return loaded;
 }
 
+/**
+ * The variables a process Airlock forks keeps (the promoter's copy process): how to find programs
+ * and read certificates and time, nothing of the configuration. The database URL and the secrets
+ * given as AIRLOCK_SECRET_… variables stay in the process that needs them.
+ */
+export const CHILD_PROCESS_ENV_NAMES = [
+  'PATH',
+  'TZ',
+  'LANG',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+] as const;
+
+/** The values of CHILD_PROCESS_ENV_NAMES (those set) in `env`, by default this process's. */
+export function childProcessEnvironment(
+  // eslint-disable-next-line no-restricted-properties -- passed on to a child, not configuration
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of CHILD_PROCESS_ENV_NAMES) {
+    const value = env[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
 /** Only the database settings, for the migration CLI, which needs nothing else. */
 export function databaseConfig(): { migrationUrl: string } {
   // eslint-disable-next-line no-restricted-properties -- the migration CLI's entry into the environment

@@ -46,6 +46,7 @@ process.on('message', (m) => {
     case 'refused':
       process.send({ type: 'failed', id: m.id, usage: usage(), error: { name: 'RegistryError', kind: 'denied', message: 'no push', permanent: true, registry: 'prod.example.com', status: 403 } });
       return;
+    case 'env': done(m.id, 'env:' + Object.keys(process.env).sort().join(',')); return;
     case 'hang': return;
     case 'stuck': stuck = true; return;
     default: done(m.id, m.digest);
@@ -65,7 +66,7 @@ describe(CopyProcessPool.name, () => {
   let dir: string;
   let entry: string;
   const pools: CopyProcessPool[] = [];
-  const pool = (options: { cancelGraceMs?: number } = {}): CopyProcessPool => {
+  const pool = (options: { cancelGraceMs?: number; env?: Record<string, string> } = {}): CopyProcessPool => {
     const p = new CopyProcessPool({ entry, execArgv: [], ...options });
     pools.push(p);
     return p;
@@ -112,6 +113,12 @@ describe(CopyProcessPool.name, () => {
     expect([first.forked, second.forked]).toEqual([true, false]);
     expect(second.usage.pid).toBe(first.usage.pid);
     expect(p.processes).toEqual({ busy: 0, idle: 1 });
+  });
+
+  it('gives the copy process only the environment it is given', async () => {
+    // What the worker passes (childProcessEnvironment): never its database URL or secrets.
+    const result = await pool({ env: { PATH: '/usr/bin', TZ: 'UTC' } }).copy(source, target, 'env');
+    expect(result.manifest.digest).toBe('env:PATH,TZ');
   });
 
   it('answers the copy process’s token questions with the side’s supplier, which stays here', async () => {

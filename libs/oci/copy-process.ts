@@ -37,6 +37,11 @@ export interface CopyProcessOptions {
   cancelGraceMs?: number;
   /** How long a new copy process may take to start listening; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * The copy process's whole environment; default this process's own. The worker passes a trimmed
+   * one: the copy needs no database URL or secrets (its tokens come over IPC).
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface CopyProcessEndpoint {
@@ -73,10 +78,16 @@ class CopyChild {
   exited = false;
   idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(entry: string, execArgv: readonly string[], startTimeoutMs: number) {
+  constructor(
+    entry: string,
+    execArgv: readonly string[],
+    startTimeoutMs: number,
+    env: Readonly<Record<string, string>> | undefined,
+  ) {
     const forkedAt = performance.now();
     this.process = fork(entry, [], {
       execArgv: [...execArgv],
+      ...(env === undefined ? {} : { env: { ...env } }),
       serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -142,6 +153,7 @@ export class CopyProcessPool {
   private readonly idleMs: number;
   private readonly cancelGraceMs: number;
   private readonly startTimeoutMs: number;
+  private readonly env: Readonly<Record<string, string>> | undefined;
   private idle: CopyChild | undefined;
   private readonly busy = new Set<CopyChild>();
   private nextId = 0;
@@ -153,6 +165,7 @@ export class CopyProcessPool {
     this.idleMs = options.idleMs ?? 60_000;
     this.cancelGraceMs = options.cancelGraceMs ?? 5_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.env = options.env;
   }
 
   /** Copy processes alive now: copying, and kept for the next copy. */
@@ -227,7 +240,7 @@ export class CopyProcessPool {
   }
 
   private spawn(): CopyChild {
-    const child = new CopyChild(this.entry, this.execArgv, this.startTimeoutMs);
+    const child = new CopyChild(this.entry, this.execArgv, this.startTimeoutMs, this.env);
     child.process.on('message', (message: unknown) => {
       if (isChildMessage(message)) this.receive(child, message);
     });

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { AirlockConfig } from '../../config';
+import { AirlockConfig, childProcessEnvironment } from '../../config';
 import { type SourceRule, type TargetMapping } from '../../domain';
 import {
   type CopyOptions,
@@ -42,7 +42,10 @@ export class PromoterCopier implements OnApplicationShutdown {
     config: AirlockConfig,
     private readonly registries: SourceRegistries,
   ) {
-    this.pool = config.PROMOTER_COPY_PROCESS === 'child' ? new CopyProcessPool() : undefined;
+    this.pool =
+      config.PROMOTER_COPY_PROCESS === 'child'
+        ? new CopyProcessPool({ env: childProcessEnvironment() })
+        : undefined;
   }
 
   async copy(
