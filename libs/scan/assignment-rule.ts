@@ -136,17 +136,43 @@ function valueAt(text: string, i: number, xml: boolean): { start: number; value:
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-const WORDS = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|\$/g;
+const WORDS = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+/g;
+/** A bundler's rename suffix (`hasOwnProperty$1`): not part of the words. */
+const RENAME_SUFFIX = /\$\d*$/;
+/** Share of an identifier's letters that must be in words of three letters or more with a vowel. */
+const WORD_LETTERS = 0.6;
 
 /**
- * An identifier made of words (`configService`, `NodePath_context`, `ArrowToken$1`), not a random
- * string (`yTbCDikPoM`, `lWZ9OBQ7GM`): at most one of its words is a single letter.
+ * An identifier made of words (`configService`, `NodePath_context`, `ArrowToken$1`,
+ * `base64ToUint8Array`), not a random string (`yTbCDikPoM`, `lWZ9OBQ7GM`,
+ * `KLIMLeYRWLFXqQZCWi9ms6AoxqIpOggM`): at most one of its words is a single letter and, without
+ * `_`, most of its letters are in pronounceable words and it has at most two runs of digits.
+ * Counting single letters alone let one random base62 string in 28 pass as words: case flips
+ * there split it into two- and three-letter pieces, rarely into single letters. `loose`: single
+ * letters only, for the parts of a dotted name (`exports.UserPKCS12`), whose dots already say code.
  */
-function isWordyIdentifier(value: string): boolean {
+function isWordyIdentifier(value: string, loose = false): boolean {
   if (!IDENTIFIER.test(value)) return false;
+  const words = value.replace(RENAME_SUFFIX, '').match(WORDS) ?? [];
   let single = 0;
-  for (const word of value.match(WORDS) ?? []) if (word.length === 1 && /[A-Za-z]/.test(word)) single += 1;
-  return single <= 1;
+  let letters = 0;
+  let inWords = 0;
+  let digitRuns = 0;
+  for (const word of words) {
+    if (isDigit(word.charCodeAt(0))) {
+      digitRuns += 1;
+      continue;
+    }
+    letters += word.length;
+    if (word.length === 1) single += 1;
+    else if (word.length >= 3 && /[aeiouy]/i.test(word)) inWords += word.length;
+  }
+  if (single > 1) return false;
+  if (loose) return true;
+  // snake_case names are made of short words and abbreviations (`id_pkcs9_at_dateOfBirth`); no
+  // base62 secret holds a `_`.
+  if (value.includes('_')) return true;
+  return digitRuns <= 2 && inWords >= WORD_LETTERS * letters;
 }
 const VERSION = /^v?\d+(?:\.\d+)+(?:[-+][\w.-]*)?$/;
 const MAVEN_COORDINATE = /^[A-Za-z][\w.-]*(?::[\w.-]+){2,}$/;
@@ -158,7 +184,7 @@ const REFERENCE_START = /^(?:[/~]|\.\.?\/|\$[A-Za-z_{(]|%[A-Za-z_(]|@[A-Za-z]|#\
 /** `process.env.TOKEN`, `settings.API_KEY`, `os.environ`: every part a word, not a random string. */
 function isDottedReference(value: string): boolean {
   const parts = value.split('.');
-  return parts.length > 1 && parts.every((p) => p.length > 0 && p.length <= 40 && isWordyIdentifier(p));
+  return parts.length > 1 && parts.every((p) => p.length > 0 && p.length <= 40 && isWordyIdentifier(p, true));
 }
 
 function classes(value: string): { lower: boolean; upper: boolean; digit: boolean; symbol: boolean } {
