@@ -21,7 +21,7 @@ import { RegistryTokens } from '../libs/core/registry/registry-tokens';
 import { SourceRegistries } from '../libs/core/registry/source-registries';
 import { SecretStore } from '../libs/core/secrets/secret-store';
 import { type CredentialProfile, type SourceRule, type TargetMapping } from '../libs/domain';
-import { type CopyStats, type CopyUsage } from '../libs/oci';
+import { type CopyStats, type ProcessUsage } from '../libs/oci';
 import { RegistryClientFactory } from '../libs/oci/oci.module';
 
 export type CopyMode = 'child' | 'inline';
@@ -69,7 +69,7 @@ export interface CopyReport {
     heapUsed: number;
   };
   /** The copy process's own account (child mode). */
-  child?: CopyUsage & { forked: boolean };
+  child?: ProcessUsage & { forked: boolean };
   /** The copy process's start (fork to listening), measured at the warm-up copy (ms). */
   childStartMs?: number;
   stats: CopyStats;

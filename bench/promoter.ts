@@ -565,7 +565,7 @@ function section(
       'graph (apps/worker/worker.module: Nest, TypeORM, BullMQ, every check; not started, so without its ' +
       'database and queue connections) and is wired as the worker’s promoter is (`RegistryTokens` → ' +
       '`SourceRegistries` → `PromoterCopier`, `PROMOTER_COPY_PROCESS=child`): the copy runs in the copy ' +
-      'process it forks (libs/oci/copy-child.ts), which asks the worker for each registry token. The copy ' +
+      'process it forks (libs/oci/registry-child.ts), which asks the worker for each registry token. The copy ' +
       'is the promoter’s: the image with its evidence (`copyImage`: signatures, referrers, attestations; ' +
       'none here), 6 blobs at a time. Its wall time runs from the promoter’s copy call to its result and ' +
       'includes the client-credentials grants the worker makes at the issuer. Before it, untimed, the ' +

@@ -7,9 +7,12 @@
 //   node_modules (two layers) and an application layer (this repository's sources) with a few
 //   secrets planted, made at run time (test/support/layer-fixtures), so the repository holds none.
 // - Registry streaming: a plain HTTP GET of every layer blob in turn, bytes counted and dropped.
-// - The scan runs in a child process of its own (this file with `--child`), so its peak RSS is its
-//   own, wired as the secrets check is: a RegistryClient's `getBlob` per layer (size and digest
-//   verified by the client), `scanLayers(layers, {}, { verifyDigest: false })`. The child first
+// - Each measurement runs in a child process (this file with `--child`) standing for the worker.
+//   The scan is wired as the secrets check is (SECRET_SCAN_PROCESS=child, the default): that child
+//   hands the layers to a scan process it forks (RegistryProcessPool, libs/oci/registry-child.ts,
+//   with the worker's flags), which fetches each with a RegistryClient's `getBlob` (size and digest
+//   verified by the client) and scans it; `scanLayers` there combines and caches. The peak RSS is
+//   the scan process's (its VmHWM, over its life: the warm-up and the timed scan). The child first
 //   scans the small application layer once, untimed, as a running worker has scanned before.
 //   Besides the scan: reading alone (gunzip + tar, every file handed to a no-op: the floor under
 //   the scan) and, once, the reference scan (every rule on every file: the scan before the
@@ -34,12 +37,16 @@ import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Readable } from 'node:stream';
+import { type ProcessUsage } from '../libs/oci/process-protocol';
 import { RegistryClient } from '../libs/oci/registry-client';
+import { CHILD_NODE_FLAGS, RegistryProcessPool } from '../libs/oci/registry-process';
 import {
   DEFAULT_LAYER_LIMITS,
   type LayerProblem,
   type LayerScan,
   type LayerScanCache,
+  layerScanFromWire,
+  type LayerScanReader,
   readLayer,
   scanLayers,
   type ScanLayer,
@@ -238,6 +245,7 @@ async function child(job: ChildJob): Promise<void> {
   const scanLayer = (d: ChildJob['layers'][number]): ScanLayer => ({
     digest: d.digest,
     mediaType: d.mediaType,
+    size: d.size,
     // As the secrets check opens them.
     open: () => {
       times.push(performance.now());
@@ -263,6 +271,30 @@ async function child(job: ChildJob): Promise<void> {
       ),
     put: async (digest, result) => void stored.set(digest, JSON.stringify(result)),
   };
+  // `sequential`: the scan before #18, one layer after another.
+  const concurrency = job.mode === 'sequential' || job.mode === 'reference' ? 1 : 2;
+  // Reading alone and the reference (every rule on every file) run here: they are floors and a
+  // check on the findings, not what a worker deploys.
+  const pool =
+    job.mode === 'reference' || job.mode === 'read'
+      ? undefined
+      : new RegistryProcessPool({ role: 'scan', execArgv: [...CHILD_NODE_FLAGS, ...NODE_ARGS] });
+  const usages: ProcessUsage[] = [];
+  const reader: LayerScanReader | undefined =
+    pool &&
+    (async (layers, onLayer) => {
+      if (layers.length === 0) return;
+      const account = await pool.scan(
+        { registry: { host: job.host, insecure: true }, repository: job.repository },
+        {
+          layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size ?? 0 })),
+          limits: {},
+          concurrency,
+        },
+        (digest, result) => onLayer(digest, layerScanFromWire(result)),
+      );
+      usages.push(account.usage);
+    });
   const scan = (layers: ChildJob['layers']) =>
     scanLayers(
       layers.map(scanLayer),
@@ -271,8 +303,8 @@ async function child(job: ChildJob): Promise<void> {
         verifyDigest: false,
         prefilter: job.mode !== 'reference',
         cache: job.mode === 'cache' ? cache : undefined,
-        // `sequential`: the scan before #18, one layer after another.
-        concurrency: job.mode === 'sequential' || job.mode === 'reference' ? 1 : 2,
+        concurrency,
+        reader,
       },
     );
 
@@ -280,7 +312,9 @@ async function child(job: ChildJob): Promise<void> {
   else await scan([job.layers[job.warmup]]);
   times.length = 0;
   stored.clear();
-  const baselineRss = process.memoryUsage().rss;
+  // In a scan process: its peak after the warm-up (its RSS now is not this process's to read).
+  const baselineRss = pool ? (usages.at(-1)?.peakRss ?? 0) : process.memoryUsage().rss;
+  const warmups = usages.length;
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -324,11 +358,14 @@ async function child(job: ChildJob): Promise<void> {
   }
   const cpu = process.cpuUsage(cpu0);
   client.close();
+  pool?.close();
+  // With a scan process, the CPU of both (this one stands for the worker, which combines and caches).
+  const timed = usages.slice(warmups, job.mode === 'cache' && job.layersB ? -1 : undefined);
   const full: ChildReport = {
     ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000 + timed.reduce((n, u) => n + u.cpuMs, 0),
     baselineRss,
-    maxRss: peakRssBytes(),
+    maxRss: pool ? Math.max(...usages.map((u) => u.peakRss)) : peakRssBytes(),
     ...report,
   };
   process.stdout.write(`${JSON.stringify(full)}\n`);

@@ -132,6 +132,14 @@ export class AirlockConfig {
   @Max(16)
   SECRET_SCAN_LAYER_CONCURRENCY = 2;
 
+  /**
+   * Where the secret scan reads layers: `child`, a process of its own forked by the worker
+   * (libs/scan and libs/oci only; tokens are asked of the worker), so decompression and the rules
+   * add nothing to the worker's memory and do not hold its event loop; or `inline`, in the worker.
+   */
+  @IsIn(['child', 'inline'])
+  SECRET_SCAN_PROCESS: 'child' | 'inline' = 'child';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -12,5 +12,5 @@ export * from './registry-client';
 export * from './copier';
 export * from './artifact-push';
 export * from './image-copy';
-export * from './copy-protocol';
-export * from './copy-process';
+export * from './process-protocol';
+export * from './registry-process';

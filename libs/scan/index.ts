@@ -8,3 +8,4 @@ export * from './secret-rule';
 export * from './secret-rule-runner';
 export * from './gitleaks-rules';
 export * from './scan-version';
+export * from './scan-task';

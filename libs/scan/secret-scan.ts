@@ -3,7 +3,9 @@
 // archive, path traversal, a link out of the root): such a layer was not fully scanned, so its
 // silence proves nothing. Otherwise `fail` when anything was found, else `pass`.
 import { type Readable } from 'node:stream';
-import { CheckStatus, classifyFailure } from '../domain';
+// By file: the domain index would load the policy schemas (ajv) into a scan process.
+import { classifyFailure, Failure } from '../domain/failure';
+import { CheckStatus } from '../domain/policy';
 import {
   CallbackLimitExceeded,
   DEFAULT_LAYER_LIMITS,
@@ -18,7 +20,9 @@ import { pathFindings, scanFileForSecrets, type SecretFinding } from './secret-s
 export interface ScanLayer {
   digest: string;
   mediaType: string;
-  /** Opens the blob's compressed bytes; called once per scan. */
+  /** The blob's size from the manifest: a scan process fetches it by digest and size. */
+  size?: number;
+  /** Opens the blob's compressed bytes; called once per scan (here, not in a scan process). */
   open(): Promise<Readable>;
 }
 
@@ -109,10 +113,22 @@ export interface LayerScanCache {
   put(digest: string, scan: LayerScan): Promise<void>;
 }
 
+/**
+ * Reads `layers` (those not in the cache) and hands each one's scan to `onLayer` as it ends,
+ * resolving once every layer's `onLayer` has: in this process (readLayersHere), or in a registry
+ * process of the worker's (SecretsCheck, SECRET_SCAN_PROCESS=child).
+ */
+export type LayerScanReader = (
+  layers: readonly ScanLayer[],
+  onLayer: (digest: string, scan: LayerScan) => Promise<void>,
+) => Promise<void>;
+
 export interface SecretScanRunOptions extends SecretScanOptions {
   cache?: LayerScanCache;
   /** Layers read at the same time (decompression runs on libuv's threads). Default 2. */
   concurrency?: number;
+  /** Where the layers are read; default here (readLayersHere). */
+  reader?: LayerScanReader;
 }
 
 const emptyLayerScan = (): LayerScan => ({
@@ -265,6 +281,19 @@ async function mapLimited<T, R>(
   return out;
 }
 
+/** Reads and scans `layers` in this process, `options.concurrency` (default 2) at a time. */
+export async function readLayersHere(
+  layers: readonly ScanLayer[],
+  lim: SecretScanLimits,
+  options: SecretScanRunOptions,
+  started: number,
+  onLayer: (digest: string, scan: LayerScan) => Promise<void>,
+): Promise<void> {
+  await mapLimited(layers, options.concurrency ?? 2, async (layer) =>
+    onLayer(layer.digest, await scanLayer(layer, lim, options, started)),
+  );
+}
+
 export async function scanLayers(
   layers: readonly ScanLayer[],
   limits: Partial<SecretScanLimits> = {},
@@ -277,16 +306,19 @@ export async function scanLayers(
     ? await options.cache.get(unique.map((l) => l.digest))
     : new Map<string, LayerScan>();
   const toRead = unique.filter((l) => !cached.has(l.digest));
-  const read = await mapLimited(toRead, options.concurrency ?? 2, async (layer) => {
-    const scan = await scanLayer(layer, lim, options, started);
+  const byDigest = new Map<string, LayerScan>(cached);
+  const onLayer = async (digest: string, scan: LayerScan): Promise<void> => {
+    byDigest.set(digest, scan);
     // Only a complete, clean read says what the layer holds; a problem is retried next time.
-    if (options.cache && scan.problems.length === 0) await options.cache.put(layer.digest, scan);
-    return [layer.digest, scan] as const;
-  });
-  const byDigest = new Map<string, LayerScan>([...cached, ...read]);
+    if (options.cache && scan.problems.length === 0) await options.cache.put(digest, scan);
+  };
+  if (options.reader) await options.reader(toRead, onLayer);
+  else await readLayersHere(toRead, lim, options, started, onLayer);
+  const missing = toRead.find((l) => !byDigest.has(l.digest));
+  if (missing) throw Failure.transient(`the secret scan reported nothing for layer ${missing.digest}`);
   const result = combineLayerScans(
     layers,
-    layers.map((l) => byDigest.get(l.digest) ?? emptyLayerScan()),
+    layers.map((l) => byDigest.get(l.digest)!),
     lim.maxFindings,
     Math.round(performance.now() - started),
   );

@@ -80,7 +80,7 @@ describe.each(['child', 'inline'])('promoter, smoke (PROMOTER_COPY_PROCESS=%s)',
     // copy; or in the worker itself.
     const copiers = childProcesses(rig.stack.worker!.child.pid!)
       .map((c) => c.command)
-      .filter((c) => c.includes('copy-child.js'));
+      .filter((c) => c.includes('registry-child.js copy'));
     expect(copiers).toEqual(
       copyProcess === 'child' ? [expect.stringContaining('--max-semi-space-size=1')] : [],
     );

@@ -458,6 +458,32 @@ describe('promoter', () => {
     for (const layer of att.layers) expectStatementAbout(layer.statement, index.digest);
   });
 
+  it('scans the source’s layers for secrets in a scan process, with tokens the worker mints', async () => {
+    const image = await sourceImage(`scan-${uid()}`);
+    const layers = (image.manifest as ImageManifest).layers.map((l) => l.digest);
+    const env = await environment({ scans: { secrets: {} } });
+    const mark = pr.source.requests.length;
+    const p = await waitFor(await request(sourceRef(image.digest), env), 'promoted');
+    expect(p.checks.find((c: any) => c.kind === 'secrets')).toMatchObject({
+      status: 'pass',
+      summary: expect.stringMatching(/^no secrets found in 2 layers \(\d+ files scanned\)$/),
+    });
+    // The scan process and the copy process each read every layer with a token the worker got from
+    // the issuer (neither process holds the client secret; a request without one is answered by
+    // the registry's challenge).
+    const reads = pr.source.requests.slice(mark).filter((r) => r.method === 'GET' && r.token !== undefined);
+    for (const digest of layers)
+      expect({ digest, reads: reads.filter((r) => r.path.endsWith(`/blobs/${digest}`)).length }).toEqual({
+        digest,
+        reads: 2,
+      });
+    // Kept for the next scan, beside the copy process: each with the lean process's flags.
+    const processes = childProcesses(rig.stack.worker!.child.pid!).map((c) => c.command);
+    expect(processes.filter((c) => c.includes('registry-child.js scan'))).toEqual([
+      expect.stringContaining('--max-semi-space-size=1'),
+    ]);
+  });
+
   it('completes without moving blobs when the digest is already in the target', async () => {
     const image = await sourceImage(`again-${uid()}`);
     const first = await request(sourceRef(image.digest), await environment());
@@ -639,7 +665,7 @@ describe('promoter', () => {
         // Its copy process (which does the upload) is left to notice that the worker is gone.
         orphans.push(
           ...childProcesses(pid)
-            .filter((c) => c.command.includes('copy-child.js'))
+            .filter((c) => c.command.includes('registry-child.js copy'))
             .map((c) => c.pid),
         );
         process.kill(pid, 'SIGKILL');

@@ -15,9 +15,10 @@ import { insecureSource } from '../support/trust-fixtures';
 
 /**
  * The secret scan's layer cache end to end: the built worker scanning through a recording proxy,
- * so what it reads of each layer is counted at the registry's door.
+ * so what it reads of each layer is counted at the registry's door; layers read in its scan
+ * process (the default) or in the worker itself.
  */
-describe('secret scan cache', () => {
+describe.each(['child', 'inline'])('secret scan cache (SECRET_SCAN_PROCESS=%s)', (scanProcess) => {
   const REPO = 'acme/app';
   const unique = () => randomBytes(3).toString('hex');
   let rig: Rig;
@@ -25,7 +26,10 @@ describe('secret scan cache', () => {
   let proxy: RegistryProxy;
 
   beforeAll(async () => {
-    [rig, registry] = await Promise.all([Rig.start({ WORKER_JOB_ATTEMPTS: '1' }), startRegistry()]);
+    [rig, registry] = await Promise.all([
+      Rig.start({ WORKER_JOB_ATTEMPTS: '1', SECRET_SCAN_PROCESS: scanProcess }),
+      startRegistry(),
+    ]);
     proxy = await startRegistryProxy(registry.host);
   }, 60_000);
   afterAll(async () => {

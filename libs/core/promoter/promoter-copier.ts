@@ -4,7 +4,7 @@ import { type SourceRule, type TargetMapping } from '../../domain';
 import {
   type CopyOptions,
   copyImage,
-  CopyProcessPool,
+  RegistryProcessPool,
   type ImageCopyResult,
   type ProcessCopyResult,
 } from '../../oci';
@@ -36,7 +36,7 @@ export type PromoterCopyResult = ImageCopyResult &
 @Injectable()
 export class PromoterCopier implements OnApplicationShutdown {
   private readonly logger = new Logger(PromoterCopier.name);
-  private readonly pool: CopyProcessPool | undefined;
+  private readonly pool: RegistryProcessPool | undefined;
 
   constructor(
     config: AirlockConfig,
@@ -44,7 +44,7 @@ export class PromoterCopier implements OnApplicationShutdown {
   ) {
     this.pool =
       config.PROMOTER_COPY_PROCESS === 'child'
-        ? new CopyProcessPool({ env: childProcessEnvironment() })
+        ? new RegistryProcessPool({ role: 'copy', env: childProcessEnvironment() })
         : undefined;
   }
 

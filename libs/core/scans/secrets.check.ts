@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { RE2JS } from 're2js';
 import { CheckStatus, exceptionApplies, Failure, type PolicyDocument } from '../../domain';
-import { isImageIndex, type Descriptor, type RegistryClient } from '../../oci';
+import { isImageIndex, type Descriptor, type RegistryClient, RegistryProcessPool } from '../../oci';
 import {
   type CompiledSecretRule,
   DEFAULT_SECRET_SCAN_LIMITS,
   type LayerProblem,
   type LayerScanCache,
+  layerScanFromWire,
+  type LayerScanReader,
   layerScanVersion,
   loadGitleaksRuleSets,
   scanLayers,
@@ -17,7 +19,7 @@ import {
 } from '../../scan';
 import { type CheckContext, type CheckKind, type CheckResult } from '../check/check-kind';
 import { Clock } from '../common/clock';
-import { AirlockConfig } from '../../config';
+import { AirlockConfig, childProcessEnvironment } from '../../config';
 import { SigningKey } from '../../trust';
 import { SourceRegistries } from '../registry/source-registries';
 import { SecretScanCacheRepository } from './secret-scan-cache.repository';
@@ -118,11 +120,16 @@ function mergeScans(results: SecretScanResult[]): SecretScanResult {
 
 /**
  * Credentials left in the image: every layer streamed once from the source registry and read in
- * memory (libs/scan). A file deleted by a later layer is still in the image, and still a finding.
+ * memory (libs/scan), in a scan process of its own (SECRET_SCAN_PROCESS=child, the default) or in
+ * the worker (`inline`). A file deleted by a later layer is still in the image, and still a finding.
  */
 @Injectable()
-export class SecretsCheck implements CheckKind {
+export class SecretsCheck implements CheckKind, OnApplicationShutdown {
   readonly kind = 'secrets';
+  private readonly logger = new Logger(SecretsCheck.name);
+  /** Scan processes; undefined when layers are read in the worker. */
+  private readonly pool: RegistryProcessPool | undefined;
+  private readonly rulesDir: string | undefined;
 
   /** Fingerprints are keyed per deployment: see fingerprintSecret. */
   private readonly fingerprintKey: Buffer;
@@ -155,6 +162,11 @@ export class SecretsCheck implements CheckKind {
       layerScanVersion({ ...DEFAULT_SECRET_SCAN_LIMITS, ...this.limits }, this.fingerprintKey),
       config.SECRET_SCAN_CACHE_MAX_LAYERS,
     );
+    this.pool =
+      config.SECRET_SCAN_PROCESS === 'child'
+        ? new RegistryProcessPool({ role: 'scan', env: childProcessEnvironment() })
+        : undefined;
+    this.rulesDir = config.SECRET_SCAN_RULES_DIR || undefined;
     // A bad rule file stops the process here, with every problem of every file.
     this.ruleSets = config.SECRET_SCAN_RULES_DIR
       ? loadGitleaksRuleSets(config.SECRET_SCAN_RULES_DIR)
@@ -177,13 +189,57 @@ export class SecretsCheck implements CheckKind {
     return rules;
   }
 
+  onApplicationShutdown(): void {
+    this.pool?.close();
+  }
+
+  /**
+   * Reads layers in a scan process: it fetches them from the source with the same configuration
+   * (tokens asked of this process), and each layer's scan comes back to be cached and combined here.
+   */
+  private processReader(ctx: CheckContext, ruleSets: readonly string[]): LayerScanReader | undefined {
+    const pool = this.pool;
+    if (pool === undefined) return undefined;
+    const p = ctx.promotion;
+    return async (layers, onLayer) => {
+      if (layers.length === 0) return;
+      const account = await pool.scan(
+        {
+          registry: this.registries.sourceConfig(ctx.sources, p.sourceRegistry),
+          repository: p.sourceRepository,
+        },
+        {
+          layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size ?? 0 })),
+          limits: this.limits,
+          fingerprintKey: this.fingerprintKey.toString('base64'),
+          rules:
+            ruleSets.length > 0 && this.rulesDir !== undefined
+              ? { dir: this.rulesDir, sets: [...ruleSets] }
+              : undefined,
+          concurrency: this.concurrency,
+        },
+        (digest, scan) => onLayer(digest, layerScanFromWire(scan)),
+      );
+      this.logger.debug({
+        msg: 'scan process done',
+        digest: p.digest,
+        layers: layers.length,
+        forked: account.forked,
+        peakRss: account.usage.peakRss,
+        cpuMs: Math.round(account.usage.cpuMs),
+      });
+    };
+  }
+
   applies(policy: PolicyDocument): boolean {
     return policy.scans?.secrets !== undefined;
   }
 
   async run(ctx: CheckContext): Promise<CheckResult> {
     const p = ctx.promotion;
-    const extraRules = this.rulesFor(ctx.policy.scans?.secrets?.rules ?? []);
+    const ruleSets = ctx.policy.scans?.secrets?.rules ?? [];
+    const extraRules = this.rulesFor(ruleSets);
+    const reader = this.processReader(ctx, ruleSets);
     const result = await this.registries.with(ctx.sources, p.sourceRegistry, async (c) => {
       const images = await platformImages(c, p.sourceRepository, p.digest);
       // Each platform on its own: a whiteout in one platform's layers says nothing of another's.
@@ -192,6 +248,7 @@ export class SecretsCheck implements CheckKind {
         const layers: ScanLayer[] = image.layers.map((d) => ({
           digest: d.digest,
           mediaType: d.mediaType,
+          size: d.size,
           // The client verifies size and digest while streaming; the scan need not hash again.
           open: () => c.getBlob(p.sourceRepository, d.digest, { maxBytes: d.size, size: d.size }),
         }));
@@ -203,6 +260,7 @@ export class SecretsCheck implements CheckKind {
             // Cached layer results are the built-in rules' only: a policy's own rule sets scan afresh.
             cache: extraRules && extraRules.length > 0 ? undefined : this.cache,
             concurrency: this.concurrency,
+            reader,
           }),
         );
       }

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Failure } from '../domain/failure';
-import { CopyCancelledError } from './copy-protocol';
-import { CopyProcessPool, type CopyProcessEndpoint } from './copy-process';
+import { CopyCancelledError } from './process-protocol';
+import { RegistryProcessPool, type RegistryEndpoint } from './registry-process';
 import { RegistryError } from './errors';
 
 /**
- * A stand-in for copy-child.js speaking the same protocol (the real one is compiled, and runs in
- * the promoter e2e tests). What it does with a copy is chosen by the copy's digest.
+ * A stand-in for registry-child.js speaking the same protocol (the real one is compiled, and runs
+ * in the promoter and scans e2e tests). What it does with a copy is chosen by the copy's digest,
+ * with a scan by its first layer's.
  */
 const FAKE_CHILD = `
 let cancels = 0;
@@ -22,10 +23,14 @@ const done = (id, note) => process.send({
   },
 });
 const asked = new Map();
+const scans = new Map();
 process.on('message', (m) => {
   if (m.type === 'token') {
     const id = asked.get(m.question);
-    if (m.token !== undefined) done(id, 'token:' + m.token);
+    if (scans.has(id) && m.token !== undefined) {
+      process.send({ type: 'layer', id, digest: 'token:' + m.token, scan: scans.get(id) });
+      process.send({ type: 'scanned', id, usage: usage() });
+    } else if (m.token !== undefined) done(id, 'token:' + m.token);
     else process.send({ type: 'failed', id, usage: usage(), error: m.error.name === 'Opaque'
       ? { name: 'Failure', permanent: false, message: 'supplier failed: ' + m.error.errorName + ' ' + (m.error.code ?? '') }
       : m.error });
@@ -37,6 +42,23 @@ process.on('message', (m) => {
     return;
   }
   stuck = false;
+  if (m.type === 'scan') {
+    const scan = (digest) => ({ findings: [], findingsDropped: 0, whiteouts: [], problems: [], compressedBytes: 1,
+      bytes: digest.length, entries: 1, scannedFiles: 1, skippedLarge: 0, skippedBinary: 0 });
+    const first = m.layers[0].digest;
+    if (first === 'token') {
+      asked.set(7, m.id);
+      scans.set(m.id, scan('token'));
+      process.send({ type: 'token', id: m.id, question: 7, side: 'source', scope: 'repository:acme/app:pull', challenge: { realm: 'https://auth.example.com/token' } });
+      return;
+    }
+    for (const l of m.layers) {
+      process.send({ type: 'layer', id: m.id, digest: l.digest, scan: scan(l.digest) });
+      if (first === 'crash') process.exit(3);
+    }
+    process.send({ type: 'scanned', id: m.id, usage: usage() });
+    return;
+  }
   switch (m.digest) {
     case 'crash': process.exit(3);
     case 'token':
@@ -62,22 +84,24 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 5));
 }
 
-describe(CopyProcessPool.name, () => {
+describe(RegistryProcessPool.name, () => {
   let dir: string;
   let entry: string;
-  const pools: CopyProcessPool[] = [];
-  const pool = (options: { cancelGraceMs?: number; env?: Record<string, string> } = {}): CopyProcessPool => {
-    const p = new CopyProcessPool({ entry, execArgv: [], ...options });
+  const pools: RegistryProcessPool[] = [];
+  const pool = (
+    options: { cancelGraceMs?: number; env?: Record<string, string> } = {},
+  ): RegistryProcessPool => {
+    const p = new RegistryProcessPool({ role: 'copy', entry, execArgv: [], ...options });
     pools.push(p);
     return p;
   };
   const supplied: Array<{ scope: string; realm: string; service?: string }> = [];
   let supply: () => Promise<string>;
-  const source: CopyProcessEndpoint = {
+  const source: RegistryEndpoint = {
     registry: { host: 'staging.example.com', credentials: { username: 'u', password: 'p' } },
     repository: 'acme/app',
   };
-  const target: CopyProcessEndpoint = {
+  const target: RegistryEndpoint = {
     registry: {
       host: 'prod.example.com',
       credentials: {
@@ -91,8 +115,8 @@ describe(CopyProcessPool.name, () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-copy-process-'));
-    entry = join(dir, 'fake-copy-child.js');
+    dir = mkdtempSync(join(tmpdir(), 'airlock-registry-process-'));
+    entry = join(dir, 'fake-registry-child.js');
     writeFileSync(entry, FAKE_CHILD);
   });
   afterEach(() => {
@@ -172,7 +196,9 @@ describe(CopyProcessPool.name, () => {
     const error = await p.copy(source, target, 'crash').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Failure);
     expect(error).toMatchObject({ permanent: false });
-    expect((error as Error).message).toMatch(/copy process ended \(exit code 3\) while copying crash/);
+    expect((error as Error).message).toMatch(
+      /registry process ended \(exit code 3\) during the copy of crash/,
+    );
     expect(p.processes).toEqual({ busy: 0, idle: 0 });
     const next = await p.copy(source, target, 'sha256:after');
     expect(next.forked).toBe(true);
@@ -225,5 +251,66 @@ describe(CopyProcessPool.name, () => {
     p.close();
     await expect(p.copy(source, target, 'sha256:x')).rejects.toThrow('the worker is stopping');
     expect(p.processes).toEqual({ busy: 0, idle: 0 });
+  });
+
+  describe('secret scans', () => {
+    const layers = (...digests: string[]) => ({
+      layers: digests.map((digest) => ({
+        digest,
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        size: 1,
+      })),
+      limits: {},
+      concurrency: 2,
+    });
+
+    it('hands over each layer as it ends and answers once every handler has, keeping the process', async () => {
+      const p = pool();
+      const seen: string[] = [];
+      const account = await p.scan(source, layers('sha256:a', 'sha256:bb'), async (digest, scan) => {
+        // The answer waits for this (the worker stores each layer's result in its cache).
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push(`${digest} ${scan.bytes}`);
+      });
+      expect(seen).toEqual(['sha256:a 8', 'sha256:bb 9']);
+      expect(account).toMatchObject({ forked: true, usage: { peakRss: 1 } });
+      expect(p.processes).toEqual({ busy: 0, idle: 1 });
+    });
+
+    it('asks the source’s supplier for tokens, which stays here', async () => {
+      const p = pool();
+      const asking: RegistryEndpoint = {
+        ...source,
+        registry: {
+          host: 'staging.example.com',
+          credentials: { tokenSupplier: async (scope) => (supplied.push({ scope, realm: '' }), 'x') },
+        },
+      };
+      const seen: string[] = [];
+      await p.scan(asking, layers('token'), async (digest) => void seen.push(digest));
+      expect(supplied.map((s) => s.scope)).toEqual(['repository:acme/app:pull']);
+      expect(seen).toEqual(['token:x']);
+    });
+
+    it('fails a scan as transient when its process dies, after the layers it reported', async () => {
+      const p = pool();
+      const seen: string[] = [];
+      const error = await p
+        .scan(source, layers('crash', 'sha256:never'), async (digest) => void seen.push(digest))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Failure);
+      expect(error).toMatchObject({ permanent: false });
+      expect((error as Error).message).toMatch(/during the secret scan of 2 layer\(s\) of acme\/app/);
+      expect(seen).toEqual(['crash']);
+    });
+
+    it('fails a scan whose layer handler fails (the cache could not store a result)', async () => {
+      const error = await pool()
+        .scan(source, layers('sha256:a'), async () => {
+          throw new Error('the database is away');
+        })
+        .catch((e: unknown) => e);
+      expect((error as Error).message).toBe('the database is away');
+    });
   });
 });

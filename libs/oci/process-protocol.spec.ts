@@ -8,7 +8,7 @@ import {
   toWireRegistry,
   toWireResult,
   toWireSupplierError,
-} from './copy-protocol';
+} from './process-protocol';
 import { RegistryError } from './errors';
 
 /** An error after crossing: through JSON, as Node's IPC channel carries it. */

@@ -1,7 +1,9 @@
-// The messages between the worker and its copy process (copy-process.ts sends, copy-child.ts
-// runs), JSON over Node's IPC channel. Nothing here holds a function: credentials that are a
-// token supplier stay in the worker, and the copy process asks for each token it needs.
-// By file: the domain index would load the policy schemas (ajv) into the copy process.
+// The messages between the worker and its registry processes (registry-process.ts sends,
+// registry-child.ts runs copies and secret scans), JSON over Node's IPC channel. Nothing here holds
+// a function: credentials that are a token supplier stay in the worker, and the process asks for
+// each token it needs.
+// By file: the domain index would load the policy schemas (ajv) into the process.
+import type { LayerScan, SecretScanLimits } from '../scan';
 import { Failure } from '../domain/failure';
 import { RegistryError, type RegistryErrorKind } from './errors';
 import { type CopyOptions } from './copier';
@@ -54,6 +56,31 @@ export interface CopyCommand {
   options: WireCopyOptions;
 }
 
+/** A layer of a scan: what the process needs to fetch it from the source. */
+export interface WireScanLayer {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/**
+ * The worker asks for a secret scan of `layers` (those not in its cache) from `source`. The
+ * process reports each layer's scan as it ends (`layer`), then `scanned`; the worker stores and
+ * combines them (deletedIn, maxFindings), as an in-process scan would.
+ */
+export interface ScanCommand {
+  type: 'scan';
+  id: number;
+  source: WireEndpoint;
+  layers: WireScanLayer[];
+  limits: Partial<SecretScanLimits>;
+  /** The deployment's fingerprint key, base64. */
+  fingerprintKey?: string;
+  /** A policy's rule sets: the directory they are loaded from (SECRET_SCAN_RULES_DIR), and their names. */
+  rules?: { dir: string; sets: string[] };
+  concurrency: number;
+}
+
 /** The worker's answer to a TokenQuestion: a token, or why there is none. */
 export interface TokenAnswer {
   type: 'token';
@@ -69,10 +96,10 @@ export interface CancelCommand {
   id: number;
 }
 
-export type ParentMessage = CopyCommand | TokenAnswer | CancelCommand;
+export type ParentMessage = CopyCommand | ScanCommand | TokenAnswer | CancelCommand;
 
-/** What the copy process used, for logs and the benchmark. */
-export interface CopyUsage {
+/** What a registry process used for one copy or scan, for logs and the benchmark. */
+export interface ProcessUsage {
   pid: number;
   /** The process's peak RSS since it started (VmHWM), bytes. */
   peakRss: number;
@@ -106,17 +133,32 @@ export interface CopyDone {
   type: 'done';
   id: number;
   result: WireCopyResult;
-  usage: CopyUsage;
+  usage: ProcessUsage;
 }
 
 export interface CopyFailed {
   type: 'failed';
   id: number;
   error: WireError;
-  usage: CopyUsage;
+  usage: ProcessUsage;
 }
 
-export type ChildMessage = ReadyReport | TokenQuestion | CopyDone | CopyFailed;
+/** One layer of a scan read: its result, to cache and combine. */
+export interface LayerScanned {
+  type: 'layer';
+  id: number;
+  digest: string;
+  scan: LayerScan;
+}
+
+/** Every layer of a scan has been reported. */
+export interface ScanDone {
+  type: 'scanned';
+  id: number;
+  usage: ProcessUsage;
+}
+
+export type ChildMessage = ReadyReport | TokenQuestion | CopyDone | CopyFailed | LayerScanned | ScanDone;
 
 /** A copy stopped by the worker (its shutdown, or the caller's signal). Transient: run it again. */
 export class CopyCancelledError extends Failure {
@@ -201,8 +243,15 @@ export function toWireRegistry(config: RegistryConfig): WireRegistryConfig {
   return { ...rest, credentials: 'tokenSupplier' in credentials ? { askParent: true } : credentials };
 }
 
-const CHILD_MESSAGE_TYPES: ReadonlySet<string> = new Set(['ready', 'token', 'done', 'failed']);
-const PARENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(['copy', 'token', 'cancel']);
+const CHILD_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  'ready',
+  'token',
+  'done',
+  'failed',
+  'layer',
+  'scanned',
+]);
+const PARENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(['copy', 'scan', 'token', 'cancel']);
 
 const typed = (value: unknown, types: ReadonlySet<string>): boolean =>
   typeof value === 'object' &&
