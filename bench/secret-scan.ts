@@ -699,7 +699,7 @@ async function main(): Promise<void> {
     );
     lines.push('');
     lines.push(
-      '| what | MB/s of blobs (compressed) | MB/s of tar (uncompressed) | wall s | CPU s | peak RSS (before the run) |',
+      '| what | MB/s of blobs (compressed) | MB/s of tar (uncompressed) | wall s | CPU s | peak RSS (before the run, or after the warm-up) |',
     );
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
     lines.push(
@@ -741,14 +741,18 @@ async function main(): Promise<void> {
         `dropped; one warm-up pass, then ${RUNS} timed passes.`,
     );
     lines.push(
-      '- Scan: a child process per run, wired as the secrets check is (a `RegistryClient` per process, ' +
-        '`getBlob` with the descriptor’s size, `scanLayers(layers, {}, { verifyDigest: false })`), after one ' +
-        'untimed scan of the application layer; layers two at a time (the default of ' +
-        '`SECRET_SCAN_LAYER_CONCURRENCY`). Wall time from the first blob request to the result; CPU is the ' +
-        'process’s (zlib runs on libuv’s threads); peak RSS is the process’s VmHWM (getrusage’s maxRSS would ' +
-        'carry over the parent’s peak through fork and exec). Reading alone is `readLayer` on each layer in turn ' +
-        'with a no-op for each file: the decompression and tar parsing every scan pays; per-layer times run from ' +
-        'one layer’s blob request to the next.',
+      '- Scan: a child process per run stands for the worker and is wired as the secrets check is ' +
+        '(`SECRET_SCAN_PROCESS=child`, the default): `scanLayers(layers, {}, { verifyDigest: false })` with a ' +
+        'reader that hands the layers to a scan process it forks (`RegistryProcessPool`, ' +
+        '`libs/oci/registry-child.ts` with the worker’s flags `--max-semi-space-size=1 --expose-gc`), which ' +
+        'fetches each with a `RegistryClient` (`getBlob` with the descriptor’s size) and scans it; the results ' +
+        'come back over IPC to be cached and combined. One untimed scan of the application layer first; layers ' +
+        'two at a time (the default of `SECRET_SCAN_LAYER_CONCURRENCY`). Wall time from the scan call to the ' +
+        'result; CPU is both processes’ (zlib runs on libuv’s threads); peak RSS is the scan process’s VmHWM ' +
+        'over its life (getrusage’s maxRSS would carry over the parent’s peak through fork and exec), in ' +
+        'brackets its peak after the warm-up. Reading alone (in the child itself) is `readLayer` on each layer ' +
+        'in turn with a no-op for each file: the decompression and tar parsing every scan pays; per-layer times ' +
+        'run from one layer’s blob request to the next; the reference runs in the child too.',
     );
     lines.push(
       "- Native floor: `bash -c 'set -o pipefail; curl -sf <blob URL> | gzip -dc | tar -t > /dev/null'` for each layer in turn, " +

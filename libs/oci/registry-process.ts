@@ -75,8 +75,10 @@ interface Running {
   id: number;
   /** For messages: `the copy of sha256:…`. */
   what: string;
+  /** What a death of its process leaves, for the error: the job retries the task. */
+  onDeath: string;
   registries: Partial<Record<CopySide, RegistryConfig>>;
-  /** The task's own reports; returns once it has what it resolves with. */
+  /** Handles the task's own reports; resolves the caller once it has the task's result. */
   report: (report: TaskReport, account: Omit<ProcessAccount, 'usage'>) => void;
   reject: (error: Error) => void;
   /** The caller has its answer (a cancel answers at once); what the process reports later is dropped. */
@@ -209,6 +211,7 @@ export class RegistryProcessPool {
     const { signal, ...rest } = options;
     return this.run<ProcessCopyResult>(
       `the copy of ${digest}`,
+      'nothing it left names the digest, and the copy is tried again',
       { source: source.registry, target: target.registry },
       signal,
       (id) => ({
@@ -239,6 +242,7 @@ export class RegistryProcessPool {
     const layers: Array<Promise<void>> = [];
     return this.run<ProcessAccount>(
       `the secret scan of ${request.layers.length} layer(s) of ${source.repository}`,
+      'the scan is tried again',
       { source: source.registry },
       signal,
       (id) => ({
@@ -276,6 +280,7 @@ export class RegistryProcessPool {
    */
   private async run<T>(
     what: string,
+    onDeath: string,
     registries: Running['registries'],
     signal: AbortSignal | undefined,
     command: (id: number) => Exclude<ParentMessage, { type: 'token' | 'cancel' }>,
@@ -306,6 +311,7 @@ export class RegistryProcessPool {
       const run: Running = {
         id,
         what,
+        onDeath,
         registries,
         report: reporter(
           (result) => this.finish(run, () => resolve(result)),
@@ -337,8 +343,7 @@ export class RegistryProcessPool {
         this.fail(
           run,
           Failure.transient(
-            `the registry process ended (${exitReason(code, signal)}) during ${run.what}; ` +
-              'nothing it left names the digest, and it is tried again',
+            `the registry process ended (${exitReason(code, signal)}) during ${run.what}; ${run.onDeath}`,
           ),
         );
       }
