@@ -140,6 +140,17 @@ export class AirlockConfig {
   @IsIn(['child', 'inline'])
   SECRET_SCAN_PROCESS: 'child' | 'inline' = 'child';
 
+  /**
+   * Secret scan: scan processes one worker runs at once (SECRET_SCAN_PROCESS=child); an image's scan
+   * beyond waits its turn. Each peaks at about 170 MB, and the scan is CPU-bound: the default
+   * bounds a worker's scans to two processes whatever WORKER_CONCURRENCY is.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  SECRET_SCAN_PROCESSES = 2;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

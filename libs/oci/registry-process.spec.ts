@@ -89,7 +89,7 @@ describe(RegistryProcessPool.name, () => {
   let entry: string;
   const pools: RegistryProcessPool[] = [];
   const pool = (
-    options: { cancelGraceMs?: number; env?: Record<string, string> } = {},
+    options: { cancelGraceMs?: number; env?: Record<string, string>; maxProcesses?: number } = {},
   ): RegistryProcessPool => {
     const p = new RegistryProcessPool({ role: 'copy', entry, execArgv: [], ...options });
     pools.push(p);
@@ -136,7 +136,7 @@ describe(RegistryProcessPool.name, () => {
     });
     expect([first.forked, second.forked]).toEqual([true, false]);
     expect(second.usage.pid).toBe(first.usage.pid);
-    expect(p.processes).toEqual({ busy: 0, idle: 1 });
+    expect(p.processes).toEqual({ busy: 0, idle: 1, waiting: 0 });
   });
 
   it('gives the copy process only the environment it is given', async () => {
@@ -199,7 +199,7 @@ describe(RegistryProcessPool.name, () => {
     expect((error as Error).message).toMatch(
       /registry process ended \(exit code 3\) during the copy of crash/,
     );
-    expect(p.processes).toEqual({ busy: 0, idle: 0 });
+    expect(p.processes).toEqual({ busy: 0, idle: 0, waiting: 0 });
     const next = await p.copy(source, target, 'sha256:after');
     expect(next.forked).toBe(true);
   });
@@ -230,7 +230,7 @@ describe(RegistryProcessPool.name, () => {
     controller.abort();
     expect(await running).toBeInstanceOf(CopyCancelledError);
     await until(() => p.processes.busy === 0);
-    expect(p.processes).toEqual({ busy: 0, idle: 0 });
+    expect(p.processes).toEqual({ busy: 0, idle: 0, waiting: 0 });
   });
 
   it('cancels a copy whose process is still starting without sending it', async () => {
@@ -250,7 +250,28 @@ describe(RegistryProcessPool.name, () => {
     );
     p.close();
     await expect(p.copy(source, target, 'sha256:x')).rejects.toThrow('the worker is stopping');
-    expect(p.processes).toEqual({ busy: 0, idle: 0 });
+    expect(p.processes).toEqual({ busy: 0, idle: 0, waiting: 0 });
+  });
+
+  it('keeps at most maxProcesses at work: the next task waits its turn, and may be cancelled while it waits', async () => {
+    const p = pool({ maxProcesses: 1 });
+    const first = new AbortController();
+    const hanging = p.copy(source, target, 'hang', { signal: first.signal }).catch((e: unknown) => e);
+    await until(() => p.processes.busy === 1);
+    const second = p.copy(source, target, 'sha256:second');
+    const given = new AbortController();
+    const givenUp = p.copy(source, target, 'sha256:never', { signal: given.signal }).catch((e: unknown) => e);
+    await until(() => p.processes.waiting === 2);
+    expect(p.processes.busy).toBe(1);
+    given.abort();
+    expect(await givenUp).toBeInstanceOf(CopyCancelledError);
+    expect(p.processes.waiting).toBe(1);
+    // The first ends (cancelled): its process goes to the task that waited.
+    first.abort();
+    expect(await hanging).toBeInstanceOf(CopyCancelledError);
+    const done = await second;
+    expect([done.manifest.digest, done.forked]).toEqual(['sha256:second', false]);
+    expect(p.processes).toEqual({ busy: 0, idle: 1, waiting: 0 });
   });
 
   describe('secret scans', () => {
@@ -274,7 +295,7 @@ describe(RegistryProcessPool.name, () => {
       });
       expect(seen).toEqual(['sha256:a 8', 'sha256:bb 9']);
       expect(account).toMatchObject({ forked: true, usage: { peakRss: 1 } });
-      expect(p.processes).toEqual({ busy: 0, idle: 1 });
+      expect(p.processes).toEqual({ busy: 0, idle: 1, waiting: 0 });
     });
 
     it('asks the source’s supplier for tokens, which stays here', async () => {

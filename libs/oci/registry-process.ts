@@ -36,6 +36,11 @@ export interface RegistryProcessOptions {
   entry?: string;
   /** Node flags of the process; default CHILD_NODE_FLAGS. */
   execArgv?: readonly string[];
+  /**
+   * Processes at work at once; a task beyond waits for one to end, first come first served (its
+   * signal still cancels it). Default unbounded: the job's own concurrency bounds it.
+   */
+  maxProcesses?: number;
   /** How long an idle process is kept for the next task (no fork then); default 60 s. */
   idleMs?: number;
   /** How long a cancelled task may take to stop before its process is killed; default 5 s. */
@@ -177,13 +182,19 @@ export class RegistryProcessPool {
   private readonly cancelGraceMs: number;
   private readonly startTimeoutMs: number;
   private readonly env: Readonly<Record<string, string>> | undefined;
+  private readonly maxProcesses: number;
   private idle: RegistryChild | undefined;
   private readonly busy = new Set<RegistryChild>();
+  /** Slots taken: one per busy process, and one per task granted a slot and still starting. */
+  private slots = 0;
+  /** Tasks waiting for a slot; granting one hands it over (`slots` stays as it is). */
+  private readonly waiting: Array<{ grant: () => void }> = [];
   private nextId = 0;
   private closed = false;
 
   constructor(options: RegistryProcessOptions) {
     this.role = options.role;
+    this.maxProcesses = options.maxProcesses ?? Infinity;
     this.entry = options.entry ?? join(__dirname, 'registry-child.js');
     this.execArgv = options.execArgv ?? CHILD_NODE_FLAGS;
     this.idleMs = options.idleMs ?? 60_000;
@@ -192,9 +203,9 @@ export class RegistryProcessPool {
     this.env = options.env;
   }
 
-  /** Processes alive now: at work, and kept for the next task. */
-  get processes(): { busy: number; idle: number } {
-    return { busy: this.busy.size, idle: this.idle === undefined ? 0 : 1 };
+  /** Processes alive now: at work, and kept for the next task; tasks waiting for one. */
+  get processes(): { busy: number; idle: number; waiting: number } {
+    return { busy: this.busy.size, idle: this.idle === undefined ? 0 : 1, waiting: this.waiting.length };
   }
 
   /**
@@ -288,6 +299,16 @@ export class RegistryProcessPool {
   ): Promise<T> {
     if (signal?.aborted) throw new CopyCancelledError(`${what} was cancelled before it started`);
     if (this.closed) throw Failure.transient(`the worker is stopping: ${what} is not started`);
+    // Without a wait when a slot is free: the process starts in this same turn.
+    if (this.slots < this.maxProcesses) this.slots += 1;
+    else {
+      await this.slotFreed(what, signal);
+      if (this.closed || signal?.aborted) {
+        this.freeSlot();
+        if (signal?.aborted) throw new CopyCancelledError(`${what} was cancelled before it started`);
+        throw Failure.transient(`the worker is stopping: ${what} is not started`);
+      }
+    }
     const forked = this.idle === undefined;
     const child = this.idle ?? this.spawn();
     this.idle = undefined;
@@ -336,7 +357,7 @@ export class RegistryProcessPool {
       child.exited = true;
       clearTimeout(child.idleTimer);
       if (this.idle === child) this.idle = undefined;
-      this.busy.delete(child);
+      this.leave(child);
       const run = child.running;
       child.running = undefined;
       if (run !== undefined) {
@@ -425,9 +446,40 @@ export class RegistryProcessPool {
     timer.unref();
   }
 
+  /** Resolves when a slot is handed to this task (maxProcesses are at work now). */
+  private async slotFreed(what: string, signal: AbortSignal | undefined): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        grant: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = (): void => {
+        const at = this.waiting.indexOf(entry);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(new CopyCancelledError(`${what} was cancelled before it started`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** A task's slot is free: handed to the first task waiting, if any. */
+  private freeSlot(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next.grant();
+    else this.slots -= 1;
+  }
+
+  /** A process stops working (done, retired or dead): its slot is free. */
+  private leave(child: RegistryChild): void {
+    if (this.busy.delete(child)) this.freeSlot();
+  }
+
   /** After a task: kept as the idle process if there is none, else ended. */
   private release(child: RegistryChild): void {
-    this.busy.delete(child);
+    this.leave(child);
     if (this.closed || child.exited || this.idle !== undefined) {
       child.kill();
       return;
@@ -442,7 +494,7 @@ export class RegistryProcessPool {
   }
 
   private retire(child: RegistryChild): void {
-    this.busy.delete(child);
+    this.leave(child);
     child.kill();
   }
 }

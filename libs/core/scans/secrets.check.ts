@@ -164,7 +164,11 @@ export class SecretsCheck implements CheckKind, OnApplicationShutdown {
     );
     this.pool =
       config.SECRET_SCAN_PROCESS === 'child'
-        ? new RegistryProcessPool({ role: 'scan', env: childProcessEnvironment() })
+        ? new RegistryProcessPool({
+            role: 'scan',
+            env: childProcessEnvironment(),
+            maxProcesses: config.SECRET_SCAN_PROCESSES,
+          })
         : undefined;
     this.rulesDir = config.SECRET_SCAN_RULES_DIR || undefined;
     // A bad rule file stops the process here, with every problem of every file.
