@@ -133,16 +133,17 @@ export class AirlockConfig {
   SECRET_SCAN_LAYER_CONCURRENCY = 2;
 
   /**
-   * Where the secret scan reads layers: `child`, a process of its own forked by the worker
-   * (libs/scan and libs/oci only; tokens are asked of the worker), so decompression and the rules
-   * add nothing to the worker's memory and do not hold its event loop; or `inline`, in the worker.
+   * Where the secret scan reads layers: `child`, a process of its own forked by the worker (or by
+   * the API, for an evaluation; libs/scan and libs/oci only; tokens are asked of the parent, pulls
+   * of the image's repository only), so decompression and the rules add nothing to the parent's
+   * memory and do not hold its event loop; or `inline`, in the worker or API itself.
    */
   @IsIn(['child', 'inline'])
   SECRET_SCAN_PROCESS: 'child' | 'inline' = 'child';
 
   /**
-   * Secret scan: scan processes one worker runs at once (SECRET_SCAN_PROCESS=child); an image's scan
-   * beyond waits its turn. Each peaks at about 170 MB, and the scan is CPU-bound: the default
+   * Secret scan: scan processes one worker or API process runs at once (SECRET_SCAN_PROCESS=child);
+   * an image's scan beyond waits its turn. Each peaks at about 170 MB, and the scan is CPU-bound: the default
    * bounds a worker's scans to two processes whatever WORKER_CONCURRENCY is.
    */
   @Transform(toInt)

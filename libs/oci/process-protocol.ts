@@ -76,8 +76,11 @@ export interface ScanCommand {
   limits: Partial<SecretScanLimits>;
   /** The deployment's fingerprint key, base64. */
   fingerprintKey?: string;
-  /** A policy's rule sets: the directory they are loaded from (SECRET_SCAN_RULES_DIR), and their names. */
-  rules?: { dir: string; sets: string[] };
+  /**
+   * A policy's rule sets, as the worker read and checked them at boot (gitleaks TOML): the process
+   * compiles these texts, not the files as they may be now.
+   */
+  rules?: Array<{ set: string; toml: string }>;
   concurrency: number;
 }
 

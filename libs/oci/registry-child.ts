@@ -164,6 +164,7 @@ async function runScan(command: ScanCommand): Promise<void> {
       command,
       (layer) => client.getBlob(repository, layer.digest, { maxBytes: layer.size, size: layer.size }),
       async (digest, result) => send({ type: 'layer', id, digest, scan: result }),
+      scan.controller.signal,
     );
     // A cancelled scan's layers end with read problems: the cancel is what happened.
     if (scan.controller.signal.aborted) throw new CopyCancelledError('the scan was cancelled');

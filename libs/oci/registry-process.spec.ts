@@ -46,6 +46,7 @@ process.on('message', (m) => {
     const scan = (digest) => ({ findings: [], findingsDropped: 0, whiteouts: [], problems: [], compressedBytes: 1,
       bytes: digest.length, entries: 1, scannedFiles: 1, skippedLarge: 0, skippedBinary: 0 });
     const first = m.layers[0].digest;
+    if (first === 'hang') return;
     if (first === 'token') {
       asked.set(7, m.id);
       scans.set(m.id, scan('token'));
@@ -323,6 +324,19 @@ describe(RegistryProcessPool.name, () => {
       expect(error).toMatchObject({ permanent: false });
       expect((error as Error).message).toMatch(/during the secret scan of 2 layer\(s\) of acme\/app/);
       expect(seen).toEqual(['crash']);
+    });
+
+    it('stops a scan past its deadline: transient, and the process (which heard it) is kept', async () => {
+      const p = pool();
+      const error = await p
+        .scan(source, layers('hang'), async () => undefined, { deadlineMs: 100 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Failure);
+      expect(error).toMatchObject({ permanent: false });
+      expect((error as Error).message).toMatch(
+        /of acme\/app did not end within 0.1 s; its process was stopped/,
+      );
+      await until(() => p.processes.idle === 1);
     });
 
     it('fails a scan whose layer handler fails (the cache could not store a result)', async () => {

@@ -248,14 +248,14 @@ export class RegistryProcessPool {
     source: RegistryEndpoint,
     request: ProcessScanRequest,
     onLayer: (digest: string, scan: LayerScan) => Promise<void>,
-    signal?: AbortSignal,
+    options: { signal?: AbortSignal; deadlineMs?: number } = {},
   ): Promise<ProcessAccount> {
     const layers: Array<Promise<void>> = [];
     return this.run<ProcessAccount>(
       `the secret scan of ${request.layers.length} layer(s) of ${source.repository}`,
       'the scan is tried again',
       { source: source.registry },
-      signal,
+      options.signal,
       (id) => ({
         type: 'scan',
         id,
@@ -271,6 +271,7 @@ export class RegistryProcessPool {
           Promise.all(layers).then(() => resolve({ usage: report.usage, ...account }), reject);
         }
       },
+      options.deadlineMs,
     );
   }
 
@@ -296,6 +297,8 @@ export class RegistryProcessPool {
     signal: AbortSignal | undefined,
     command: (id: number) => Exclude<ParentMessage, { type: 'token' | 'cancel' }>,
     reporter: (resolve: (result: T) => void, reject: (error: Error) => void) => Running['report'],
+    /** From sending the task: past it the task fails as transient and its process is stopped. */
+    deadlineMs?: number,
   ): Promise<T> {
     if (signal?.aborted) throw new CopyCancelledError(`${what} was cancelled before it started`);
     if (this.closed) throw Failure.transient(`the worker is stopping: ${what} is not started`);
@@ -310,7 +313,13 @@ export class RegistryProcessPool {
       }
     }
     const forked = this.idle === undefined;
-    const child = this.idle ?? this.spawn();
+    let child: RegistryChild;
+    try {
+      child = this.idle ?? this.spawn();
+    } catch (error) {
+      this.freeSlot();
+      throw error;
+    }
     this.idle = undefined;
     clearTimeout(child.idleTimer);
     child.hold(true);
@@ -327,8 +336,20 @@ export class RegistryProcessPool {
     }
     return new Promise<T>((resolve, reject) => {
       const id = ++this.nextId;
-      const onAbort = (): void => this.cancel(child, id);
+      const onAbort = (): void => this.stop(child, id, new CopyCancelledError(`${what} was cancelled`));
       signal?.addEventListener('abort', onAbort, { once: true });
+      const deadline =
+        deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              const s = deadlineMs / 1000;
+              this.stop(
+                child,
+                id,
+                Failure.transient(`${what} did not end within ${s} s; its process was stopped`),
+              );
+            }, deadlineMs);
+      deadline?.unref();
       const run: Running = {
         id,
         what,
@@ -341,7 +362,10 @@ export class RegistryProcessPool {
         reject,
         settled: false,
         forked,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
+        cleanup: () => {
+          signal?.removeEventListener('abort', onAbort);
+          clearTimeout(deadline);
+        },
       };
       child.running = run;
       child.send(command(id));
@@ -434,10 +458,11 @@ export class RegistryProcessPool {
     this.finish(run, () => run.reject(error));
   }
 
-  private cancel(child: RegistryChild, id: number): void {
+  /** Ends a task with `error` now, and its process's work: asked to stop, else killed. */
+  private stop(child: RegistryChild, id: number, error: Error): void {
     const run = child.running;
     if (run === undefined || run.id !== id) return;
-    this.fail(run, new CopyCancelledError(`${run.what} was cancelled`));
+    this.fail(run, error);
     child.send({ type: 'cancel', id });
     // It reports `failed` once its connections are cut; one that does not is stuck: killed.
     const timer = setTimeout(() => {

@@ -110,6 +110,15 @@ describe('the name-based rule', () => {
     expect(missed.length).toBeLessThan(20);
   });
 
+  it('finds random base64url values too, whose `_` does not make them snake_case', () => {
+    const missed: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const value = `${rand(10 + (i % 20))}_${rand(12)}`;
+      if (!judgeAssignedValue('SECRET_KEY', value)) missed.push(value);
+    }
+    expect(missed.length).toBeLessThan(10);
+  });
+
   it.each([
     'configService',
     'NodePath_context',

@@ -145,33 +145,41 @@ const WORD_LETTERS = 0.6;
 /**
  * An identifier made of words (`configService`, `NodePath_context`, `ArrowToken$1`,
  * `base64ToUint8Array`), not a random string (`yTbCDikPoM`, `lWZ9OBQ7GM`,
- * `KLIMLeYRWLFXqQZCWi9ms6AoxqIpOggM`): at most one of its words is a single letter and, without
- * `_`, most of its letters are in pronounceable words and it has at most two runs of digits.
- * Counting single letters alone let one random base62 string in 28 pass as words: case flips
- * there split it into two- and three-letter pieces, rarely into single letters. `loose`: single
- * letters only, for the parts of a dotted name (`exports.UserPKCS12`), whose dots already say code.
+ * `KLIMLeYRWLFXqQZCWi9ms6AoxqIpOggM`): at most one of its words is a single letter, and it reads
+ * as words (readsAsWords). Counting single letters alone let one random base62 string in 28 pass
+ * as words: case flips there split it into two- and three-letter pieces, rarely into single
+ * letters. `loose`: single letters only, for the parts of a dotted name (`exports.UserPKCS12`),
+ * whose dots already say code.
  */
 function isWordyIdentifier(value: string, loose = false): boolean {
   if (!IDENTIFIER.test(value)) return false;
-  const words = value.replace(RENAME_SUFFIX, '').match(WORDS) ?? [];
+  const name = value.replace(RENAME_SUFFIX, '');
   let single = 0;
+  for (const word of name.match(WORDS) ?? [])
+    if (word.length === 1 && !isDigit(word.charCodeAt(0))) single += 1;
+  if (single > 1) return false;
+  if (loose) return true;
+  // snake_case: its short parts are abbreviations (`id_pkcs9_at_dateOfBirth`); a long part must
+  // read as words on its own, as a base64url secret's pieces between its `_`s do not.
+  if (name.includes('_')) return name.split('_').every((part) => part.length < 8 || readsAsWords(part));
+  return readsAsWords(name);
+}
+
+/**
+ * Most letters (WORD_LETTERS) in pronounceable words (three letters or more, with a vowel), and at
+ * most two runs of digits (`sha256Hash`, `Http2ServerHttp2`).
+ */
+function readsAsWords(name: string): boolean {
   let letters = 0;
   let inWords = 0;
   let digitRuns = 0;
-  for (const word of words) {
-    if (isDigit(word.charCodeAt(0))) {
-      digitRuns += 1;
-      continue;
+  for (const word of name.match(WORDS) ?? []) {
+    if (isDigit(word.charCodeAt(0))) digitRuns += 1;
+    else {
+      letters += word.length;
+      if (word.length >= 3 && /[aeiouy]/i.test(word)) inWords += word.length;
     }
-    letters += word.length;
-    if (word.length === 1) single += 1;
-    else if (word.length >= 3 && /[aeiouy]/i.test(word)) inWords += word.length;
   }
-  if (single > 1) return false;
-  if (loose) return true;
-  // snake_case names are made of short words and abbreviations (`id_pkcs9_at_dateOfBirth`); no
-  // base62 secret holds a `_`.
-  if (value.includes('_')) return true;
   return digitRuns <= 2 && inWords >= WORD_LETTERS * letters;
 }
 const VERSION = /^v?\d+(?:\.\d+)+(?:[-+][\w.-]*)?$/;

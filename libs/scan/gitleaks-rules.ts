@@ -165,12 +165,18 @@ export function compileGitleaksRules(set: string, toml: string): CompiledSecretR
   return compileSecretRules(set, parseGitleaksRules(set, toml));
 }
 
+/** A rule set as loaded: its file's text (what a scan process compiles again) and its rules. */
+export interface GitleaksRuleSet {
+  toml: string;
+  rules: readonly CompiledSecretRule[];
+}
+
 /**
  * Every `*.toml` file of a folder, each a rule set named after the file. Read once, at boot: a bad
  * file stops the process with every problem of every file.
  */
-export function loadGitleaksRuleSets(dir: string): Map<string, readonly CompiledSecretRule[]> {
-  const sets = new Map<string, readonly CompiledSecretRule[]>();
+export function readGitleaksRuleSets(dir: string): Map<string, GitleaksRuleSet> {
+  const sets = new Map<string, GitleaksRuleSet>();
   const problems: string[] = [];
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.toml')) continue;
@@ -185,7 +191,8 @@ export function loadGitleaksRuleSets(dir: string): Map<string, readonly Compiled
       continue;
     }
     try {
-      sets.set(name, compileGitleaksRules(name, readFileSync(path, 'utf8')));
+      const toml = readFileSync(path, 'utf8');
+      sets.set(name, { toml, rules: compileGitleaksRules(name, toml) });
     } catch (e) {
       if (e instanceof SecretRuleError) problems.push(...e.problems.map((p) => `${path}: ${p}`));
       else throw e;
@@ -193,4 +200,9 @@ export function loadGitleaksRuleSets(dir: string): Map<string, readonly Compiled
   }
   if (problems.length > 0) throw new SecretRuleError(problems);
   return sets;
+}
+
+/** readGitleaksRuleSets, the rules only. */
+export function loadGitleaksRuleSets(dir: string): Map<string, readonly CompiledSecretRule[]> {
+  return new Map([...readGitleaksRuleSets(dir)].map(([name, set]) => [name, set.rules]));
 }

@@ -3,7 +3,7 @@
 // goes back as it ends, for the worker to cache and combine (see LayerScanReader).
 import { type Readable } from 'node:stream';
 import { Failure } from '../domain/failure';
-import { loadGitleaksRuleSets } from './gitleaks-rules';
+import { compileGitleaksRules } from './gitleaks-rules';
 import { type LayerProblem } from './layer-reader';
 import {
   DEFAULT_SECRET_SCAN_LIMITS,
@@ -18,39 +18,37 @@ export interface ScanTask {
   limits: Partial<SecretScanLimits>;
   /** base64 */
   fingerprintKey?: string;
-  rules?: { dir: string; sets: readonly string[] };
+  /** A policy's rule sets, as the worker read them at boot (gitleaks TOML). */
+  rules?: ReadonlyArray<{ set: string; toml: string }>;
   concurrency: number;
 }
 
-/** Rule sets by directory, read once per process (the worker checked them at boot). */
-const ruleSetsByDir = new Map<string, ReadonlyMap<string, readonly CompiledSecretRule[]>>();
-/** One array per combination of sets, so its pre-filter is built once (secret-scanner's WeakMap). */
-const combinations = new Map<string, readonly CompiledSecretRule[]>();
+/**
+ * Compiled rules per combination of sets and texts: one array each, so its pre-filter is built
+ * once (secret-scanner's WeakMap), as in the worker.
+ */
+const compiled = new Map<string, readonly CompiledSecretRule[]>();
 
 function extraRules(rules: ScanTask['rules']): readonly CompiledSecretRule[] | undefined {
-  if (rules === undefined || rules.sets.length === 0) return undefined;
-  const key = `${rules.dir}\n${rules.sets.join('\n')}`;
-  let combined = combinations.get(key);
+  if (rules === undefined || rules.length === 0) return undefined;
+  const key = JSON.stringify(rules);
+  let combined = compiled.get(key);
   if (combined === undefined) {
-    let sets = ruleSetsByDir.get(rules.dir);
-    if (sets === undefined) {
-      sets = loadGitleaksRuleSets(rules.dir);
-      ruleSetsByDir.set(rules.dir, sets);
-    }
-    const missing = rules.sets.filter((n) => !sets.has(n));
-    if (missing.length > 0)
-      throw Failure.permanent(`the secret rule set(s) ${missing.join(', ')} are not in ${rules.dir}`);
-    combined = rules.sets.flatMap((n) => sets.get(n)!);
-    combinations.set(key, combined);
+    combined = rules.flatMap((r) => compileGitleaksRules(r.set, r.toml));
+    compiled.set(key, combined);
   }
   return combined;
 }
 
-/** Reads and scans the task's layers; `open` fetches a layer's blob, `onLayer` reports its scan. */
+/**
+ * Reads and scans the task's layers; `open` fetches a layer's blob, `onLayer` reports its scan.
+ * Once `signal` is aborted no further layer is opened (the worker cut the connections in flight).
+ */
 export async function runScanTask(
   task: ScanTask,
   open: (layer: ScanTask['layers'][number]) => Promise<Readable>,
   onLayer: (digest: string, scan: LayerScan) => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const options = {
     // The registry client verifies size and digest while streaming; the scan need not hash again.
@@ -61,11 +59,18 @@ export async function runScanTask(
     concurrency: task.concurrency,
   };
   await readLayersHere(
-    task.layers.map((l) => ({ ...l, open: () => open(l) })),
+    task.layers.map((l) => ({
+      ...l,
+      open: async () => {
+        if (signal?.aborted) throw Failure.transient('the scan was cancelled');
+        return open(l);
+      },
+    })),
     { ...DEFAULT_SECRET_SCAN_LIMITS, ...task.limits },
     options,
-    // The time budget starts when the process receives the scan: the worker's cache lookup before
-    // it is a few milliseconds.
+    // The time budget runs from here: the fork and any wait for a free scan process came before
+    // and are not counted. The worker's deadline for the process (maxScanMillis and a margin, from
+    // when it sent the scan) catches one that stops answering.
     performance.now(),
     onLayer,
   );

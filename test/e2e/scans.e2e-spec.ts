@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   fakeSecrets,
   gzip,
@@ -41,11 +44,29 @@ describe('scans', () => {
 
   let rig: Rig;
   let registry: RegistryHandle;
+  /** The deployment's own rule sets (SECRET_SCAN_RULES_DIR): one, `acme`, in gitleaks's format. */
+  const rulesDir = mkdtempSync(join(tmpdir(), 'airlock-scan-rules-'));
+  writeFileSync(
+    join(rulesDir, 'acme.toml'),
+    [
+      '[[rules]]',
+      'id = "acme-internal-token"',
+      "regex = '''\\b(acme_[a-z0-9]{32})\\b'''",
+      'secretGroup = 1',
+      'keywords = ["acme_"]',
+      '',
+    ].join('\n'),
+  );
 
   beforeAll(async () => {
     [rig, registry] = await Promise.all([
       // A low entry limit, so one test can reach it with a small layer.
-      Rig.start({ WORKER_JOB_ATTEMPTS: '2', WORKER_RETRY_DELAY_MS: '200', SECRET_SCAN_MAX_ENTRIES: '2000' }),
+      Rig.start({
+        WORKER_JOB_ATTEMPTS: '2',
+        WORKER_RETRY_DELAY_MS: '200',
+        SECRET_SCAN_MAX_ENTRIES: '2000',
+        SECRET_SCAN_RULES_DIR: rulesDir,
+      }),
       startRegistry(),
     ]);
     const imported = await rig.call('POST', '/v1/advisories/imports', {
@@ -57,6 +78,7 @@ describe('scans', () => {
   }, 60_000);
   afterAll(async () => {
     await Promise.all([rig?.stop(), registry?.stop()]);
+    rmSync(rulesDir, { recursive: true, force: true });
   });
 
   const signers = { signatures: { keys: [{ name: 'release', publicKey: release.publicKeyPem }] } };
@@ -407,6 +429,27 @@ describe('scans', () => {
       const p = await promote(secrets(), img.digest);
       expectStatus(p, 'approved');
       expect(check(p, 'secrets')).toMatchObject({ status: 'pass', findings: [] });
+    });
+
+    it('runs the rule sets a policy names, from the deployment’s rule files, in the scan process', async () => {
+      const token = `acme_${randomBytes(16).toString('hex')}`;
+      const { digest } = await pushLayers(registry.host, REPO, `acme-${unique()}`, [
+        {
+          bytes: gzip(await tarLayer([{ path: 'srv/notes.txt', content: `internal: ${token}\n` }])),
+          mediaType: LAYER_GZIP,
+        },
+      ]);
+      // Without the set, nothing built in knows the format.
+      expectStatus(await promote(secrets(), digest), 'approved');
+      const p = await promote({ scans: { secrets: { rules: ['acme'] } } }, digest);
+      expectStatus(p, 'rejected');
+      expect(check(p, 'secrets').findings).toEqual([
+        expect.objectContaining({
+          rule: expect.stringContaining('acme-internal-token'),
+          path: 'srv/notes.txt',
+        }),
+      ]);
+      expect(JSON.stringify(p)).not.toContain(token);
     });
 
     it('an allow-listed fingerprint passes until it expires', async () => {

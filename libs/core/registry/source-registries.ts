@@ -20,6 +20,25 @@ import { RegistryTokens } from './registry-tokens';
 const TIMEOUT_MS = 15_000;
 
 /**
+ * A token supplier for pulls of one repository only: what a scan process, which parses archives
+ * from anyone, may ask the worker for. Any other scope is refused before the profile is used.
+ */
+export function pullOf(repository: string, supplier: RegistryTokenSupplier): RegistryTokenSupplier {
+  const allowed = `repository:${repository}:pull`;
+  return (scope, challenge) => {
+    const items = scope.split(' ').filter(Boolean);
+    if (items.length > 0 && items.every((item) => item === allowed)) return supplier(scope, challenge);
+    return Promise.reject(
+      new RegistryError(
+        'unauthorized',
+        `a scan was asked for the scope "${scope.slice(0, 200)}"; only ${allowed} is given`,
+        { permanent: true },
+      ),
+    );
+  };
+}
+
+/**
  * A token supplier that asks only for pull: any scope of the challenge naming another action (push,
  * delete, `*`) is refused before the credential profile is used, so a reader cannot be handed (or
  * tricked into asking for) a token that writes.

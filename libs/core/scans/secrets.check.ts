@@ -10,7 +10,8 @@ import {
   layerScanFromWire,
   type LayerScanReader,
   layerScanVersion,
-  loadGitleaksRuleSets,
+  type GitleaksRuleSet,
+  readGitleaksRuleSets,
   scanLayers,
   type ScanLayer,
   type SecretScanLimits,
@@ -21,7 +22,7 @@ import { type CheckContext, type CheckKind, type CheckResult } from '../check/ch
 import { Clock } from '../common/clock';
 import { AirlockConfig, childProcessEnvironment } from '../../config';
 import { SigningKey } from '../../trust';
-import { SourceRegistries } from '../registry/source-registries';
+import { pullOf, SourceRegistries } from '../registry/source-registries';
 import { SecretScanCacheRepository } from './secret-scan-cache.repository';
 
 /** Platforms of a multi-platform image scanned; an image with more is refused, not half-scanned. */
@@ -129,13 +130,12 @@ export class SecretsCheck implements CheckKind, OnApplicationShutdown {
   private readonly logger = new Logger(SecretsCheck.name);
   /** Scan processes; undefined when layers are read in the worker. */
   private readonly pool: RegistryProcessPool | undefined;
-  private readonly rulesDir: string | undefined;
 
   /** Fingerprints are keyed per deployment: see fingerprintSecret. */
   private readonly fingerprintKey: Buffer;
   private readonly limits: Partial<SecretScanLimits>;
   /** Operators' rule sets (SECRET_SCAN_RULES_DIR), read and checked once, at boot. */
-  private readonly ruleSets: ReadonlyMap<string, readonly CompiledSecretRule[]>;
+  private readonly ruleSets: ReadonlyMap<string, GitleaksRuleSet>;
   /** The rules of each combination of sets a policy names: one array each, so its pre-filter is built once. */
   private readonly extraRules = new Map<string, readonly CompiledSecretRule[]>();
   private readonly concurrency: number;
@@ -170,10 +170,9 @@ export class SecretsCheck implements CheckKind, OnApplicationShutdown {
             maxProcesses: config.SECRET_SCAN_PROCESSES,
           })
         : undefined;
-    this.rulesDir = config.SECRET_SCAN_RULES_DIR || undefined;
     // A bad rule file stops the process here, with every problem of every file.
     this.ruleSets = config.SECRET_SCAN_RULES_DIR
-      ? loadGitleaksRuleSets(config.SECRET_SCAN_RULES_DIR)
+      ? readGitleaksRuleSets(config.SECRET_SCAN_RULES_DIR)
       : new Map();
   }
 
@@ -187,7 +186,7 @@ export class SecretsCheck implements CheckKind, OnApplicationShutdown {
         throw Failure.permanent(
           `the policy names secret rule set(s) ${missing.join(', ')}, which this deployment does not have (SECRET_SCAN_RULES_DIR holds ${[...this.ruleSets.keys()].join(', ') || 'none'})`,
         );
-      rules = names.flatMap((n) => this.ruleSets.get(n)!);
+      rules = names.flatMap((n) => this.ruleSets.get(n)!.rules);
       this.extraRules.set(key, rules);
     }
     return rules;
@@ -205,24 +204,32 @@ export class SecretsCheck implements CheckKind, OnApplicationShutdown {
     const pool = this.pool;
     if (pool === undefined) return undefined;
     const p = ctx.promotion;
+    const source = this.registries.sourceConfig(ctx.sources, p.sourceRegistry);
+    const credentials = source.credentials;
     return async (layers, onLayer) => {
       if (layers.length === 0) return;
       const account = await pool.scan(
         {
-          registry: this.registries.sourceConfig(ctx.sources, p.sourceRegistry),
+          registry:
+            credentials !== undefined && 'tokenSupplier' in credentials
+              ? {
+                  ...source,
+                  credentials: { tokenSupplier: pullOf(p.sourceRepository, credentials.tokenSupplier) },
+                }
+              : source,
           repository: p.sourceRepository,
         },
         {
           layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size ?? 0 })),
           limits: this.limits,
           fingerprintKey: this.fingerprintKey.toString('base64'),
-          rules:
-            ruleSets.length > 0 && this.rulesDir !== undefined
-              ? { dir: this.rulesDir, sets: [...ruleSets] }
-              : undefined,
+          rules: ruleSets.map((set) => ({ set, toml: this.ruleSets.get(set)!.toml })),
           concurrency: this.concurrency,
         },
         (digest, scan) => onLayer(digest, layerScanFromWire(scan)),
+        // A process that stops answering frees its slot: the scan's own budget, and a margin for
+        // the last file and the results' way back.
+        { deadlineMs: (this.limits.maxScanMillis ?? DEFAULT_SECRET_SCAN_LIMITS.maxScanMillis) + 30_000 },
       );
       this.logger.debug({
         msg: 'scan process done',
