@@ -19,11 +19,12 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { dropDatabase, ensureDatabase, runMigrations } from '../apps/devstack/database';
 import { builtScript } from '../apps/devstack/processes';
-import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
+import { startIssuers } from '../apps/devstack/stack';
 import { chainHash, GENESIS_HASH } from '../libs/domain/audit-chain';
 import { getToken } from '../test/support/oidc';
 import { testEnv } from '../test/support/test-env';
 import { fmt, machineInfo, median, percentile, writeMarkedSection } from './lib-report';
+import { developmentStack } from './lib-scratch';
 
 const env = process.env;
 const SIZES = (env.AUDIT_BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -80,14 +81,9 @@ async function main(): Promise<void> {
   const db = new Pool({ connectionString: databaseUrl, max: 4 });
   db.on('error', () => undefined);
   const issuers = await startIssuers(join(dataDir, 'issuers'));
-  const stack = new AirlockStack({
-    dataDir: join(dataDir, 'stack'),
-    databaseUrl,
-    redisUrl,
-    redisPrefix,
-    bootstrap: developmentBootstrap(issuers),
-    mode: 'development',
-    env: { LOG_LEVEL: 'warn', AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' },
+  const stack = developmentStack({ dataDir, databaseUrl, redisUrl, prefix: redisPrefix }, issuers, {
+    LOG_LEVEL: 'warn',
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0',
   });
   const rows: Row[] = [];
   const add = (measure: string, value: string): void => {

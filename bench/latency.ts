@@ -22,9 +22,10 @@ import { runMigrations } from '../apps/devstack/database';
 import { freePort, repositoryRoot, type ServiceProcess } from '../apps/devstack/processes';
 import { startDevRegistry } from '../apps/devstack/registries';
 import { devToken, PROMOTER, REGISTRY_SERVICE, seedDevelopment } from '../apps/devstack/seed';
-import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
+import { startIssuers } from '../apps/devstack/stack';
+import { api } from './lib-api';
 import { fmt, machineInfo, percentile, writeMarkedSection } from './lib-report';
-import { openBenchScratch } from './lib-scratch';
+import { developmentStack, openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const RUNS = Math.max(1, Number(env.LATENCY_RUNS ?? 50));
@@ -68,20 +69,12 @@ async function main(): Promise<void> {
     const prod = await registry('registry-prod');
     stops.push(() => prod.proc.stop());
 
-    const stack = new AirlockStack({
-      dataDir: join(dataDir, 'stack'),
-      databaseUrl,
-      redisUrl,
-      redisPrefix: prefix,
-      bootstrap: developmentBootstrap(issuers),
-      mode: 'development',
-      env: {
-        LOG_LEVEL: 'info',
-        AIRLOCK_ALLOWED_HOSTS: [staging.host, prod.host, issuers.ci, issuers.people]
-          .map((h) => new URL(h.includes('://') ? h : `http://${h}`).host)
-          .join(','),
-        ...(env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: env.WORKER_CONCURRENCY } : {}),
-      },
+    const stack = developmentStack({ dataDir, databaseUrl, redisUrl, prefix }, issuers, {
+      LOG_LEVEL: 'info',
+      AIRLOCK_ALLOWED_HOSTS: [staging.host, prod.host, issuers.ci, issuers.people]
+        .map((h) => new URL(h.includes('://') ? h : `http://${h}`).host)
+        .join(','),
+      ...(env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: env.WORKER_CONCURRENCY } : {}),
     });
     writeFileSync(join(stack.secretsDir, PROMOTER.clientId), PROMOTER.secret, { mode: 0o600 });
     stops.push(() => stack.stop());
@@ -101,19 +94,7 @@ async function main(): Promise<void> {
     const artifact = `${staging.host}/acme/app@${sampleDigest}`;
     log(`sample ${artifact}`);
 
-    const call = async (token: string, method: string, path: string, body?: unknown): Promise<any> => {
-      const res = await fetch(`${stack.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const a = api(stack.apiUrl);
     // A CI token is good for one request (its jti); tokens are fetched before the clock starts.
     const ciToken = (): Promise<string> =>
       devToken(issuers.ci, 'ci-app', 'ci-app-secret', { resource: 'airlock' });
@@ -139,7 +120,7 @@ async function main(): Promise<void> {
     };
 
     // Once into dev (staging takes only what dev promoted); also warms every path up.
-    const first = await call(await ciToken(), 'POST', '/v1/promotions', { artifact, environment: 'dev' });
+    const first = await a.call('POST', '/v1/promotions', await ciToken(), { artifact, environment: 'dev' });
     await reached(first.id, 'promoted');
     log('the sample is in dev');
 
@@ -148,11 +129,11 @@ async function main(): Promise<void> {
       const requester = await ciToken();
       const approver = await approverToken();
       const requestedAt = Date.now();
-      const created = await call(requester, 'POST', '/v1/promotions', { artifact, environment: 'staging' });
+      const created = await a.call('POST', '/v1/promotions', requester, { artifact, environment: 'staging' });
       const awaitingAt = await reached(created.id, 'awaiting_approval');
       await sleep(50); // the approver is a person: the API and workers are idle again by then
       const approvedAt = Date.now();
-      await call(approver, 'POST', `/v1/promotions/${created.id}/approvals`, {
+      await a.call('POST', `/v1/promotions/${created.id}/approvals`, approver, {
         decision: 'approve',
         digest: sampleDigest,
       });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { dropDatabase, ensureDatabase } from '../apps/devstack/database';
+import { AirlockStack, developmentBootstrap, type Issuers } from '../apps/devstack/stack';
 import { testEnv } from '../test/support/test-env';
 
 export interface BenchScratch {
@@ -46,4 +47,21 @@ export async function openBenchScratch(name: string): Promise<BenchScratch> {
     rmSync(dataDir, { recursive: true, force: true });
   };
   return { adminDatabaseUrl, redisUrl, dbName, databaseUrl, prefix, dataDir, db, redis, close };
+}
+
+/** The development stack on a bench's own database, Redis prefix and directory; not started yet. */
+export function developmentStack(
+  scratch: Pick<BenchScratch, 'dataDir' | 'databaseUrl' | 'redisUrl' | 'prefix'>,
+  issuers: Issuers,
+  env: Record<string, string>,
+): AirlockStack {
+  return new AirlockStack({
+    dataDir: join(scratch.dataDir, 'stack'),
+    databaseUrl: scratch.databaseUrl,
+    redisUrl: scratch.redisUrl,
+    redisPrefix: scratch.prefix,
+    bootstrap: developmentBootstrap(issuers),
+    mode: 'development',
+    env,
+  });
 }

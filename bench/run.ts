@@ -24,10 +24,12 @@ import {
   type ServiceProcess,
   spawnService,
 } from '../apps/devstack/processes';
-import { AirlockStack, developmentBootstrap, type Issuers, startIssuers } from '../apps/devstack/stack';
+import { type Issuers, startIssuers } from '../apps/devstack/stack';
 import { getToken } from '../test/support/oidc';
 import { testEnv } from '../test/support/test-env';
 import { diagnose, type DiagnoseRow } from './diagnose';
+import { api } from './lib-api';
+import { developmentStack } from './lib-scratch';
 import { type CpuTargets, machineLoad, runLoad, type Target } from './load';
 import {
   compare,
@@ -114,28 +116,6 @@ class Cleanup {
     })();
     return this.running;
   }
-}
-
-interface Api {
-  call<T = any>(method: string, path: string, token: string, body?: unknown): Promise<T>;
-}
-
-function api(baseUrl: string): Api {
-  return {
-    async call(method, path, token, body) {
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as never;
-    },
-  };
 }
 
 interface Scenario {
@@ -347,15 +327,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     mkdirSync(SETTINGS.cpuProf, { recursive: true });
     apiEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${SETTINGS.cpuProf}`;
   }
-  const stack = new AirlockStack({
-    dataDir: join(dataDir, 'stack'),
-    databaseUrl,
-    redisUrl,
-    redisPrefix,
-    bootstrap: developmentBootstrap(issuers),
-    mode: 'development',
-    env: apiEnv,
-  });
+  const stack = developmentStack({ dataDir, databaseUrl, redisUrl, prefix: redisPrefix }, issuers, apiEnv);
   cleanup.add('airlock', () => stack.stop());
   await stack.startApi();
   // AirlockStack knows the worker is ready from its `worker started` info line, so the worker runs

@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import { type Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { runMigrations } from '../apps/devstack/database';
-import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
+import { startIssuers } from '../apps/devstack/stack';
 import { webhookEventCtes } from '../libs/core/webhook/webhook-event-sql';
 import { fmt, machineInfo, percentile, writeMarkedSection } from './lib-report';
-import { openBenchScratch } from './lib-scratch';
+import { developmentStack, openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const BURST = Number(env.WEBHOOK_BENCH_BURST ?? 1000);
@@ -114,14 +114,10 @@ async function run(concurrency: number): Promise<RunResult> {
     await openBenchScratch('webhooks');
   const receiver = new Receiver();
   const issuers = await startIssuers(join(dataDir, 'issuers'));
-  const stack = new AirlockStack({
-    dataDir: join(dataDir, 'stack'),
-    databaseUrl,
-    redisUrl,
-    redisPrefix: prefix,
-    bootstrap: developmentBootstrap(issuers),
-    mode: 'development',
-    env: { LOG_LEVEL: 'info', WORKER_QUEUES: 'webhooks', WORKER_CONCURRENCY: String(concurrency) },
+  const stack = developmentStack({ dataDir, databaseUrl, redisUrl, prefix }, issuers, {
+    LOG_LEVEL: 'info',
+    WORKER_QUEUES: 'webhooks',
+    WORKER_CONCURRENCY: String(concurrency),
   });
   try {
     await runMigrations(databaseUrl);

@@ -24,10 +24,10 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { runMigrations } from '../apps/devstack/database';
 import { repositoryRoot, type ServiceProcess } from '../apps/devstack/processes';
-import { AirlockStack, developmentBootstrap, startIssuers } from '../apps/devstack/stack';
+import { startIssuers } from '../apps/devstack/stack';
 import { getToken } from '../test/support/oidc';
 import { fmt, machineInfo, writeMarkedSection } from './lib-report';
-import { openBenchScratch } from './lib-scratch';
+import { developmentStack, openBenchScratch } from './lib-scratch';
 
 const env = process.env;
 const BURST_SECONDS = Number(env.WORKER_PACE_SECONDS ?? 10);
@@ -110,20 +110,12 @@ export interface PaceResult {
 async function main(): Promise<void> {
   const { databaseUrl, redisUrl, prefix, dataDir, db, ...scratch } = await openBenchScratch('pace');
   const issuers = await startIssuers(join(dataDir, 'issuers'));
-  const stack = new AirlockStack({
-    dataDir: join(dataDir, 'stack'),
-    databaseUrl,
-    redisUrl,
-    redisPrefix: prefix,
-    bootstrap: developmentBootstrap(issuers),
-    mode: 'development',
-    env: {
-      LOG_LEVEL: 'warn',
-      // One caller on one address: budgets it never reaches (still counted).
-      RATE_LIMIT_CALLER_MAX: '1000000000',
-      RATE_LIMIT_ANONYMOUS_MAX: '1000000000',
-      AIRLOCK_ALLOWED_HOSTS: `127.0.0.1:*,${SOURCE_REGISTRY},registry.prod.example.com`,
-    },
+  const stack = developmentStack({ dataDir, databaseUrl, redisUrl, prefix }, issuers, {
+    LOG_LEVEL: 'warn',
+    // One caller on one address: budgets it never reaches (still counted).
+    RATE_LIMIT_CALLER_MAX: '1000000000',
+    RATE_LIMIT_ANONYMOUS_MAX: '1000000000',
+    AIRLOCK_ALLOWED_HOSTS: `127.0.0.1:*,${SOURCE_REGISTRY},registry.prod.example.com`,
   });
   const workers: ServiceProcess[] = [];
   const counterFiles = [join(dataDir, 'queries-1'), join(dataDir, 'queries-2')];
